@@ -1,0 +1,114 @@
+/**
+ * Options are declared once: a spec gives the flag, the help text (with unit
+ * and default), the default and the parser that validates it. The command line
+ * and config files both go through the same parser, so a bad value gets the
+ * same message — naming the option and the allowed values — from either.
+ */
+
+/** Bad flags, config or input files: the CLI prints the message and exits 2, writing nothing. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface OptionSpec<T> {
+  /** Config-file field name and key in the parsed options (camelCase). */
+  readonly name: string;
+  /** Commander flag, e.g. '--threads <list>' or '--resume'. */
+  readonly flag: string;
+  /** Help text: what it is, its unit, allowed values. The default is appended. */
+  readonly description: string;
+  readonly defaultValue?: T;
+  /** Parses a CLI string or a config-file JSON value; throws UsageError naming `label`. */
+  parse(raw: unknown, label: string): T;
+}
+
+export type OptionValues<Specs extends readonly OptionSpec<unknown>[]> = {
+  [S in Specs[number] as S['name']]: S extends OptionSpec<infer T> ? T : never;
+};
+
+function fail(label: string, allowed: string, raw: unknown): never {
+  throw new UsageError(`${label} must be ${allowed}, got ${JSON.stringify(raw) ?? String(raw)}`);
+}
+
+function listItems(raw: unknown): unknown[] {
+  if (Array.isArray(raw)) return raw;
+  if (typeof raw === 'string') return raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return [raw];
+}
+
+export const parsers = {
+  integer(min: number, max: number) {
+    return (raw: unknown, label: string): number => {
+      const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+        fail(label, `an integer ${min}..${max}`, raw);
+      }
+      return value;
+    };
+  },
+  number(min: number, max: number, exclusive = false) {
+    const range = exclusive ? `a number in (${min}, ${max}) exclusive` : `a number ${min}..${max}`;
+    return (raw: unknown, label: string): number => {
+      const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      const ok = typeof value === 'number' && Number.isFinite(value) &&
+        (exclusive ? value > min && value < max : value >= min && value <= max);
+      if (!ok) fail(label, range, raw);
+      return value as number;
+    };
+  },
+  oneOf<T extends string>(allowed: readonly T[]) {
+    return (raw: unknown, label: string): T => {
+      if (typeof raw !== 'string' || !(allowed as readonly string[]).includes(raw)) fail(label, `one of ${allowed.join(', ')}`, raw);
+      return raw as T;
+    };
+  },
+  string() {
+    return (raw: unknown, label: string): string => {
+      if (typeof raw !== 'string' || raw === '') fail(label, 'a non-empty string', raw);
+      return raw;
+    };
+  },
+  boolean() {
+    return (raw: unknown, label: string): boolean => {
+      if (raw === true || raw === 'true') return true;
+      if (raw === false || raw === 'false') return false;
+      return fail(label, 'true or false', raw);
+    };
+  },
+  /** A comma-separated list (CLI) or a JSON array (config), each item parsed by `item`; never empty. */
+  list<T>(item: (raw: unknown, label: string) => T) {
+    return (raw: unknown, label: string): T[] => {
+      const items = listItems(raw);
+      if (items.length === 0) fail(label, 'a non-empty comma-separated list', raw);
+      return items.map((element, index) => item(element, `${label}[${index}]`));
+    };
+  },
+};
+
+/**
+ * Resolves options in precedence order (later wins): defaults, then each layer
+ * (preset, config file, flags). Unknown fields in a layer are rejected.
+ */
+export function resolveOptions<Specs extends readonly OptionSpec<unknown>[]>(
+  specs: Specs,
+  layers: ReadonlyArray<{ source: string; values: Record<string, unknown>; flags?: boolean }>,
+): OptionValues<Specs> {
+  const resolved: Record<string, unknown> = {};
+  for (const spec of specs) if (spec.defaultValue !== undefined) resolved[spec.name] = spec.defaultValue;
+  for (const layer of layers) {
+    for (const [name, raw] of Object.entries(layer.values)) {
+      if (raw === undefined) continue;
+      const spec = specs.find((candidate) => candidate.name === name);
+      if (!spec) {
+        throw new UsageError(`${layer.source}: unknown field '${name}'; allowed: ${specs.map((s) => s.name).join(', ')}`);
+      }
+      const label = layer.flags ? spec.flag.split(' ')[0] : `${layer.source}: ${name}`;
+      resolved[name] = spec.parse(raw, label);
+    }
+  }
+  return resolved as OptionValues<Specs>;
+}

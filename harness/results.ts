@@ -1,0 +1,197 @@
+/**
+ * The results file: one JSON document per run, the public contract between a
+ * sweep and everything that reads it later (analysis, reports, compare, gate).
+ * Field names follow ../shared/DESIGN.md "Results file"; fields may be added,
+ * none renamed without bumping `schema`.
+ *
+ * This is the one results reader and writer: `readResultsFile` validates what
+ * it reads and names the file and field that are wrong; `writeResultsFile`
+ * writes atomically (temp file + rename), so a reader never sees half a file.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+
+export const RESULTS_SCHEMA = 'maplab.results/1';
+
+export interface ResultsEnv {
+  node: string;
+  v8: string;
+  os: string;
+  cpuModel: string;
+  cores: number;
+  memoryBytes: number;
+  commit?: string;
+}
+
+export interface Trial {
+  ops: number;
+  elapsedNs: number;
+  opsPerSec: number;
+}
+
+/** A headline figure: the median of the trials with a 95% confidence interval. */
+export interface MedianCI {
+  median: number;
+  ciLow: number;
+  ciHigh: number;
+}
+
+/** Non-empty log-linear histogram buckets: [lowNs, highNs, count], ascending. */
+export interface HistogramData {
+  unit: 'ns';
+  /** Upper bound on a recorded value's relative error (bucket width / low edge). */
+  relativeError: number;
+  buckets: Array<[lowNs: number, highNs: number, count: number]>;
+}
+
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  /** How many latencies were recorded (timing is sampled; see config). */
+  samples: number;
+  histogram: HistogramData;
+}
+
+export interface Cell {
+  map: string;
+  workload: string;
+  threads: number;
+  loadFactor: number;
+  /** threads > cores of the machine that ran it. */
+  oversubscribed: boolean;
+  /** js-map cells: each thread had its own private copy. */
+  private?: boolean;
+  /** Open-loop cells: target ops/s per thread; absent in closed-loop cells. */
+  rate?: number;
+  trials: Trial[];
+  opsPerSec: MedianCI;
+  latencyNs: LatencySummary;
+  counters: Record<string, number>;
+  /** A failed cell carries only its reason: no numbers. */
+  error?: string;
+  [extra: string]: unknown;
+}
+
+export interface UslFit {
+  sigma: number;
+  kappa: number;
+  lambda: number;
+  /** N* = √((1−σ)/κ); null when κ = 0 (no retrograde peak). */
+  peakThreads: number | null;
+  peakOpsPerSec: number | null;
+  r2: number;
+}
+
+export interface KneeResult {
+  map: string;
+  workload: string;
+  loadFactor: number;
+  /** null when there is no knee or not enough points (see `note`). */
+  kneeThreads: number | null;
+  usl: UslFit | null;
+  note?: string;
+  [extra: string]: unknown;
+}
+
+export interface Analysis {
+  knees: KneeResult[];
+  [extra: string]: unknown;
+}
+
+export interface Results {
+  schema: typeof RESULTS_SCHEMA;
+  env: ResultsEnv;
+  config: Record<string, unknown>;
+  calibration: { opsPerSec: number; [extra: string]: unknown };
+  cells: Cell[];
+  analysis: Analysis;
+  [extra: string]: unknown;
+}
+
+/** A results file that cannot be used: names the file and the field. */
+export class ResultsFormatError extends Error {
+  constructor(readonly source: string, detail: string) {
+    super(`${source}: ${detail}`);
+    this.name = 'ResultsFormatError';
+  }
+}
+
+export function readResultsFile(path: string): Results {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ResultsFormatError(path, `cannot read results file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ResultsFormatError(path, `not valid JSON (${(error as Error).message})`);
+  }
+  return parseResults(json, path);
+}
+
+/** Writes atomically: a temp file beside the target, then rename over it. */
+export function writeResultsFile(path: string, results: Results): void {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temp, JSON.stringify(results, null, 1) + '\n');
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Validates the contract's required fields; returns the document typed. */
+export function parseResults(json: unknown, source: string): Results {
+  const fail = (field: string, expected: string): never => {
+    throw new ResultsFormatError(source, `${field} must be ${expected}`);
+  };
+  const object = (value: unknown, field: string): Record<string, unknown> =>
+    value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : fail(field, 'an object');
+  const finite = (value: unknown, field: string): number =>
+    typeof value === 'number' && Number.isFinite(value) ? value : fail(field, 'a finite number');
+  const text = (value: unknown, field: string): string => (typeof value === 'string' ? value : fail(field, 'a string'));
+
+  const root = object(json, 'the document');
+  if (root.schema !== RESULTS_SCHEMA) fail('schema', `"${RESULTS_SCHEMA}" (got ${JSON.stringify(root.schema)})`);
+  const env = object(root.env, 'env');
+  for (const field of ['node', 'v8', 'os', 'cpuModel'] as const) text(env[field], `env.${field}`);
+  for (const field of ['cores', 'memoryBytes'] as const) finite(env[field], `env.${field}`);
+  object(root.config, 'config');
+  finite(object(root.calibration, 'calibration').opsPerSec, 'calibration.opsPerSec');
+  if (!Array.isArray(root.cells)) fail('cells', 'an array');
+  (root.cells as unknown[]).forEach((raw, index) => {
+    const at = `cells[${index}]`;
+    const cell = object(raw, at);
+    text(cell.map, `${at}.map`);
+    text(cell.workload, `${at}.workload`);
+    finite(cell.threads, `${at}.threads`);
+    finite(cell.loadFactor, `${at}.loadFactor`);
+    if (typeof cell.oversubscribed !== 'boolean') fail(`${at}.oversubscribed`, 'a boolean');
+    if (cell.error !== undefined) {
+      text(cell.error, `${at}.error`);
+      return;
+    }
+    if (!Array.isArray(cell.trials) || cell.trials.length === 0) fail(`${at}.trials`, 'a non-empty array');
+    (cell.trials as unknown[]).forEach((trial, t) => {
+      const tr = object(trial, `${at}.trials[${t}]`);
+      for (const field of ['ops', 'elapsedNs', 'opsPerSec']) finite(tr[field], `${at}.trials[${t}].${field}`);
+    });
+    const ops = object(cell.opsPerSec, `${at}.opsPerSec`);
+    for (const field of ['median', 'ciLow', 'ciHigh']) finite(ops[field], `${at}.opsPerSec.${field}`);
+    const latency = object(cell.latencyNs, `${at}.latencyNs`);
+    for (const field of ['p50', 'p90', 'p99', 'p999', 'max', 'samples']) finite(latency[field], `${at}.latencyNs.${field}`);
+    const histogram = object(latency.histogram, `${at}.latencyNs.histogram`);
+    if (!Array.isArray(histogram.buckets)) fail(`${at}.latencyNs.histogram.buckets`, 'an array of [lowNs, highNs, count]');
+    object(cell.counters, `${at}.counters`);
+  });
+  const analysis = object(root.analysis, 'analysis');
+  if (!Array.isArray(analysis.knees)) fail('analysis.knees', 'an array');
+  return root as unknown as Results;
+}
