@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Crossover, LatencyKnee } from './analysis/types.js';
 
 export const RESULTS_SCHEMA = 'maplab.results/1';
 
@@ -98,6 +99,10 @@ export interface KneeResult {
 
 export interface Analysis {
   knees: KneeResult[];
+  /** p99 vs offered load knees of open-loop cells (harness/analysis). */
+  latencyKnees?: LatencyKnee[];
+  /** Write fraction where readdirty falls below rwmutex / sharded (harness/analysis). */
+  crossovers?: Crossover[];
   [extra: string]: unknown;
 }
 
