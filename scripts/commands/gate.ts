@@ -1,4 +1,97 @@
+/**
+ * `maplab gate`: the CI regression gate. Compares the code under test with a
+ * baseline results file and exits 0 (pass), 1 (a cell regressed, confirmed by
+ * a re-run when the gate ran the sweep) or 2 (bad flags or an unusable
+ * baseline/current file, named in the message). The rules and why they are
+ * what they are: harness/gate/gate.ts and the README's "Compare and gate".
+ */
 import type { Command } from 'commander';
+import { appendFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { cellKeyOf } from '../../harness/gate/compare.js';
+import { runGate, type GateReport, type Remeasure } from '../../harness/gate/gate.js';
+import { gateOptions, type ReportFormat } from '../../harness/gate/options.js';
+import { runSweepProcess, SweepFailedError, type SweepRequest } from '../../harness/gate/sweep-process.js';
+import { resolveOptions, UsageError } from '../../harness/options.js';
+import { readResultsFile, writeResultsFile, type Results } from '../../harness/results.js';
+import { renderGateMarkdown, renderGateText } from '../../reports/compare-gate.js';
+import { action, addOptions } from '../cli-kit.js';
 
-/** Placeholder until the `gate` command is built; registers nothing. */
-export function register(_program: Command): void {}
+/** dist/scripts/cli.js, beside this command's directory once compiled. */
+const CLI_PATH = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+function renderGate(report: GateReport, format: ReportFormat): string {
+  if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
+  return format === 'md' ? renderGateMarkdown(report) : renderGateText(report);
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('gate')
+    .description('fail (exit 1) when the code under test is significantly and materially slower than a baseline results file');
+  addOptions(command, gateOptions).action(action(async (flags: Record<string, unknown>) => {
+    const options = resolveOptions(gateOptions, [{ source: 'command line', values: flags, flags: true }]);
+    if (options.baseline === undefined) throw new UsageError('gate needs --baseline <results.json>');
+    if (options.current === undefined && options.preset === undefined) {
+      throw new UsageError('gate needs --current <results.json> (measured already) or --preset <name> (run the sweep now)');
+    }
+    const confirm = options.confirm ?? options.current === undefined;
+    if (confirm && options.preset === undefined) {
+      throw new UsageError('--confirm re-runs regressed cells with the sweep: give --preset <name> as well');
+    }
+    const baseline = readResultsFile(options.baseline);
+    const measurable = baseline.cells.filter((cell) => cell.error === undefined);
+    if (measurable.length === 0) throw new UsageError(`${options.baseline}: the baseline has no cell with numbers to compare against`);
+    const mapAliases = options.mapAlias ?? {};
+
+    const sweep = (cells: SweepRequest['cells']): Promise<Results> => runSweepProcess({
+      cliPath: CLI_PATH,
+      preset: options.preset as string,
+      cells,
+      mapModule: options.mapModule,
+      mapAliases,
+      timeoutMs: options.timeout * 1000,
+    });
+    let report: GateReport;
+    try {
+      let current: Results;
+      let currentSource: string;
+      if (options.current !== undefined) {
+        current = readResultsFile(options.current);
+        currentSource = options.current;
+      } else {
+        current = await sweep(measurable.map((cell) => cellKeyOf(cell)));
+        currentSource = `sweep --preset ${options.preset} (run now)`;
+      }
+      if (options.out !== undefined) writeResultsFile(options.out, current);
+      const remeasure: Remeasure | undefined = options.preset === undefined ? undefined : async (cells) => ({
+        results: await sweep(cells),
+        source: `sweep --preset ${options.preset} (confirmation re-run)`,
+      });
+      report = await runGate(baseline, current, {
+        alpha: options.alpha,
+        thresholdPct: options.threshold,
+        normalize: options.normalize ?? true,
+        confirm,
+        mapAliases,
+        baselineSource: options.baseline,
+        currentSource,
+      }, remeasure);
+    } catch (error) {
+      if (!(error instanceof SweepFailedError)) throw error;
+      // The code under test did not run to completion: that fails the gate, but it is not a usage error.
+      process.stderr.write(`maplab gate: FAIL: ${error.message}\n`);
+      appendStepSummary(`## maplab gate: ❌ FAIL: the benchmark did not complete\n\n\`${error.message}\`\n`);
+      return 1;
+    }
+    process.stdout.write(renderGate(report, options.format));
+    appendStepSummary(renderGateMarkdown(report));
+    return report.passed ? 0 : 1;
+  }));
+}
+
+/** GitHub Actions shows whatever a step appends to $GITHUB_STEP_SUMMARY on the run's page. */
+function appendStepSummary(markdown: string): void {
+  const path = process.env.GITHUB_STEP_SUMMARY;
+  if (path) appendFileSync(path, markdown + '\n');
+}

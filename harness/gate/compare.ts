@@ -1,0 +1,347 @@
+/**
+ * Compares two results files cell by cell: is head faster or slower than base,
+ * and is the difference more than run-to-run noise?
+ *
+ * Cells match on (map, workload, threads, loadFactor, rate). For each pair:
+ *  - throughput: the medians with their 95% CIs as the files report them, the
+ *    delta, and a two-sided Mann–Whitney U p-value over the per-trial ops/s;
+ *    the verdict is `~` unless p < alpha, else the signed delta;
+ *  - p99 latency: one figure per cell (one histogram over all trials), so no
+ *    test over trials is possible; each side gets a distribution-free 95% CI
+ *    from its histogram (quantile-ci.ts) and the verdict is `~` unless the two
+ *    intervals are disjoint. That interval covers sampling error only, not
+ *    run-to-run swings, so p99 verdicts are advisory.
+ * A geometric mean of per-cell head/base ratios summarises the run; cells on
+ * one side only and failed cells are listed, never dropped.
+ *
+ * With `normalize`, head figures are scaled to the baseline machine by the
+ * ratio of the two runs' calibration figures (a fixed reference loop measured
+ * in the same run), so a machine that is uniformly slower or faster does not
+ * look like a regression or an improvement.
+ */
+import { geometricMean } from 'simple-statistics';
+import { ResultsFormatError, type Cell, type MedianCI, type Results } from '../results.js';
+import { mannWhitneyU, minimumTwoSidedP } from './mann-whitney.js';
+import { quantileInterval } from './quantile-ci.js';
+
+export const COMPARISON_SCHEMA = 'maplab.compare/1';
+
+/** What identifies a cell across results files. */
+export interface CellKey {
+  map: string;
+  workload: string;
+  threads: number;
+  loadFactor: number;
+  /** Open-loop cells only: target ops/s per thread. */
+  rate?: number;
+}
+
+export interface CompareOptions {
+  /** Significance level for the throughput test, (0, 1); 0.05 by default in the CLI. */
+  alpha: number;
+  /** Scale head figures to the baseline machine by base.calibration / head.calibration. */
+  normalize: boolean;
+  /** head map name → base map name: compare a renamed or plugin map with a baseline map. */
+  mapAliases?: Readonly<Record<string, string>>;
+  baseSource: string;
+  headSource: string;
+}
+
+export interface SideInfo {
+  source: string;
+  commit: string | null;
+  node: string;
+  cpuModel: string;
+  cores: number;
+  calibrationOpsPerSec: number;
+}
+
+export interface ThroughputDelta {
+  base: MedianCI;
+  /** Scaled by `calibrationScale` when the comparison is normalised. */
+  head: MedianCI;
+  baseTrials: number;
+  headTrials: number;
+  /** head.median / base.median. */
+  ratio: number;
+  deltaPct: number;
+  /** Mann–Whitney U two-sided p over the trials' ops/s. */
+  p: number;
+  test: 'exact' | 'normal';
+  /** The smallest p these trial counts can reach; ≥ alpha means never significant. */
+  minimumP: number;
+  significant: boolean;
+  /** '~' when not significant at alpha, else the signed delta, e.g. '-31.2%'. */
+  verdict: string;
+}
+
+export interface LatencyEstimate {
+  p99: number;
+  ciLow: number;
+  ciHigh: number;
+}
+
+export interface LatencyDelta {
+  base: LatencyEstimate;
+  /** Scaled by 1 / `calibrationScale` when the comparison is normalised. */
+  head: LatencyEstimate;
+  ratio: number;
+  deltaPct: number;
+  /** The two 95% intervals are disjoint. */
+  significant: boolean;
+  verdict: string;
+}
+
+export interface ComparedCell {
+  key: CellKey;
+  label: string;
+  /** The head map's own name when it was matched through an alias. */
+  headMap: string;
+  /** threads > cores on either side. */
+  oversubscribed: boolean;
+  private: boolean;
+  opsPerSec: ThroughputDelta;
+  /** null when either histogram is empty. */
+  p99Ns: LatencyDelta | null;
+}
+
+export interface UnmatchedCell {
+  key: CellKey;
+  label: string;
+  error: string | null;
+}
+
+export interface FailedCell {
+  key: CellKey;
+  label: string;
+  baseError: string | null;
+  headError: string | null;
+}
+
+export interface DirectionCounts {
+  better: number;
+  worse: number;
+  unchanged: number;
+}
+
+export interface Comparison {
+  schema: typeof COMPARISON_SCHEMA;
+  alpha: number;
+  normalized: boolean;
+  /** Factor applied to head throughput (1 unless normalised): base.calibration / head.calibration. */
+  calibrationScale: number;
+  mapAliases: Record<string, string>;
+  base: SideInfo;
+  head: SideInfo;
+  cells: ComparedCell[];
+  onlyInBase: UnmatchedCell[];
+  onlyInHead: UnmatchedCell[];
+  /** Matched cells where either side carries an error. */
+  failed: FailedCell[];
+  summary: {
+    compared: number;
+    /** Geometric mean of per-cell head/base median ratios; null when no cell was compared. */
+    opsPerSecGeomeanRatio: number | null;
+    opsPerSec: DirectionCounts;
+    p99GeomeanRatio: number | null;
+    p99: DirectionCounts;
+    /** compared × alpha: how many cells differ "significantly" by chance alone. */
+    expectedFalsePositives: number;
+    /** 1 − (1 − alpha)^compared. */
+    falsePositiveChance: number;
+  };
+  warnings: string[];
+}
+
+/** A false positive is "likely" from this many expected ones (≈ 40% chance of at least one). */
+export const FALSE_POSITIVE_WARNING_LEVEL = 0.5;
+
+export function cellKeyOf(cell: Cell, mapName = cell.map): CellKey {
+  const key: CellKey = { map: mapName, workload: cell.workload, threads: cell.threads, loadFactor: cell.loadFactor };
+  if (cell.rate !== undefined) key.rate = cell.rate;
+  return key;
+}
+
+/** 'rwmutex/read-heavy/t=1/lf=0.75' (+ '/rate=…' for open-loop cells): stable, used as the name everywhere. */
+export function cellLabel(key: CellKey): string {
+  const rate = key.rate === undefined ? '' : `/rate=${key.rate}`;
+  return `${key.map}/${key.workload}/t=${key.threads}/lf=${key.loadFactor}${rate}`;
+}
+
+export function compareResults(base: Results, head: Results, options: CompareOptions): Comparison {
+  if (!(options.alpha > 0 && options.alpha < 1)) throw new RangeError(`alpha must be a number in (0, 1) exclusive, got ${options.alpha}`);
+  const aliases = { ...(options.mapAliases ?? {}) };
+  const baseCells = indexCells(base, options.baseSource, {});
+  const headCells = indexCells(head, options.headSource, aliases);
+  const calibrationScale = options.normalize ? base.calibration.opsPerSec / head.calibration.opsPerSec : 1;
+
+  const cells: ComparedCell[] = [];
+  const failed: FailedCell[] = [];
+  const onlyInBase: UnmatchedCell[] = [];
+  for (const [label, baseCell] of baseCells) {
+    const headCell = headCells.get(label);
+    const key = cellKeyOf(baseCell);
+    if (!headCell) {
+      onlyInBase.push({ key, label, error: baseCell.error ?? null });
+    } else if (baseCell.error !== undefined || headCell.error !== undefined) {
+      failed.push({ key, label, baseError: baseCell.error ?? null, headError: headCell.error ?? null });
+    } else {
+      cells.push(compareCell(key, label, baseCell, headCell, options.alpha, calibrationScale));
+    }
+  }
+  const onlyInHead: UnmatchedCell[] = [];
+  for (const [label, headCell] of headCells) {
+    if (!baseCells.has(label)) onlyInHead.push({ key: cellKeyOf(headCell, aliases[headCell.map] ?? headCell.map), label, error: headCell.error ?? null });
+  }
+
+  const compared = cells.length;
+  const summary: Comparison['summary'] = {
+    compared,
+    opsPerSecGeomeanRatio: geomeanOf(cells.map((cell) => cell.opsPerSec.ratio)),
+    opsPerSec: countDirections(cells.map((cell) => cell.opsPerSec), +1),
+    p99GeomeanRatio: geomeanOf(cells.flatMap((cell) => (cell.p99Ns ? [cell.p99Ns.ratio] : []))),
+    p99: countDirections(cells.flatMap((cell) => (cell.p99Ns ? [cell.p99Ns] : [])), -1),
+    expectedFalsePositives: compared * options.alpha,
+    falsePositiveChance: 1 - (1 - options.alpha) ** compared,
+  };
+  return {
+    schema: COMPARISON_SCHEMA,
+    alpha: options.alpha,
+    normalized: options.normalize,
+    calibrationScale,
+    mapAliases: aliases,
+    base: sideInfo(base, options.baseSource),
+    head: sideInfo(head, options.headSource),
+    cells,
+    onlyInBase,
+    onlyInHead,
+    failed,
+    summary,
+    warnings: warningsFor(base, head, cells, summary, options),
+  };
+}
+
+/** Cells by label; a label twice in one file makes the file unusable. */
+function indexCells(results: Results, source: string, aliases: Readonly<Record<string, string>>): Map<string, Cell> {
+  const byLabel = new Map<string, Cell>();
+  const firstIndex = new Map<string, number>();
+  results.cells.forEach((cell, index) => {
+    const label = cellLabel(cellKeyOf(cell, aliases[cell.map] ?? cell.map));
+    if (byLabel.has(label)) {
+      throw new ResultsFormatError(source, `cells[${index}] repeats cell ${label} (first at cells[${firstIndex.get(label)}])`);
+    }
+    byLabel.set(label, cell);
+    firstIndex.set(label, index);
+  });
+  return byLabel;
+}
+
+function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell, alpha: number, scale: number): ComparedCell {
+  const baseTrials = baseCell.trials.map((trial) => trial.opsPerSec);
+  const headTrials = headCell.trials.map((trial) => trial.opsPerSec * scale);
+  const test = mannWhitneyU(headTrials, baseTrials);
+  const ratio = (headCell.opsPerSec.median * scale) / baseCell.opsPerSec.median;
+  const significant = test.p < alpha;
+  return {
+    key,
+    label,
+    headMap: headCell.map,
+    oversubscribed: baseCell.oversubscribed || headCell.oversubscribed,
+    private: baseCell.private === true || headCell.private === true,
+    opsPerSec: {
+      base: { ...baseCell.opsPerSec },
+      head: scaleMedianCI(headCell.opsPerSec, scale),
+      baseTrials: baseTrials.length,
+      headTrials: headTrials.length,
+      ratio,
+      deltaPct: (ratio - 1) * 100,
+      p: test.p,
+      test: test.method,
+      minimumP: minimumTwoSidedP(headTrials.length, baseTrials.length),
+      significant,
+      verdict: significant ? formatDeltaPct((ratio - 1) * 100) : '~',
+    },
+    p99Ns: compareP99(baseCell, headCell, scale),
+  };
+}
+
+function compareP99(baseCell: Cell, headCell: Cell, scale: number): LatencyDelta | null {
+  const base = p99Estimate(baseCell, 1);
+  const head = p99Estimate(headCell, 1 / scale);
+  if (!base || !head || base.p99 <= 0) return null;
+  const ratio = head.p99 / base.p99;
+  const significant = head.ciLow > base.ciHigh || head.ciHigh < base.ciLow;
+  return { base, head, ratio, deltaPct: (ratio - 1) * 100, significant, verdict: significant ? formatDeltaPct((ratio - 1) * 100) : '~' };
+}
+
+function p99Estimate(cell: Cell, scale: number): LatencyEstimate | null {
+  const interval = quantileInterval(cell.latencyNs.histogram, 0.99);
+  if (!interval) return null;
+  const p99 = cell.latencyNs.p99;
+  // The reported p99 may be interpolated inside a bucket; keep it inside its own interval.
+  return { p99: p99 * scale, ciLow: Math.min(interval.low, p99) * scale, ciHigh: Math.max(interval.high, p99) * scale };
+}
+
+function scaleMedianCI(value: MedianCI, scale: number): MedianCI {
+  return { median: value.median * scale, ciLow: value.ciLow * scale, ciHigh: value.ciHigh * scale };
+}
+
+/** '+12.3%' / '-8.1%' (ASCII minus so logs grep cleanly). */
+export function formatDeltaPct(deltaPct: number): string {
+  const rounded = Math.round(deltaPct * 10) / 10;
+  return `${rounded > 0 ? '+' : rounded < 0 ? '-' : '±'}${Math.abs(rounded).toFixed(1)}%`;
+}
+
+function geomeanOf(ratios: number[]): number | null {
+  const usable = ratios.filter((ratio) => Number.isFinite(ratio) && ratio > 0);
+  return usable.length === 0 ? null : geometricMean(usable);
+}
+
+/** `better` is the sign of a good change: +1 for throughput, −1 for latency. */
+function countDirections(deltas: ReadonlyArray<{ significant: boolean; deltaPct: number }>, better: 1 | -1): DirectionCounts {
+  const counts: DirectionCounts = { better: 0, worse: 0, unchanged: 0 };
+  for (const delta of deltas) {
+    if (!delta.significant || delta.deltaPct === 0) counts.unchanged++;
+    else if (Math.sign(delta.deltaPct) === better) counts.better++;
+    else counts.worse++;
+  }
+  return counts;
+}
+
+function sideInfo(results: Results, source: string): SideInfo {
+  return {
+    source,
+    commit: results.env.commit ?? null,
+    node: results.env.node,
+    cpuModel: results.env.cpuModel,
+    cores: results.env.cores,
+    calibrationOpsPerSec: results.calibration.opsPerSec,
+  };
+}
+
+function warningsFor(base: Results, head: Results, cells: ComparedCell[], summary: Comparison['summary'], options: CompareOptions): string[] {
+  const warnings: string[] = [];
+  if (summary.expectedFalsePositives >= FALSE_POSITIVE_WARNING_LEVEL) {
+    warnings.push(
+      `${summary.compared} comparisons at alpha ${options.alpha}: about ${summary.expectedFalsePositives.toFixed(1)} cells are expected to differ ` +
+      `by chance alone (chance of at least one: ${(summary.falsePositiveChance * 100).toFixed(0)}%); read single-cell verdicts with care`,
+    );
+  }
+  const underpowered = cells.filter((cell) => cell.opsPerSec.minimumP >= options.alpha);
+  if (underpowered.length > 0) {
+    const sample = underpowered[0].opsPerSec;
+    warnings.push(
+      `${underpowered.length} cell(s) have too few trials to ever reach p < ${options.alpha} ` +
+      `(e.g. ${sample.headTrials} vs ${sample.baseTrials} trials: smallest possible p = ${sample.minimumP.toFixed(3)}); run more trials`,
+    );
+  }
+  const calibrationRatio = head.calibration.opsPerSec / base.calibration.opsPerSec;
+  if (!options.normalize && Math.abs(calibrationRatio - 1) > 0.1) {
+    warnings.push(`the machines differ: head calibration is ${formatDeltaPct((calibrationRatio - 1) * 100)} of base; --normalize scales head to the baseline machine`);
+  }
+  if (base.env.cpuModel !== head.env.cpuModel || base.env.cores !== head.env.cores) {
+    warnings.push(`different CPUs: base ${base.env.cpuModel} × ${base.env.cores} cores, head ${head.env.cpuModel} × ${head.env.cores} cores; multi-thread cells are not comparable`);
+  }
+  if (base.env.node !== head.env.node) warnings.push(`different Node.js versions: base ${base.env.node}, head ${head.env.node}`);
+  return warnings;
+}

@@ -1,0 +1,191 @@
+/**
+ * The CI regression gate: fail only on a slowdown that is both statistically
+ * real and big enough to matter, and that survives a second measurement.
+ *
+ * Shared CI machines swing ±10–30% from run to run, and trials inside one run
+ * share that run's luck, so a p-value over trials alone flags "significant"
+ * differences between two runs of the same code most of the time. Each rule
+ * below removes one source of false alarms, and none of them hides a real 30%
+ * single-thread regression:
+ *  1. calibration normalisation — head figures are scaled by
+ *     base.calibration / head.calibration, so a uniformly slower machine or a
+ *     noisy neighbour that slows everything does not trip the gate;
+ *  2. effect size — a cell counts only if its normalised median is more than
+ *     `thresholdPct` below the baseline (default 10%: well under a 30%
+ *     regression, above the drift of single-thread cells after normalisation);
+ *  3. significance — and only if the Mann–Whitney U test over the trials says
+ *     p < alpha (default 0.05), so one slow trial cannot do it;
+ *  4. confirmation — the cells that pass 1–3 are measured again in a fresh
+ *     process and compared with the baseline again; the gate fails only on
+ *     cells that regress both times. Noise that hit one run rarely hits the
+ *     same cell twice; a real regression does every time;
+ *  5. only cells that can be compared — oversubscribed cells (threads > cores
+ *     on either side) measure the scheduler, not the map, and are reported but
+ *     not gated.
+ * A cell that produced numbers in the baseline and an error now (a crash,
+ * "concurrent map writes") fails the gate too, subject to the same
+ * confirmation.
+ */
+import type { Results } from '../results.js';
+import { UsageError } from '../options.js';
+import { cellKeyOf, cellLabel, compareResults, type CellKey, type ComparedCell, type Comparison } from './compare.js';
+
+export const GATE_SCHEMA = 'maplab.gate/1';
+
+export interface GateOptions {
+  /** Significance level for the per-cell Mann–Whitney test, (0, 1). */
+  alpha: number;
+  /** A cell regresses only when its normalised median is more than this many percent below the baseline. */
+  thresholdPct: number;
+  /** Scale head by base.calibration / head.calibration (rule 1). */
+  normalize: boolean;
+  /** Re-measure candidate regressions and fail only if they hold (rule 4); needs `remeasure`. */
+  confirm: boolean;
+  /** head map name → baseline map name (a plugin map measured against a built-in baseline). */
+  mapAliases?: Readonly<Record<string, string>>;
+  baselineSource: string;
+  currentSource: string;
+}
+
+/** Measures these cells again (baseline names) and returns a results file holding them. */
+export type Remeasure = (cells: CellKey[]) => Promise<{ results: Results; source: string }>;
+
+export interface GateFinding {
+  key: CellKey;
+  label: string;
+  /** 'slower': significant and beyond the threshold; 'failed': errored where the baseline had numbers. */
+  kind: 'slower' | 'failed';
+  deltaPct: number | null;
+  p: number | null;
+  error: string | null;
+  /** The confirmation run's view of the same cell; null when no confirmation ran. */
+  confirmation: { held: boolean; deltaPct: number | null; p: number | null; note: string | null } | null;
+}
+
+export interface NotGatedCell {
+  label: string;
+  reason: string;
+}
+
+export interface GateReport {
+  schema: typeof GATE_SCHEMA;
+  passed: boolean;
+  alpha: number;
+  thresholdPct: number;
+  normalized: boolean;
+  confirmRan: boolean;
+  comparison: Comparison;
+  confirmComparison: Comparison | null;
+  /** Compared cells that the rules exclude, with why. */
+  notGated: NotGatedCell[];
+  /** Cells gated (compared and eligible). */
+  gatedCount: number;
+  /** First-pass candidates, each with its confirmation outcome. */
+  findings: GateFinding[];
+  /** The findings that fail the gate. */
+  regressions: GateFinding[];
+  warnings: string[];
+}
+
+/** Rule 5: why a compared cell is not gated, or null when it is. */
+export function notGatedReason(cell: ComparedCell): string | null {
+  if (cell.oversubscribed) return 'oversubscribed (threads > cores): measures the scheduler, not the map';
+  return null;
+}
+
+/** Rules 2 and 3 for one compared cell. */
+export function isRegression(cell: ComparedCell, thresholdPct: number): boolean {
+  return cell.opsPerSec.significant && cell.opsPerSec.deltaPct < -thresholdPct;
+}
+
+/** Keeps only the cells of `results` that the baseline has (matched through aliases). */
+export function restrictToBaseline(results: Results, baseline: Results, mapAliases: Readonly<Record<string, string>> = {}): Results {
+  const wanted = new Set(baseline.cells.map((cell) => cellLabel(cellKeyOf(cell))));
+  return { ...results, cells: results.cells.filter((cell) => wanted.has(cellLabel(cellKeyOf(cell, mapAliases[cell.map] ?? cell.map)))) };
+}
+
+export async function runGate(baseline: Results, current: Results, options: GateOptions, remeasure?: Remeasure): Promise<GateReport> {
+  if (!(options.thresholdPct > 0 && options.thresholdPct < 100)) {
+    throw new RangeError(`thresholdPct must be a number in (0, 100) exclusive, got ${options.thresholdPct}`);
+  }
+  if (options.confirm && !remeasure) throw new UsageError('the gate cannot confirm regressions without a way to re-run cells (give --preset)');
+  const compareOptions = {
+    alpha: options.alpha,
+    normalize: options.normalize,
+    mapAliases: options.mapAliases ?? {},
+    baseSource: options.baselineSource,
+    headSource: options.currentSource,
+  };
+  const comparison = compareResults(baseline, current, compareOptions);
+  if (comparison.cells.length === 0 && comparison.failed.length === 0) {
+    throw new UsageError(`no cell of ${options.currentSource} matches a cell of ${options.baselineSource}; they were run with different maps, workloads, threads or load factors`);
+  }
+
+  const notGated: NotGatedCell[] = [];
+  const findings: GateFinding[] = [];
+  for (const cell of comparison.cells) {
+    const reason = notGatedReason(cell);
+    if (reason) notGated.push({ label: cell.label, reason });
+    else if (isRegression(cell, options.thresholdPct)) findings.push(slowerFinding(cell));
+  }
+  for (const cell of comparison.failed) {
+    if (cell.baseError === null && cell.headError !== null) {
+      findings.push({ key: cell.key, label: cell.label, kind: 'failed', deltaPct: null, p: null, error: cell.headError, confirmation: null });
+    }
+  }
+
+  let confirmComparison: Comparison | null = null;
+  const confirmRan = options.confirm && findings.length > 0;
+  if (confirmRan && remeasure) {
+    const rerun = await remeasure(findings.map((finding) => finding.key));
+    confirmComparison = compareResults(baseline, restrictToBaseline(rerun.results, baseline, compareOptions.mapAliases), {
+      ...compareOptions,
+      headSource: rerun.source,
+    });
+    for (const finding of findings) finding.confirmation = confirmationOf(finding, confirmComparison, options.thresholdPct);
+  }
+  const regressions = findings.filter((finding) => finding.confirmation === null || finding.confirmation.held);
+
+  const warnings = [...comparison.warnings];
+  if (comparison.onlyInBase.length > 0) {
+    warnings.push(`${comparison.onlyInBase.length} baseline cell(s) were not measured now and are not gated: ${comparison.onlyInBase.map((cell) => cell.label).join(', ')}`);
+  }
+  return {
+    schema: GATE_SCHEMA,
+    passed: regressions.length === 0,
+    alpha: options.alpha,
+    thresholdPct: options.thresholdPct,
+    normalized: options.normalize,
+    confirmRan,
+    comparison,
+    confirmComparison,
+    notGated,
+    gatedCount: comparison.cells.length - notGated.length,
+    findings,
+    regressions,
+    warnings,
+  };
+}
+
+function slowerFinding(cell: ComparedCell): GateFinding {
+  return {
+    key: cell.key,
+    label: cell.label,
+    kind: 'slower',
+    deltaPct: cell.opsPerSec.deltaPct,
+    p: cell.opsPerSec.p,
+    error: null,
+    confirmation: null,
+  };
+}
+
+/** Does the re-run show the same regression? A cell the re-run did not produce keeps its first verdict. */
+function confirmationOf(finding: GateFinding, rerun: Comparison, thresholdPct: number): NonNullable<GateFinding['confirmation']> {
+  const cell = rerun.cells.find((candidate) => candidate.label === finding.label);
+  if (cell) {
+    return { held: isRegression(cell, thresholdPct), deltaPct: cell.opsPerSec.deltaPct, p: cell.opsPerSec.p, note: null };
+  }
+  const failed = rerun.failed.find((candidate) => candidate.label === finding.label);
+  if (failed?.headError) return { held: true, deltaPct: null, p: null, note: `failed again: ${failed.headError}` };
+  return { held: true, deltaPct: null, p: null, note: 'the re-run did not produce this cell; the first verdict stands' };
+}

@@ -1,0 +1,170 @@
+/**
+ * Option specs of `maplab compare`, `maplab gate` and `maplab export`,
+ * declared once (harness/options.ts): flag, help with unit and default, parser.
+ */
+import { parsers, UsageError, type OptionSpec } from '../options.js';
+import { EXPORT_METRICS, type ExportMetric } from './export.js';
+
+/** Keeps the option's name a literal type, so resolved options are typed field by field. */
+function defineOption<const Name extends string, T>(spec: OptionSpec<T> & { readonly name: Name }): OptionSpec<T> & { readonly name: Name } {
+  return spec;
+}
+
+export const alphaOption = defineOption({
+  name: 'alpha',
+  flag: '--alpha <p>',
+  description: 'significance level of the per-cell Mann–Whitney U test, a number in (0, 1)',
+  defaultValue: 0.05,
+  parse: parsers.number(0, 1, true),
+});
+
+export const REPORT_FORMATS = ['txt', 'md', 'json'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export const reportFormatOption = defineOption<'format', ReportFormat>({
+  name: 'format',
+  flag: '--format <format>',
+  description: `output format: ${REPORT_FORMATS.join(', ')}`,
+  defaultValue: 'txt',
+  parse: parsers.oneOf(REPORT_FORMATS),
+});
+
+/** 'slowed-rwmutex=rwmutex,mine=sharded' → { 'slowed-rwmutex': 'rwmutex', mine: 'sharded' }. */
+function parseMapAliases(raw: unknown, label: string): Record<string, string> {
+  const items = parsers.list(parsers.string())(raw, label);
+  const aliases: Record<string, string> = {};
+  items.forEach((item, index) => {
+    const match = /^([^=\s]+)=([^=\s]+)$/.exec(item);
+    if (!match) throw new UsageError(`${label}[${index}] must be head=base (two map names), got ${JSON.stringify(item)}`);
+    if (match[1] in aliases) throw new UsageError(`${label} names head map '${match[1]}' twice`);
+    aliases[match[1]] = match[2];
+  });
+  return aliases;
+}
+
+export const mapAliasOption = defineOption({
+  name: 'mapAlias',
+  flag: '--map-alias <head=base,...>',
+  description: 'compare head map <head> with baseline map <base> (a plugin or renamed map against a built-in baseline); comma-separated pairs',
+  parse: parseMapAliases,
+});
+
+export const compareOptions = [
+  alphaOption,
+  reportFormatOption,
+  defineOption({
+    name: 'out',
+    flag: '--out <file>',
+    description: 'write the comparison to this file instead of stdout',
+    parse: parsers.string(),
+  }),
+  defineOption({
+    name: 'normalize',
+    flag: '--normalize',
+    description: 'scale head figures to the baseline machine by the ratio of the two calibration figures',
+    defaultValue: false,
+    parse: parsers.boolean(),
+  }),
+  mapAliasOption,
+] as const;
+
+/** '10', '10%' or '12.5' → percent in (0, 100). */
+function parsePercent(raw: unknown, label: string): number {
+  const text = typeof raw === 'string' ? raw.trim().replace(/%$/, '') : raw;
+  return parsers.number(0, 100, true)(text, label);
+}
+
+export const gateOptions = [
+  defineOption({
+    name: 'baseline',
+    flag: '--baseline <results.json>',
+    description: 'the results file to compare against (required), e.g. results/baseline/ci.json',
+    parse: parsers.string(),
+  }),
+  defineOption({
+    name: 'current',
+    flag: '--current <results.json>',
+    description: 'an existing results file of the code under test; without it, --preset runs the sweep now',
+    parse: parsers.string(),
+  }),
+  defineOption({
+    name: 'preset',
+    flag: '--preset <name>',
+    description: "sweep preset to run now, restricted to the baseline's cells (e.g. ci); also used by --confirm",
+    parse: parsers.string(),
+  }),
+  alphaOption,
+  defineOption({
+    name: 'threshold',
+    flag: '--threshold <percent>',
+    description: 'a cell fails only when its normalised median ops/s is more than this many percent below the baseline, a number in (0, 100)',
+    defaultValue: 10,
+    parse: parsePercent,
+  }),
+  // Two flags, one option: '--confirm' / '--no-confirm'; left unset, it follows whether the gate ran the sweep itself.
+  defineOption({
+    name: 'confirm',
+    flag: '--confirm',
+    description: 're-run regressed cells once and fail only if the regression holds (default: on when the gate runs the sweep, off with --current)',
+    parse: parsers.boolean(),
+  }),
+  defineOption({
+    name: 'confirm',
+    flag: '--no-confirm',
+    description: 'fail on the first measurement, without a re-run',
+    parse: parsers.boolean(),
+  }),
+  defineOption({
+    name: 'normalize',
+    flag: '--no-normalize',
+    description: 'compare raw ops/s instead of scaling by the calibration figures (same machine, same load only); normalised unless given',
+    parse: parsers.boolean(),
+  }),
+  defineOption({
+    name: 'mapModule',
+    flag: '--map-module <path>',
+    description: 'plugin map module (default export: a MapFactory), passed through to the sweep',
+    parse: parsers.string(),
+  }),
+  mapAliasOption,
+  reportFormatOption,
+  defineOption({
+    name: 'out',
+    flag: '--out <results.json>',
+    description: 'also save the results measured now (first run) to this file',
+    parse: parsers.string(),
+  }),
+  defineOption({
+    name: 'timeout',
+    flag: '--timeout <seconds>',
+    description: 'time limit for each sweep the gate runs, in seconds',
+    defaultValue: 900,
+    parse: parsers.integer(1, 86_400),
+  }),
+] as const;
+
+export const EXPORT_FORMATS = ['github-action-benchmark', 'csv'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export const exportOptions = [
+  defineOption<'format', ExportFormat>({
+    name: 'format',
+    flag: '--format <format>',
+    description: `output format: ${EXPORT_FORMATS.join(', ')}`,
+    defaultValue: 'github-action-benchmark',
+    parse: parsers.oneOf(EXPORT_FORMATS),
+  }),
+  defineOption<'metric', ExportMetric>({
+    name: 'metric',
+    flag: '--metric <metric>',
+    description: `github-action-benchmark only: ops (median ops/s → customBiggerIsBetter) or p99 (p99 latency ns → customSmallerIsBetter); csv has both`,
+    defaultValue: 'ops',
+    parse: parsers.oneOf(EXPORT_METRICS),
+  }),
+  defineOption({
+    name: 'out',
+    flag: '--out <file>',
+    description: 'write to this file instead of stdout',
+    parse: parsers.string(),
+  }),
+] as const;

@@ -1,0 +1,84 @@
+/**
+ * Runs `maplab sweep` as a child process for the gate: a fresh process per
+ * measurement (the JIT state and heap of the gate itself stay out of the
+ * numbers), restricted to the cells the gate needs, writing to a temp file
+ * that is read back through the one results reader. The gate talks to the
+ * sweep only through its command line and its results file, never its code.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../options.js';
+import { readResultsFile, type Results } from '../results.js';
+import { cellKeyOf, cellLabel, type CellKey } from './compare.js';
+
+export interface SweepRequest {
+  /** The built CLI, dist/scripts/cli.js. */
+  cliPath: string;
+  preset: string;
+  /** Cells to measure, in baseline names; the sweep runs their cross product and the rest is dropped. */
+  cells: CellKey[];
+  /** Plugin map module passed through to the sweep. */
+  mapModule?: string;
+  /** head map name → baseline map name; the sweep is asked for the head names. */
+  mapAliases?: Readonly<Record<string, string>>;
+  timeoutMs: number;
+}
+
+/** The sweep exited non-zero for a reason other than bad arguments: the code under test failed to run. */
+export class SweepFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SweepFailedError';
+  }
+}
+
+/** Command-line arguments (after the node binary) for one restricted sweep. */
+export function sweepArguments(request: SweepRequest, outPath: string): string[] {
+  const baseToHead = new Map(Object.entries(request.mapAliases ?? {}).map(([headName, baseName]) => [baseName, headName]));
+  const distinct = <T>(values: T[]): string => [...new Set(values)].map(String).join(',');
+  const args = [
+    request.cliPath, 'sweep',
+    '--preset', request.preset,
+    '--out', outPath,
+    '--quiet',
+    '--maps', distinct(request.cells.map((cell) => baseToHead.get(cell.map) ?? cell.map)),
+    '--workloads', distinct(request.cells.map((cell) => cell.workload)),
+    '--threads', distinct(request.cells.map((cell) => cell.threads)),
+    '--load-factors', distinct(request.cells.map((cell) => cell.loadFactor)),
+  ];
+  if (request.mapModule) args.push('--map-module', resolve(request.mapModule));
+  return args;
+}
+
+/**
+ * Runs the sweep and returns its results, restricted to the requested cells.
+ * The child's stdout goes to our stderr, so the gate's own stdout stays the verdict.
+ * Exit 2 from the sweep (bad arguments, unknown preset or map) is a UsageError here too.
+ */
+export async function runSweepProcess(request: SweepRequest): Promise<Results> {
+  if (request.cells.length === 0) throw new RangeError('runSweepProcess needs at least one cell');
+  const directory = mkdtempSync(join(tmpdir(), 'maplab-gate-'));
+  const outPath = join(directory, 'current.json');
+  try {
+    const args = sweepArguments(request, outPath);
+    const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveOutcome, reject) => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 2, 'inherit'], timeout: request.timeoutMs, killSignal: 'SIGTERM' });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => resolveOutcome({ code, signal }));
+    });
+    const command = `node ${args.join(' ')}`;
+    if (outcome.code === 2) throw new UsageError(`the sweep rejected its arguments (exit 2): ${command}`);
+    if (outcome.signal !== null) {
+      throw new SweepFailedError(`the sweep was stopped by ${outcome.signal} (time limit ${request.timeoutMs / 1000} s): ${command}`);
+    }
+    if (outcome.code !== 0) throw new SweepFailedError(`the sweep failed (exit ${outcome.code}): ${command}`);
+    const results = readResultsFile(outPath);
+    const aliases = request.mapAliases ?? {};
+    const wanted = new Set(request.cells.map(cellLabel));
+    return { ...results, cells: results.cells.filter((cell) => wanted.has(cellLabel(cellKeyOf(cell, aliases[cell.map] ?? cell.map)))) };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}

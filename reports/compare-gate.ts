@@ -1,0 +1,70 @@
+/** The gate's verdict as text (stdout, CI logs) and markdown ($GITHUB_STEP_SUMMARY). */
+import type { GateFinding, GateReport } from '../harness/gate/gate.js';
+import { formatDeltaOrNa, formatP, markdownTable, textTable } from './compare-format.js';
+import { COMPARISON_HEADER, comparisonNotes, comparisonPreamble, comparisonRows } from './compare-table.js';
+
+function headline(report: GateReport): string {
+  const rule = `more than ${report.thresholdPct}% slower at p < ${report.alpha}${report.normalized ? ' after calibration normalisation' : ''}`;
+  const scope = `${report.gatedCount} cell(s) gated${report.notGated.length > 0 ? `, ${report.notGated.length} not gated` : ''}`;
+  if (report.passed) {
+    const dismissed = report.findings.length > 0 ? `; ${report.findings.length} candidate(s) did not hold on the re-run` : '';
+    return `PASS: ${scope}; none ${rule}${dismissed}.`;
+  }
+  const confirmed = report.confirmRan ? ', confirmed by a re-run' : '';
+  return `FAIL: ${report.regressions.length} cell(s) regressed (${rule}, or failed where the baseline ran${confirmed}); ${scope}.`;
+}
+
+function describeFinding(finding: GateFinding): string {
+  const first = finding.kind === 'failed'
+    ? `failed: ${finding.error}`
+    : `${formatDeltaOrNa(finding.deltaPct)} (p=${formatP(finding.p ?? 1)})`;
+  const confirmation = finding.confirmation;
+  if (!confirmation) return `${finding.label}: ${first}`;
+  const second = confirmation.note ?? `${formatDeltaOrNa(confirmation.deltaPct)} (p=${formatP(confirmation.p ?? 1)})`;
+  return `${finding.label}: ${first}; re-run ${second}`;
+}
+
+export function renderGateText(report: GateReport): string {
+  const lines = [`maplab gate: ${headline(report)}`];
+  if (report.regressions.length > 0) lines.push('regressions:', ...report.regressions.map((finding) => `  ${describeFinding(finding)}`));
+  const dismissed = report.findings.filter((finding) => finding.confirmation && !finding.confirmation.held);
+  if (dismissed.length > 0) lines.push('not confirmed by the re-run (run-to-run noise):', ...dismissed.map((finding) => `  ${describeFinding(finding)}`));
+  if (report.notGated.length > 0) lines.push('not gated:', ...report.notGated.map((cell) => `  ${cell.label}: ${cell.reason}`));
+  lines.push('', ...comparisonPreamble(report.comparison), '', textTable([COMPARISON_HEADER, ...comparisonRows(report.comparison)]));
+  const notes = [...comparisonNotes({ ...report.comparison, warnings: [] }), ...report.warnings.map((warning) => `warning: ${warning}`)];
+  if (notes.length > 0) lines.push('', ...notes);
+  return lines.join('\n') + '\n';
+}
+
+export function renderGateMarkdown(report: GateReport): string {
+  const lines = [`## maplab gate: ${report.passed ? '✅' : '❌'} ${headline(report)}`, ''];
+  if (report.findings.length > 0) {
+    lines.push(markdownTable(
+      ['cell', 'first run', 'p', 're-run', 're-run p', 'fails the gate'],
+      report.findings.map((finding) => [
+        finding.label,
+        finding.kind === 'failed' ? `failed: ${finding.error}` : formatDeltaOrNa(finding.deltaPct),
+        finding.p === null ? '' : formatP(finding.p),
+        finding.confirmation ? (finding.confirmation.note ?? formatDeltaOrNa(finding.confirmation.deltaPct)) : 'not re-run',
+        finding.confirmation?.p == null ? '' : formatP(finding.confirmation.p),
+        report.regressions.includes(finding) ? '**yes**' : 'no (noise)',
+      ]),
+    ), '');
+  }
+  if (report.notGated.length > 0) lines.push(...report.notGated.map((cell) => `- not gated: ${cell.label}: ${cell.reason}`), '');
+  const rows = comparisonRows(report.comparison);
+  const summary = rows.pop() as string[];
+  summary[0] = `**${summary[0]}**`;
+  lines.push(
+    '<details><summary>All cells</summary>',
+    '',
+    ...comparisonPreamble(report.comparison).map((line) => `- ${line}`),
+    '',
+    markdownTable(COMPARISON_HEADER, [...rows, summary]),
+    '',
+    '</details>',
+  );
+  const notes = [...comparisonNotes({ ...report.comparison, warnings: [] }), ...report.warnings.map((warning) => `warning: ${warning}`)];
+  if (notes.length > 0) lines.push('', ...notes.map((note) => `- ${note}`));
+  return lines.join('\n') + '\n';
+}
