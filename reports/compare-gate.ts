@@ -11,7 +11,7 @@ function headline(report: GateReport): string {
     return `PASS: ${scope}; none ${rule}${dismissed}.`;
   }
   const confirmed = report.confirmRan ? ', confirmed by a re-run' : '';
-  return `FAIL: ${report.regressions.length} cell(s) regressed (${rule}, or failed where the baseline ran${confirmed}); ${scope}.`;
+  return `FAIL: ${report.regressions.length} cell(s) regressed: ${rule}, or failing where the baseline ran${confirmed}; ${scope}.`;
 }
 
 function describeFinding(finding: GateFinding): string {

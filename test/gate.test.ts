@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CellKey } from '../harness/gate/compare.js';
+import { runGate, type GateOptions, type Remeasure } from '../harness/gate/gate.js';
+import { UsageError } from '../harness/options.js';
+import type { Results } from '../harness/results.js';
+import { renderGateMarkdown, renderGateText } from '../reports/compare-gate.js';
+import { buildResults, gridSpec, trialsAround, type CellSpec } from './fixtures/gate-results.js';
+
+const options: GateOptions = {
+  alpha: 0.05,
+  thresholdPct: 10,
+  normalize: true,
+  confirm: false,
+  baselineSource: 'baseline.json',
+  currentSource: 'current.json',
+};
+
+const MAPS = ['rwmutex', 'sharded', 'readdirty'];
+const WORKLOADS = ['read-heavy', 'write-heavy'];
+const SLOW_CELL = 'rwmutex/read-heavy/t=1/lf=0.75';
+
+/** The grid with one cell's trials replaced. */
+function gridWith(label: string, trials: number[], calibrationOpsPerSec = 100e6): Results {
+  const cells: CellSpec[] = gridSpec(MAPS, WORKLOADS).map((cell) =>
+    `${cell.map}/${cell.workload}/t=1/lf=0.75` === label ? { ...cell, trials } : cell);
+  return buildResults({ calibrationOpsPerSec, cells });
+}
+
+const baseline = buildResults({ cells: gridSpec(MAPS, WORKLOADS) });
+
+test('identical trials pass', async () => {
+  const report = await runGate(baseline, baseline, options);
+  assert.equal(report.passed, true);
+  assert.equal(report.gatedCount, 6);
+  assert.deepEqual(report.findings, []);
+});
+
+test('one cell 30% slower with tight trials fails, naming that cell', async () => {
+  const report = await runGate(baseline, gridWith(SLOW_CELL, trialsAround(700_000)), options);
+  assert.equal(report.passed, false);
+  assert.deepEqual(report.regressions.map((finding) => finding.label), [SLOW_CELL]);
+  assert.equal(report.regressions[0].kind, 'slower');
+  assert.ok(Math.abs((report.regressions[0].deltaPct ?? 0) + 30) < 1e-9);
+  assert.match(renderGateText(report), /^maplab gate: FAIL: 1 cell\(s\) regressed/);
+  assert.match(renderGateText(report), /rwmutex\/read-heavy\/t=1\/lf=0\.75: -30\.0% \(p=0\.008\)/);
+  assert.match(renderGateMarkdown(report), /\| rwmutex\/read-heavy\/t=1\/lf=0\.75 \| -30\.0% \| 0\.008 \| not re-run \| {2}\| \*\*yes\*\* \|/);
+});
+
+test('every cell and the calibration 30% slower (a slower machine) passes', async () => {
+  const slowMachine = buildResults({ calibrationOpsPerSec: 70e6, cells: gridSpec(MAPS, WORKLOADS, 700_000) });
+  const report = await runGate(baseline, slowMachine, options);
+  assert.equal(report.passed, true);
+  assert.deepEqual(report.findings, []);
+});
+
+test('the same slower machine without normalisation fails every cell: normalisation is what absorbs it', async () => {
+  const slowMachine = buildResults({ calibrationOpsPerSec: 70e6, cells: gridSpec(MAPS, WORKLOADS, 700_000) });
+  const report = await runGate(baseline, slowMachine, { ...options, normalize: false });
+  assert.equal(report.regressions.length, 6);
+});
+
+test('a cell 5% slower (significant, but below the 10% threshold) passes', async () => {
+  const report = await runGate(baseline, gridWith(SLOW_CELL, trialsAround(950_000, 0.005)), options);
+  assert.ok(report.comparison.cells.find((cell) => cell.label === SLOW_CELL)?.opsPerSec.significant, 'the test itself sees it');
+  assert.equal(report.passed, true);
+});
+
+test('a cell 30% slower whose trials overlap the baseline (not significant) passes', async () => {
+  const noisyBase = gridWith(SLOW_CELL, [500_000, 900_000, 1_000_000, 1_100_000, 1_500_000]);
+  const report = await runGate(noisyBase, gridWith(SLOW_CELL, [400_000, 600_000, 700_000, 800_000, 1_200_000]), options);
+  assert.equal(report.passed, true);
+});
+
+test('an oversubscribed cell is reported but not gated', async () => {
+  const base = buildResults({ cells: [{ map: 'rwmutex' }, { map: 'rwmutex', threads: 4, oversubscribed: true }] });
+  const head = buildResults({ cells: [{ map: 'rwmutex' }, { map: 'rwmutex', threads: 4, oversubscribed: true, trials: trialsAround(500_000) }] });
+  const report = await runGate(base, head, options);
+  assert.equal(report.passed, true);
+  assert.deepEqual(report.notGated.map((cell) => cell.label), ['rwmutex/read-heavy/t=4/lf=0.75']);
+  assert.equal(report.gatedCount, 1);
+});
+
+test('a cell that ran in the baseline and fails now fails the gate with its error', async () => {
+  const head = buildResults({ cells: gridSpec(MAPS, WORKLOADS).map((cell) =>
+    cell.map === 'sharded' && cell.workload === 'write-heavy' ? { ...cell, error: 'concurrent map writes' } : cell) });
+  const report = await runGate(baseline, head, options);
+  assert.equal(report.passed, false);
+  assert.deepEqual(report.regressions.map((finding) => [finding.label, finding.kind, finding.error]), [
+    ['sharded/write-heavy/t=1/lf=0.75', 'failed', 'concurrent map writes'],
+  ]);
+});
+
+test('confirmation re-runs exactly the regressed cells and passes when the regression does not hold', async () => {
+  const asked: CellKey[][] = [];
+  const remeasure: Remeasure = async (cells) => {
+    asked.push(cells);
+    return { results: baseline, source: 'rerun' };
+  };
+  const report = await runGate(baseline, gridWith(SLOW_CELL, trialsAround(700_000)), { ...options, confirm: true }, remeasure);
+  assert.deepEqual(asked, [[{ map: 'rwmutex', workload: 'read-heavy', threads: 1, loadFactor: 0.75 }]]);
+  assert.equal(report.confirmRan, true);
+  assert.equal(report.passed, true);
+  assert.equal(report.findings.length, 1);
+  assert.equal(report.findings[0].confirmation?.held, false);
+  assert.match(renderGateText(report), /not confirmed by the re-run \(run-to-run noise\):\n {2}rwmutex\/read-heavy\/t=1\/lf=0\.75: -30\.0% \(p=0\.008\); re-run ±0\.0% \(p=1\.000\)/);
+});
+
+test('confirmation fails the gate when the re-run shows the same regression', async () => {
+  const slow = gridWith(SLOW_CELL, trialsAround(700_000));
+  const remeasure: Remeasure = async () => ({ results: gridWith(SLOW_CELL, trialsAround(720_000)), source: 'rerun' });
+  const report = await runGate(baseline, slow, { ...options, confirm: true }, remeasure);
+  assert.equal(report.passed, false);
+  assert.deepEqual(report.regressions.map((finding) => finding.label), [SLOW_CELL]);
+  assert.ok(Math.abs((report.regressions[0].confirmation?.deltaPct ?? 0) + 28) < 1e-9);
+});
+
+test('no confirmation run happens when nothing regressed', async () => {
+  let calls = 0;
+  const report = await runGate(baseline, baseline, { ...options, confirm: true }, async () => {
+    calls++;
+    return { results: baseline, source: 'rerun' };
+  });
+  assert.equal(calls, 0);
+  assert.equal(report.confirmRan, false);
+});
+
+test('a head map matched through an alias is gated against the baseline map', async () => {
+  const head = buildResults({ cells: gridSpec(MAPS, WORKLOADS).map((cell) =>
+    cell.map === 'rwmutex' ? { ...cell, map: 'slowed-rwmutex', trials: trialsAround(700_000) } : cell) });
+  const report = await runGate(baseline, head, { ...options, mapAliases: { 'slowed-rwmutex': 'rwmutex' } });
+  assert.deepEqual(report.regressions.map((finding) => finding.label), ['rwmutex/read-heavy/t=1/lf=0.75', 'rwmutex/write-heavy/t=1/lf=0.75']);
+});
+
+test('files with no cell in common are a usage error, not a pass', async () => {
+  const other = buildResults({ cells: gridSpec(['js-map'], ['mixed']) });
+  await assert.rejects(runGate(baseline, other, options), (error: Error) =>
+    error instanceof UsageError && /no cell of current\.json matches a cell of baseline\.json/.test(error.message));
+});
+
+test('asking for confirmation without a way to re-run is a usage error', async () => {
+  await assert.rejects(runGate(baseline, baseline, { ...options, confirm: true }), UsageError);
+});
