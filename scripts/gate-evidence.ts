@@ -1,0 +1,144 @@
+/**
+ * Live evidence that `maplab gate` is quiet on unchanged code and sharp on a
+ * real regression (issue 6). Runs, one after another so they never compete
+ * for the CPU:
+ *   1. a baseline: `maplab sweep --preset ci` (unless --baseline is given);
+ *   2. N gate runs of the unchanged code against it (target: 0 failures);
+ *   3. N gate runs where <base-map> is replaced by the slowed-map plugin
+ *      (test/fixtures/slowed-map.ts, ~30% slower) matched to the baseline's
+ *      <base-map> cells by --map-alias (target: ≥ N−1 detections).
+ * Each gate run records its exit code, its candidate and confirmed cells, its
+ * duration and the 1-minute load average before and after, so a shared
+ * machine's load is on the record. Writes <out>/evidence.json and prints a
+ * markdown summary.
+ *
+ *   node dist/scripts/gate-evidence.js [--runs 10] [--baseline results/baseline/ci.json]
+ *       [--base-map rwmutex] [--out results/gate-evidence] [--preset ci] [--extra 0.43]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
+const SLOWED_MAP = fileURLToPath(new URL('../test/fixtures/slowed-map.js', import.meta.url));
+
+interface GateRun {
+  scenario: 'unchanged' | 'slowed';
+  run: number;
+  exitCode: number | null;
+  durationSec: number;
+  loadBefore: number;
+  loadAfter: number;
+  /** Cells the first pass flagged, with their delta. */
+  candidates: string[];
+  /** Cells that failed the gate (confirmed). */
+  regressions: string[];
+  stderrTail: string;
+}
+
+interface GateJson {
+  passed: boolean;
+  findings: Array<{ label: string; deltaPct: number | null; confirmation: { held: boolean; deltaPct: number | null } | null }>;
+  regressions: Array<{ label: string }>;
+}
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '10' },
+    baseline: { type: 'string' },
+    'base-map': { type: 'string', default: 'rwmutex' },
+    out: { type: 'string', default: 'results/gate-evidence' },
+    preset: { type: 'string', default: 'ci' },
+    extra: { type: 'string', default: '0.43' },
+  },
+});
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`--runs must be an integer ≥ 1, got ${values.runs}`);
+const outDirectory = values.out as string;
+mkdirSync(outDirectory, { recursive: true });
+const baseMap = values['base-map'] as string;
+const preset = values.preset as string;
+
+const load = () => Math.round(loadavg()[0] * 100) / 100;
+
+function maplab(args: string[], env: Record<string, string> = {}) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 2 ** 20 });
+  return { ...result, durationSec: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+let baselinePath = values.baseline;
+if (baselinePath === undefined) {
+  baselinePath = join(outDirectory, 'baseline.json');
+  process.stderr.write(`gate-evidence: measuring the baseline (sweep --preset ${preset}) → ${baselinePath}\n`);
+  const sweep = maplab(['sweep', '--preset', preset, '--out', baselinePath, '--quiet', '--force']);
+  if (sweep.status !== 0) throw new Error(`the baseline sweep failed (exit ${sweep.status}):\n${sweep.stderr}`);
+}
+
+function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
+  const args = ['gate', '--baseline', baselinePath as string, '--preset', preset, '--format', 'json'];
+  const env: Record<string, string> = {};
+  if (scenario === 'slowed') {
+    args.push('--map-module', SLOWED_MAP, '--map-alias', `slowed-${baseMap}=${baseMap}`);
+    env.MAPLAB_SLOWED_BASE = baseMap;
+    env.MAPLAB_SLOWED_EXTRA = values.extra as string;
+  }
+  const loadBefore = load();
+  const result = maplab(args, env);
+  const record: GateRun = {
+    scenario, run, exitCode: result.status, durationSec: Math.round(result.durationSec * 10) / 10,
+    loadBefore, loadAfter: load(), candidates: [], regressions: [],
+    stderrTail: result.stderr.split('\n').slice(-5).join('\n'),
+  };
+  if (result.status === 0 || result.status === 1) {
+    try {
+      const report = JSON.parse(result.stdout) as GateJson;
+      const pct = (value: number | null | undefined) => (value == null ? 'n/a' : `${value.toFixed(1)}%`);
+      record.candidates = report.findings.map((finding) =>
+        `${finding.label} ${pct(finding.deltaPct)}${finding.confirmation ? ` → re-run ${pct(finding.confirmation.deltaPct)}` : ''}`);
+      record.regressions = report.regressions.map((finding) => finding.label);
+    } catch {
+      // A sweep that did not complete prints no report; the exit code and stderr tail say why.
+    }
+  }
+  process.stderr.write(`gate-evidence: ${scenario} run ${run}: exit ${record.exitCode} in ${record.durationSec} s, ` +
+    `load ${loadBefore}→${record.loadAfter}, candidates ${record.candidates.length}, regressions ${record.regressions.join(' ') || 'none'}\n`);
+  return record;
+}
+
+const records: GateRun[] = [];
+for (let run = 1; run <= runs; run++) records.push(gateRun('unchanged', run));
+for (let run = 1; run <= runs; run++) records.push(gateRun('slowed', run));
+
+const unchanged = records.filter((record) => record.scenario === 'unchanged');
+const slowed = records.filter((record) => record.scenario === 'slowed');
+const falseAlarms = unchanged.filter((record) => record.exitCode !== 0).length;
+const detections = slowed.filter((record) => record.exitCode === 1 && record.regressions.some((label) => label.startsWith(`${baseMap}/`))).length;
+const summary = {
+  baseline: baselinePath,
+  preset,
+  baseMap,
+  extraLookupsPerOp: Number(values.extra),
+  runs,
+  falseAlarms,
+  detections,
+  unchangedCandidatesDismissedByConfirm: unchanged.reduce((sum, record) => sum + record.candidates.length - record.regressions.length, 0),
+  loadAverage: { min: Math.min(...records.map((r) => r.loadBefore)), max: Math.max(...records.map((r) => r.loadAfter)) },
+  records,
+};
+writeFileSync(join(outDirectory, 'evidence.json'), JSON.stringify(summary, null, 2) + '\n');
+process.stdout.write([
+  `## gate evidence (${preset} preset, ${runs} runs each)`,
+  '',
+  `- unchanged code: ${falseAlarms} / ${runs} gate failures (target 0); ${summary.unchangedCandidatesDismissedByConfirm} first-pass candidate(s) dismissed by the confirm re-run`,
+  `- slowed-${baseMap} (${values.extra} extra lookups/op) against a ${baseMap} baseline: ${detections} / ${runs} detections (target ≥ ${runs - 1})`,
+  `- 1-minute load average during the runs: ${summary.loadAverage.min} … ${summary.loadAverage.max}`,
+  '',
+  '| scenario | run | exit | s | load | first-pass candidates | failed the gate |',
+  '| --- | --- | --- | --- | --- | --- | --- |',
+  ...records.map((r) => `| ${r.scenario} | ${r.run} | ${r.exitCode} | ${r.durationSec} | ${r.loadBefore}→${r.loadAfter} | ${r.candidates.join('; ')} | ${r.regressions.join(', ')} |`),
+  '',
+].join('\n'));
