@@ -45,6 +45,12 @@ test('the sweep is asked for the preset, a temp --out, --quiet and the cells as 
   assert.ok(args[16].endsWith(join('plugins', 'my-map.js')) && args[16].startsWith('/'), 'an absolute path');
 });
 
+test('open-loop cells add --rates', () => {
+  const args = sweepArguments({ ...request, cells: request.cells.map((cell, index) => ({ ...cell, rate: 1000 * (index + 1) })) }, '/tmp/x/current.json');
+  assert.deepEqual(args.slice(args.indexOf('--rates'), args.indexOf('--rates') + 2), ['--rates', '1000,2000']);
+  assert.equal(sweepArguments(request, '/tmp/x/current.json').includes('--rates'), false);
+});
+
 test('runSweepProcess returns the sweep\'s results restricted to the requested cells', async () => {
   const directory = tempDirectory();
   const produced = buildResults({ cells: [

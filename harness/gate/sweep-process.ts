@@ -4,6 +4,9 @@
  * numbers), restricted to the cells the gate needs, writing to a temp file
  * that is read back through the one results reader. The gate talks to the
  * sweep only through its command line and its results file, never its code.
+ * The cells become --maps/--workloads/--threads/--load-factors (and --rates
+ * when every cell is open-loop); the sweep runs their cross product, and
+ * cells nobody asked for are dropped from what it returns.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -48,6 +51,8 @@ export function sweepArguments(request: SweepRequest, outPath: string): string[]
     '--threads', distinct(request.cells.map((cell) => cell.threads)),
     '--load-factors', distinct(request.cells.map((cell) => cell.loadFactor)),
   ];
+  // Open-loop cells need --rates; a baseline mixing open- and closed-loop cells is re-measured closed-loop only.
+  if (request.cells.every((cell) => cell.rate !== undefined)) args.push('--rates', distinct(request.cells.map((cell) => cell.rate)));
   if (request.mapModule) args.push('--map-module', resolve(request.mapModule));
   return args;
 }
