@@ -23,7 +23,17 @@ export const OP_NAMES = Object.keys(Op) as OpName[];
 export type Mix = Partial<Record<OpName, number>>;
 
 export type DistributionName = 'uniform' | 'zipfian' | 'hotspot' | 'latest' | 'sequential-insert';
+export const DISTRIBUTION_NAMES: readonly DistributionName[] = ['uniform', 'zipfian', 'hotspot', 'latest', 'sequential-insert'];
 
+/**
+ * Which keys ops touch (workloads/distributions.ts has the details):
+ * - uniform, zipfian (scrambled), hotspot: every op draws from [0, keys).
+ * - latest (YCSB D): set and getOrSet insert fresh keys above the key space;
+ *   every other op draws a zipfian rank back from the newest inserted key.
+ * - sequential-insert: set and getOrSet insert fresh keys, disjoint per
+ *   worker (keys + n × workerCount + workerIndex); every other op picks
+ *   uniformly among the keys known to exist (prefill and own inserts).
+ */
 export interface Distribution {
   kind: DistributionName;
   /** zipfian: skew θ, default 0.99 (YCSB), scrambled. */
@@ -49,6 +59,12 @@ export interface Workload {
    * and numbers the generator interprets.
    */
   pattern?: { kind: string; [parameter: string]: number | string };
+  /**
+   * true when the key space is part of the scenario's definition (Go's
+   * single-key collisions, fresh-key-only streams): withKeySpace (the --keys
+   * override) leaves such a workload unchanged.
+   */
+  fixedKeySpace?: boolean;
 }
 
 /** One worker's pre-generated operations; index i is op i of the stream. */
