@@ -35,6 +35,10 @@ export interface MedianCI {
   median: number;
   ciLow: number;
   ciHigh: number;
+  /** Confidence the interval actually has (harness/stats.ts: 0.95 nominal; below with too few trials). */
+  ciLevel?: number;
+  /** How the interval was computed (harness/stats.ts). */
+  ciMethod?: string;
 }
 
 /** Non-empty log-linear histogram buckets: [lowNs, highNs, count], ascending. */
@@ -43,6 +47,10 @@ export interface HistogramData {
   /** Upper bound on a recorded value's relative error (bucket width / low edge). */
   relativeError: number;
   buckets: Array<[lowNs: number, highNs: number, count: number]>;
+  /** Exact smallest, largest and summed recorded values (absent when empty). */
+  minNs?: number;
+  maxNs?: number;
+  sumNs?: number;
 }
 
 export interface LatencySummary {
@@ -67,6 +75,8 @@ export interface Cell {
   private?: boolean;
   /** Open-loop cells: target ops/s per thread; absent in closed-loop cells. */
   rate?: number;
+  /** Open-loop cells: ops/s per thread actually completed (median over trials); below `rate` = could not keep up. */
+  achievedOpsPerSec?: number;
   trials: Trial[];
   opsPerSec: MedianCI;
   latencyNs: LatencySummary;
@@ -113,6 +123,8 @@ export interface Results {
   calibration: { opsPerSec: number; [extra: string]: unknown };
   cells: Cell[];
   analysis: Analysis;
+  /** true while a sweep is still writing the file, or was interrupted: `--resume` finishes it. */
+  incomplete?: boolean;
   [extra: string]: unknown;
 }
 

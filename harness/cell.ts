@@ -1,0 +1,302 @@
+/**
+ * One cell — (map, workload, threads, load factor[, rate]) — from op streams
+ * to a results-file `Cell`.
+ *
+ * Per cell: the workers' op streams are generated once (main thread, into
+ * SharedArrayBuffers, reused by every trial and by the next load factor),
+ * the prefill entries once. Per trial: a fresh map — a shared map is created
+ * and prefilled here on the main thread and workers attach to it; a private
+ * map (factory.shared false, js-map) is prefilled by each worker on its own
+ * copy — then one task per worker through the start barrier.
+ *
+ * Faults stay inside the cell: a map that throws gives an `error` cell, a
+ * trial past the cell's deadline gives a "timeout" cell (the pool is torn down
+ * and rebuilt if its workers do not stop), and a map that is not safe for
+ * concurrent writes, run with writers on more than one thread, never yields
+ * numbers: "concurrent map writes" when its detector fired, otherwise the
+ * same error marked "(not detected in this run; result withheld)".
+ */
+import { performance } from 'node:perf_hooks';
+import type { ConcurrentMap, MapFactory, MapHandle } from '../maps/types.js';
+import {
+  generateOpStream, insertsFreshKeys, OP_NAMES, prefillCount, prefillEntries, writeFraction,
+  type OpStream, type Workload,
+} from '../workloads/index.js';
+import type { SweepConfig } from './config.js';
+import { FRESH_KEY_STREAM_FACTOR } from './config.js';
+import { TrialControl } from './control.js';
+import { LatencyHistogram } from './histogram.js';
+import type { MapSource } from './map-source.js';
+import { MapPool, TrialInterruptedError, TrialTimeoutError } from './pool.js';
+import type { Cell, LatencySummary, Trial } from './results.js';
+import { medianByKey, medianWithCI } from './stats.js';
+import type { TrialTask, WorkerFailure, WorkerReport } from './worker.js';
+
+export interface CellSpec {
+  map: string;
+  workload: string;
+  threads: number;
+  loadFactor: number;
+  /** Open loop: target ops/s per thread; null: closed loop. */
+  rate: number | null;
+}
+
+/** Identity of a cell inside a results file (what `--resume` matches on). */
+export function cellKey(cell: { map: string; workload: string; threads: number; loadFactor: number; rate?: number | null }): string {
+  return `${cell.map}|${cell.workload}|t${cell.threads}|lf${cell.loadFactor}|${cell.rate == null ? 'closed' : `rate${cell.rate}`}`;
+}
+
+export const CONCURRENT_WRITES_ERROR = 'concurrent map writes';
+export const NOT_DETECTED_SUFFIX = ' (not detected in this run; result withheld)';
+const CONCURRENT_MAP_WRITE_ERROR_NAME = 'ConcurrentMapWriteError';
+/** Streams and prefills kept for reuse by the following cells (same workload and threads). */
+const STREAM_CACHE_ENTRIES = 2;
+
+interface CellOverhead {
+  poolStartMs: number;
+  streamsMs: number;
+  prefillMs: number;
+}
+
+export class CellRunner {
+  private pool: MapPool | null = null;
+  private readonly streams = new Map<string, OpStream[]>();
+  private readonly prefills = new Map<string, { keys: Int32Array; values: Int32Array }>();
+
+  constructor(
+    private readonly config: SweepConfig,
+    private readonly maps: ReadonlyMap<string, { source: MapSource; factory: MapFactory }>,
+    private readonly cores: number,
+  ) {}
+
+  /** Runs one cell; only an interruption (signal) escapes as an exception. */
+  async run(spec: CellSpec, signal?: AbortSignal): Promise<Cell> {
+    const startedAt = performance.now();
+    const deadlineMs = startedAt + this.config.cellTimeoutMs;
+    const entry = this.maps.get(spec.map);
+    const workload = this.config.workloadDefinitions[spec.workload];
+    if (!entry || !workload) throw new RangeError(`cell ${cellKey(spec)} names a map or workload the config does not have`);
+    const { factory, source } = entry;
+    const identity = this.identity(spec, factory);
+    const unsafeWrites = !factory.safeForConcurrentWrites && spec.threads > 1 && writeFraction(workload) > 0;
+    const overhead: CellOverhead = { poolStartMs: 0, streamsMs: 0, prefillMs: 0 };
+    try {
+      const streams = this.streamsFor(workload, spec.threads, overhead);
+      const prefill = this.prefillFor(workload, overhead);
+      const pool = await this.poolFor(source, spec.threads, deadlineMs, overhead);
+      const reports: WorkerReport[][] = [];
+      const trialCounters: Array<Record<string, number>> = [];
+      for (let trial = 0; trial < this.config.trials; trial++) {
+        const outcome = await this.runTrial(pool, spec, factory, source, workload, streams, prefill, trial, deadlineMs, overhead, signal);
+        if ('failure' in outcome) {
+          if (unsafeWrites && outcome.failure.name !== CONCURRENT_MAP_WRITE_ERROR_NAME) {
+            return { ...identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: outcome.failure.message } as unknown as Cell;
+          }
+          return { ...identity, error: outcome.failure.message } as unknown as Cell;
+        }
+        reports.push(outcome.reports);
+        trialCounters.push(outcome.counters);
+      }
+      if (unsafeWrites) return { ...identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX } as unknown as Cell;
+      return this.assemble(identity, spec, workload, reports, trialCounters, overhead, performance.now() - startedAt);
+    } catch (error) {
+      if (error instanceof TrialInterruptedError) throw error;
+      const message = error instanceof TrialTimeoutError
+        ? `timeout: the cell ran past ${this.config.cellTimeoutMs} ms (--cell-timeout-ms); ${error.detail}`
+        : `${(error as Error).name}: ${(error as Error).message}`;
+      if (unsafeWrites) return { ...identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: message } as unknown as Cell;
+      return { ...identity, error: message } as unknown as Cell;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.destroy();
+    this.pool = null;
+  }
+
+  private identity(spec: CellSpec, factory: MapFactory): Record<string, unknown> {
+    return {
+      map: spec.map,
+      workload: spec.workload,
+      threads: spec.threads,
+      loadFactor: spec.loadFactor,
+      oversubscribed: spec.threads > this.cores,
+      ...(factory.shared ? {} : { private: true }),
+      ...(spec.rate === null ? {} : { rate: spec.rate }),
+    };
+  }
+
+  /** The pool for (map, threads): reused across that map's cells; a fresh one for each new map or thread count. */
+  private async poolFor(source: MapSource, threads: number, deadlineMs: number, overhead: CellOverhead): Promise<MapPool> {
+    const current = this.pool;
+    if (current && !current.isDestroyed() && current.threads === threads && current.map.name === source.name) return current;
+    await this.close();
+    const remainingMs = Math.max(1, deadlineMs - performance.now());
+    this.pool = await MapPool.start(source, threads, remainingMs);
+    overhead.poolStartMs = this.pool.startMs;
+    return this.pool;
+  }
+
+  private streamLength(workload: Workload): number {
+    return this.config.streamOps * (insertsFreshKeys(workload) ? FRESH_KEY_STREAM_FACTOR : 1);
+  }
+
+  /** Worker i's stream: (workload, seed, i, threads) → the same ops for every map, so maps are compared on equal input. */
+  private streamsFor(workload: Workload, threads: number, overhead: CellOverhead): OpStream[] {
+    const key = `${workload.name}|${threads}`;
+    const cached = this.streams.get(key);
+    if (cached) return cached;
+    const startMs = performance.now();
+    const length = this.streamLength(workload);
+    const streams = Array.from({ length: threads }, (_, workerIndex) =>
+      generateOpStream(workload, { seed: this.config.seed, workerIndex, workerCount: threads, length, shared: true }));
+    overhead.streamsMs += performance.now() - startMs;
+    remember(this.streams, key, streams);
+    return streams;
+  }
+
+  /** Prefill entries, SharedArrayBuffer-backed so private maps' workers read them without a copy. */
+  private prefillFor(workload: Workload, overhead: CellOverhead): { keys: Int32Array; values: Int32Array } {
+    const key = workload.name;
+    const cached = this.prefills.get(key);
+    if (cached) return cached;
+    const startMs = performance.now();
+    const entries = prefillEntries(workload, this.config.seed);
+    const keys = new Int32Array(new SharedArrayBuffer(entries.keys.byteLength));
+    const values = new Int32Array(new SharedArrayBuffer(entries.values.byteLength));
+    keys.set(entries.keys);
+    values.set(entries.values);
+    overhead.streamsMs += performance.now() - startMs;
+    const prefill = { keys, values };
+    remember(this.prefills, key, prefill);
+    return prefill;
+  }
+
+  private async runTrial(
+    pool: MapPool, spec: CellSpec, factory: MapFactory, source: MapSource, workload: Workload, streams: OpStream[],
+    prefill: { keys: Int32Array; values: Int32Array }, trial: number, deadlineMs: number, overhead: CellOverhead,
+    signal: AbortSignal | undefined,
+  ): Promise<{ reports: WorkerReport[]; counters: Record<string, number> } | { failure: { name: string; message: string } }> {
+    const prefillStartMs = performance.now();
+    const handle: MapHandle = factory.create({ capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor });
+    let mainView: ConcurrentMap | null = null;
+    if (factory.shared) {
+      mainView = factory.attach(handle);
+      const { keys, values } = prefill;
+      for (let i = 0; i < keys.length; i++) mainView.set(keys[i], values[i]);
+      mainView.quiesce?.();
+    }
+    overhead.prefillMs += performance.now() - prefillStartMs;
+
+    const control = new TrialControl();
+    const tasks: TrialTask[] = streams.map((stream, workerIndex) => ({
+      kind: 'trial', control: control.buffer, workerIndex, workerCount: spec.threads, map: source, handle,
+      privatePrefill: factory.shared ? null : prefill, stream,
+      warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, sampleEveryOps: this.config.sampleEveryOps,
+      ratePerSec: spec.rate, seed: this.config.seed + trial,
+    }));
+    const outcomes = await pool.runTrial(tasks, control, deadlineMs, signal);
+    const failures = outcomes.filter((outcome): outcome is WorkerFailure => !outcome.ok);
+    if (failures.length > 0) {
+      const cause = failures.find((failure) => failure.error !== undefined)?.error;
+      if (!cause) return { failure: { name: 'Aborted', message: 'the trial was aborted' } };
+      const message = cause.name === CONCURRENT_MAP_WRITE_ERROR_NAME ? cause.message : `${cause.name}: ${cause.message}`;
+      return { failure: { name: cause.name, message } };
+    }
+    const reports = outcomes as WorkerReport[];
+    const counters = mainView ? mainView.stats() : sumCounters(reports.map((report) => report.counters ?? {}));
+    return { reports, counters };
+  }
+
+  private assemble(
+    identity: Record<string, unknown>, spec: CellSpec, workload: Workload, reportsByTrial: WorkerReport[][],
+    trialCounters: Array<Record<string, number>>, overhead: CellOverhead, wallMs: number,
+  ): Cell {
+    const merged = new LatencyHistogram();
+    const byOp = new Map<string, LatencyHistogram>();
+    const opCounts: Record<string, number> = {};
+    const trials: Array<Trial & Record<string, unknown>> = [];
+    let backlogOps = 0;
+    let streamWraps = 0;
+    const clockCosts: number[] = [];
+    reportsByTrial.forEach((reports, index) => {
+      const ops = reports.reduce((sum, report) => sum + report.ops, 0);
+      const elapsedNs = Math.max(...reports.map((r) => r.windowEndNs)) - Math.min(...reports.map((r) => r.windowStartNs));
+      const trial: Trial & Record<string, unknown> = { ops, elapsedNs, opsPerSec: (ops / elapsedNs) * 1e9, counters: trialCounters[index] };
+      if (spec.rate !== null) {
+        trial.slowestWorkerOpsPerSec = Math.min(...reports.map((r) => (r.ops / (r.windowEndNs - r.windowStartNs)) * 1e9));
+        trial.backlogOps = reports.reduce((sum, r) => sum + r.backlog, 0);
+      }
+      trials.push(trial);
+      for (const report of reports) {
+        for (const [op, data] of Object.entries(report.histograms)) {
+          if (!data) continue;
+          const histogram = LatencyHistogram.fromData(data);
+          merged.merge(histogram);
+          const existing = byOp.get(op);
+          if (existing) existing.merge(histogram);
+          else byOp.set(op, histogram);
+        }
+        for (const [op, count] of Object.entries(report.opCounts)) opCounts[op] = (opCounts[op] ?? 0) + (count ?? 0);
+        backlogOps += report.backlog;
+        streamWraps = Math.max(streamWraps, report.streamWraps);
+        clockCosts.push(report.clockCostNs);
+      }
+    });
+    const latencyByOpNs: Record<string, LatencySummary> = {};
+    for (const op of OP_NAMES) {
+      const histogram = byOp.get(op);
+      if (histogram) latencyByOpNs[op] = histogram.summary();
+    }
+    const measuredMs = this.config.trials * this.config.durationMs;
+    const fixedMs = Math.max(0, wallMs - this.config.trials * (this.config.warmupMs + this.config.durationMs));
+    const cell: Record<string, unknown> = {
+      ...identity,
+      trials,
+      opsPerSec: medianWithCI(trials.map((trial) => trial.opsPerSec)),
+      latencyNs: merged.summary(),
+      latencyByOpNs,
+      counters: medianByKey(trialCounters),
+      opCounts,
+      timing: spec.rate === null
+        ? { method: 'sampled-ops', sampleEveryOps: this.config.sampleEveryOps, clockCostNs: median(clockCosts) }
+        : { method: 'every-op-from-intended-start', clockCostNs: median(clockCosts) },
+      mapOptions: { capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor },
+      streamOps: this.streamLength(workload),
+      streamWraps,
+      overhead: {
+        fixedMs: round(fixedMs), poolStartMs: round(overhead.poolStartMs), streamsMs: round(overhead.streamsMs),
+        prefillMs: round(overhead.prefillMs), fractionOfWindow: round(fixedMs / measuredMs, 4),
+      },
+      wallMs: round(wallMs),
+    };
+    if (spec.rate !== null) {
+      const achieved = trials.map((trial) => trial.opsPerSec / spec.threads);
+      cell.achievedOpsPerSec = medianWithCI(achieved).median;
+      cell.offeredOpsPerSec = spec.rate * spec.threads;
+      cell.backlogOps = backlogOps;
+    }
+    return cell as Cell;
+  }
+}
+
+function sumCounters(records: Array<Record<string, number>>): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const record of records) for (const [key, value] of Object.entries(record)) sum[key] = (sum[key] ?? 0) + value;
+  return sum;
+}
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  cache.set(key, value);
+  while (cache.size > STREAM_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  return medianWithCI(values).median;
+}
+
+function round(value: number, digits = 2): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,371 @@
+/**
+ * Sweep and run configuration: every option declared once (flag, help with
+ * unit and default, parser), the presets, and the resolution of preset →
+ * config file → flags into one validated `SweepConfig`. Bad input throws
+ * UsageError naming the flag or field and the allowed values, before anything
+ * is measured or written.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { mapFactories } from '../maps/index.js';
+import type { MapFactory } from '../maps/types.js';
+import {
+  getWorkload, loadWorkloadFile, MAX_STREAM_LENGTH, withKeySpace, workloadFromFlags, WorkloadError,
+  type Workload,
+} from '../workloads/index.js';
+import { loadPluginModule, type MapSource } from './map-source.js';
+import { parsers, resolveOptions, UsageError, type OptionSpec, type OptionValues } from './options.js';
+
+export const PRESET_NAMES = ['quick', 'ci', 'full'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+export const HEADLINE_WORKLOADS = ['read-heavy', 'write-heavy', 'mixed'];
+const WRITE_FRACTION_WORKLOADS = ['writes-0', 'writes-1', 'writes-5', 'writes-10', 'writes-15', 'writes-25', 'writes-50'];
+const GO_WORKLOADS = [
+  'go-load-mostly-hits', 'go-load-mostly-misses', 'go-load-or-store-balanced', 'go-load-or-store-unique',
+  'go-load-or-store-collision', 'go-adversarial-alloc', 'go-adversarial-delete', 'go-delete-collision', 'go-range',
+];
+
+/**
+ * The presets (maps: every registered map, plus a --map-module plugin).
+ * quick: 3 headline workloads × 3 load factors × threads 1,2,4, 3 trials of
+ *   250 ms after 60 ms warm-up — ~1 s per cell, ≤ 3 min for 5 maps on 2 cores.
+ * ci: read-heavy and write-heavy, threads 1,2, lf 0.75, 5 trials (a Mann–Whitney
+ *   test on 3 vs 3 trials can never reach p < 0.05) — ≤ 60 s for 5 maps.
+ * full: the real lab; 1 s windows, 5 trials, threads to 8 (oversubscribed on
+ *   small machines, and flagged so), every headline, write-fraction and Go workload.
+ */
+export const PRESETS: Readonly<Record<PresetName, Record<string, unknown>>> = {
+  quick: { workloads: HEADLINE_WORKLOADS, threads: [1, 2, 4], loadFactors: [0.5, 0.75, 0.9], durationMs: 250, warmupMs: 60, trials: 3 },
+  ci: { workloads: ['read-heavy', 'write-heavy'], threads: [1, 2], loadFactors: [0.75], durationMs: 200, warmupMs: 50, trials: 5 },
+  full: {
+    workloads: [...HEADLINE_WORKLOADS, ...WRITE_FRACTION_WORKLOADS, ...GO_WORKLOADS],
+    threads: [1, 2, 4, 8], loadFactors: [0.5, 0.75, 0.9], durationMs: 1000, warmupMs: 300, trials: 5,
+  },
+};
+
+/** Ops per worker stream; workloads that insert fresh keys get FRESH_KEY_STREAM_FACTOR × this. */
+export const DEFAULT_STREAM_OPS = 1 << 19;
+export const FRESH_KEY_STREAM_FACTOR = 8;
+export const DEFAULT_SAMPLE_EVERY = 128;
+/** Cell timeout when --cell-timeout-ms is not given: this plus 3 × the cell's measuring time. */
+const AUTO_TIMEOUT_BASE_MS = 30_000;
+
+const powerOfTwo = (min: number, max: number) => (raw: unknown, label: string): number => {
+  const value = parsers.integer(min, max)(raw, label);
+  if ((value & (value - 1)) !== 0) throw new UsageError(`${label} must be a power of two ${min}..${max}, got ${JSON.stringify(raw)}`);
+  return value;
+};
+
+/** Keeps each spec's name as a literal type, so OptionValues knows every option's type. */
+function spec<const N extends string, T>(declaration: OptionSpec<T> & { readonly name: N }): OptionSpec<T> & { readonly name: N } {
+  return declaration;
+}
+
+const flag = parsers.boolean();
+
+/** Options shared by `sweep` and `run` (values are single or lists the same way in both). */
+const common = {
+  keys: spec({ name: 'keys', flag: '--keys <n>', description: 'override every workload\'s key space: distinct keys, integer 1..2^31 (default: each workload\'s own)', parse: parsers.integer(1, 2 ** 31) }),
+  durationMs: spec({ name: 'durationMs', flag: '--duration-ms <ms>', description: 'measured window per trial, ms', parse: parsers.integer(1, 3_600_000) }),
+  warmupMs: spec({ name: 'warmupMs', flag: '--warmup-ms <ms>', description: 'warm-up before each window (same loop, not recorded), ms', parse: parsers.integer(0, 600_000) }),
+  trials: spec({ name: 'trials', flag: '--trials <n>', description: 'trials per cell, each on a fresh prefilled map; headline = median with 95% CI', parse: parsers.integer(1, 100) }),
+  seed: spec({ name: 'seed', flag: '--seed <n>', description: 'seed of op streams and prefill, integer 0..2^32−1', defaultValue: 1, parse: parsers.integer(0, 2 ** 32 - 1) }),
+  force: spec({ name: 'force', flag: '--force', description: 'overwrite an existing --out file', parse: flag }),
+  cellTimeoutMs: spec({ name: 'cellTimeoutMs', flag: '--cell-timeout-ms <ms>', description: `a cell still running after this is recorded as "timeout" and its pool rebuilt, ms (default: ${AUTO_TIMEOUT_BASE_MS} + 3 × trials × (warm-up + duration))`, parse: parsers.integer(100, 24 * 3_600_000) }),
+  mapModule: spec({ name: 'mapModule', flag: '--map-module <path>', description: 'your own map: an ES module whose default export is a MapFactory; loaded in the main thread and every worker', parse: parsers.string() }),
+  workloadFile: spec({ name: 'workloadFile', flag: '--workload-file <path>', description: 'JSON file with one workload or an array of them (fields as workloads/types.ts)', parse: parsers.string() }),
+  mix: spec({ name: 'mix', flag: '--mix <spec>', description: 'custom workload op mix, e.g. get=0.9,set=0.1 (ops: get, set, delete, getOrSet, add, forEach, compareAndSet)', parse: parsers.string() }),
+  distribution: spec({ name: 'distribution', flag: '--distribution <spec>', description: 'custom workload key distribution: uniform | zipfian[:theta=0.99] | hotspot[:hotKeyFraction=0.2,hotOpFraction=0.8] | latest | sequential-insert (default: uniform; needs --mix)', parse: parsers.string() }),
+  prefill: spec({ name: 'prefill', flag: '--prefill <fraction>', description: 'custom workload: fraction of the key space inserted before measuring, 0..1 (default: 0.75; needs --mix)', parse: parsers.number(0, 1) }),
+  streamOps: spec({ name: 'streamOps', flag: '--stream-ops <n>', description: `ops pre-generated per worker and replayed cyclically, a power of two (×${FRESH_KEY_STREAM_FACTOR} for workloads that insert fresh keys)`, defaultValue: DEFAULT_STREAM_OPS, parse: powerOfTwo(1024, MAX_STREAM_LENGTH / FRESH_KEY_STREAM_FACTOR) }),
+  sampleEvery: spec({ name: 'sampleEvery', flag: '--sample-every <ops>', description: 'closed loop: time one op in about this many (jittered), 2..65536', defaultValue: DEFAULT_SAMPLE_EVERY, parse: parsers.integer(2, 65536) }),
+  quiet: spec({ name: 'quiet', flag: '--quiet', description: 'no progress bar and no summary table', parse: flag }),
+  json: spec({ name: 'json', flag: '--json', description: 'print the results document as JSON on stdout', parse: flag }),
+};
+
+export const sweepOptionSpecs = [
+  spec({ name: 'preset', flag: '--preset <name>', description: `starting configuration: ${PRESET_NAMES.join(' | ')} (quick ≤ 3 min, ci ≤ 60 s with 5 trials, full = the real lab)`, defaultValue: 'quick', parse: parsers.oneOf(PRESET_NAMES) }),
+  spec({ name: 'config', flag: '--config <file.json>', description: 'JSON config file; fields are these options in camelCase; precedence: preset < config file < flags', parse: parsers.string() }),
+  spec({ name: 'maps', flag: '--maps <list>', description: 'maps to sweep, comma-separated (default: every registered map, plus a --map-module map)', parse: parsers.list(parsers.string()) }),
+  spec({ name: 'workloads', flag: '--workloads <list>', description: 'workload presets (or names from --workload-file), comma-separated', parse: parsers.list(parsers.string()) }),
+  spec({ name: 'threads', flag: '--threads <list>', description: 'worker thread counts, comma-separated integers 1..256 (more than the cores is allowed and flagged oversubscribed)', parse: parsers.list(parsers.integer(1, 256)) }),
+  spec({ name: 'loadFactors', flag: '--load-factors <list>', description: 'map load factors, comma-separated numbers in (0, 1)', parse: parsers.list(parsers.number(0, 1, true)) }),
+  spec({ name: 'rates', flag: '--rates <list>', description: 'open-loop mode: target ops/s per thread, comma-separated (default: closed loop)', parse: parsers.list(parsers.number(1, 1e9)) }),
+  common.keys, common.durationMs, common.warmupMs, common.trials, common.seed,
+  spec({ name: 'out', flag: '--out <file>', description: 'results file, written after every cell', defaultValue: 'results/latest.json', parse: parsers.string() }),
+  spec({ name: 'resume', flag: '--resume', description: 'finish a partial --out file: skip its finished cells (the config must match)', parse: flag }),
+  common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
+  common.streamOps, common.sampleEvery, common.quiet, common.json,
+] as const;
+
+export const runOptionSpecs = [
+  spec({ name: 'map', flag: '--map <name>', description: 'the map (a registered name, or the --map-module map)', defaultValue: 'js-map', parse: parsers.string() }),
+  spec({ name: 'workload', flag: '--workload <name>', description: 'the workload preset (or a name from --workload-file; ignored with --mix)', defaultValue: 'read-heavy', parse: parsers.string() }),
+  spec({ name: 'threads', flag: '--threads <n>', description: 'worker threads, integer 1..256', defaultValue: 1, parse: parsers.integer(1, 256) }),
+  spec({ name: 'loadFactor', flag: '--load-factor <lf>', description: 'map load factor, a number in (0, 1)', defaultValue: 0.75, parse: parsers.number(0, 1, true) }),
+  spec({ name: 'rate', flag: '--rate <ops/s>', description: 'open-loop mode: target ops/s per thread (default: closed loop)', parse: parsers.number(1, 1e9) }),
+  { ...common.keys },
+  { ...common.durationMs, defaultValue: 1000 },
+  { ...common.warmupMs, defaultValue: 200 },
+  { ...common.trials, defaultValue: 3 },
+  common.seed,
+  spec({ name: 'out', flag: '--out <file>', description: 'also write a results file with this one cell', parse: parsers.string() }),
+  common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
+  common.streamOps, common.sampleEvery, common.quiet, common.json,
+  spec({ name: 'compareBare', flag: '--compare-bare', description: 'also replay worker 0\'s stream in a bare loop on the main thread (no pool, barrier or timing) and print harness ns/op ÷ bare ns/op (threads 1)', parse: flag }),
+] as const;
+
+export type SweepOptions = OptionValues<typeof sweepOptionSpecs>;
+export type RunOptions = OptionValues<typeof runOptionSpecs>;
+
+/** What a results file records as `config`: everything that decides which cells run and how. */
+export interface SweepConfig {
+  preset?: PresetName;
+  maps: string[];
+  workloads: string[];
+  /** The resolved Workload per name (so readers can compute write fractions etc. without the presets). */
+  workloadDefinitions: Record<string, Workload>;
+  threads: number[];
+  loadFactors: number[];
+  /** Open loop: target ops/s per thread; null: closed loop. */
+  rates: number[] | null;
+  keys: number | null;
+  durationMs: number;
+  warmupMs: number;
+  trials: number;
+  seed: number;
+  streamOps: number;
+  sampleEveryOps: number;
+  cellTimeoutMs: number;
+  /** Absolute path of the plugin map module, or null. */
+  mapModule: string | null;
+  [extra: string]: unknown;
+}
+
+/** The config plus what is needed to run it but not part of the plan. */
+export interface ResolvedSweep {
+  config: SweepConfig;
+  out: string | null;
+  resume: boolean;
+  force: boolean;
+  quiet: boolean;
+  json: boolean;
+  /** Per map name: where workers load it from, and the factory (main thread). */
+  maps: Map<string, { source: MapSource; factory: MapFactory }>;
+  /** Which plan fields were given explicitly (resume adopts the file's config when none was). */
+  explicitPlan: boolean;
+}
+
+/** Fields of SweepConfig that define the plan: `--resume` refuses when any differs. */
+export const PLAN_FIELDS = [
+  'maps', 'workloads', 'workloadDefinitions', 'threads', 'loadFactors', 'rates', 'durationMs', 'warmupMs',
+  'trials', 'seed', 'streamOps', 'sampleEveryOps', 'mapModule',
+] as const;
+
+/** Drops undefined entries (commander leaves absent options undefined). */
+function defined(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--config: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--config: ${path} is not valid JSON (${(error as Error).message})`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new UsageError(`--config: ${path} must hold a JSON object of options`);
+  const values = json as Record<string, unknown>;
+  for (const field of ['config', 'resume', 'force']) {
+    if (field in values) throw new UsageError(`${path}: field '${field}' belongs on the command line, not in a config file`);
+  }
+  return values;
+}
+
+/** Resolves `maplab sweep` flags (commander's opts()) into a validated sweep. */
+export async function resolveSweep(flags: Record<string, unknown>): Promise<ResolvedSweep> {
+  const flagLayer = defined(flags);
+  const configPath = flagLayer.config === undefined ? undefined : parsers.string()(flagLayer.config, '--config');
+  const fileLayer = configPath === undefined ? {} : readConfigFile(configPath);
+  const presetRaw = flagLayer.preset ?? fileLayer.preset ?? 'quick';
+  const preset = parsers.oneOf(PRESET_NAMES)(presetRaw, flagLayer.preset !== undefined ? '--preset' : `${configPath}: preset`);
+  const options = resolveOptions(sweepOptionSpecs, [
+    { source: `preset '${preset}'`, values: PRESETS[preset] },
+    { source: configPath ?? 'config file', values: fileLayer },
+    { source: 'command line', values: flagLayer, flags: true },
+  ]);
+  const explicitPlan = Object.keys(flagLayer).some((name) => !['out', 'resume', 'force', 'quiet', 'json', 'cellTimeoutMs'].includes(name)) ||
+    configPath !== undefined;
+  const mapsGiven = flagLayer.maps !== undefined || fileLayer.maps !== undefined;
+  const workloadsGiven = flagLayer.workloads !== undefined || fileLayer.workloads !== undefined;
+  return finishResolution({
+    preset,
+    mapNames: options.maps,
+    mapsGiven,
+    workloadNames: options.workloads as string[],
+    workloadsGiven,
+    threads: options.threads as number[],
+    loadFactors: options.loadFactors as number[],
+    rates: options.rates ?? null,
+    options,
+    labels: { maps: '--maps', workloads: '--workloads' },
+  }, {
+    out: options.out, resume: options.resume === true, force: options.force === true,
+    quiet: options.quiet === true, json: options.json === true, explicitPlan,
+  });
+}
+
+/** Resolves `maplab run` flags into a one-cell sweep. */
+export async function resolveRun(flags: Record<string, unknown>): Promise<ResolvedSweep & { compareBare: boolean }> {
+  const flagLayer = defined(flags);
+  const options = resolveOptions(runOptionSpecs, [{ source: 'command line', values: flagLayer, flags: true }]);
+  const resolved = await finishResolution({
+    mapNames: [options.map],
+    mapsGiven: true,
+    workloadNames: [options.workload],
+    workloadsGiven: flagLayer.workload !== undefined && flagLayer.mix === undefined,
+    threads: [options.threads],
+    loadFactors: [options.loadFactor],
+    rates: options.rate === undefined ? null : [options.rate],
+    options,
+    labels: { maps: '--map', workloads: '--workload' },
+  }, {
+    out: options.out ?? null, resume: false, force: options.force === true,
+    quiet: options.quiet === true, json: options.json === true, explicitPlan: true,
+  });
+  return { ...resolved, compareBare: options.compareBare === true };
+}
+
+interface PlanInput {
+  preset?: PresetName;
+  mapNames: string[] | undefined;
+  mapsGiven: boolean;
+  workloadNames: string[] | undefined;
+  workloadsGiven: boolean;
+  threads: number[] | undefined;
+  loadFactors: number[] | undefined;
+  rates: number[] | null;
+  options: {
+    keys?: number; durationMs?: number; warmupMs?: number; trials?: number; seed: number; cellTimeoutMs?: number;
+    mapModule?: string; workloadFile?: string; mix?: string; distribution?: string; prefill?: number;
+    streamOps: number; sampleEvery: number;
+  };
+  labels: { maps: string; workloads: string };
+}
+
+type Extras = Omit<ResolvedSweep, 'config' | 'maps'>;
+
+function required<T>(value: T | undefined, label: string): T {
+  if (value === undefined) throw new UsageError(`${label} is required (no preset gives it)`);
+  return value;
+}
+
+function unique<T>(values: T[], label: string): T[] {
+  const seen = new Set<T>();
+  for (const value of values) {
+    if (seen.has(value)) throw new UsageError(`${label} names ${JSON.stringify(value)} twice`);
+    seen.add(value);
+  }
+  return values;
+}
+
+function asUsageError<T>(label: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof WorkloadError || error instanceof RangeError) throw new UsageError(`${label}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function finishResolution(input: PlanInput, extras: Extras): Promise<ResolvedSweep> {
+  const { options, labels } = input;
+  const durationMs = required(options.durationMs, '--duration-ms');
+  const warmupMs = required(options.warmupMs, '--warmup-ms');
+  const trials = required(options.trials, '--trials');
+  const threads = unique(required(input.threads, '--threads'), '--threads');
+  const loadFactors = unique(required(input.loadFactors, '--load-factors'), '--load-factors');
+  if (input.rates) unique(input.rates, '--rates');
+
+  // Maps: the registry, plus the plugin module when given.
+  const maps = new Map<string, { source: MapSource; factory: MapFactory }>();
+  for (const factory of mapFactories) maps.set(factory.name, { source: { name: factory.name }, factory });
+  let pluginName: string | undefined;
+  let mapModule: string | null = null;
+  if (options.mapModule !== undefined) {
+    const plugin = await loadPluginModule(options.mapModule);
+    if (maps.has(plugin.factory.name)) {
+      throw new UsageError(`--map-module: the module's map is named '${plugin.factory.name}', which a built-in map already uses; rename it`);
+    }
+    maps.set(plugin.factory.name, plugin);
+    pluginName = plugin.factory.name;
+    mapModule = resolve(options.mapModule);
+  }
+  let mapNames = input.mapsGiven && input.mapNames ? input.mapNames : mapFactories.map((factory) => factory.name);
+  if (!input.mapsGiven && pluginName !== undefined) mapNames = [...mapNames, pluginName];
+  unique(mapNames, labels.maps);
+  mapNames.forEach((name, index) => {
+    if (!maps.has(name)) {
+      const at = input.mapNames && input.mapNames.length > 1 ? `${labels.maps}[${index}]` : labels.maps;
+      throw new UsageError(`${at}: unknown map '${name}'; allowed: ${[...maps.keys()].join(', ')}`);
+    }
+  });
+
+  // Workloads: presets, a workload file, or one custom workload from --mix.
+  const fileWorkloads = options.workloadFile === undefined ? [] : asUsageError('--workload-file', () => loadWorkloadFile(options.workloadFile as string));
+  if ((options.distribution !== undefined || options.prefill !== undefined) && options.mix === undefined) {
+    throw new UsageError(`${options.distribution !== undefined ? '--distribution' : '--prefill'} describes a custom workload and needs --mix`);
+  }
+  const custom = options.mix === undefined ? undefined : asUsageError('--mix', () => workloadFromFlags({
+    mix: options.mix as string,
+    ...(options.distribution === undefined ? {} : { distribution: options.distribution }),
+    ...(options.prefill === undefined ? {} : { prefill: options.prefill }),
+  }));
+  let workloadNames: string[];
+  if (custom && !input.workloadsGiven) workloadNames = [custom.name];
+  else if (!input.workloadsGiven && fileWorkloads.length > 0) workloadNames = fileWorkloads.map((workload) => workload.name);
+  else workloadNames = [...required(input.workloadNames, labels.workloads), ...(custom ? [custom.name] : [])];
+  unique(workloadNames, labels.workloads);
+  const workloadDefinitions: Record<string, Workload> = {};
+  for (const [index, name] of workloadNames.entries()) {
+    const at = workloadNames.length > 1 ? `${labels.workloads}[${index}]` : labels.workloads;
+    let workload = custom?.name === name ? custom : fileWorkloads.find((candidate) => candidate.name === name);
+    workload ??= asUsageError(at, () => getWorkload(name));
+    if (options.keys !== undefined) workload = asUsageError('--keys', () => withKeySpace(workload as Workload, options.keys as number));
+    workloadDefinitions[name] = structuredClone(workload) as Workload;
+  }
+
+  const measuringMs = trials * (warmupMs + durationMs);
+  const config: SweepConfig = {
+    ...(input.preset === undefined ? {} : { preset: input.preset }),
+    maps: mapNames,
+    workloads: workloadNames,
+    workloadDefinitions,
+    threads,
+    loadFactors,
+    rates: input.rates,
+    keys: options.keys ?? null,
+    durationMs,
+    warmupMs,
+    trials,
+    seed: options.seed,
+    streamOps: options.streamOps,
+    sampleEveryOps: options.sampleEvery,
+    cellTimeoutMs: options.cellTimeoutMs ?? AUTO_TIMEOUT_BASE_MS + 3 * measuringMs,
+    mapModule,
+  };
+  const chosen = new Map([...maps].filter(([name]) => mapNames.includes(name)));
+  return { config, maps: chosen, ...extras };
+}
+
+/** Names of plan fields whose values differ between two configs ([] when the plans match). */
+export function planDifferences(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  return PLAN_FIELDS.filter((field) => JSON.stringify(a[field] ?? null) !== JSON.stringify(b[field] ?? null));
+}

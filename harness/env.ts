@@ -1,0 +1,32 @@
+/**
+ * The environment a results file was measured in, so numbers from different
+ * machines are never compared blind.
+ */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism, arch, cpus, release, totalmem, type } from 'node:os';
+import type { ResultsEnv } from './results.js';
+
+export function collectEnv(): ResultsEnv & { commitDirty?: boolean } {
+  const env: ResultsEnv & { commitDirty?: boolean } = {
+    node: process.version,
+    v8: process.versions.v8,
+    os: `${type()} ${release()} ${arch()}`,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: availableParallelism(),
+    memoryBytes: totalmem(),
+  };
+  const commit = git(['rev-parse', 'HEAD']);
+  if (commit) {
+    env.commit = commit;
+    env.commitDirty = (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '';
+  }
+  return env;
+}
+
+function git(args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+  } catch {
+    return undefined;
+  }
+}

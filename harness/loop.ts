@@ -1,0 +1,164 @@
+/**
+ * The timed loops: the only code that runs inside a measured window.
+ *
+ * Each replays a pre-generated op stream (power-of-two length, replayed
+ * cyclically) against one map. The loop body is a `switch` on the op code
+ * calling the map; results are folded into a checksum the caller returns, so
+ * the JIT cannot drop a get. Nothing here allocates.
+ *
+ * Closed loop (`runClosedLoop`): ops back to back. One op in about every
+ * `sampleEveryOps` is timed on its own (two clock reads around it) and recorded
+ * in its op type's histogram; that same end-of-op clock read is the deadline
+ * check, so the clock costs 2 reads per ~sampleEveryOps ops. Sample positions
+ * are jittered (xorshift) so a periodic op pattern cannot alias with them.
+ * A timed latency includes about one clock read (see config.timing.clockCostNs).
+ *
+ * Open loop (`runOpenLoop`): op i is due at scheduleStartMs + i / rate. The
+ * worker waits (sleeps, then spins) until an op is due, and records every op's
+ * latency from its intended start, not its actual start, so time spent behind
+ * schedule counts (coordinated omission corrected, like wrk2 / YCSB "intended").
+ * Ops still due when the window closes are recorded with the wait they had
+ * already suffered (a lower bound) and counted as backlog.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ConcurrentMap } from '../maps/types.js';
+import { Op, type OpStream } from '../workloads/types.js';
+import { ABORT_WORD, type TrialControl } from './control.js';
+import type { LatencyHistogram } from './histogram.js';
+
+const OP_GET = Op.get;
+const OP_SET = Op.set;
+const OP_DELETE = Op.delete;
+const OP_GET_OR_SET = Op.getOrSet;
+const OP_ADD = Op.add;
+const OP_FOR_EACH = Op.forEach;
+const OP_COMPARE_AND_SET = Op.compareAndSet;
+
+/** Open loop: waits longer than this sleep (Atomics.wait wakes 14–150 µs late), the rest is spun. */
+const SLEEP_THRESHOLD_MS = 1;
+const SLEEP_MARGIN_MS = 0.3;
+/** Open loop: the abort word is polled every 256 ops. */
+const ABORT_POLL_MASK = 255;
+/** Backlog ops recorded one by one up to this many; beyond, in equal groups. */
+const MAX_BACKLOG_RECORDS = 1_000_000;
+
+/** Where a worker is in its stream; the loops advance it in place. */
+export interface LoopState {
+  readonly map: ConcurrentMap;
+  readonly stream: OpStream;
+  /** The trial control block's words (polled for ABORT). */
+  readonly controlWords: Int32Array;
+  /** Mean ops between timed ops (closed loop), ≥ 2. */
+  readonly sampleEveryOps: number;
+  /** Ops issued so far; the stream position is index & (length − 1). */
+  index: number;
+  checksum: number;
+  /** xorshift32 state for sample jitter, never 0. */
+  rng: number;
+}
+
+let entriesVisited = 0;
+function countEntry(): void {
+  entriesVisited++;
+}
+
+/** Applies op `position` of the stream to the map; returns a number derived from the result. */
+export function applyOp(map: ConcurrentMap, stream: OpStream, position: number): number {
+  const key = stream.keys[position];
+  switch (stream.ops[position]) {
+    case OP_GET: {
+      const value = map.get(key);
+      return value === undefined ? -1 : value;
+    }
+    case OP_SET:
+      map.set(key, stream.values[position]);
+      return 1;
+    case OP_DELETE:
+      return map.delete(key) ? 1 : 0;
+    case OP_GET_OR_SET:
+      return map.getOrSet(key, stream.values[position]);
+    case OP_ADD:
+      return map.add(key, stream.values[position]);
+    case OP_COMPARE_AND_SET:
+      return map.compareAndSet(key, stream.expected[position], stream.values[position]) ? 1 : 0;
+    case OP_FOR_EACH:
+      entriesVisited = 0;
+      map.forEach(countEntry);
+      return entriesVisited;
+    default:
+      throw new RangeError(`op code ${stream.ops[position]} at stream position ${position} is not an Op`);
+  }
+}
+
+/** Runs ops back to back until the clock passes `untilMs` (performance.now) or the trial aborts. */
+export function runClosedLoop(state: LoopState, byOp: readonly LatencyHistogram[], untilMs: number): void {
+  const { map, stream, controlWords, sampleEveryOps } = state;
+  const mask = stream.length - 1;
+  const halfGap = sampleEveryOps >>> 1;
+  let { index, checksum, rng } = state;
+  for (;;) {
+    rng ^= rng << 13;
+    rng ^= rng >>> 17;
+    rng ^= rng << 5;
+    const nextSample = index + halfGap + ((rng >>> 0) % sampleEveryOps);
+    for (; index < nextSample; index++) checksum = (checksum + applyOp(map, stream, index & mask)) | 0;
+    const position = index & mask;
+    const startMs = performance.now();
+    checksum = (checksum + applyOp(map, stream, position)) | 0;
+    const endMs = performance.now();
+    index++;
+    byOp[stream.ops[position]].record((endMs - startMs) * 1e6);
+    if (endMs >= untilMs || Atomics.load(controlWords, ABORT_WORD) !== 0) break;
+  }
+  state.index = index;
+  state.checksum = checksum;
+  state.rng = rng;
+}
+
+export interface OpenLoopOutcome {
+  /** Ops issued and completed in the window. */
+  issued: number;
+  /** Ops due before the window closed but never issued (the worker could not keep up). */
+  backlog: number;
+  /** performance.now() when the loop stopped. */
+  endMs: number;
+}
+
+/** Issues op i at scheduleStartMs + i·intervalMs until untilMs; every op's latency is measured from its due time. */
+export function runOpenLoop(
+  state: LoopState, byOp: readonly LatencyHistogram[], control: TrialControl,
+  scheduleStartMs: number, intervalMs: number, untilMs: number,
+): OpenLoopOutcome {
+  const { map, stream, controlWords } = state;
+  const mask = stream.length - 1;
+  let { index, checksum } = state;
+  let issued = 0;
+  let nowMs = performance.now();
+  for (;;) {
+    const intendedMs = scheduleStartMs + issued * intervalMs;
+    if (intendedMs >= untilMs) break;
+    if (nowMs < intendedMs) {
+      if (intendedMs - nowMs > SLEEP_THRESHOLD_MS) control.sleep(intendedMs - nowMs - SLEEP_MARGIN_MS);
+      do nowMs = performance.now(); while (nowMs < intendedMs);
+    } else if (nowMs >= untilMs) {
+      break;
+    }
+    const position = index & mask;
+    checksum = (checksum + applyOp(map, stream, position)) | 0;
+    nowMs = performance.now();
+    byOp[stream.ops[position]].record((nowMs - intendedMs) * 1e6);
+    index++;
+    issued++;
+    if ((issued & ABORT_POLL_MASK) === 0 && Atomics.load(controlWords, ABORT_WORD) !== 0) break;
+  }
+  const due = Math.max(0, Math.ceil((untilMs - scheduleStartMs) / intervalMs));
+  const backlog = Atomics.load(controlWords, ABORT_WORD) !== 0 ? 0 : Math.max(0, due - issued);
+  const group = Math.max(1, Math.ceil(backlog / MAX_BACKLOG_RECORDS));
+  for (let first = 0; first < backlog; first += group) {
+    const intendedMs = scheduleStartMs + (issued + first) * intervalMs;
+    byOp[stream.ops[(index + first) & mask]].recordMany((nowMs - intendedMs) * 1e6, Math.min(group, backlog - first));
+  }
+  state.index = index;
+  state.checksum = checksum;
+  return { issued, backlog, endMs: nowMs };
+}

@@ -1,0 +1,112 @@
+/**
+ * What a person watching a sweep sees: a one-line progress bar with an ETA on
+ * stderr (only when stderr is a terminal and not --quiet), and the summary
+ * table printed when the sweep ends.
+ */
+import type { Cell, Results } from './results.js';
+import type { CellSpec } from './cell.js';
+
+const BAR_WIDTH = 24;
+
+export class ProgressBar {
+  private readonly startedMs = Date.now();
+  private cellsRun = 0;
+  private cellMsTotal = 0;
+  private cellStartedMs = 0;
+
+  constructor(private readonly stream: NodeJS.WriteStream, private readonly estimatedCellMs: number) {}
+
+  cellStarted(spec: CellSpec, done: number, total: number): void {
+    this.cellStartedMs = Date.now();
+    this.draw(done, total, describeSpec(spec));
+  }
+
+  cellFinished(_cell: Cell, done: number, total: number): void {
+    this.cellsRun++;
+    this.cellMsTotal += Date.now() - this.cellStartedMs;
+    this.draw(done, total, '');
+  }
+
+  /** Clears the line (before other output, and at the end). */
+  clear(): void {
+    this.stream.write('\r\x1b[2K');
+  }
+
+  private draw(done: number, total: number, label: string): void {
+    const fraction = total === 0 ? 1 : done / total;
+    const filled = Math.round(fraction * BAR_WIDTH);
+    const perCellMs = this.cellsRun > 0 ? this.cellMsTotal / this.cellsRun : this.estimatedCellMs;
+    const etaMs = perCellMs * (total - done);
+    const elapsed = formatDuration(Date.now() - this.startedMs);
+    const line = `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${done}/${total} cells  ${elapsed} elapsed, ~${formatDuration(etaMs)} left  ${label}`;
+    const columns = this.stream.columns ?? 100;
+    this.stream.write(`\r\x1b[2K${line.slice(0, Math.max(10, columns - 1))}`);
+  }
+}
+
+export function describeSpec(spec: { map: string; workload: string; threads: number; loadFactor: number; rate?: number | null }): string {
+  return `${spec.map} ${spec.workload} t=${spec.threads} lf=${spec.loadFactor}${spec.rate == null ? '' : ` rate=${formatCount(spec.rate)}/s`}`;
+}
+
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+}
+
+/** 12345678 → "12.3M". */
+export function formatCount(value: number): string {
+  if (value >= 1e9) return `${(value / 1e9).toFixed(1)}G`;
+  if (value >= 1e6) return `${(value / 1e6).toFixed(1)}M`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(1)}k`;
+  return value.toFixed(0);
+}
+
+/** 1234 ns → "1.2µs". */
+export function formatNs(ns: number): string {
+  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)}s`;
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)}ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)}µs`;
+  return `${Math.round(ns)}ns`;
+}
+
+/** One cell as "12.3M ±4% p99 850ns", or its error. */
+export function describeCellResult(cell: Cell): string {
+  if (cell.error !== undefined) return cell.error.startsWith('timeout') ? 'timeout' : `error: ${cell.error}`;
+  const { median, ciLow, ciHigh } = cell.opsPerSec;
+  const spread = median > 0 ? Math.round((Math.max(median - ciLow, ciHigh - median) / median) * 100) : 0;
+  const achieved = typeof cell.achievedOpsPerSec === 'number' ? ` (${formatCount(cell.achievedOpsPerSec)}/thr)` : '';
+  return `${formatCount(median)}${achieved} ±${spread}% p99 ${formatNs(cell.latencyNs.p99)}`;
+}
+
+/**
+ * The end-of-sweep table: one block per (workload, load factor, rate), a row
+ * per map, a column per thread count; each entry ops/s (± CI half-width) and p99.
+ */
+export function summaryTable(results: Results): string {
+  const cells = results.cells;
+  const threads = [...new Set(cells.map((cell) => cell.threads))].sort((a, b) => a - b);
+  const groups = new Map<string, Cell[]>();
+  for (const cell of cells) {
+    const key = `${cell.workload}  lf=${cell.loadFactor}${cell.rate === undefined ? '' : `  rate=${formatCount(cell.rate)}/s per thread`}`;
+    groups.set(key, [...(groups.get(key) ?? []), cell]);
+  }
+  const lines: string[] = [];
+  for (const [title, group] of groups) {
+    const maps = [...new Set(group.map((cell) => cell.map))];
+    const header = ['map', ...threads.map((count) => `${count} thread${count === 1 ? '' : 's'}`)];
+    const rows = maps.map((map) => [
+      group.find((cell) => cell.map === map)?.private ? `${map} (private)` : map,
+      ...threads.map((count) => {
+        const cell = group.find((candidate) => candidate.map === map && candidate.threads === count);
+        if (!cell) return '';
+        return describeCellResult(cell) + (cell.oversubscribed ? ' *' : '');
+      }),
+    ]);
+    const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+    const format = (row: string[]): string => row.map((text, column) => text.padEnd(widths[column])).join('  ').trimEnd();
+    lines.push(`${title}  (ops/s ± 95% CI, p99 latency)`, format(header), format(widths.map((width) => '-'.repeat(width))), ...rows.map(format), '');
+  }
+  if (cells.some((cell) => cell.oversubscribed)) lines.push('* oversubscribed: more threads than cores');
+  return lines.join('\n');
+}

@@ -1,0 +1,217 @@
+/**
+ * The sweep: plan the cells, run them one after another, and keep the
+ * results file current after every cell.
+ *
+ * The file is rewritten atomically (temp file + rename) after each cell with
+ * `incomplete: true`, so a crash or Ctrl-C loses at most the cell in flight,
+ * and `--resume` finishes it: finished cells (error cells included) are kept
+ * as they are and skipped; the config must match (PLAN_FIELDS), or the resume
+ * is refused. Without any plan flag, `--resume` adopts the file's own config.
+ *
+ * Cells run map by map, then thread count, workload, load factor and rate, so
+ * each (map, threads) pool serves a contiguous run of cells and streams are
+ * reused across load factors.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { getMapFactory } from '../maps/index.js';
+import { measureCalibration } from './calibration.js';
+import { CellRunner, cellKey, type CellSpec } from './cell.js';
+import { CLOCK_NAME, measureClockCostNs, measureClockResolutionNs } from './clock.js';
+import { planDifferences, type ResolvedSweep, type SweepConfig } from './config.js';
+import { collectEnv } from './env.js';
+import { finalizeResults } from './finalize.js';
+import { loadPluginModule } from './map-source.js';
+import { UsageError } from './options.js';
+import { TrialInterruptedError } from './pool.js';
+import { readResultsFile, RESULTS_SCHEMA, writeResultsFile, type Cell, type Results } from './results.js';
+import { medianWithCI } from './stats.js';
+
+/** Every cell of a config, in run order. */
+export function planCells(config: SweepConfig): CellSpec[] {
+  const cells: CellSpec[] = [];
+  const rates = config.rates ?? [null];
+  for (const map of config.maps) {
+    for (const threads of config.threads) {
+      for (const workload of config.workloads) {
+        for (const loadFactor of config.loadFactors) {
+          for (const rate of rates) cells.push({ map, workload, threads, loadFactor, rate });
+        }
+      }
+    }
+  }
+  return cells;
+}
+
+export interface SweepObserver {
+  /** Before a cell runs; `done` cells (including resumed ones) of `total` are finished. */
+  cellStarted?(spec: CellSpec, done: number, total: number): void;
+  cellFinished?(cell: Cell, done: number, total: number): void;
+  note?(message: string): void;
+}
+
+export interface PreparedSweep extends ResolvedSweep {
+  /** The partial results file being resumed, or null for a new sweep. */
+  existing: Results | null;
+}
+
+/**
+ * Checks the output file before anything runs: an existing `--out` needs
+ * `--resume` or `--force`; `--resume` needs a matching config (or adopts the
+ * file's when no plan option was given). Throws UsageError, writing nothing.
+ */
+export async function prepareSweep(resolved: ResolvedSweep): Promise<PreparedSweep> {
+  const out = resolved.out;
+  if (out === null) {
+    if (resolved.resume) throw new UsageError('--resume needs --out (the file to finish)');
+    return { ...resolved, existing: null };
+  }
+  if (resolved.resume && resolved.force) throw new UsageError('--resume and --force contradict each other: finish the file, or start over');
+  if (!existsSync(out)) return { ...resolved, existing: null };
+  if (resolved.force) return { ...resolved, existing: null };
+  if (!resolved.resume) throw new UsageError(`--out: ${out} already exists; pass --resume to finish it or --force to overwrite it`);
+  const existing = readResultsFile(out);
+  if (!resolved.explicitPlan) return { ...(await adoptConfig(resolved, existing)), existing };
+  const differences = planDifferences(existing.config, resolved.config);
+  if (differences.length > 0) {
+    const detail = differences.map((field) =>
+      `${field}: file ${JSON.stringify(existing.config[field] ?? null)} vs now ${JSON.stringify(resolved.config[field] ?? null)}`).join('; ');
+    throw new UsageError(`--resume: ${out} was written with a different config (${detail.length > 600 ? `${detail.slice(0, 600)}…` : detail}); ` +
+      'rerun with the same options, or with only --resume --out to adopt the file\'s config, or use --force to start over');
+  }
+  return { ...resolved, config: existing.config as SweepConfig, existing };
+}
+
+/** `--resume --out file` alone: run the file's own config (its plugin map reloaded from config.mapModule). */
+async function adoptConfig(resolved: ResolvedSweep, existing: Results): Promise<ResolvedSweep> {
+  const config = existing.config as SweepConfig;
+  if (!Array.isArray(config.maps) || typeof config.workloadDefinitions !== 'object') {
+    throw new UsageError(`--resume: ${resolved.out} has no maplab sweep config to adopt`);
+  }
+  const maps: ResolvedSweep['maps'] = new Map();
+  const plugin = config.mapModule ? await loadPluginModule(config.mapModule, `--resume: config.mapModule`) : undefined;
+  for (const name of config.maps) {
+    if (plugin && plugin.factory.name === name) {
+      maps.set(name, plugin);
+      continue;
+    }
+    try {
+      maps.set(name, { source: { name }, factory: getMapFactory(name) });
+    } catch (error) {
+      throw new UsageError(`--resume: ${resolved.out}: config.maps: ${(error as Error).message}`);
+    }
+  }
+  return { ...resolved, config, maps };
+}
+
+export interface SweepOutcome {
+  results: Results;
+  interrupted: boolean;
+}
+
+/**
+ * Runs every planned cell not yet in the file. Returns the results (finalized
+ * unless interrupted). `signal` aborting (Ctrl-C) stops the cell in flight,
+ * writes the file marked incomplete, and returns interrupted: true.
+ */
+export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {}, signal?: AbortSignal): Promise<SweepOutcome> {
+  const startedAt = new Date().toISOString();
+  const startMs = performance.now();
+  const plan = planCells(sweep.config);
+  const order = new Map(plan.map((spec, index) => [cellKey(spec), index]));
+  const results = sweep.existing ? resumeResults(sweep.existing, startedAt, observer) : newResults(sweep.config, startedAt);
+  const cells = results.cells;
+  const done = new Set(cells.map((cell) => cellKey(cell)));
+  const pending = plan.filter((spec) => !done.has(cellKey(spec)));
+  const write = (): void => {
+    if (sweep.out === null) return;
+    cells.sort((a, b) => (order.get(cellKey(a)) ?? Infinity) - (order.get(cellKey(b)) ?? Infinity));
+    writeResultsFile(sweep.out, results);
+  };
+  if (sweep.out !== null) mkdirSync(dirname(sweep.out), { recursive: true });
+  write();
+
+  const runner = new CellRunner(sweep.config, sweep.maps, results.env.cores);
+  let interrupted = false;
+  try {
+    for (const spec of pending) {
+      if (signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      observer.cellStarted?.(spec, cells.length, plan.length);
+      const cell = await runner.run(spec, signal);
+      cells.push(cell);
+      write();
+      observer.cellFinished?.(cell, cells.length, plan.length);
+    }
+  } catch (error) {
+    if (!(error instanceof TrialInterruptedError)) throw error;
+    interrupted = true;
+  } finally {
+    await runner.close();
+  }
+
+  const sweepInfo = results.sweep as Record<string, unknown>;
+  sweepInfo.wallMs = Math.round((Number(sweepInfo.wallMs) || 0) + performance.now() - startMs);
+  if (interrupted) {
+    results.incomplete = true;
+    results.interrupted = true;
+    write();
+    return { results, interrupted };
+  }
+  sweepInfo.finishedAt = new Date().toISOString();
+  sweepInfo.fixedCostFraction = fixedCostSummary(cells);
+  const finished = finalizeResults(results);
+  if (sweep.out !== null) writeResultsFile(sweep.out, finished);
+  return { results: finished, interrupted: false };
+}
+
+function newResults(config: SweepConfig, startedAt: string): Results {
+  const clockCostNs = measureClockCostNs();
+  const fullConfig: SweepConfig = {
+    ...config,
+    timing: {
+      clock: CLOCK_NAME,
+      clockCostNs: Math.round(clockCostNs * 10) / 10,
+      clockResolutionNs: Math.round(measureClockResolutionNs() * 10) / 10,
+      closedLoop: `sampled-ops: one op in about ${config.sampleEveryOps} (gap uniform in [${config.sampleEveryOps >>> 1}, ` +
+        `${(config.sampleEveryOps >>> 1) + config.sampleEveryOps})) timed alone with two clock reads; its latency includes ~1 clock read`,
+      openLoop: 'every-op-from-intended-start: op i due at start + i/rate; latency = completion − due time (coordinated omission corrected)',
+    },
+  };
+  return {
+    schema: RESULTS_SCHEMA,
+    env: collectEnv(),
+    config: fullConfig,
+    calibration: measureCalibration(),
+    cells: [],
+    analysis: { knees: [] },
+    incomplete: true,
+    sweep: { startedAt, wallMs: 0, resumedAt: [] },
+  };
+}
+
+function resumeResults(existing: Results, startedAt: string, observer: SweepObserver): Results {
+  const env = collectEnv();
+  for (const field of ['node', 'cpuModel', 'commit'] as const) {
+    if (existing.env[field] !== env[field]) {
+      observer.note?.(`resuming on a different ${field}: file ${String(existing.env[field])}, now ${String(env[field])}`);
+    }
+  }
+  const sweepInfo = (existing.sweep ?? {}) as Record<string, unknown>;
+  const resumedAt = Array.isArray(sweepInfo.resumedAt) ? sweepInfo.resumedAt : [];
+  const results: Results = { ...existing, cells: [...existing.cells], incomplete: true, sweep: { ...sweepInfo, resumedAt: [...resumedAt, startedAt] } };
+  delete results.interrupted;
+  return results;
+}
+
+/** Fixed cost per cell (pool start, streams, prefill, dispatch, barrier) as a fraction of its measured windows. */
+function fixedCostSummary(cells: Cell[]): { median: number; max: number } | null {
+  const fractions = cells
+    .map((cell) => (cell.overhead as { fractionOfWindow?: number } | undefined)?.fractionOfWindow)
+    .filter((value): value is number => typeof value === 'number');
+  if (fractions.length === 0) return null;
+  return { median: medianWithCI(fractions).median, max: Math.max(...fractions) };
+}

@@ -1,0 +1,184 @@
+/**
+ * The piscina worker: runs one worker's share of a trial.
+ *
+ * A trial task: attach the map (a private map is also prefilled here, one copy
+ * per worker), take a clock offset, arrive at the start barrier, warm up until
+ * the common warm-up deadline, run the measured window until the common end
+ * deadline, then report ops, the window's start and end on the shared timeline,
+ * the latency histograms per op type, the ops executed per type and, for a
+ * private map, its counters. A worker never throws: a failure aborts the
+ * trial for every worker (control block) and comes back as data, so the main
+ * thread sees the error's name ('ConcurrentMapWriteError'…) intact.
+ */
+import { threadId } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import type { MapHandle } from '../maps/types.js';
+import { OP_NAMES, type OpStream } from '../workloads/types.js';
+import { localClockOffsetMs, measureClockCostNs, monotonicNs } from './clock.js';
+import { TrialControl } from './control.js';
+import { LatencyHistogram } from './histogram.js';
+import { runClosedLoop, runOpenLoop, type LoopState } from './loop.js';
+import { loadMapFactory, type MapSource } from './map-source.js';
+import type { HistogramData } from './results.js';
+
+/** Start handshake: every thread of a fresh pool arrives, so all are up and have loaded the map. */
+export interface ReadyTask {
+  kind: 'ready';
+  control: SharedArrayBuffer;
+  workerCount: number;
+  map: MapSource;
+}
+
+export interface TrialTask {
+  kind: 'trial';
+  control: SharedArrayBuffer;
+  workerIndex: number;
+  workerCount: number;
+  map: MapSource;
+  /** Created by the main thread; a shared map is already prefilled, a private one is prefilled here. */
+  handle: MapHandle;
+  privatePrefill: { keys: Int32Array; values: Int32Array } | null;
+  /** SharedArrayBuffer-backed; length is a power of two. */
+  stream: OpStream;
+  warmupMs: number;
+  durationMs: number;
+  sampleEveryOps: number;
+  /** Open loop: target ops/s of this worker; null for closed loop. */
+  ratePerSec: number | null;
+  /** Seeds the sample-position jitter. */
+  seed: number;
+}
+
+export interface WorkerFailure {
+  ok: false;
+  workerIndex: number;
+  /** true when this worker stopped because another one failed (or the main thread aborted). */
+  aborted: boolean;
+  error?: { name: string; message: string; stack?: string };
+}
+
+export interface WorkerReport {
+  ok: true;
+  workerIndex: number;
+  threadId: number;
+  ops: number;
+  /** Measured window on the shared timeline (clock.ts monotonicNs). */
+  windowStartNs: number;
+  windowEndNs: number;
+  /** Latency histograms of the measured window, by op name (only op types that were timed). */
+  histograms: Partial<Record<string, HistogramData>>;
+  /** Ops executed in the measured window, by op name. */
+  opCounts: Partial<Record<string, number>>;
+  /** A private map's counters (shared maps are read once by the main thread). */
+  counters: Record<string, number> | null;
+  clockCostNs: number;
+  /** Times the stream was replayed from its start during warm-up and window. */
+  streamWraps: number;
+  /** Open loop only. */
+  backlog: number;
+  checksum: number;
+}
+
+export type WorkerOutcome = WorkerReport | WorkerFailure;
+
+const OP_KINDS = OP_NAMES.length;
+/** Warm-up latencies go here and are never read: the same record calls as the window, so the same JIT state. */
+const discarded = Array.from({ length: OP_KINDS }, () => new LatencyHistogram());
+
+export default async function runTask(task: ReadyTask | TrialTask): Promise<unknown> {
+  const control = new TrialControl(task.control);
+  if (task.kind === 'ready') {
+    await loadMapFactory(task.map);
+    control.arriveAndWait(task.workerCount, monotonicNs);
+    return { threadId, clockCostNs: measureClockCostNs(2000) };
+  }
+  try {
+    return await runTrial(task, control);
+  } catch (error) {
+    const aborted = control.aborted();
+    control.abort();
+    const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
+    const failure: WorkerFailure = { ok: false, workerIndex: task.workerIndex, aborted, error: { name, message, stack } };
+    return failure;
+  }
+}
+
+async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerOutcome> {
+  const factory = await loadMapFactory(task.map);
+  const map = factory.attach(task.handle);
+  if (task.privatePrefill) {
+    const { keys, values } = task.privatePrefill;
+    for (let i = 0; i < keys.length; i++) map.set(keys[i], values[i]);
+  }
+  const clockCostNs = measureClockCostNs(2000);
+  const byOp = Array.from({ length: OP_KINDS }, () => new LatencyHistogram());
+  const state: LoopState = {
+    map, stream: task.stream, controlWords: control.words, sampleEveryOps: task.sampleEveryOps,
+    index: 0, checksum: 0, rng: (Math.imul(task.seed ^ 0x9e3779b9, task.workerIndex + 1) | 1) >>> 0,
+  };
+  const offsetMs = localClockOffsetMs();
+  const releaseNs = control.arriveAndWait(task.workerCount, monotonicNs);
+  if (releaseNs === null) return { ok: false, workerIndex: task.workerIndex, aborted: true };
+
+  const warmupEndMs = releaseNs / 1e6 + offsetMs + task.warmupMs;
+  const windowEndMs = warmupEndMs + task.durationMs;
+  let windowStartMs: number;
+  let windowStopMs: number;
+  let backlog = 0;
+  let windowStartIndex: number;
+  if (task.ratePerSec === null) {
+    if (task.warmupMs > 0) runClosedLoop(state, discarded, warmupEndMs);
+    windowStartIndex = state.index;
+    windowStartMs = performance.now();
+    runClosedLoop(state, byOp, windowEndMs);
+    windowStopMs = performance.now();
+  } else {
+    const intervalMs = 1000 / task.ratePerSec;
+    const releaseMs = warmupEndMs - task.warmupMs;
+    if (task.warmupMs > 0) runOpenLoop(state, discarded, control, releaseMs, intervalMs, warmupEndMs);
+    windowStartIndex = state.index;
+    windowStartMs = Math.max(warmupEndMs, performance.now());
+    const outcome = runOpenLoop(state, byOp, control, warmupEndMs, intervalMs, windowEndMs);
+    backlog = outcome.backlog;
+    windowStopMs = outcome.endMs;
+  }
+  map.quiesce?.();
+  if (control.aborted()) return { ok: false, workerIndex: task.workerIndex, aborted: true };
+
+  const histograms: WorkerReport['histograms'] = {};
+  byOp.forEach((histogram, code) => {
+    if (histogram.totalCount > 0) histograms[OP_NAMES[code]] = histogram.toData();
+  });
+  const report: WorkerReport = {
+    ok: true,
+    workerIndex: task.workerIndex,
+    threadId,
+    ops: state.index - windowStartIndex,
+    windowStartNs: (windowStartMs - offsetMs) * 1e6,
+    windowEndNs: (windowStopMs - offsetMs) * 1e6,
+    histograms,
+    opCounts: countOps(task.stream, windowStartIndex, state.index),
+    counters: factory.shared ? null : map.stats(),
+    clockCostNs,
+    streamWraps: Math.floor(state.index / task.stream.length),
+    backlog,
+    checksum: state.checksum,
+  };
+  return report;
+}
+
+/** Ops per type executed between stream indexes [from, to) of a cyclically replayed stream. */
+export function countOps(stream: OpStream, from: number, to: number): Partial<Record<string, number>> {
+  const length = stream.length;
+  const perCycle = new Float64Array(OP_KINDS);
+  const partial = new Float64Array(OP_KINDS);
+  const cycles = Math.floor((to - from) / length);
+  if (cycles > 0) for (let i = 0; i < length; i++) perCycle[stream.ops[i]]++;
+  for (let i = from + cycles * length; i < to; i++) partial[stream.ops[i % length]]++;
+  const counts: Partial<Record<string, number>> = {};
+  for (let code = 0; code < OP_KINDS; code++) {
+    const count = perCycle[code] * cycles + partial[code];
+    if (count > 0) counts[OP_NAMES[code]] = count;
+  }
+  return counts;
+}
