@@ -1,0 +1,90 @@
+/**
+ * Knee analysis of a results file: which questions it answers —
+ *   - knees: how many threads before throughput stops scaling (Kneedle), and
+ *     why (USL: contention σ, coherency κ, retrograde peak N*)?
+ *   - latencyKnees: how much offered load before p99 leaves its flat region?
+ *   - crossovers: at what write fraction does sync.Map's design (readdirty)
+ *     lose to rwmutex and to sharded?
+ * Pure: reads cells, returns plain data; the sweep stores it in the results'
+ * `analysis`, `maplab analyze` prints or stores it.
+ */
+import type { Analysis, Cell, KneeResult, Results } from '../results.js';
+import type { AnalyzeOptions, LatencyKnee } from './types.js';
+import { analyzeScaling } from './scaling.js';
+import { latencyKnee, type LoadPoint } from './latency.js';
+import { findCrossovers } from './crossovers.js';
+
+export type { AnalyzeOptions, Crossover, LatencyKnee } from './types.js';
+export { analyzeScaling, medianPerThreadCount, type ScalingAnalysis } from './scaling.js';
+export { fitUsl, uslPeak, uslThroughput, type ScalingPoint } from './usl.js';
+export { kneedle, type Knee, type KneedleOptions } from './kneedle.js';
+export { writeFractionOf, CROSSOVER_MAP, CROSSOVER_RIVALS } from './crossovers.js';
+export { parseScalingCsv } from './csv.js';
+
+/** Closed-loop cells (no `rate`) that did not fail. */
+export function isClosedLoopCell(cell: Cell): boolean {
+  return cell.error === undefined && cell.rate == null;
+}
+
+/** Open-loop cells (a target `rate`) that did not fail. */
+export function isOpenLoopCell(cell: Cell): boolean {
+  return cell.error === undefined && typeof cell.rate === 'number';
+}
+
+export function analyzeResults(results: Results, options: AnalyzeOptions = {}): Analysis {
+  checkOptions(options);
+  const closedLoop = results.cells.filter(isClosedLoopCell);
+  const openLoop = results.cells.filter(isOpenLoopCell);
+  const workloadDefinitions = results.config.workloadDefinitions;
+
+  const knees: KneeResult[] = groupBy(closedLoop, (cell) => [cell.map, cell.workload, cell.loadFactor]).map((group) => {
+    const { map, workload, loadFactor } = group[0];
+    const scaling = analyzeScaling(group.map((cell) => ({ threads: cell.threads, opsPerSec: cell.opsPerSec.median })), options);
+    const { note, ...figures } = scaling;
+    return { map, workload, loadFactor, ...figures, ...(note === undefined ? {} : { note }) };
+  });
+
+  const latencyKnees: LatencyKnee[] = groupBy(openLoop, (cell) => [cell.map, cell.workload, cell.loadFactor, cell.threads]).map((group) => {
+    const { map, workload, loadFactor, threads } = group[0];
+    const points: LoadPoint[] = group.map((cell) => ({
+      offeredOpsPerSec: (cell.rate as number) * cell.threads,
+      ratePerThread: cell.rate as number,
+      achievedOpsPerSec: achievedOpsPerSec(cell),
+      p99Ns: cell.latencyNs.p99,
+    }));
+    return { map, workload, loadFactor, threads, ...latencyKnee(points, options) };
+  });
+
+  return { knees, latencyKnees, crossovers: findCrossovers(closedLoop, workloadDefinitions) };
+}
+
+/** An open-loop cell's achieved throughput: `achievedOpsPerSec` (a number or a median), else its median ops/s. */
+function achievedOpsPerSec(cell: Cell): number {
+  const achieved = cell.achievedOpsPerSec;
+  if (typeof achieved === 'number' && Number.isFinite(achieved)) return achieved;
+  if (achieved !== null && typeof achieved === 'object' && typeof (achieved as { median?: unknown }).median === 'number') {
+    return (achieved as { median: number }).median;
+  }
+  return cell.opsPerSec.median;
+}
+
+function checkOptions(options: AnalyzeOptions): void {
+  const check = (name: string, value: number | undefined, ok: (value: number) => boolean, allowed: string) => {
+    if (value !== undefined && !(Number.isFinite(value) && ok(value))) throw new RangeError(`${name} must be ${allowed}, got ${value}`);
+  };
+  check('sensitivity', options.sensitivity, (value) => value > 0, 'a number > 0');
+  check('flatTolerance', options.flatTolerance, (value) => value >= 0 && value < 1, 'a fraction 0..1');
+  check('latencyFlatRatio', options.latencyFlatRatio, (value) => value >= 1, 'a ratio ≥ 1');
+}
+
+/** Groups in order of first appearance, so the analysis lists maps and workloads as the sweep ran them. */
+function groupBy(cells: readonly Cell[], key: (cell: Cell) => unknown[]): Cell[][] {
+  const groups = new Map<string, Cell[]>();
+  for (const cell of cells) {
+    const id = JSON.stringify(key(cell));
+    const group = groups.get(id);
+    if (group) group.push(cell);
+    else groups.set(id, [cell]);
+  }
+  return [...groups.values()];
+}

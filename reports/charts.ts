@@ -1,0 +1,464 @@
+/**
+ * The report's charts as vega-lite specs plus the data they draw, built from
+ * a results file in Node. Data travels as compact tables (column names once,
+ * rows as arrays, numbers at four significant digits) and is expanded into
+ * objects in the page; rows of per-cell series (percentiles, histogram
+ * bins, counters) name their cell by index into the `cells` table, and a
+ * null in a row leaves the joined field as it is.
+ *
+ * Specs use only fixed field names; names from the results file (maps,
+ * workloads, counters) are data values, never field names or expression
+ * text, so they cannot change what a spec does. Param options do carry
+ * names; vega puts them in <option> elements as text.
+ */
+import type { Cell } from '../harness/results.js';
+import { formatNumber, mapInfo, median, unique, type ReportModel } from './model.js';
+
+export interface CompactTable {
+  columns: string[];
+  rows: unknown[][];
+  /** Rows whose first column is an index into this other table (e.g. `cells`) get that row's fields. */
+  join?: string;
+}
+
+export interface ChartDefinition {
+  id: string;
+  title: string;
+  /** One or two sentences under the title: what to read from it. */
+  description: string;
+  /** A vega-lite spec whose data are named datasets; absent when `noData` says why. */
+  spec?: Record<string, unknown>;
+  noData?: string;
+}
+
+export interface ChartSet {
+  datasets: Record<string, CompactTable>;
+  charts: ChartDefinition[];
+}
+
+/** Percentiles drawn on the HdrHistogram-style plot (plus min and max). */
+const PLOTTED_PERCENTILES = [0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99995, 0.99999, 0.999995, 0.999999];
+/** Histogram bins for the per-map latency histogram: log-spaced, this many per decade. */
+const HISTOGRAM_BINS_PER_DECADE = 10;
+const PANEL_WIDTH = 210;
+/** Points per drawn USL curve (log-spaced between the fewest and most threads). */
+const USL_CURVE_STEPS = 24;
+const PANEL_HEIGHT = 150;
+
+export function round(value: number, digits = 4): number {
+  return Number.isFinite(value) && value !== 0 ? +value.toPrecision(digits) : value;
+}
+
+export function buildCharts(model: ReportModel): ChartSet {
+  const mapLabels = model.maps.map((map) => map.label);
+  const labelOf = (name: string) => mapInfo(model, name).label;
+  const cells = model.closedLoop;
+  const colour = { field: 'mapLabel', type: 'nominal', title: 'map', scale: { domain: mapLabels, scheme: 'tableau10' } };
+  const threadsAxis = threadsEncoding(model.threads);
+  const loadFactorDefault = defaultLoadFactor(model.loadFactors);
+  const threadsDefault = defaultThreads(model);
+  const lfParam = (name = 'lf') => (model.loadFactors.length > 1
+    ? [{ name, value: loadFactorDefault, bind: { input: 'select', options: model.loadFactors, name: 'load factor ' } }] : []);
+  const lfFilter = model.loadFactors.length > 1 ? [{ filter: 'datum.loadFactor == lf' }] : [];
+  const threadsParam = { name: 'th', value: threadsDefault, bind: { input: 'select', options: model.threads, name: 'threads ' } };
+  const workloadParam = { name: 'wl', value: model.workloads[0] ?? '', bind: { input: 'select', options: model.workloads, name: 'workload ' } };
+  const facetWorkload = { field: 'workload', type: 'nominal', title: null, sort: model.workloads };
+
+  const datasets: Record<string, CompactTable> = {
+    cells: {
+      columns: ['mapLabel', 'workload', 'threads', 'loadFactor', 'ops', 'ciLow', 'ciHigh', 'p50Us', 'p99Us', 'p999Us', 'oversubscribed'],
+      rows: cells.map((cell) => [
+        labelOf(cell.map), cell.workload, cell.threads, cell.loadFactor, round(cell.opsPerSec.median), round(cell.opsPerSec.ciLow), round(cell.opsPerSec.ciHigh),
+        round(cell.latencyNs.p50 / 1e3), round(cell.latencyNs.p99 / 1e3), round(cell.latencyNs.p999 / 1e3), cell.oversubscribed,
+      ]),
+    },
+  };
+  const charts: ChartDefinition[] = [];
+  const noCells = 'No data in this run: no successful closed-loop cells.';
+
+  // Throughput vs threads, with the USL curve and the Kneedle knee.
+  const [series, throughput] = throughputTables(model, labelOf);
+  datasets.series = series;
+  datasets.throughput = throughput;
+  charts.push({
+    id: 'chart-throughput',
+    title: 'Throughput vs threads',
+    description: 'Median ops/s (log scale, so that maps of different speeds stay readable) with its 95% confidence interval; dashed: the USL fit; ◇: the Kneedle knee. Hollow points ran more threads than cores.',
+    ...(cells.length === 0 ? { noData: noCells } : {
+      spec: {
+        data: { name: 'throughput' },
+        params: lfParam(),
+        transform: lfFilter,
+        facet: facetWorkload,
+        columns: 4,
+        resolve: { scale: { y: 'independent' } },
+        spec: {
+          width: PANEL_WIDTH, height: PANEL_HEIGHT,
+          layer: [
+            { transform: [{ filter: { field: 'kind', equal: 'usl' } }], mark: { type: 'line', strokeDash: [4, 3], strokeWidth: 1.5, opacity: 0.8 },
+              encoding: { x: threadsAxis, y: { field: 'ops', type: 'quantitative' }, color: colour } },
+            { transform: [{ filter: { field: 'kind', equal: 'measured' } }], mark: { type: 'rule', opacity: 0.6 },
+              encoding: { x: threadsAxis, y: { field: 'ciLow', type: 'quantitative' }, y2: { field: 'ciHigh' }, color: colour } },
+            { transform: [{ filter: { field: 'kind', equal: 'measured' } }], mark: { type: 'point', size: 40 },
+              encoding: {
+                x: threadsAxis, y: { field: 'ops', type: 'quantitative', title: 'ops/s (log)', scale: { type: 'log' }, axis: { format: '~s' } }, color: colour,
+                fill: { condition: { test: 'datum.oversubscribed', value: 'transparent' }, field: 'mapLabel', type: 'nominal', scale: { domain: mapLabels, scheme: 'tableau10' } },
+                tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'workload' }, { field: 'threads' }, { field: 'ops', title: 'ops/s', format: ',.0f' }, { field: 'ciLow', title: 'CI low', format: ',.0f' }, { field: 'ciHigh', title: 'CI high', format: ',.0f' }],
+              } },
+            { transform: [{ filter: { field: 'kind', equal: 'knee' } }], mark: { type: 'point', shape: 'diamond', size: 180, strokeWidth: 2, filled: false },
+              encoding: { x: threadsAxis, y: { field: 'ops', type: 'quantitative' }, color: colour,
+                tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'workload' }, { field: 'threads', title: 'knee (threads)' }, { field: 'ops', title: 'ops/s', format: ',.0f' }] } },
+          ],
+        },
+      },
+    }),
+  });
+
+  // p99 vs threads.
+  charts.push({
+    id: 'chart-p99-threads',
+    title: 'p99 latency vs threads',
+    description: 'The 99th percentile of sampled op latency, log scale. Rising p99 with flat throughput is queueing on a lock.',
+    ...(cells.length === 0 ? { noData: noCells } : {
+      spec: {
+        data: { name: 'cells' }, params: lfParam(), transform: lfFilter, facet: facetWorkload, columns: 4,
+        spec: {
+          width: PANEL_WIDTH, height: PANEL_HEIGHT,
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: threadsAxis, y: { field: 'p99Us', type: 'quantitative', title: 'p99 (µs)', scale: { type: 'log' } }, color: colour,
+            tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'workload' }, { field: 'threads' }, { field: 'p50Us', title: 'p50 µs' }, { field: 'p99Us', title: 'p99 µs' }, { field: 'p999Us', title: 'p99.9 µs' }],
+          },
+        },
+      },
+    }),
+  });
+
+  // Percentile distribution, HdrHistogram style.
+  const withHistogram = cells.map((cell, index) => ({ cell, index })).filter(({ cell }) => histogramTotal(cell) > 0);
+  datasets.percentiles = { columns: ['cell', 'inverseTail', 'latencyUs', 'percentile'], rows: withHistogram.flatMap(({ cell, index }) => percentileRows(cell, index)), join: 'cells' };
+  charts.push({
+    id: 'chart-percentiles',
+    title: 'Latency percentile distribution',
+    description: 'Latency at each percentile from the recorded histogram; the x axis stretches the tail (1/(1−p), log), as HdrHistogram plots do. Choose threads and load factor.',
+    ...(withHistogram.length === 0 ? { noData: 'No data in this run: no cell carries a latency histogram.' } : {
+      spec: {
+        data: { name: 'percentiles' }, params: [threadsParam, ...lfParam()], transform: [{ filter: 'datum.threads == th' }, ...lfFilter],
+        facet: facetWorkload, columns: 4,
+        spec: {
+          width: PANEL_WIDTH, height: PANEL_HEIGHT,
+          mark: { type: 'line', interpolate: 'step-after' },
+          encoding: {
+            x: { field: 'inverseTail', type: 'quantitative', title: 'percentile', scale: { type: 'log' },
+              axis: { values: [1, 2, 10, 100, 1e3, 1e4, 1e5, 1e6], labelExpr: "format(100 - 100 / datum.value, '.6~f') + '%'" } },
+            y: { field: 'latencyUs', type: 'quantitative', title: 'latency (µs)', scale: { type: 'log' } },
+            color: colour,
+            tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'percentile', title: 'percentile (%)' }, { field: 'latencyUs', title: 'latency µs' }],
+          },
+        },
+      },
+    }),
+  });
+
+  // Latency histogram per map for one chosen cell.
+  datasets.histogram = { columns: ['cell', 'lowUs', 'highUs', 'fraction'], rows: withHistogram.flatMap(({ cell, index }) => histogramRows(cell, index)), join: 'cells' };
+  charts.push({
+    id: 'chart-histogram',
+    title: 'Latency histogram per map',
+    description: 'Share of sampled ops per latency bin (10 bins per decade) for the chosen workload, threads and load factor, one row per map.',
+    ...(withHistogram.length === 0 ? { noData: 'No data in this run: no cell carries a latency histogram.' } : {
+      spec: {
+        data: { name: 'histogram' }, params: [workloadParam, threadsParam, ...lfParam()],
+        transform: [{ filter: 'datum.workload == wl && datum.threads == th' }, ...lfFilter],
+        facet: { row: { field: 'mapLabel', type: 'nominal', title: null, sort: mapLabels, header: { labelAngle: 0, labelAlign: 'left' } } },
+        spec: {
+          width: 560, height: 60,
+          mark: { type: 'bar' },
+          encoding: {
+            x: { field: 'lowUs', type: 'quantitative', title: 'latency (µs)', scale: { type: 'log' } }, x2: { field: 'highUs' },
+            y: { field: 'fraction', type: 'quantitative', title: 'share', axis: { format: '.0%', tickCount: 3 } }, y2: { datum: 0 },
+            color: { ...colour, legend: null },
+            tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'lowUs', title: 'from µs' }, { field: 'highUs', title: 'to µs' }, { field: 'fraction', title: 'share', format: '.2%' }],
+          },
+        },
+      },
+    }),
+  });
+
+  // Load factor vs throughput.
+  charts.push({
+    id: 'chart-loadfactor-throughput',
+    title: 'Load factor vs throughput',
+    description: 'A fuller table probes longer: how much throughput each map loses as the load factor rises. Choose the thread count.',
+    ...(cells.length === 0 ? { noData: noCells } : model.loadFactors.length < 2 ? { noData: `No data in this run: one load factor only (${formatNumber(model.loadFactors[0])}).` } : {
+      spec: {
+        data: { name: 'cells' }, params: [threadsParam], transform: [{ filter: 'datum.threads == th' }],
+        facet: facetWorkload, columns: 4, resolve: { scale: { y: 'independent' } },
+        spec: {
+          width: PANEL_WIDTH, height: PANEL_HEIGHT, mark: { type: 'line', point: true },
+          encoding: {
+            x: { field: 'loadFactor', type: 'quantitative', title: 'load factor', scale: { zero: false } },
+            y: { field: 'ops', type: 'quantitative', title: 'ops/s', axis: { format: '~s' } }, color: colour,
+            tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'workload' }, { field: 'loadFactor', title: 'load factor' }, { field: 'ops', title: 'ops/s', format: ',.0f' }],
+          },
+        },
+      },
+    }),
+  });
+
+  // Load factor vs bytes per entry.
+  datasets.bytesPerEntry = bytesPerEntryTable(cells, labelOf);
+  charts.push({
+    id: 'chart-loadfactor-bytes',
+    title: 'Load factor vs bytes per entry',
+    description: "Memory per stored entry (the map's `bytes` / `entries` counters), median over the run's cells: what a higher load factor saves.",
+    ...(datasets.bytesPerEntry.rows.length === 0 ? { noData: 'No data in this run: no cell reports `bytes` and `entries` counters.' } : {
+      spec: {
+        data: { name: 'bytesPerEntry' }, width: 420, height: 220, mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'loadFactor', type: 'quantitative', title: 'load factor', scale: { zero: false } },
+          y: { field: 'bytesPerEntry', type: 'quantitative', title: 'bytes per entry' }, color: colour,
+          tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'loadFactor', title: 'load factor' }, { field: 'bytesPerEntry', title: 'bytes/entry' }, { field: 'cells', title: 'cells' }],
+        },
+      },
+    }),
+  });
+
+  // Write-fraction crossover.
+  datasets.crossover = crossoverTable(model, labelOf);
+  charts.push({
+    id: 'chart-crossover',
+    title: 'Write fraction vs throughput: the readdirty crossover',
+    description: 'The writes-N workloads. Vertical rules: where readdirty (Go sync.Map design) falls below rwmutex (solid) and sharded (dashed).',
+    ...(datasets.crossover.rows.length === 0 ? { noData: 'No data in this run: no writes-N workloads.' } : {
+      spec: {
+        data: { name: 'crossover' }, params: lfParam(), transform: lfFilter,
+        facet: { field: 'threads', type: 'ordinal', title: 'threads', sort: 'ascending' }, columns: 4, resolve: { scale: { y: 'independent' } },
+        spec: {
+          width: PANEL_WIDTH, height: PANEL_HEIGHT,
+          layer: [
+            { transform: [{ filter: { field: 'kind', equal: 'measured' } }], mark: { type: 'line', point: true },
+              encoding: {
+                x: { field: 'writePercent', type: 'quantitative', title: 'writes (%)' },
+                y: { field: 'ops', type: 'quantitative', title: 'ops/s', axis: { format: '~s' } }, color: colour,
+                tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'workload' }, { field: 'writePercent', title: 'writes %' }, { field: 'ops', title: 'ops/s', format: ',.0f' }],
+              } },
+            { transform: [{ filter: { field: 'kind', equal: 'crossing' } }], mark: { type: 'rule', color: '#333' },
+              encoding: {
+                x: { field: 'writePercent', type: 'quantitative' },
+                strokeDash: { field: 'versus', type: 'nominal', title: 'readdirty falls below', scale: { domain: ['rwmutex', 'sharded'], range: [[1, 0], [5, 3]] } },
+                tooltip: [{ field: 'versus', title: 'falls below' }, { field: 'writePercent', title: 'at writes %', format: '.2f' }],
+              } },
+          ],
+        },
+      },
+    }),
+  });
+
+  // p99 vs offered load (open loop).
+  datasets.load = loadTable(model, labelOf);
+  charts.push({
+    id: 'chart-latency-load',
+    title: 'p99 vs offered load (open loop)',
+    description: 'Coordinated-omission-corrected p99 as the offered rate rises; the vertical rule marks the TPS at the knee, past which p99 leaves its flat region.',
+    ...(model.openLoop.length === 0 ? { noData: 'No data in this run: no open-loop cells (cells with a target rate).' } : {
+      spec: {
+        data: { name: 'load' }, facet: { field: 'panel', type: 'nominal', title: null }, columns: 3, resolve: { scale: { x: 'independent', y: 'independent' } },
+        spec: {
+          width: 260, height: PANEL_HEIGHT,
+          layer: [
+            { transform: [{ filter: { field: 'kind', equal: 'measured' } }], mark: { type: 'line', point: true },
+              encoding: {
+                x: { field: 'offered', type: 'quantitative', title: 'offered load (ops/s)', axis: { format: '~s', tickCount: 5 } },
+                y: { field: 'p99Us', type: 'quantitative', title: 'p99 (µs)', scale: { type: 'log' } }, color: colour,
+                tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'offered', title: 'offered ops/s', format: ',.0f' }, { field: 'achieved', title: 'achieved ops/s', format: ',.0f' }, { field: 'p99Us', title: 'p99 µs' }],
+              } },
+            { transform: [{ filter: { field: 'kind', equal: 'knee' } }], mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
+              encoding: {
+                x: { field: 'offered', type: 'quantitative' }, color: colour,
+                tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'offered', title: 'TPS at knee', format: ',.0f' }, { field: 'p99Us', title: 'p99 at knee µs' }, { field: 'p99AfterUs', title: 'p99 past knee µs' }],
+              } },
+          ],
+        },
+      },
+    }),
+  });
+
+  // Map counters per cell.
+  datasets.counters = {
+    columns: ['cell', 'counter', 'value'],
+    rows: cells.flatMap((cell, index) => Object.entries(cell.counters ?? {})
+      .filter(([, value]) => typeof value === 'number' && Number.isFinite(value))
+      .map(([counter, value]) => [index, counter, round(value)])),
+    join: 'cells',
+  };
+  charts.push({
+    id: 'chart-counters',
+    title: 'Map counters',
+    description: "Each map's internal counters (map.stats(): misses, promotions, dirty rebuilds, lock waits, resizes, probes…) as the cells report them, for the chosen workload and load factor.",
+    ...(datasets.counters.rows.length === 0 ? { noData: 'No data in this run: no cell reports map counters.' } : {
+      spec: {
+        data: { name: 'counters' }, params: [workloadParam, ...lfParam()], transform: [{ filter: 'datum.workload == wl' }, ...lfFilter],
+        facet: { field: 'counter', type: 'nominal', title: null }, columns: 4, resolve: { scale: { y: 'independent' } },
+        spec: {
+          width: PANEL_WIDTH, height: 120, mark: { type: 'line', point: true },
+          encoding: {
+            x: threadsAxis, y: { field: 'value', type: 'quantitative', title: null, axis: { format: '~s' } }, color: colour,
+            tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'counter' }, { field: 'threads' }, { field: 'value', format: ',.0f' }],
+          },
+        },
+      },
+    }),
+  });
+
+  return { datasets, charts };
+}
+
+function threadsEncoding(threads: number[]): Record<string, unknown> {
+  const logarithmic = threads.length > 2 && threads[threads.length - 1] / threads[0] >= 8;
+  return {
+    field: 'threads', type: 'quantitative', title: 'threads',
+    scale: logarithmic ? { type: 'log', base: 2 } : { zero: false },
+    axis: { values: threads, format: 'd' },
+  };
+}
+
+/** 0.75 when the run has it (the usual default), else the middle one. */
+function defaultLoadFactor(loadFactors: number[]): number {
+  return loadFactors.includes(0.75) ? 0.75 : loadFactors[Math.floor((loadFactors.length - 1) / 2)] ?? 0;
+}
+
+/** The most threads that did not oversubscribe the machine: where maps compete on equal terms. */
+function defaultThreads(model: ReportModel): number {
+  const fitting = model.closedLoop.filter((cell) => !cell.oversubscribed).map((cell) => cell.threads);
+  return fitting.length ? Math.max(...fitting) : (model.threads[model.threads.length - 1] ?? 1);
+}
+
+/** Measured points, USL curves and knees; curve and knee rows name their (map, workload, load factor) by index into `series`. */
+function throughputTables(model: ReportModel, labelOf: (map: string) => string): [CompactTable, CompactTable] {
+  const series: CompactTable = { columns: ['mapLabel', 'workload', 'loadFactor'], rows: [] };
+  const rows: unknown[][] = model.closedLoop.map((cell) => [
+    null, 'measured', labelOf(cell.map), cell.workload, cell.loadFactor, cell.threads, round(cell.opsPerSec.median), round(cell.opsPerSec.ciLow), round(cell.opsPerSec.ciHigh), cell.oversubscribed,
+  ]);
+  const low = Math.min(...model.threads);
+  const high = Math.max(...model.threads);
+  for (const knee of model.analysis.knees) {
+    const index = series.rows.push([labelOf(knee.map), knee.workload, knee.loadFactor]) - 1;
+    if (knee.usl && high > low) {
+      for (let step = 0; step <= USL_CURVE_STEPS; step++) {
+        const threads = low * (high / low) ** (step / USL_CURVE_STEPS);
+        const { lambda, sigma, kappa } = knee.usl;
+        rows.push([index, 'usl', null, null, null, round(threads, 3), round((lambda * threads) / (1 + sigma * (threads - 1) + kappa * threads * (threads - 1)), 3)]);
+      }
+    }
+    if (knee.kneeThreads !== null) {
+      const at = typeof knee.kneeOpsPerSec === 'number' ? knee.kneeOpsPerSec : kneeThroughput(model, knee.map, knee.workload, knee.loadFactor, knee.kneeThreads);
+      if (at !== null) rows.push([index, 'knee', null, null, null, knee.kneeThreads, round(at)]);
+    }
+  }
+  return [series, { columns: ['series', 'kind', 'mapLabel', 'workload', 'loadFactor', 'threads', 'ops', 'ciLow', 'ciHigh', 'oversubscribed'], rows, join: 'series' }];
+}
+
+function kneeThroughput(model: ReportModel, map: string, workload: string, loadFactor: number, threads: number): number | null {
+  const values = model.closedLoop
+    .filter((cell) => cell.map === map && cell.workload === workload && cell.loadFactor === loadFactor && cell.threads === threads)
+    .map((cell) => cell.opsPerSec.median);
+  return values.length ? median(values) : null;
+}
+
+function histogramTotal(cell: Cell): number {
+  return (cell.latencyNs?.histogram?.buckets ?? []).reduce((sum, bucket) => sum + bucket[2], 0);
+}
+
+/** Latency at each plotted percentile: the high edge of the bucket holding that rank (HdrHistogram's highest equivalent value). */
+function percentileRows(cell: Cell, index: number): unknown[][] {
+  const buckets = cell.latencyNs.histogram.buckets;
+  const total = histogramTotal(cell);
+  const rows: unknown[][] = [[index, 1, round(buckets[0][0] / 1e3), 0]];
+  let cumulative = 0;
+  let bucket = 0;
+  for (const percentile of PLOTTED_PERCENTILES) {
+    if ((1 - percentile) * total < 1) break;
+    while (bucket < buckets.length - 1 && cumulative + buckets[bucket][2] < percentile * total) cumulative += buckets[bucket++][2];
+    rows.push([index, round(1 / (1 - percentile)), round(buckets[bucket][1] / 1e3), round(percentile * 100, 7)]);
+  }
+  const maxNs = Math.max(cell.latencyNs.max, buckets[buckets.length - 1][0]);
+  rows.push([index, round(total), round(maxNs / 1e3), 100]);
+  return rows;
+}
+
+/** Re-bins the log-linear buckets into log-spaced bins, as shares of all samples. */
+function histogramRows(cell: Cell, index: number): unknown[][] {
+  const total = histogramTotal(cell);
+  const bins = new Map<number, number>();
+  for (const [lowNs, highNs, count] of cell.latencyNs.histogram.buckets) {
+    const bin = Math.floor(Math.log10(Math.sqrt(Math.max(lowNs, 1) * Math.max(highNs, 1))) * HISTOGRAM_BINS_PER_DECADE);
+    bins.set(bin, (bins.get(bin) ?? 0) + count);
+  }
+  return [...bins.entries()].sort(([a], [b]) => a - b).map(([bin, count]) => [
+    index, round(10 ** (bin / HISTOGRAM_BINS_PER_DECADE) / 1e3), round(10 ** ((bin + 1) / HISTOGRAM_BINS_PER_DECADE) / 1e3), round(count / total),
+  ]);
+}
+
+function bytesPerEntryTable(cells: Cell[], labelOf: (map: string) => string): CompactTable {
+  const groups = new Map<string, { map: string; loadFactor: number; values: number[] }>();
+  for (const cell of cells) {
+    const { bytes, entries } = cell.counters ?? {};
+    if (!(typeof bytes === 'number' && typeof entries === 'number' && entries > 0 && Number.isFinite(bytes))) continue;
+    const key = JSON.stringify([cell.map, cell.loadFactor]);
+    const group = groups.get(key) ?? { map: cell.map, loadFactor: cell.loadFactor, values: [] };
+    group.values.push(bytes / entries);
+    groups.set(key, group);
+  }
+  return {
+    columns: ['mapLabel', 'loadFactor', 'bytesPerEntry', 'cells'],
+    rows: [...groups.values()].sort((a, b) => a.loadFactor - b.loadFactor).map((group) => [labelOf(group.map), group.loadFactor, round(median(group.values)), group.values.length]),
+  };
+}
+
+const WRITES_FAMILY = /^writes-(\d+(?:\.\d+)?)$/;
+
+/** Same rule as harness/analysis `writeFractionOf`: 1 − mix.get from the workload definition, else N / 100. */
+export function writeFraction(workload: string, definitions: unknown): number | null {
+  const match = WRITES_FAMILY.exec(workload);
+  if (!match) return null;
+  const definition = definitions !== null && typeof definitions === 'object' ? (definitions as Record<string, unknown>)[workload] : undefined;
+  const mix = definition !== null && typeof definition === 'object' ? (definition as { mix?: unknown }).mix : undefined;
+  if (mix !== null && typeof mix === 'object') {
+    const get = (mix as { get?: unknown }).get;
+    return 1 - (typeof get === 'number' && Number.isFinite(get) ? get : 0);
+  }
+  const percent = Number(match[1]);
+  return percent <= 100 ? percent / 100 : null;
+}
+
+function crossoverTable(model: ReportModel, labelOf: (map: string) => string): CompactTable {
+  const definitions = model.results.config.workloadDefinitions;
+  const rows: unknown[][] = [];
+  for (const cell of model.closedLoop) {
+    const fraction = writeFraction(cell.workload, definitions);
+    if (fraction !== null) rows.push(['measured', labelOf(cell.map), cell.workload, cell.threads, cell.loadFactor, round(fraction * 100), round(cell.opsPerSec.median), null]);
+  }
+  if (rows.length === 0) return { columns: [], rows };
+  for (const crossover of model.analysis.crossovers ?? []) {
+    if (crossover.writeFraction === null) continue;
+    rows.push(['crossing', labelOf(crossover.map), '', crossover.threads, crossover.loadFactor, round(crossover.writeFraction * 100), round(crossover.opsPerSec ?? 0), crossover.versus]);
+  }
+  return { columns: ['kind', 'mapLabel', 'workload', 'threads', 'loadFactor', 'writePercent', 'ops', 'versus'], rows };
+}
+
+function loadTable(model: ReportModel, labelOf: (map: string) => string): CompactTable {
+  const severalLoadFactors = unique(model.openLoop.map((cell) => cell.loadFactor)).length > 1;
+  const panel = (workload: string, threads: number, loadFactor: number) =>
+    `${workload} · ${threads} thread${threads === 1 ? '' : 's'}${severalLoadFactors ? ` · load factor ${formatNumber(loadFactor)}` : ''}`;
+  const rows: unknown[][] = model.openLoop.map((cell) => {
+    const achieved = typeof cell.achievedOpsPerSec === 'number' ? cell.achievedOpsPerSec : cell.opsPerSec.median;
+    return ['measured', labelOf(cell.map), panel(cell.workload, cell.threads, cell.loadFactor), round((cell.rate as number) * cell.threads), round(achieved), round(cell.latencyNs.p99 / 1e3), null];
+  });
+  for (const knee of model.analysis.latencyKnees ?? []) {
+    if (knee.tpsAtKnee === null) continue;
+    rows.push(['knee', labelOf(knee.map), panel(knee.workload, knee.threads, knee.loadFactor), round(knee.tpsAtKnee), round(knee.achievedOpsPerSecAtKnee ?? knee.tpsAtKnee),
+      round((knee.p99BeforeNs ?? 0) / 1e3), round((knee.p99AfterNs ?? 0) / 1e3)]);
+  }
+  return { columns: ['kind', 'mapLabel', 'panel', 'offered', 'achieved', 'p99Us', 'p99AfterUs'], rows };
+}

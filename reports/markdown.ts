@@ -1,0 +1,60 @@
+/**
+ * The markdown summary (`maplab report --format md`): fit for a CI job
+ * summary or a PR comment. Text from the results file is escaped, so a map
+ * named like HTML renders as text on GitHub and a `|` cannot break a table.
+ */
+import type { Results } from '../harness/results.js';
+import {
+  analysisTables, buildModel, environmentTable, failedTable, mapInfo, summaryLine, winnerTable,
+  type ReportModel, type Table, type TableCell,
+} from './model.js';
+import type { SummaryOptions } from './text.js';
+
+/** Escapes markdown and inline HTML in a table cell or a line of text. */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([\\`*_[\]{}()#+!|~])/g, '\\$1')
+    .replace(/\r?\n/g, ' ');
+}
+
+export function markdownTable(table: Table, label: (map: string) => string): string {
+  const render = (cell: TableCell) => (typeof cell === 'string' ? escapeMarkdown(cell) : label(cell.map) + escapeMarkdown(cell.suffix ?? ''));
+  const header = table.headers.map(escapeMarkdown);
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...table.rows.map((row) => `| ${row.map(render).join(' | ')} |`),
+  ].join('\n');
+}
+
+const BADGE: Record<string, string> = { verified: '✅ verified', violated: '❌ violated', unsafe: '⚠️ unsafe' };
+
+function markdownMapLabel(model: ReportModel): (map: string) => string {
+  return (name) => {
+    const info = mapInfo(model, name);
+    const label = `**${escapeMarkdown(info.name)}**${info.private ? ' _(private)_' : ''}`;
+    return info.verification ? `${label} ${BADGE[info.verification]}` : label;
+  };
+}
+
+export function renderMarkdown(results: Results, options: SummaryOptions = {}): string {
+  const model = buildModel(results);
+  const label = markdownMapLabel(model);
+  const tables = analysisTables(model.analysis);
+  const block = (title: string, table: Table, empty: string) => `### ${title}\n\n${table.rows.length ? markdownTable(table, label) : `_${empty}_`}\n`;
+  return [
+    `## maplab results${options.runId ? ` — ${escapeMarkdown(options.runId)}` : ''}\n`,
+    `${escapeMarkdown(summaryLine(model))}\n`,
+    `Maps: ${model.maps.map((map) => label(map.name)).join(' · ') || '_none_'}\n`,
+    block('Winner per workload × threads', winnerTable(model), 'no successful closed-loop cells'),
+    'Shared maps only, closed loop, median ops/s and lead over the runner-up; private maps (js-map) are the no-sharing ceiling, not competitors.\n',
+    block('Scalability knees (Kneedle + USL)', tables.knees, 'no closed-loop cells'),
+    block('Latency knees (p99 vs offered load)', tables.latencyKnees, 'no open-loop cells'),
+    block('Write-fraction crossovers', tables.crossovers, 'no writes-N workloads with readdirty'),
+    block(`Failed cells (${model.failed.length})`, failedTable(model), 'none'),
+    block('Environment', { headers: ['field', 'value'], rows: environmentTable(results).rows }, ''),
+  ].join('\n');
+}

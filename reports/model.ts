@@ -1,0 +1,270 @@
+/**
+ * What every renderer (HTML, markdown, text) needs from a results file,
+ * derived once: the axes of the sweep in the order the sweep ran them, map
+ * labels ("private", verification badge), the winner table and the failed
+ * cells. Reads only the results file: any file from any machine renders.
+ */
+import type { Analysis, Cell, Results } from '../harness/results.js';
+
+export type VerificationStatus = 'verified' | 'violated' | 'unsafe';
+const VERIFICATION_STATUSES: readonly string[] = ['verified', 'violated', 'unsafe'];
+
+export interface MapInfo {
+  name: string;
+  /** js-map: each thread had its own copy; never a shared-memory competitor. */
+  private: boolean;
+  verification: VerificationStatus | null;
+  /** Name as charts and plain text show it: "js-map (private)". */
+  label: string;
+}
+
+export interface WinnerEntry {
+  map: string;
+  opsPerSec: number;
+  /** How much faster than the runner-up, as a fraction; null when it ran alone. */
+  marginOverNext: number | null;
+}
+
+export interface WinnerRow {
+  workload: string;
+  loadFactor: number;
+  /** By thread count; null when no shared map has a successful closed-loop cell there. */
+  winners: Map<number, WinnerEntry | null>;
+}
+
+export interface ReportModel {
+  results: Results;
+  analysis: Analysis;
+  maps: MapInfo[];
+  workloads: string[];
+  threads: number[];
+  loadFactors: number[];
+  /** Closed-loop cells that succeeded (the scaling, latency, load-factor and counter charts). */
+  closedLoop: Cell[];
+  /** Open-loop cells (a target `rate`) that succeeded. */
+  openLoop: Cell[];
+  failed: Cell[];
+  winners: WinnerRow[];
+}
+
+/** Same rule as harness/analysis `isClosedLoopCell` (reports may import only types from harness/). */
+export function isFailed(cell: Cell): boolean {
+  return cell.error !== undefined;
+}
+export function isOpenLoop(cell: Cell): boolean {
+  return !isFailed(cell) && typeof cell.rate === 'number';
+}
+export function isClosedLoop(cell: Cell): boolean {
+  return !isFailed(cell) && cell.rate == null;
+}
+
+export function buildModel(results: Results): ReportModel {
+  const cells = results.cells;
+  const mapNames = unique(cells.map((cell) => cell.map));
+  const verification = isRecord(results.verification) ? results.verification : {};
+  const maps = mapNames.map((name): MapInfo => {
+    const isPrivate = cells.some((cell) => cell.map === name && cell.private === true);
+    const entry = Object.prototype.hasOwnProperty.call(verification, name) ? verification[name] : undefined;
+    const status = isRecord(entry) && typeof entry.status === 'string' && VERIFICATION_STATUSES.includes(entry.status) ? (entry.status as VerificationStatus) : null;
+    return { name, private: isPrivate, verification: status, label: isPrivate ? `${name} (private)` : name };
+  });
+  const closedLoop = cells.filter(isClosedLoop);
+  const model: ReportModel = {
+    results,
+    analysis: results.analysis,
+    maps,
+    workloads: unique(cells.map((cell) => cell.workload)),
+    threads: unique(cells.map((cell) => cell.threads)).sort((a, b) => a - b),
+    loadFactors: unique(cells.map((cell) => cell.loadFactor)).sort((a, b) => a - b),
+    closedLoop,
+    openLoop: cells.filter(isOpenLoop),
+    failed: cells.filter(isFailed),
+    winners: [],
+  };
+  model.winners = winnerRows(model);
+  return model;
+}
+
+export function mapInfo(model: ReportModel, name: string): MapInfo {
+  return model.maps.find((map) => map.name === name) ?? { name, private: false, verification: null, label: name };
+}
+
+/**
+ * The fastest shared map per (workload, loadFactor, threads), closed loop.
+ * Private maps (js-map) are left out: sharing nothing, they are the ceiling,
+ * not a competitor. Repeated cells count by their median.
+ */
+function winnerRows(model: ReportModel): WinnerRow[] {
+  const privateMaps = new Set(model.maps.filter((map) => map.private).map((map) => map.name));
+  const rows: WinnerRow[] = [];
+  for (const loadFactor of model.loadFactors) {
+    for (const workload of model.workloads) {
+      const candidates = model.closedLoop.filter((cell) => cell.workload === workload && cell.loadFactor === loadFactor && !privateMaps.has(cell.map));
+      if (candidates.length === 0) continue;
+      const winners = new Map<number, WinnerEntry | null>();
+      for (const threads of model.threads) {
+        const ranked = rankMaps(candidates.filter((cell) => cell.threads === threads));
+        winners.set(threads, ranked.length === 0 ? null : {
+          map: ranked[0].map,
+          opsPerSec: ranked[0].opsPerSec,
+          marginOverNext: ranked.length > 1 && ranked[1].opsPerSec > 0 ? ranked[0].opsPerSec / ranked[1].opsPerSec - 1 : null,
+        });
+      }
+      rows.push({ workload, loadFactor, winners });
+    }
+  }
+  return rows;
+}
+
+function rankMaps(cells: Cell[]): Array<{ map: string; opsPerSec: number }> {
+  const byMap = new Map<string, number[]>();
+  for (const cell of cells) byMap.set(cell.map, [...(byMap.get(cell.map) ?? []), cell.opsPerSec.median]);
+  return [...byMap.entries()]
+    .map(([map, values]) => ({ map, opsPerSec: median(values) }))
+    .sort((a, b) => b.opsPerSec - a.opsPerSec);
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** "12.3 M", "950 k", "12" — ops/s and counts at three significant digits. */
+export function formatCount(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const magnitude = Math.abs(value);
+  const [divisor, suffix] = magnitude >= 1e9 ? [1e9, ' G'] : magnitude >= 1e6 ? [1e6, ' M'] : magnitude >= 1e3 ? [1e3, ' k'] : [1, ''];
+  return `${+(value / divisor).toPrecision(3)}${suffix}`;
+}
+
+/** A duration given in ns: "850 ns", "1.23 µs", "12.3 ms", "1.5 s". */
+export function formatNs(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const [divisor, unit] = value >= 1e9 ? [1e9, 's'] : value >= 1e6 ? [1e6, 'ms'] : value >= 1e3 ? [1e3, 'µs'] : [1, 'ns'];
+  return `${+(value / divisor).toPrecision(3)} ${unit}`;
+}
+
+export function formatNumber(value: number | null | undefined, digits = 3): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return `${+value.toPrecision(digits)}`;
+}
+
+export function formatPercent(fraction: number | null | undefined, digits = 1): string {
+  if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return '—';
+  return `${(fraction * 100).toFixed(digits)}%`;
+}
+
+/** A table cell: text, or a map name that each format labels its own way (private, verification badge). */
+export type TableCell = string | { map: string; suffix?: string };
+
+export interface Table {
+  headers: string[];
+  rows: TableCell[][];
+}
+
+/** Kneedle/USL figures as the tables show them; shared by every format. */
+export interface AnalysisTables {
+  knees: Table;
+  latencyKnees: Table;
+  crossovers: Table;
+}
+
+export function analysisTables(analysis: Analysis): AnalysisTables {
+  const label = (map: string): TableCell => ({ map });
+  return {
+    knees: {
+      headers: ['map', 'workload', 'load factor', 'knee (threads)', 'USL λ (ops/s)', 'σ', 'κ', 'peak N*', 'X(N*) (ops/s)', 'R²', 'note'],
+      rows: analysis.knees.map((knee) => [
+        label(knee.map), knee.workload, formatNumber(knee.loadFactor), knee.kneeThreads === null ? '—' : String(knee.kneeThreads),
+        formatCount(knee.usl?.lambda), formatNumber(knee.usl?.sigma), formatNumber(knee.usl?.kappa),
+        knee.usl ? (knee.usl.peakThreads === null ? '∞' : formatNumber(knee.usl.peakThreads)) : '—',
+        formatCount(knee.usl?.peakOpsPerSec), formatNumber(knee.usl?.r2, 4), knee.note ?? '',
+      ]),
+    },
+    latencyKnees: {
+      headers: ['map', 'workload', 'load factor', 'threads', 'TPS at knee (offered ops/s)', 'achieved ops/s', 'p99 at knee', 'p99 past knee', 'note'],
+      rows: (analysis.latencyKnees ?? []).map((knee) => [
+        label(knee.map), knee.workload, formatNumber(knee.loadFactor), String(knee.threads), formatCount(knee.tpsAtKnee),
+        formatCount(knee.achievedOpsPerSecAtKnee), formatNs(knee.p99BeforeNs), formatNs(knee.p99AfterNs), knee.note ?? '',
+      ]),
+    },
+    crossovers: {
+      headers: ['threads', 'load factor', 'map', 'falls below', 'at write fraction', 'ops/s there', 'note'],
+      rows: (analysis.crossovers ?? []).map((crossover) => [
+        String(crossover.threads), formatNumber(crossover.loadFactor), label(crossover.map), label(crossover.versus),
+        formatPercent(crossover.writeFraction), formatCount(crossover.opsPerSec), crossover.reason ?? '',
+      ]),
+    },
+  };
+}
+
+/** Winner per workload × threads: "readdirty 5.2 M (+12%)", or "—" where every shared map failed or none ran. */
+export function winnerTable(model: ReportModel): Table {
+  const severalLoadFactors = model.loadFactors.length > 1;
+  return {
+    headers: ['workload', ...(severalLoadFactors ? ['load factor'] : []), ...model.threads.map((threads) => `${threads} thread${threads === 1 ? '' : 's'}`)],
+    rows: model.winners.map((row) => [
+      row.workload,
+      ...(severalLoadFactors ? [formatNumber(row.loadFactor)] : []),
+      ...model.threads.map((threads): TableCell => {
+        const winner = row.winners.get(threads);
+        if (!winner) return '—';
+        const margin = winner.marginOverNext === null ? '' : ` (+${formatPercent(winner.marginOverNext, 0)})`;
+        return { map: winner.map, suffix: ` ${formatCount(winner.opsPerSec)}${margin}` };
+      }),
+    ]),
+  };
+}
+
+export function failedTable(model: ReportModel): Table {
+  return {
+    headers: ['map', 'workload', 'threads', 'load factor', 'rate (ops/s per thread)', 'reason'],
+    rows: model.failed.map((cell) => [
+      { map: cell.map }, cell.workload, String(cell.threads), formatNumber(cell.loadFactor),
+      typeof cell.rate === 'number' ? formatCount(cell.rate) : '—', cell.error ?? '',
+    ]),
+  };
+}
+
+export function environmentTable(results: Results): Table {
+  const env = results.env;
+  const rows: TableCell[][] = [
+    ['Node.js', env.node], ['V8', env.v8], ['OS', env.os], ['CPU', env.cpuModel], ['cores', String(env.cores)],
+    ['memory', `${formatNumber(env.memoryBytes / 2 ** 30)} GiB`], ['commit', env.commit ?? '—'],
+    ['calibration', `${formatCount(results.calibration.opsPerSec)} ops/s (fixed reference loop, same run)`],
+  ];
+  return { headers: ['', ''], rows };
+}
+
+/** Top-level config fields; long values are cut in the summary formats (the HTML shows the whole config too). */
+export function configTable(results: Results, maxValueLength = 160): Table {
+  return {
+    headers: ['field', 'value'],
+    rows: Object.entries(results.config).map(([field, value]) => {
+      const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+      return [field, text.length > maxValueLength ? `${text.slice(0, maxValueLength - 1)}…` : text];
+    }),
+  };
+}
+
+/** One line: what ran, where. */
+export function summaryLine(model: ReportModel): string {
+  const { results } = model;
+  const parts = [
+    `${results.cells.length} cells (${model.failed.length} failed)`,
+    `${model.maps.length} maps`, `${model.workloads.length} workloads`,
+    `threads ${model.threads.join(', ') || '—'}`, `load factor ${model.loadFactors.map((value) => formatNumber(value)).join(', ') || '—'}`,
+    `Node ${results.env.node}`, `${results.env.cpuModel} (${results.env.cores} cores)`,
+  ];
+  if (results.env.commit) parts.push(`commit ${results.env.commit.slice(0, 12)}`);
+  return parts.join(' · ');
+}
