@@ -81,6 +81,21 @@ test('an oversubscribed cell is reported but not gated', async () => {
   assert.equal(report.gatedCount, 1);
 });
 
+test('cells using more than half the cores are not gated by default, and are with --max-threads', async () => {
+  const base = buildResults({ cores: 2, cells: [{ map: 'rwmutex' }, { map: 'rwmutex', threads: 2 }] });
+  const head = buildResults({ cores: 2, cells: [{ map: 'rwmutex' }, { map: 'rwmutex', threads: 2, trials: trialsAround(700_000) }] });
+  const byDefault = await runGate(base, head, options);
+  assert.equal(byDefault.maxThreads, 1);
+  assert.equal(byDefault.passed, true);
+  assert.match(byDefault.notGated[0].reason, /^2 threads > --max-threads 1 \(half the cores\)/);
+  const wider = await runGate(base, head, { ...options, maxThreads: 2 });
+  assert.deepEqual(wider.regressions.map((finding) => finding.label), ['rwmutex/read-heavy/t=2/lf=0.75']);
+  const bigMachine = await runGate(buildResults({ cores: 8, cells: [{ map: 'rwmutex' }, { map: 'rwmutex', threads: 2 }] }),
+    buildResults({ cores: 8, cells: [{ map: 'rwmutex' }, { map: 'rwmutex', threads: 2, trials: trialsAround(700_000) }] }), options);
+  assert.equal(bigMachine.maxThreads, 4);
+  assert.equal(bigMachine.passed, false);
+});
+
 test('a cell that ran in the baseline and fails now fails the gate with its error', async () => {
   const head = buildResults({ cells: gridSpec(MAPS, WORKLOADS).map((cell) =>
     cell.map === 'sharded' && cell.workload === 'write-heavy' ? { ...cell, error: 'concurrent map writes' } : cell) });

@@ -19,9 +19,14 @@
  *     process and compared with the baseline again; the gate fails only on
  *     cells that regress both times. Noise that hit one run rarely hits the
  *     same cell twice; a real regression does every time;
- *  5. only cells that can be compared — oversubscribed cells (threads > cores
- *     on either side) measure the scheduler, not the map, and are reported but
- *     not gated.
+ *  5. only cells that one machine can measure steadily — a cell whose workers
+ *     take more than half the cores (`maxThreads`, default ⌊cores / 2⌋, at
+ *     least 1) competes with the runner agent, the gate itself and every
+ *     neighbour for the rest, and the calibration figure (one thread) cannot
+ *     normalise that; oversubscribed cells (threads > cores) measure the
+ *     scheduler. Both are reported but not gated. On a 2-core CI runner that
+ *     gates the single-thread cells, which is where a regression in a map's
+ *     own code path shows most clearly.
  * A cell that produced numbers in the baseline and an error now (a crash,
  * "concurrent map writes") fails the gate too, subject to the same
  * confirmation.
@@ -41,6 +46,8 @@ export interface GateOptions {
   normalize: boolean;
   /** Re-measure candidate regressions and fail only if they hold (rule 4); needs `remeasure`. */
   confirm: boolean;
+  /** Gate only cells with at most this many threads; default ⌊min(cores of both runs) / 2⌋, at least 1 (rule 5). */
+  maxThreads?: number;
   /** head map name → baseline map name (a plugin map measured against a built-in baseline). */
   mapAliases?: Readonly<Record<string, string>>;
   baselineSource: string;
@@ -73,6 +80,8 @@ export interface GateReport {
   alpha: number;
   thresholdPct: number;
   normalized: boolean;
+  /** Cells with more threads were not gated (rule 5). */
+  maxThreads: number;
   confirmRan: boolean;
   comparison: Comparison;
   confirmComparison: Comparison | null;
@@ -87,9 +96,17 @@ export interface GateReport {
   warnings: string[];
 }
 
+/** Rule 5's default: half the cores of the smaller machine, at least one thread. */
+export function defaultMaxThreads(baseline: Results, current: Results): number {
+  return Math.max(1, Math.floor(Math.min(baseline.env.cores, current.env.cores) / 2));
+}
+
 /** Rule 5: why a compared cell is not gated, or null when it is. */
-export function notGatedReason(cell: ComparedCell): string | null {
+export function notGatedReason(cell: ComparedCell, maxThreads: number): string | null {
   if (cell.oversubscribed) return 'oversubscribed (threads > cores): measures the scheduler, not the map';
+  if (cell.key.threads > maxThreads) {
+    return `${cell.key.threads} threads > --max-threads ${maxThreads} (half the cores): other processes' load on the rest cannot be normalised`;
+  }
   return null;
 }
 
@@ -121,10 +138,11 @@ export async function runGate(baseline: Results, current: Results, options: Gate
     throw new UsageError(`no cell of ${options.currentSource} matches a cell of ${options.baselineSource}; they were run with different maps, workloads, threads or load factors`);
   }
 
+  const maxThreads = options.maxThreads ?? defaultMaxThreads(baseline, current);
   const notGated: NotGatedCell[] = [];
   const findings: GateFinding[] = [];
   for (const cell of comparison.cells) {
-    const reason = notGatedReason(cell);
+    const reason = notGatedReason(cell, maxThreads);
     if (reason) notGated.push({ label: cell.label, reason });
     else if (isRegression(cell, options.thresholdPct)) findings.push(slowerFinding(cell));
   }
@@ -156,6 +174,7 @@ export async function runGate(baseline: Results, current: Results, options: Gate
     alpha: options.alpha,
     thresholdPct: options.thresholdPct,
     normalized: options.normalize,
+    maxThreads,
     confirmRan,
     comparison,
     confirmComparison,

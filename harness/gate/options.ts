@@ -121,6 +121,12 @@ export const gateOptions = [
     parse: parsers.boolean(),
   }),
   defineOption({
+    name: 'maxThreads',
+    flag: '--max-threads <n>',
+    description: 'gate only cells with at most this many threads, integer ≥ 1 (default: half the cores of the smaller machine, at least 1; other cells are reported, not gated)',
+    parse: parsers.integer(1, 1024),
+  }),
+  defineOption({
     name: 'mapModule',
     flag: '--map-module <path>',
     description: 'plugin map module (default export: a MapFactory), passed through to the sweep',

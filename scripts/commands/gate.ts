@@ -7,8 +7,9 @@
  */
 import type { Command } from 'commander';
 import { appendFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { cellKeyOf } from '../../harness/gate/compare.js';
+import { cellKeyOf, cellLabel } from '../../harness/gate/compare.js';
 import { runGate, type GateReport, type Remeasure } from '../../harness/gate/gate.js';
 import { gateOptions, type ReportFormat } from '../../harness/gate/options.js';
 import { runSweepProcess, SweepFailedError, type SweepRequest } from '../../harness/gate/sweep-process.js';
@@ -39,10 +40,25 @@ export function register(program: Command): void {
     if (confirm && options.preset === undefined) {
       throw new UsageError('--confirm re-runs regressed cells with the sweep: give --preset <name> as well');
     }
-    const baseline = readResultsFile(options.baseline);
-    const measurable = baseline.cells.filter((cell) => cell.error === undefined);
-    if (measurable.length === 0) throw new UsageError(`${options.baseline}: the baseline has no cell with numbers to compare against`);
+    const fullBaseline = readResultsFile(options.baseline);
+    if (fullBaseline.cells.every((cell) => cell.error !== undefined)) {
+      throw new UsageError(`${options.baseline}: the baseline has no cell with numbers to compare against`);
+    }
     const mapAliases = options.mapAlias ?? {};
+    // Running the sweep here: measure only the cells that will be gated (rule 5), which also keeps the CI step short.
+    let baseline = fullBaseline;
+    let maxThreads = options.maxThreads;
+    const skipped: string[] = [];
+    if (options.current === undefined) {
+      maxThreads ??= Math.max(1, Math.floor(Math.min(fullBaseline.env.cores, availableParallelism()) / 2));
+      const limit = maxThreads;
+      baseline = { ...fullBaseline, cells: fullBaseline.cells.filter((cell) => cell.threads <= limit) };
+      skipped.push(...fullBaseline.cells.filter((cell) => cell.threads > limit).map((cell) => cellLabel(cellKeyOf(cell))));
+      if (baseline.cells.every((cell) => cell.error !== undefined)) {
+        throw new UsageError(`${options.baseline}: no baseline cell with numbers has ≤ ${limit} threads (--max-threads)`);
+      }
+    }
+    const measurable = baseline.cells.filter((cell) => cell.error === undefined);
 
     const sweep = (cells: SweepRequest['cells']): Promise<Results> => runSweepProcess({
       cliPath: CLI_PATH,
@@ -73,10 +89,14 @@ export function register(program: Command): void {
         thresholdPct: options.threshold,
         normalize: options.normalize ?? true,
         confirm,
+        maxThreads,
         mapAliases,
         baselineSource: options.baseline,
         currentSource,
       }, remeasure);
+      if (skipped.length > 0) {
+        report.warnings.push(`${skipped.length} baseline cell(s) with more than ${maxThreads} threads were not measured (--max-threads): ${skipped.join(', ')}`);
+      }
     } catch (error) {
       if (!(error instanceof SweepFailedError)) throw error;
       // The code under test did not run to completion: that fails the gate, but it is not a usage error.
