@@ -16,7 +16,7 @@ export function escapeMarkdown(text: string): string {
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/([\\`*_[\]{}()#+!|~])/g, '\\$1')
+    .replace(/([\\`*_[\]|~])/g, '\\$1')
     .replace(/\r?\n/g, ' ');
 }
 
@@ -32,23 +32,25 @@ export function markdownTable(table: Table, label: (map: string) => string): str
 
 const BADGE: Record<string, string> = { verified: '✅ verified', violated: '❌ violated', unsafe: '⚠️ unsafe' };
 
-function markdownMapLabel(model: ReportModel): (map: string) => string {
+/** Every badge in the maps line; in tables only the warnings (unsafe, violated), to keep rows short. */
+function markdownMapLabel(model: ReportModel, badges: 'all' | 'warnings'): (map: string) => string {
   return (name) => {
     const info = mapInfo(model, name);
     const label = `**${escapeMarkdown(info.name)}**${info.private ? ' _(private)_' : ''}`;
-    return info.verification ? `${label} ${BADGE[info.verification]}` : label;
+    const show = info.verification && (badges === 'all' || info.verification !== 'verified');
+    return show ? `${label} ${BADGE[info.verification as string]}` : label;
   };
 }
 
 export function renderMarkdown(results: Results, options: SummaryOptions = {}): string {
   const model = buildModel(results);
-  const label = markdownMapLabel(model);
+  const label = markdownMapLabel(model, 'warnings');
   const tables = analysisTables(model.analysis);
   const block = (title: string, table: Table, empty: string) => `### ${title}\n\n${table.rows.length ? markdownTable(table, label) : `_${empty}_`}\n`;
   return [
     `## maplab results${options.runId ? ` — ${escapeMarkdown(options.runId)}` : ''}\n`,
     `${escapeMarkdown(summaryLine(model))}\n`,
-    `Maps: ${model.maps.map((map) => label(map.name)).join(' · ') || '_none_'}\n`,
+    `Maps: ${model.maps.map((map) => markdownMapLabel(model, 'all')(map.name)).join(' · ') || '_none_'}\n`,
     block('Winner per workload × threads', winnerTable(model), 'no successful closed-loop cells'),
     'Shared maps only, closed loop, median ops/s and lead over the runner-up; private maps (js-map) are the no-sharing ceiling, not competitors.\n',
     block('Scalability knees (Kneedle + USL)', tables.knees, 'no closed-loop cells'),

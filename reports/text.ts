@@ -33,10 +33,12 @@ export function renderAnalysisText(analysis: Analysis, label?: (map: string) => 
   ].join('\n');
 }
 
-export function textMapLabel(model: ReportModel): (map: string) => string {
+/** Every badge in the maps list; in tables only the warnings (unsafe, violated), to keep rows short. */
+export function textMapLabel(model: ReportModel, badges: 'all' | 'warnings' = 'warnings'): (map: string) => string {
   return (name) => {
     const info = mapInfo(model, name);
-    return info.verification ? `${info.label} [${info.verification}]` : info.label;
+    const show = info.verification && (badges === 'all' || info.verification !== 'verified');
+    return show ? `${info.label} [${info.verification}]` : info.label;
   };
 }
 
@@ -51,7 +53,7 @@ export function renderText(results: Results, options: SummaryOptions = {}): stri
   const title = `maplab results${options.runId ? ` — ${options.runId}` : ''}`;
   return [
     `${title}\n${summaryLine(model)}\n`,
-    section('Maps', model.maps.map((map) => `  ${label(map.name)}`).join('\n') || 'none'),
+    section('Maps', model.maps.map((map) => `  ${textMapLabel(model, 'all')(map.name)}`).join('\n') || 'none'),
     section('Winner per workload × threads (shared maps, closed loop, median ops/s, lead over the runner-up)',
       model.winners.length ? textTable(winnerTable(model), label) : 'no successful closed-loop cells'),
     renderAnalysisText(model.analysis, label),

@@ -266,6 +266,12 @@ test('fresh keys that would pass 2^31−1 are refused before generating', () => 
     /workload 'test': 2 workers × 100 ops of fresh keys above a key space of 2147483548 would pass the largest key 2\^31−1/);
 });
 
+test('prefill entries can live on SharedArrayBuffers', () => {
+  const shared = prefillEntries(getWorkload('mixed'), SEED, { shared: true });
+  assert.ok(shared.keys.buffer instanceof SharedArrayBuffer && shared.values.buffer instanceof SharedArrayBuffer);
+  assert.deepEqual(shared.keys, prefillEntries(getWorkload('mixed'), SEED).keys);
+});
+
 test('a stream can live on SharedArrayBuffers', () => {
   const shared = generateOpStream(getWorkload('mixed'), { seed: SEED, workerIndex: 0, workerCount: 1, length: 1000, shared: true });
   assert.ok(shared.keys.buffer instanceof SharedArrayBuffer && shared.ops.buffer instanceof SharedArrayBuffer);

@@ -301,9 +301,12 @@ function fillValues(stream: OpStream, workload: Workload, random: Sfc32): void {
  * uniform, zipfian or hotspot workload hits), with values valueFor(key, ·).
  * Insertion order is a seeded shuffle, so no map gets a best-case ascending
  * load; latest and Go-pattern workloads insert in ascending order, as YCSB's
- * load phase and Go's setup loops do.
+ * load phase and Go's setup loops do. `shared: true` allocates both arrays on
+ * SharedArrayBuffers (workers read them without a copy).
  */
-export function prefillEntries(workload: Workload, seed: number): { keys: Int32Array; values: Int32Array } {
+export function prefillEntries(
+  workload: Workload, seed: number, options: { shared?: boolean } = {},
+): { keys: Int32Array; values: Int32Array } {
   validateWorkload(workload);
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${String(seed)}`);
   const count = prefillCount(workload);
@@ -312,7 +315,8 @@ export function prefillEntries(workload: Workload, seed: number): { keys: Int32A
       'a map can be created for; lower prefill or keys');
   }
   const random = Sfc32.fromSeed(seed, StreamPurpose.prefill, 0);
-  const keys = new Int32Array(count);
+  const allocate = (bytes: number) => (options.shared === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const keys = new Int32Array(allocate(count * 4));
   for (let key = 0; key < count; key++) keys[key] = key;
   const ordered = workload.pattern !== undefined || workload.distribution.kind === 'latest';
   if (!ordered) {
@@ -323,7 +327,7 @@ export function prefillEntries(workload: Workload, seed: number): { keys: Int32A
       keys[j] = swap;
     }
   }
-  const values = new Int32Array(count);
+  const values = new Int32Array(allocate(count * 4));
   for (let i = 0; i < count; i++) values[i] = valueFor(keys[i], random.nextUint32());
   return { keys, values };
 }
