@@ -13,7 +13,7 @@
  * markdown summary.
  *
  *   node dist/scripts/gate-evidence.js [--runs 10] [--baseline results/baseline/ci.json]
- *       [--base-map rwmutex] [--out results/gate-evidence] [--preset ci] [--extra 0.43]
+ *       [--base-map rwmutex] [--out results/gate-evidence] [--preset ci] [--extra 0.5]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -52,7 +52,7 @@ const { values } = parseArgs({
     'base-map': { type: 'string', default: 'rwmutex' },
     out: { type: 'string', default: 'results/gate-evidence' },
     preset: { type: 'string', default: 'ci' },
-    extra: { type: 'string', default: '0.43' },
+    extra: { type: 'string', default: '0.5' },
   },
 });
 const runs = Number(values.runs);
