@@ -7,17 +7,26 @@
  *
  * It runs in every trial, so it is written as a few tight passes over typed
  * arrays (ops, then keys with one loop per distribution, then values), each
- * loop monomorphic. Measured on this machine kind (2 shared cores, Node 20),
- * 10^6-op streams: uniform read-heavy ~9 ns/op, zipfian ~13 ns/op, hotspot
- * ~13 ns/op, latest ~16 ns/op, sequential-insert ~8 ns/op (see the
- * "generation speed" note in test/workloads-generate.test.ts for how).
+ * loop monomorphic and free of unpredictable branches. Measured as CPU time
+ * per op, best of 7 generateOpStream calls of 10^6 ops after a warm-up, Node
+ * 20 on this machine kind (Xeon 2.1 GHz, 2 shared vCPUs, load average ~9 from
+ * other work at the time), array allocation included:
+ *   Go patterns and single-op presets          5–10 ns/op
+ *   uniform headline mixes, writes-N           14–16 ns/op
+ *   zipfian ycsb-c / ycsb-a, ycsb-b            14 / 23 ns/op
+ *   ycsb-f (add: values-and-deltas pass)       28 ns/op
+ *   ycsb-d (latest), hotspot, sequential-insert 50/50   25–29 ns/op
+ *   zipfian over 2^24 keys (36 % of draws take the Math.pow tail)   59 ns/op
+ * Before the branch-free rewrites (op lookup table, sign-mask alias coin,
+ * typed-array PRNG state) the same presets cost 27–57 ns/op.
  *
  * Values: set/getOrSet/compareAndSet store valueFor(key, generation), a small
  * non-negative int32 (< 2^22) that every map accepts (never a reserved
  * sentinel) and that leaves 2^31 − 2^22 increments of headroom for add, whose
  * delta is always 1. compareAndSet expects one of the four values a key can
  * hold, so it succeeds about a quarter of the time on a key no add has touched.
- * Workloads without set/getOrSet/add/compareAndSet leave values and expected 0.
+ * Workloads without set/getOrSet/add/compareAndSet leave values 0, and
+ * expected[] is filled only when the mix has add or compareAndSet.
  */
 import {
   HotspotSlots,
