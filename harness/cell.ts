@@ -147,9 +147,7 @@ export class CellRunner {
     const cached = this.streams.get(key);
     if (cached) return cached;
     const startMs = performance.now();
-    const length = this.streamLength(workload);
-    const streams = Array.from({ length: threads }, (_, workerIndex) =>
-      generateOpStream(workload, { seed: this.config.seed, workerIndex, workerCount: threads, length, shared: true }));
+    const streams = generateCellStreams(workload, { seed: this.config.seed, threads, length: this.streamLength(workload) });
     overhead.streamsMs += performance.now() - startMs;
     remember(this.streams, key, streams);
     return streams;
@@ -278,6 +276,13 @@ export class CellRunner {
     }
     return cell as Cell;
   }
+}
+
+/** The op streams of a cell's workers, SharedArrayBuffer-backed: a pure function of (workload, seed, threads, length). */
+export function generateCellStreams(workload: Workload, options: { seed: number; threads: number; length: number }): OpStream[] {
+  const { seed, threads, length } = options;
+  return Array.from({ length: threads }, (_, workerIndex) =>
+    generateOpStream(workload, { seed, workerIndex, workerCount: threads, length, shared: true }));
 }
 
 function sumCounters(records: Array<Record<string, number>>): Record<string, number> {

@@ -52,8 +52,10 @@ export const DEFAULT_SAMPLE_EVERY = 128;
 const AUTO_TIMEOUT_BASE_MS = 30_000;
 
 const powerOfTwo = (min: number, max: number) => (raw: unknown, label: string): number => {
-  const value = parsers.integer(min, max)(raw, label);
-  if ((value & (value - 1)) !== 0) throw new UsageError(`${label} must be a power of two ${min}..${max}, got ${JSON.stringify(raw)}`);
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max || (value & (value - 1)) !== 0) {
+    throw new UsageError(`${label} must be a power of two ${min}..${max}, got ${JSON.stringify(raw)}`);
+  }
   return value;
 };
 
@@ -63,6 +65,12 @@ function spec<const N extends string, T>(declaration: OptionSpec<T> & { readonly
 }
 
 const flag = parsers.boolean();
+
+/** A sweep option whose default comes from the preset: says so, with each preset's value, in its help. */
+function fromPreset<S extends OptionSpec<unknown>>(option: S): S {
+  const values = PRESET_NAMES.map((preset) => `${preset} ${String(PRESETS[preset][option.name])}`).join(', ');
+  return { ...option, description: `${option.description} (default from --preset: ${values})` };
+}
 
 /** Options shared by `sweep` and `run` (values are single or lists the same way in both). */
 const common = {
@@ -88,11 +96,11 @@ export const sweepOptionSpecs = [
   spec({ name: 'preset', flag: '--preset <name>', description: `starting configuration: ${PRESET_NAMES.join(' | ')} (quick ≤ 3 min, ci ≤ 60 s with 5 trials, full = the real lab)`, defaultValue: 'quick', parse: parsers.oneOf(PRESET_NAMES) }),
   spec({ name: 'config', flag: '--config <file.json>', description: 'JSON config file; fields are these options in camelCase; precedence: preset < config file < flags', parse: parsers.string() }),
   spec({ name: 'maps', flag: '--maps <list>', description: 'maps to sweep, comma-separated (default: every registered map, plus a --map-module map)', parse: parsers.list(parsers.string()) }),
-  spec({ name: 'workloads', flag: '--workloads <list>', description: 'workload presets (or names from --workload-file), comma-separated', parse: parsers.list(parsers.string()) }),
-  spec({ name: 'threads', flag: '--threads <list>', description: 'worker thread counts, comma-separated integers 1..256 (more than the cores is allowed and flagged oversubscribed)', parse: parsers.list(parsers.integer(1, 256)) }),
-  spec({ name: 'loadFactors', flag: '--load-factors <list>', description: 'map load factors, comma-separated numbers in (0, 1)', parse: parsers.list(parsers.number(0, 1, true)) }),
+  spec({ name: 'workloads', flag: '--workloads <list>', description: 'workload presets (or names from --workload-file), comma-separated (default from --preset; see README)', parse: parsers.list(parsers.string()) }),
+  fromPreset(spec({ name: 'threads', flag: '--threads <list>', description: 'worker thread counts, comma-separated integers 1..256 (more than the cores is allowed and flagged oversubscribed)', parse: parsers.list(parsers.integer(1, 256)) })),
+  fromPreset(spec({ name: 'loadFactors', flag: '--load-factors <list>', description: 'map load factors, comma-separated numbers in (0, 1)', parse: parsers.list(parsers.number(0, 1, true)) })),
   spec({ name: 'rates', flag: '--rates <list>', description: 'open-loop mode: target ops/s per thread, comma-separated (default: closed loop)', parse: parsers.list(parsers.number(1, 1e9)) }),
-  common.keys, common.durationMs, common.warmupMs, common.trials, common.seed,
+  common.keys, fromPreset(common.durationMs), fromPreset(common.warmupMs), fromPreset(common.trials), common.seed,
   spec({ name: 'out', flag: '--out <file>', description: 'results file, written after every cell', defaultValue: 'results/latest.json', parse: parsers.string() }),
   spec({ name: 'resume', flag: '--resume', description: 'finish a partial --out file: skip its finished cells (the config must match)', parse: flag }),
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,

@@ -1,0 +1,130 @@
+/**
+ * The sweep through the real pool: tiny cells (tens of ms) of js-map and the
+ * fault-injecting plugin maps in test/fixtures.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateCellStreams } from '../harness/cell.js';
+import { resolveSweep } from '../harness/config.js';
+import { parseResults, type Cell, type Results } from '../harness/results.js';
+import { prepareSweep, runSweep } from '../harness/sweep.js';
+import { getWorkload } from '../workloads/index.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'maplab-harness-'));
+after(() => rmSync(directory, { recursive: true, force: true }));
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
+let files = 0;
+
+/** Runs a sweep with tiny cells; flags as commander would pass them. */
+async function sweep(flags: Record<string, unknown>): Promise<Results> {
+  const out = join(directory, `sweep-${files++}.json`);
+  const prepared = await prepareSweep(await resolveSweep({
+    loadFactors: '0.75', durationMs: '40', warmupMs: '10', trials: '2', streamOps: '65536', quiet: true, out, ...flags,
+  }));
+  const { results, interrupted } = await runSweep(prepared);
+  assert.equal(interrupted, false);
+  const onDisk = parseResults(JSON.parse(readFileSync(out, 'utf8')), out);
+  assert.deepEqual(onDisk, JSON.parse(JSON.stringify(results)), 'the file holds what the sweep returned');
+  return onDisk;
+}
+
+const find = (results: Results, match: Partial<Cell>): Cell => {
+  const cell = results.cells.find((candidate) => Object.entries(match).every(([key, value]) => candidate[key] === value));
+  assert.ok(cell, `a cell matching ${JSON.stringify(match)}`);
+  return cell;
+};
+
+test('a tiny sweep writes a valid results file: env, resolved config, calibration and every planned cell with numbers', async () => {
+  const results = await sweep({ maps: 'js-map', workloads: 'read-heavy,write-heavy', threads: '1,2' });
+  assert.equal(results.cells.length, 4);
+  assert.equal(results.incomplete, undefined);
+  assert.ok(results.calibration.opsPerSec > 0);
+  assert.ok(results.env.cores >= 1 && results.env.node.startsWith('v'));
+  const config = results.config as Record<string, any>;
+  assert.deepEqual(config.workloads, ['read-heavy', 'write-heavy']);
+  assert.deepEqual(config.workloadDefinitions['write-heavy'].mix, getWorkload('write-heavy').mix);
+  assert.ok(config.timing.clockCostNs > 0);
+  assert.deepEqual(results.analysis, { knees: [] });
+  for (const cell of results.cells) {
+    assert.equal(cell.error, undefined);
+    assert.equal(cell.private, true, 'js-map cells are labelled private');
+    assert.equal(cell.oversubscribed, cell.threads > availableParallelism());
+    assert.equal(cell.trials.length, 2);
+    assert.ok(cell.opsPerSec.median > 0 && cell.opsPerSec.ciLow <= cell.opsPerSec.median && cell.opsPerSec.median <= cell.opsPerSec.ciHigh);
+    assert.ok(cell.latencyNs.samples > 0 && cell.latencyNs.p50 <= cell.latencyNs.p99 && cell.latencyNs.p99 <= cell.latencyNs.max);
+    assert.ok((cell.latencyByOpNs as Record<string, unknown>).get, 'get latencies are kept apart');
+    assert.equal((cell.timing as { method: string }).method, 'sampled-ops');
+    assert.ok(cell.counters.entries > 0, 'map counters are collected');
+  }
+});
+
+test('the ops a worker executes match the configured mix within 1%', async () => {
+  const results = await sweep({ maps: 'js-map', mix: 'get=0.6,set=0.3,delete=0.1', threads: '2' });
+  const opCounts = results.cells[0].opCounts as Record<string, number>;
+  const total = Object.values(opCounts).reduce((sum, count) => sum + count, 0);
+  assert.ok(total > 10_000, `enough ops to compare (${total})`);
+  for (const [op, fraction] of Object.entries({ get: 0.6, set: 0.3, delete: 0.1 })) {
+    assert.ok(Math.abs(opCounts[op] / total - fraction) <= 0.01, `${op}: ${opCounts[op] / total} vs ${fraction}`);
+  }
+});
+
+test('the same seed gives identical op streams; another seed does not', () => {
+  const workload = getWorkload('mixed');
+  const a = generateCellStreams(workload, { seed: 42, threads: 2, length: 4096 });
+  const b = generateCellStreams(workload, { seed: 42, threads: 2, length: 4096 });
+  const c = generateCellStreams(workload, { seed: 43, threads: 2, length: 4096 });
+  for (const worker of [0, 1]) {
+    assert.deepEqual(a[worker].ops, b[worker].ops);
+    assert.deepEqual(a[worker].keys, b[worker].keys);
+    assert.deepEqual(a[worker].values, b[worker].values);
+    assert.notDeepEqual(a[worker].keys, c[worker].keys);
+  }
+  assert.notDeepEqual(a[0].keys, a[1].keys, 'workers get different streams');
+});
+
+test('a map that throws gives an error cell, and the next cell still succeeds', async () => {
+  const results = await sweep({ mapModule: fixture('throwing-map'), maps: 'throwing,js-map', workloads: 'read-heavy', threads: '2' });
+  assert.equal(find(results, { map: 'throwing' }).error, 'Error: boom from the throwing map');
+  assert.equal(find(results, { map: 'js-map' }).error, undefined);
+  assert.ok(find(results, { map: 'js-map' }).opsPerSec.median > 0);
+});
+
+test('a map that deadlocks gives a timeout cell, its pool is rebuilt, and the next cell still succeeds', async () => {
+  const results = await sweep({
+    mapModule: fixture('hanging-map'), maps: 'hanging,js-map', workloads: 'read-heavy', threads: '2,1', cellTimeoutMs: '1500',
+  });
+  for (const threads of [2, 1]) assert.match(String(find(results, { map: 'hanging', threads }).error), /^timeout: the cell ran past 1500 ms/);
+  for (const threads of [2, 1]) assert.ok(find(results, { map: 'js-map', threads }).opsPerSec.median > 0);
+});
+
+test('a map unsafe for concurrent writes never yields numbers with writers on two threads', async () => {
+  const results = await sweep({ mapModule: fixture('unsafe-map'), maps: 'unsafe', workloads: 'write-heavy,writes-0', threads: '1,2' });
+  assert.match(String(find(results, { workload: 'write-heavy', threads: 2 }).error), /^concurrent map writes/);
+  assert.equal(find(results, { workload: 'write-heavy', threads: 2 }).opsPerSec, undefined);
+  assert.equal(find(results, { workload: 'write-heavy', threads: 1 }).error, undefined, 'one writer is fine');
+  assert.equal(find(results, { workload: 'writes-0', threads: 2 }).error, undefined, 'concurrent readers are fine');
+});
+
+test('more threads than cores run and are flagged oversubscribed', async () => {
+  const threads = availableParallelism() + 1;
+  const results = await sweep({ maps: 'js-map', workloads: 'read-heavy', threads: String(threads), trials: '1' });
+  assert.equal(results.cells[0].oversubscribed, true);
+  assert.equal(results.cells[0].error, undefined);
+});
+
+test('open loop: every op is timed from its intended start, and a rate the map cannot reach shows as backlog', async () => {
+  const results = await sweep({ maps: 'js-map', workloads: 'read-heavy', threads: '1', rates: '20000,100000000', durationMs: '60' });
+  const paced = find(results, { rate: 20000 });
+  const opCount = (cell: Cell): number => Object.values(cell.opCounts as Record<string, number>).reduce((sum, count) => sum + count, 0);
+  assert.equal((paced.timing as { method: string }).method, 'every-op-from-intended-start');
+  assert.equal(paced.latencyNs.samples, opCount(paced) + Number(paced.backlogOps), 'every op (and every unissued due op) is recorded');
+  assert.ok(Number(paced.achievedOpsPerSec) <= 20000 * 1.1, `achieved ${paced.achievedOpsPerSec} ≤ target`);
+  const overloaded = find(results, { rate: 100000000 });
+  assert.ok(Number(overloaded.achievedOpsPerSec) < 100000000, 'a worker that cannot keep up is visible');
+  assert.ok(Number(overloaded.backlogOps) > 0);
+  assert.equal(overloaded.latencyNs.samples, opCount(overloaded) + Number(overloaded.backlogOps));
+});
