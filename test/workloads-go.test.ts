@@ -158,3 +158,16 @@ test('go-range: every op a full Range over keys 0..1023', () => {
   assert.equal(prefilled('go-range').size, 1024);
   for (const stream of streams('go-range', 1000)) assert.ok(onlyOp(stream, Op.forEach));
 });
+
+test('a patterned preset\'s mix is the op mix its stream realizes (10^6 ops)', () => {
+  for (const name of ['go-adversarial-alloc', 'go-adversarial-delete', 'go-load-or-store-balanced', 'go-load-mostly-hits']) {
+    const workload = getWorkload(name);
+    const { ops } = generateOpStream(workload, { seed: SEED, workerIndex: 0, workerCount: 1, length: 1_000_000 });
+    const tally = new Map<number, number>();
+    for (const op of ops) tally.set(op, (tally.get(op) ?? 0) + 1);
+    for (const [opName, fraction] of Object.entries(workload.mix)) {
+      const observed = (tally.get(Op[opName as keyof typeof Op]) ?? 0) / ops.length;
+      assert.ok(Math.abs(observed - fraction) < 0.0005, `${name} ${opName}: observed ${observed}, mix ${fraction}`);
+    }
+  }
+});

@@ -68,14 +68,14 @@ function writes(percent: number): Workload {
  * after s stores about s²/2 loads have run.
  */
 function adversarialAllocMix(ops: number): Mix {
+  // One round per store (O(√ops) rounds): stores + 1 loads, then the store if the stream has room.
   let stores = 0;
-  let loadsSinceStore = 0;
   let emitted = 0;
   while (emitted < ops) {
-    emitted++;
-    if (++loadsSinceStore > stores && emitted < ops) {
+    const loads = Math.min(stores + 1, ops - emitted);
+    emitted += loads;
+    if (loads === stores + 1 && emitted < ops) {
       emitted++;
-      loadsSinceStore = 0;
       stores++;
     }
   }
