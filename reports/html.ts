@@ -114,6 +114,9 @@ const BOOTSTRAP = `(function () {
 })();
 `;
 
+/** Tables longer than this start folded, so that the charts stay close together. */
+const LONG_TABLE_ROWS = 24;
+
 const VEGA_CONFIG = {
   font: 'system-ui, -apple-system, "Segoe UI", sans-serif',
   axis: { labelFontSize: 10, titleFontSize: 11, gridOpacity: 0.5 },
@@ -177,12 +180,16 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
   const title = `maplab report${options.runId ? ` — ${options.runId}` : ''}`;
   const chartById = new Map(charts.map((chart) => [chart.id, chart]));
   const chart = (id: string) => chartSection(chartById.get(id)!);
-  const htmlTableOf = (table: Table, empty: string) => (table.rows.length ? htmlTable(table, mapHtml) : `<p class="no-data">${escapeHtml(empty)}</p>`);
+  const htmlTableOf = (table: Table, empty: string, fold = true) => {
+    if (table.rows.length === 0) return `<p class="no-data">${escapeHtml(empty)}</p>`;
+    const body = htmlTable(table, mapHtml);
+    return fold && table.rows.length > LONG_TABLE_ROWS ? `<details><summary>Show all ${table.rows.length} rows</summary>${body}</details>` : body;
+  };
 
   const sections = [
     section('maps', 'Maps', 'Each map in this run; private maps give every thread its own copy (the no-sharing ceiling, not a competitor). The badge is the map\'s concurrency verification, when the run carries one.', mapsTable(model, mapHtml)),
     section('winners', 'Winner per workload × threads', 'The fastest shared map (closed loop, median ops/s) and its lead over the runner-up. "—": every shared map failed or none ran.',
-      htmlTableOf(winnerTable(model), 'No data in this run: no successful closed-loop cells.')),
+      htmlTableOf(winnerTable(model), 'No data in this run: no successful closed-loop cells.', false)),
     chart('chart-throughput') + section('knees', 'Scalability knees', 'Kneedle\'s knee: the thread count past which adding threads buys much less. USL: λ one thread\'s throughput, σ contention, κ coherency cost; N* = √((1−σ)/κ) is where throughput peaks (∞: no retrograde peak).',
       htmlTableOf(tables.knees, 'No data in this run: no closed-loop cells.')),
     chart('chart-p99-threads'),
@@ -197,9 +204,9 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
     chart('chart-counters'),
     section('failed', `Failed cells (${model.failed.length})`, 'A failed cell has no numbers: it is left out of every chart and table above, never drawn as zero.',
       htmlTableOf(failedTable(model), 'None: every cell ran.')),
-    section('environment', 'Environment', 'Where and how this run was measured.', htmlTable(environmentTable(results), mapHtml)),
+    section('environment', 'Environment', 'Where and how this run was measured.', htmlTable(environmentTable(results), mapHtml, false)),
     section('config', 'Config', 'The resolved sweep configuration.',
-      `${htmlTable(configTable(results), mapHtml)}<details><summary>Whole config as JSON</summary><pre>${escapeHtml(JSON.stringify(results.config, null, 2))}</pre></details>`),
+      `${htmlTable(configTable(results), mapHtml, false)}<details><summary>Whole config as JSON</summary><pre>${escapeHtml(JSON.stringify(results.config, null, 2))}</pre></details>`),
     section('cells', `All cells (${results.cells.length})`, 'Every cell of the run as measured.', `<details><summary>Show the table</summary>${cellsTable(model)}</details>`),
   ];
   const nav = [['maps', 'Maps'], ['winners', 'Winners'], ['chart-throughput', 'Scaling'], ['chart-p99-threads', 'p99'], ['chart-percentiles', 'Percentiles'],
@@ -270,9 +277,10 @@ function mapLabelHtml(model: ReportModel): (map: string) => string {
 
 const NUMERIC = /^[−\-+]?[\d.,]+(\s?[kMG%])?$|^—$/;
 
-export function htmlTable(table: Table, mapHtml: (map: string) => string): string {
+/** `alignNumbers`: right-align cells that hold a number (off for key/value tables). */
+export function htmlTable(table: Table, mapHtml: (map: string) => string, alignNumbers = true): string {
   const cell = (value: TableCell) => (typeof value === 'string'
-    ? `<td${NUMERIC.test(value) ? ' class="number"' : ''}>${escapeHtml(value)}</td>`
+    ? `<td${alignNumbers && NUMERIC.test(value) ? ' class="number"' : ''}>${escapeHtml(value)}</td>`
     : `<td>${mapHtml(value.map)}${escapeHtml(value.suffix ?? '')}</td>`);
   const hasHeader = table.headers.some((header) => header !== '');
   return `<div class="table-scroll"><table>${hasHeader ? `<thead><tr>${table.headers.map((header) => `<th>${escapeHtml(header)}</th>`).join('')}</tr></thead>` : ''}<tbody>${
