@@ -54,7 +54,7 @@ export class MapPool {
       filename: WORKER_URL,
       minThreads: threads,
       maxThreads: threads,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
+      idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
     });
     const pool = new MapPool(piscina, threads, map);

@@ -137,7 +137,8 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
     const releaseMs = warmupEndMs - task.warmupMs;
     if (task.warmupMs > 0) runOpenLoop(state, discarded, control, releaseMs, intervalMs, warmupEndMs);
     windowStartIndex = state.index;
-    windowStartMs = Math.max(warmupEndMs, performance.now());
+    // The window is the schedule's, even if warm-up overran: ops due meanwhile count as late, not as a burst.
+    windowStartMs = warmupEndMs;
     const outcome = runOpenLoop(state, byOp, control, warmupEndMs, intervalMs, windowEndMs);
     backlog = outcome.backlog;
     windowStopMs = outcome.endMs;

@@ -32,6 +32,11 @@ async function sweep(flags: Record<string, unknown>): Promise<Results> {
   return onDisk;
 }
 
+/** A cell that must have numbers; fails with the cell's own error otherwise. */
+function assertMeasured(cell: Cell): void {
+  assert.equal(cell.error, undefined, `${cell.map} ${cell.workload} t=${cell.threads}: ${cell.error} ${String(cell.errorDetail ?? '')}`);
+}
+
 const find = (results: Results, match: Partial<Cell>): Cell => {
   const cell = results.cells.find((candidate) => Object.entries(match).every(([key, value]) => candidate[key] === value));
   assert.ok(cell, `a cell matching ${JSON.stringify(match)}`);
@@ -50,7 +55,7 @@ test('a tiny sweep writes a valid results file: env, resolved config, calibratio
   assert.ok(config.timing.clockCostNs > 0);
   assert.deepEqual(results.analysis, { knees: [] });
   for (const cell of results.cells) {
-    assert.equal(cell.error, undefined);
+    assertMeasured(cell);
     assert.equal(cell.private, true, 'js-map cells are labelled private');
     assert.equal(cell.oversubscribed, cell.threads > availableParallelism());
     assert.equal(cell.trials.length, 2);
@@ -64,6 +69,7 @@ test('a tiny sweep writes a valid results file: env, resolved config, calibratio
 
 test('the ops a worker executes match the configured mix within 1%', async () => {
   const results = await sweep({ maps: 'js-map', mix: 'get=0.6,set=0.3,delete=0.1', threads: '2' });
+  assertMeasured(results.cells[0]);
   const opCounts = results.cells[0].opCounts as Record<string, number>;
   const total = Object.values(opCounts).reduce((sum, count) => sum + count, 0);
   assert.ok(total > 10_000, `enough ops to compare (${total})`);
@@ -89,7 +95,7 @@ test('the same seed gives identical op streams; another seed does not', () => {
 test('a map that throws gives an error cell, and the next cell still succeeds', async () => {
   const results = await sweep({ mapModule: fixture('throwing-map'), maps: 'throwing,js-map', workloads: 'read-heavy', threads: '2' });
   assert.equal(find(results, { map: 'throwing' }).error, 'Error: boom from the throwing map');
-  assert.equal(find(results, { map: 'js-map' }).error, undefined);
+  assertMeasured(find(results, { map: 'js-map' }));
   assert.ok(find(results, { map: 'js-map' }).opsPerSec.median > 0);
 });
 
@@ -98,27 +104,28 @@ test('a map that deadlocks gives a timeout cell, its pool is rebuilt, and the ne
     mapModule: fixture('hanging-map'), maps: 'hanging,js-map', workloads: 'read-heavy', threads: '2,1', cellTimeoutMs: '1500',
   });
   for (const threads of [2, 1]) assert.match(String(find(results, { map: 'hanging', threads }).error), /^timeout: the cell ran past 1500 ms/);
-  for (const threads of [2, 1]) assert.ok(find(results, { map: 'js-map', threads }).opsPerSec.median > 0);
+  for (const threads of [2, 1]) assertMeasured(find(results, { map: 'js-map', threads }));
 });
 
 test('a map unsafe for concurrent writes never yields numbers with writers on two threads', async () => {
   const results = await sweep({ mapModule: fixture('unsafe-map'), maps: 'unsafe', workloads: 'write-heavy,writes-0', threads: '1,2' });
   assert.match(String(find(results, { workload: 'write-heavy', threads: 2 }).error), /^concurrent map writes/);
   assert.equal(find(results, { workload: 'write-heavy', threads: 2 }).opsPerSec, undefined);
-  assert.equal(find(results, { workload: 'write-heavy', threads: 1 }).error, undefined, 'one writer is fine');
-  assert.equal(find(results, { workload: 'writes-0', threads: 2 }).error, undefined, 'concurrent readers are fine');
+  assertMeasured(find(results, { workload: 'write-heavy', threads: 1 }));
+  assertMeasured(find(results, { workload: 'writes-0', threads: 2 }));
 });
 
 test('more threads than cores run and are flagged oversubscribed', async () => {
   const threads = availableParallelism() + 1;
   const results = await sweep({ maps: 'js-map', workloads: 'read-heavy', threads: String(threads), trials: '1' });
   assert.equal(results.cells[0].oversubscribed, true);
-  assert.equal(results.cells[0].error, undefined);
+  assertMeasured(results.cells[0]);
 });
 
 test('open loop: every op is timed from its intended start, and a rate the map cannot reach shows as backlog', async () => {
   const results = await sweep({ maps: 'js-map', workloads: 'read-heavy', threads: '1', rates: '20000,100000000', durationMs: '60' });
   const paced = find(results, { rate: 20000 });
+  results.cells.forEach(assertMeasured);
   const opCount = (cell: Cell): number => Object.values(cell.opCounts as Record<string, number>).reduce((sum, count) => sum + count, 0);
   assert.equal((paced.timing as { method: string }).method, 'every-op-from-intended-start');
   assert.equal(paced.latencyNs.samples, opCount(paced) + Number(paced.backlogOps), 'every op (and every unissued due op) is recorded');
