@@ -3,6 +3,7 @@
  * in `mapFactories` below; tests and the harness iterate this list.
  */
 import { jsMapFactory } from './js-map.js';
+import { readDirtyMapFactory } from './readdirty.js';
 import type { MapFactory } from './types.js';
 
 export type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
@@ -11,6 +12,7 @@ export { ConcurrentMapWriteError } from './errors.js';
 /** Every built-in map, in the order reports list them. */
 export const mapFactories: readonly MapFactory[] = [
   jsMapFactory,
+  readDirtyMapFactory,
 ];
 
 export function getMapFactory(name: string): MapFactory {
