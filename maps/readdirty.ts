@@ -66,15 +66,16 @@
  *      (one Atomics.load per interval) and goes idle with quiesce(). forEach
  *      pins: no announcement while a callback runs.
  *
- * Linearisation points:
- *   get          — read hit: the load of p (see publication, below); absent
- *                  key with AMENDED clear: the Atomics.load of RD_READ;
- *                  otherwise the load of p after the locked lookup, or the
- *                  locked lookup itself when the key is in neither table.
- *   set          — the successful CAS on p (read hit, not expunged); the
- *                  Atomics.exchange under mu; a new key's insertion into dirty.
- *   delete       — the CAS of p to NIL, or the load that saw NIL/EXPUNGED, or
- *                  the locked lookup that found the key in neither table.
+ * Linearisation points (for every operation, a key in neither table
+ * linearises at the Atomics.load of RD_READ that found it absent with AMENDED
+ * clear, or at the locked lookup that found it in neither table):
+ *   get          — the load of p: plain on a read hit (see Publication below),
+ *                  Atomics after a locked lookup.
+ *   set          — the successful CAS on p (read hit, not expunged), the
+ *                  Atomics.exchange under mu, or a new key's insertion into dirty.
+ *   delete       — the CAS of p to NIL, or the load that saw NIL/EXPUNGED.
+ *                  A dirty-only key also leaves the dirty table (under mu) and
+ *                  its entry is retired at once.
  *   getOrSet     — the load that saw a live value, the CAS NIL → value, or a
  *                  new key's insertion.
  *   compareAndSet — the CAS on p, or the load of p that differed from expected.
