@@ -45,6 +45,11 @@ const PANEL_WIDTH = 210;
 const USL_CURVE_STEPS = 24;
 const PANEL_HEIGHT = 150;
 
+/** Log scales cannot place 0 (a CI reaching down to 0, a sub-resolution latency): such marks are left out; the tables keep them. */
+function positive(field: string): { filter: { field: string; gt: number } } {
+  return { filter: { field, gt: 0 } };
+}
+
 export function round(value: number, digits = 4): number {
   return Number.isFinite(value) && value !== 0 ? +value.toPrecision(digits) : value;
 }
@@ -95,17 +100,17 @@ export function buildCharts(model: ReportModel): ChartSet {
         spec: {
           width: PANEL_WIDTH, height: PANEL_HEIGHT,
           layer: [
-            { transform: [{ filter: { field: 'kind', equal: 'usl' } }], mark: { type: 'line', strokeDash: [4, 3], strokeWidth: 1.5, opacity: 0.8 },
+            { transform: [{ filter: { field: 'kind', equal: 'usl' } }, positive('ops')], mark: { type: 'line', strokeDash: [4, 3], strokeWidth: 1.5, opacity: 0.8 },
               encoding: { x: threadsAxis, y: { field: 'ops', type: 'quantitative' }, color: colour } },
-            { transform: [{ filter: { field: 'kind', equal: 'measured' } }], mark: { type: 'rule', opacity: 0.6 },
+            { transform: [{ filter: { field: 'kind', equal: 'measured' } }, positive('ciLow')], mark: { type: 'rule', opacity: 0.6 },
               encoding: { x: threadsAxis, y: { field: 'ciLow', type: 'quantitative' }, y2: { field: 'ciHigh' }, color: colour } },
-            { transform: [{ filter: { field: 'kind', equal: 'measured' } }], mark: { type: 'point', size: 40 },
+            { transform: [{ filter: { field: 'kind', equal: 'measured' } }, positive('ops')], mark: { type: 'point', size: 40 },
               encoding: {
                 x: threadsAxis, y: { field: 'ops', type: 'quantitative', title: 'ops/s (log)', scale: { type: 'log' }, axis: { format: '~s' } }, color: colour,
                 fill: { condition: { test: 'datum.oversubscribed', value: 'transparent' }, field: 'mapLabel', type: 'nominal', scale: { domain: mapLabels, scheme: 'tableau10' } },
                 tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'workload' }, { field: 'threads' }, { field: 'ops', title: 'ops/s', format: ',.0f' }, { field: 'ciLow', title: 'CI low', format: ',.0f' }, { field: 'ciHigh', title: 'CI high', format: ',.0f' }],
               } },
-            { transform: [{ filter: { field: 'kind', equal: 'knee' } }], mark: { type: 'point', shape: 'diamond', size: 180, strokeWidth: 2, filled: false },
+            { transform: [{ filter: { field: 'kind', equal: 'knee' } }, positive('ops')], mark: { type: 'point', shape: 'diamond', size: 180, strokeWidth: 2, filled: false },
               encoding: { x: threadsAxis, y: { field: 'ops', type: 'quantitative' }, color: colour,
                 tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'workload' }, { field: 'threads', title: 'knee (threads)' }, { field: 'ops', title: 'ops/s', format: ',.0f' }] } },
           ],
@@ -121,7 +126,7 @@ export function buildCharts(model: ReportModel): ChartSet {
     description: 'The 99th percentile of sampled op latency, log scale. Rising p99 with flat throughput is queueing on a lock.',
     ...(cells.length === 0 ? { noData: noCells } : {
       spec: {
-        data: { name: 'cells' }, params: lfParam(), transform: lfFilter, facet: facetWorkload, columns: 4,
+        data: { name: 'cells' }, params: lfParam(), transform: [...lfFilter, positive('p99Us')], facet: facetWorkload, columns: 4,
         spec: {
           width: PANEL_WIDTH, height: PANEL_HEIGHT,
           mark: { type: 'line', point: true },
@@ -143,7 +148,7 @@ export function buildCharts(model: ReportModel): ChartSet {
     description: 'Latency at each percentile from the recorded histogram; the x axis stretches the tail (1/(1−p), log), as HdrHistogram plots do. Choose threads and load factor.',
     ...(withHistogram.length === 0 ? { noData: 'No data in this run: no cell carries a latency histogram.' } : {
       spec: {
-        data: { name: 'percentiles' }, params: [threadsParam, ...lfParam()], transform: [{ filter: 'datum.threads == th' }, ...lfFilter],
+        data: { name: 'percentiles' }, params: [threadsParam, ...lfParam()], transform: [{ filter: 'datum.threads == th' }, ...lfFilter, positive('latencyUs')],
         facet: facetWorkload, columns: 4,
         spec: {
           width: PANEL_WIDTH, height: PANEL_HEIGHT,
@@ -267,7 +272,7 @@ export function buildCharts(model: ReportModel): ChartSet {
         spec: {
           width: 260, height: PANEL_HEIGHT,
           layer: [
-            { transform: [{ filter: { field: 'kind', equal: 'measured' } }], mark: { type: 'line', point: true },
+            { transform: [{ filter: { field: 'kind', equal: 'measured' } }, positive('p99Us')], mark: { type: 'line', point: true },
               encoding: {
                 x: { field: 'offered', type: 'quantitative', title: 'offered load (ops/s)', axis: { format: '~s', tickCount: 5 } },
                 y: { field: 'p99Us', type: 'quantitative', title: 'p99 (µs)', scale: { type: 'log' } }, color: colour,
@@ -319,7 +324,8 @@ function threadsEncoding(threads: number[]): Record<string, unknown> {
   return {
     field: 'threads', type: 'quantitative', title: 'threads',
     scale: logarithmic ? { type: 'log', base: 2 } : { zero: false },
-    axis: { values: threads, format: 'd' },
+    // d3 format 'd' makes vega drop some explicit tick values; '.0f' prints the same integers.
+    axis: { values: threads, format: '.0f' },
   };
 }
 
@@ -452,7 +458,8 @@ function loadTable(model: ReportModel, labelOf: (map: string) => string): Compac
   const panel = (workload: string, threads: number, loadFactor: number) =>
     `${workload} · ${threads} thread${threads === 1 ? '' : 's'}${severalLoadFactors ? ` · load factor ${formatNumber(loadFactor)}` : ''}`;
   const rows: unknown[][] = model.openLoop.map((cell) => {
-    const achieved = typeof cell.achievedOpsPerSec === 'number' ? cell.achievedOpsPerSec : cell.opsPerSec.median;
+    // achievedOpsPerSec is per thread, like rate (harness/analysis reads it the same way).
+    const achieved = typeof cell.achievedOpsPerSec === 'number' ? cell.achievedOpsPerSec * cell.threads : cell.opsPerSec.median;
     return ['measured', labelOf(cell.map), panel(cell.workload, cell.threads, cell.loadFactor), round((cell.rate as number) * cell.threads), round(achieved), round(cell.latencyNs.p99 / 1e3), null];
   });
   for (const knee of model.analysis.latencyKnees ?? []) {

@@ -260,6 +260,7 @@ export function configTable(results: Results, maxValueLength = 160): Table {
 export function summaryLine(model: ReportModel): string {
   const { results } = model;
   const parts = [
+    ...(results.incomplete === true || results.interrupted === true ? ['INCOMPLETE run (the sweep is still running or was interrupted)'] : []),
     `${results.cells.length} cells (${model.failed.length} failed)`,
     `${model.maps.length} maps`, `${model.workloads.length} workloads`,
     `threads ${model.threads.join(', ') || '—'}`, `load factor ${model.loadFactors.map((value) => formatNumber(value)).join(', ') || '—'}`,

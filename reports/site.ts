@@ -23,7 +23,7 @@ import { buildModel, formatNumber, isRecord } from './model.js';
 
 export interface RunEntry {
   runId: string;
-  /** When the run started, if the results file says (`startedAt`). */
+  /** When the sweep started, if the results file says (`sweep.startedAt`). */
   startedAt: string | null;
   renderedAt: string;
   commit: string | null;
@@ -66,10 +66,18 @@ export function slug(text: string): string {
 export function runIdOf(results: Results): string {
   if (typeof results.runId === 'string' && results.runId.trim() !== '') return slug(results.runId);
   const digest = createHash('sha256').update(JSON.stringify([results.env, results.config, results.cells])).digest('hex').slice(0, 10);
-  const started = typeof results.startedAt === 'string' && !Number.isNaN(Date.parse(results.startedAt)) ? new Date(results.startedAt) : null;
+  const startedAt = startedAtOf(results);
+  const started = startedAt !== null && !Number.isNaN(Date.parse(startedAt)) ? new Date(startedAt) : null;
   if (!started) return `run-${digest}`;
   const stamp = started.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
   return `${stamp}-${digest}`;
+}
+
+/** When the sweep started: `sweep.startedAt` as the harness writes it, or a top-level `startedAt`. */
+function startedAtOf(results: Results): string | null {
+  const sweep = isRecord(results.sweep) ? results.sweep : {};
+  const value = typeof sweep.startedAt === 'string' ? sweep.startedAt : results.startedAt;
+  return typeof value === 'string' ? value : null;
 }
 
 export function writeFileAtomic(path: string, text: string): void {
@@ -87,7 +95,7 @@ export function runEntry(results: Results, runId: string, renderedAt: string): R
   const model = buildModel(results);
   return {
     runId,
-    startedAt: typeof results.startedAt === 'string' ? results.startedAt : null,
+    startedAt: startedAtOf(results),
     renderedAt,
     commit: results.env.commit ?? null,
     node: results.env.node,

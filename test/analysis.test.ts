@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  analyzeResults, analyzeScaling, fitUsl, kneedle, parseScalingCsv, uslThroughput, writeFractionOf,
+  analyzeResults, analyzeScaling, fitUsl, kneedle, parseScalingCsv, uslPeak, uslThroughput, writeFractionOf,
 } from '../harness/analysis/index.js';
 import { latencyKnee, type LoadPoint } from '../harness/analysis/latency.js';
 import { levenbergMarquardt } from '../harness/analysis/levenberg-marquardt.js';
@@ -124,6 +124,12 @@ test('contention without coherency (κ = 0 truth) gives no retrograde peak', () 
   assert.ok(fit && fit.kappa < 1e-9 && relative(fit.sigma, 0.1) < 1e-4, JSON.stringify(fit));
 });
 
+test('a USL peak that would fall below one thread is reported at one thread', () => {
+  assert.deepEqual(uslPeak({ lambda: 100, sigma: 0.5, kappa: 2 }), { peakThreads: 1, peakOpsPerSec: 100 });
+  assert.deepEqual(uslPeak({ lambda: 100, sigma: 1.5, kappa: 0.1 }), { peakThreads: 1, peakOpsPerSec: 100 });
+  assert.deepEqual(uslPeak({ lambda: 100, sigma: 0.5, kappa: 0 }), { peakThreads: null, peakOpsPerSec: null });
+});
+
 test('USL needs three distinct thread counts', () => {
   assert.equal(fitUsl([{ threads: 1, opsPerSec: 10 }, { threads: 2, opsPerSec: 19 }, { threads: 2, opsPerSec: 18 }]), null);
 });
@@ -182,6 +188,20 @@ test('latency knee on an M/M/1-like p99 = c/(1−ρ) curve lands where queueing 
   const rho = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
   const knee = latencyKnee(rho.map((utilisation) => ({ offeredOpsPerSec: utilisation * 1e6, ratePerThread: utilisation * 1e6, achievedOpsPerSec: utilisation * 1e6, p99Ns: 4600 / (1 - utilisation) })));
   assert.ok(knee.tpsAtKnee !== null && knee.tpsAtKnee >= 0.7e6 && knee.tpsAtKnee <= 0.95e6, `knee at ${knee.tpsAtKnee}`);
+});
+
+test('analyzeResults reads open-loop cells as the harness writes them: rate and achievedOpsPerSec per thread', () => {
+  const p99 = [900, 920, 910, 950, 1000, 5000, 50_000];
+  const cells = p99.map((p99Ns, i) => buildCell({
+    map: 'sharded', workload: 'mixed', threads: 2, rate: (i + 1) * 1e5, achievedOpsPerSec: Math.min((i + 1) * 1e5, 4.5e5), p99Ns, samples: 10,
+  }));
+  const [knee] = analyzeResults(buildResults(cells)).latencyKnees ?? [];
+  assert.equal(knee.threads, 2);
+  assert.equal(knee.ratePerThreadAtKnee, 5e5);
+  assert.equal(knee.tpsAtKnee, 1e6);
+  assert.equal(knee.achievedOpsPerSecAtKnee, 9e5);
+  assert.equal(knee.p99BeforeNs, 1000);
+  assert.equal(knee.p99AfterNs, 5000);
 });
 
 test('a flat p99 has no latency knee, and fewer than 3 rates is not enough points', () => {

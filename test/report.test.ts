@@ -212,7 +212,7 @@ test('reports/ imports nothing from outside reports/ but types from harness/', (
 test('publishing two runs into a site writes each in its own folder and an index linking both', () => {
   const site = join(scratch(), 'site');
   const first = publishRun(site, smallResults(), { renderedAt: '2026-01-01T00:00:00.000Z' });
-  const second = publishRun(site, { ...smallResults(), runId: 'nightly <2>', startedAt: '2026-02-01T10:00:00Z' }, { renderedAt: '2026-02-01T11:00:00.000Z' });
+  const second = publishRun(site, { ...smallResults(), runId: 'nightly <2>', sweep: { startedAt: '2026-02-01T10:00:00Z' } }, { renderedAt: '2026-02-01T11:00:00.000Z' });
   assert.equal(second.runId, 'nightly-2');
   for (const run of [first, second]) {
     assert.deepEqual(readdirSync(run.runDirectory).sort(), ['index.html', 'results.json', 'run.json', 'summary.md']);
@@ -234,7 +234,7 @@ test('run ids: the results runId, else start time and content hash; always a saf
   const results = smallResults();
   assert.equal(runIdOf(results), runIdOf(structuredClone(results)), 'deterministic');
   assert.match(runIdOf(results), /^run-[0-9a-f]{10}$/);
-  assert.match(runIdOf({ ...results, startedAt: '2026-03-04T05:06:07.890Z' }), /^20260304-050607-[0-9a-f]{10}$/);
+  assert.match(runIdOf({ ...results, sweep: { startedAt: '2026-03-04T05:06:07.890Z' } }), /^20260304-050607-[0-9a-f]{10}$/);
   assert.notEqual(runIdOf(results), runIdOf({ ...results, cells: results.cells.slice(1) }));
   assert.equal(runIdOf({ ...results, runId: '../../etc' }), 'etc');
   assert.equal(slug('index.html'), 'index-html');

@@ -49,7 +49,7 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
     const points: LoadPoint[] = group.map((cell) => ({
       offeredOpsPerSec: (cell.rate as number) * cell.threads,
       ratePerThread: cell.rate as number,
-      achievedOpsPerSec: achievedOpsPerSec(cell),
+      achievedOpsPerSec: achievedTotalOpsPerSec(cell),
       p99Ns: cell.latencyNs.p99,
     }));
     return { map, workload, loadFactor, threads, ...latencyKnee(points, options) };
@@ -58,14 +58,14 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
   return { knees, latencyKnees, crossovers: findCrossovers(closedLoop, workloadDefinitions) };
 }
 
-/** An open-loop cell's achieved throughput: `achievedOpsPerSec` (a number or a median), else its median ops/s. */
-function achievedOpsPerSec(cell: Cell): number {
-  const achieved = cell.achievedOpsPerSec;
-  if (typeof achieved === 'number' && Number.isFinite(achieved)) return achieved;
-  if (achieved !== null && typeof achieved === 'object' && typeof (achieved as { median?: unknown }).median === 'number') {
-    return (achieved as { median: number }).median;
-  }
-  return cell.opsPerSec.median;
+/**
+ * An open-loop cell's achieved throughput over all threads: the harness
+ * records `achievedOpsPerSec` per thread (beside the per-thread `rate`); the
+ * cell's median ops/s is the same figure summed, and stands in without it.
+ */
+function achievedTotalOpsPerSec(cell: Cell): number {
+  const perThread = cell.achievedOpsPerSec;
+  return typeof perThread === 'number' && Number.isFinite(perThread) ? perThread * cell.threads : cell.opsPerSec.median;
 }
 
 function checkOptions(options: AnalyzeOptions): void {

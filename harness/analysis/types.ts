@@ -18,7 +18,7 @@ export interface LatencyKnee {
   tpsAtKnee: number | null;
   /** The cells' `rate` at the knee: target ops/s per thread. */
   ratePerThreadAtKnee: number | null;
-  /** Throughput the cell actually achieved at the knee, ops/s (its `achievedOpsPerSec`, else its median). */
+  /** Throughput achieved at the knee, ops/s over all threads (the cell's per-thread `achievedOpsPerSec` × threads). */
   achievedOpsPerSecAtKnee: number | null;
   /** p99 at the knee: the last offered rate whose p99 is still in the flat region, ns. */
   p99BeforeNs: number | null;

@@ -61,12 +61,13 @@ export function fitUsl(points: readonly ScalingPoint[]): UslFit | null {
 }
 
 /**
- * N* = √((1−σ)/κ); with σ ≥ 1 throughput never rises above one thread's, so the peak is N = 1.
+ * N* = √((1−σ)/κ), at least 1: when it falls below one thread (or σ ≥ 1) throughput
+ * only falls from the first thread on, and the peak is N = 1.
  * κ = 0: no retrograde peak (throughput approaches λ/σ, or grows without bound when σ = 0): null.
  */
 export function uslPeak(fit: Pick<UslFit, 'lambda' | 'sigma' | 'kappa'>): { peakThreads: number | null; peakOpsPerSec: number | null } {
   if (!(fit.kappa > 0)) return { peakThreads: null, peakOpsPerSec: null };
-  const peakThreads = fit.sigma >= 1 ? 1 : Math.sqrt((1 - fit.sigma) / fit.kappa);
+  const peakThreads = fit.sigma >= 1 ? 1 : Math.max(1, Math.sqrt((1 - fit.sigma) / fit.kappa));
   return { peakThreads, peakOpsPerSec: uslThroughput(peakThreads, fit) };
 }
 
