@@ -6,12 +6,17 @@ import { COMPARISON_HEADER, comparisonNotes, comparisonPreamble, comparisonRows 
 function headline(report: GateReport): string {
   const rule = `more than ${report.thresholdPct}% slower at p < ${report.alpha}${report.normalized ? ' after calibration normalisation' : ''}`;
   const scope = `${report.gatedCount} cell(s) gated${report.notGated.length > 0 ? `, ${report.notGated.length} not gated` : ''}`;
-  if (report.passed) {
-    const dismissed = report.findings.length > 0 ? `; ${report.findings.length} candidate(s) did not hold on the re-run` : '';
-    return `PASS: ${scope}; none ${rule}${dismissed}.`;
+  const count = (outcome: GateFinding['outcome']) => report.findings.filter((finding) => finding.outcome === outcome).length;
+  if (report.verdict === 'regression') {
+    const confirmed = report.confirmRan ? ', confirmed by a re-run' : '';
+    return `FAIL: ${report.regressions.length} cell(s) regressed (${rule}, or failing where the baseline ran${confirmed}); ${scope}.`;
   }
-  const confirmed = report.confirmRan ? ', confirmed by a re-run' : '';
-  return `FAIL: ${report.regressions.length} cell(s) regressed: ${rule}, or failing where the baseline ran${confirmed}; ${scope}.`;
+  if (report.verdict === 'inconclusive') {
+    return `INCONCLUSIVE (exit 0): ${count('inconclusive')} cell(s) looked ${rule}, but only on a busy machine ` +
+      `(calibration disagrees with the baseline's on the same CPU); ${scope}.`;
+  }
+  const dismissed = count('dismissed') > 0 ? `; ${count('dismissed')} candidate(s) did not hold on the re-run` : '';
+  return `PASS: ${scope}; none ${rule}${dismissed}.`;
 }
 
 function describeFinding(finding: GateFinding): string {
@@ -27,8 +32,12 @@ function describeFinding(finding: GateFinding): string {
 export function renderGateText(report: GateReport): string {
   const lines = [`maplab gate: ${headline(report)}`];
   if (report.regressions.length > 0) lines.push('regressions:', ...report.regressions.map((finding) => `  ${describeFinding(finding)}`));
-  const dismissed = report.findings.filter((finding) => finding.confirmation && !finding.confirmation.held);
+  const dismissed = report.findings.filter((finding) => finding.outcome === 'dismissed');
   if (dismissed.length > 0) lines.push('not confirmed by the re-run (run-to-run noise):', ...dismissed.map((finding) => `  ${describeFinding(finding)}`));
+  const inconclusive = report.findings.filter((finding) => finding.outcome === 'inconclusive');
+  if (inconclusive.length > 0) {
+    lines.push('inconclusive (measured on a busy machine):', ...inconclusive.map((finding) => `  ${describeFinding(finding)}`));
+  }
   if (report.notGated.length > 0) lines.push('not gated:', ...report.notGated.map((cell) => `  ${cell.label}: ${cell.reason}`));
   lines.push('', ...comparisonPreamble(report.comparison), '', textTable([COMPARISON_HEADER, ...comparisonRows(report.comparison)]));
   const notes = [...comparisonNotes({ ...report.comparison, warnings: [] }), ...report.warnings.map((warning) => `warning: ${warning}`)];
@@ -37,7 +46,8 @@ export function renderGateText(report: GateReport): string {
 }
 
 export function renderGateMarkdown(report: GateReport): string {
-  const lines = [`## maplab gate: ${report.passed ? '✅' : '❌'} ${headline(report)}`, ''];
+  const icon = { pass: '✅', regression: '❌', inconclusive: '⚠️' }[report.verdict];
+  const lines = [`## maplab gate: ${icon} ${headline(report)}`, ''];
   if (report.findings.length > 0) {
     lines.push(markdownTable(
       ['cell', 'first run', 'p', 're-run', 're-run p', 'fails the gate'],
@@ -47,7 +57,7 @@ export function renderGateMarkdown(report: GateReport): string {
         finding.p === null ? '' : formatP(finding.p),
         finding.confirmation ? (finding.confirmation.note ?? formatDeltaOrNa(finding.confirmation.deltaPct)) : 'not re-run',
         finding.confirmation?.p == null ? '' : formatP(finding.confirmation.p),
-        report.regressions.includes(finding) ? '**yes**' : 'no (noise)',
+        { regressed: '**yes**', dismissed: 'no (noise)', inconclusive: 'no (busy machine)' }[finding.outcome],
       ]),
     ), '');
   }

@@ -12,6 +12,7 @@ const options: GateOptions = {
   thresholdPct: 10,
   normalize: true,
   confirm: false,
+  calibrationTolerancePct: 25,
   baselineSource: 'baseline.json',
   currentSource: 'current.json',
 };
@@ -54,8 +55,8 @@ test('every cell and the calibration 30% slower (a slower machine) passes', asyn
   assert.deepEqual(report.findings, []);
 });
 
-test('the same slower machine without normalisation fails every cell: normalisation is what absorbs it', async () => {
-  const slowMachine = buildResults({ calibrationOpsPerSec: 70e6, cells: gridSpec(MAPS, WORKLOADS, 700_000) });
+test('a slower machine of another CPU model without normalisation fails every cell: normalisation is what absorbs it', async () => {
+  const slowMachine = buildResults({ cpuModel: 'Slower CPU', calibrationOpsPerSec: 70e6, cells: gridSpec(MAPS, WORKLOADS, 700_000) });
   const report = await runGate(baseline, slowMachine, { ...options, normalize: false });
   assert.equal(report.regressions.length, 6);
 });
@@ -79,6 +80,53 @@ test('an oversubscribed cell is reported but not gated', async () => {
   assert.equal(report.passed, true);
   assert.deepEqual(report.notGated.map((cell) => cell.label), ['rwmutex/read-heavy/t=4/lf=0.75']);
   assert.equal(report.gatedCount, 1);
+});
+
+test('same CPU, calibration far from the baseline\'s (a busy machine): a slowdown seen only there is inconclusive, exit 0', async () => {
+  const busy = buildResults({ calibrationOpsPerSec: 57e6, cells: gridSpec(MAPS, WORKLOADS, 500_000) });
+  const report = await runGate(baseline, busy, options);
+  assert.ok(report.unsteady.first?.startsWith('same CPU as the baseline, but calibration -43.0% of the baseline\'s (tolerance ±25%)'));
+  assert.equal(report.verdict, 'inconclusive');
+  assert.equal(report.passed, true);
+  assert.ok(report.findings.length === 6 && report.findings.every((finding) => finding.outcome === 'inconclusive'));
+  assert.match(renderGateText(report), /^maplab gate: INCONCLUSIVE \(exit 0\): 6 cell\(s\) looked more than 10% slower/);
+});
+
+test('a busy first run whose slowdown a steady re-run confirms fails', async () => {
+  const busy = buildResults({ calibrationOpsPerSec: 57e6, cells: gridSpec(MAPS, WORKLOADS, 500_000) });
+  const steadySlow = gridWith(SLOW_CELL, trialsAround(700_000), 98e6);
+  const report = await runGate(baseline, busy, { ...options, confirm: true }, async () => ({ results: steadySlow, source: 'rerun' }));
+  assert.equal(report.unsteady.confirm, null);
+  assert.equal(report.verdict, 'regression');
+  assert.deepEqual(report.regressions.map((finding) => finding.label), [SLOW_CELL]);
+  assert.equal(report.findings.filter((finding) => finding.outcome === 'dismissed').length, 5);
+});
+
+test('a busy re-run cannot confirm: inconclusive', async () => {
+  const slow = gridWith(SLOW_CELL, trialsAround(700_000));
+  const busySlow = gridWith(SLOW_CELL, trialsAround(400_000), 60e6);
+  const report = await runGate(baseline, slow, { ...options, confirm: true }, async () => ({ results: busySlow, source: 'rerun' }));
+  assert.equal(report.unsteady.first, null);
+  assert.notEqual(report.unsteady.confirm, null);
+  assert.equal(report.verdict, 'inconclusive');
+});
+
+test('another CPU model is normalised, not called busy: its regressions count', async () => {
+  // 57% of the speed everywhere, and the slow cell a further 30% down (0.57 × 0.7 ≈ 0.4).
+  const otherMachine = buildResults({ cpuModel: 'Other CPU', calibrationOpsPerSec: 57e6, cells: gridSpec(MAPS, WORKLOADS, 570_000).map((cell) =>
+    cell.map === 'rwmutex' && cell.workload === 'read-heavy' ? { ...cell, trials: trialsAround(400_000) } : cell) });
+  const report = await runGate(baseline, otherMachine, options);
+  assert.equal(report.unsteady.first, null);
+  assert.equal(report.verdict, 'regression');
+  assert.deepEqual(report.regressions.map((finding) => finding.label), [SLOW_CELL]);
+});
+
+test('a crash fails the gate even on a busy machine', async () => {
+  const busyCrash = buildResults({ calibrationOpsPerSec: 57e6, cells: gridSpec(MAPS, WORKLOADS, 570_000).map((cell) =>
+    cell.map === 'sharded' && cell.workload === 'read-heavy' ? { ...cell, error: 'RangeError: boom' } : cell) });
+  const report = await runGate(baseline, busyCrash, options);
+  assert.equal(report.verdict, 'regression');
+  assert.deepEqual(report.regressions.map((finding) => finding.kind), ['failed']);
 });
 
 test('cells using more than half the cores are not gated by default, and are with --max-threads', async () => {

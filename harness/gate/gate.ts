@@ -27,13 +27,25 @@
  *     scheduler. Both are reported but not gated. On a 2-core CI runner that
  *     gates the single-thread cells, which is where a regression in a map's
  *     own code path shows most clearly.
+ *  6. a steady machine — calibration normalisation assumes the machine's
+ *     speed changed uniformly. When the baseline and a run were measured on
+ *     the same CPU model and core count, their calibration figures should
+ *     agree within `calibrationTolerancePct` (default 25%); when they do not,
+ *     the machine was busy or throttled during one of them, and co-tenancy
+ *     hurts the cells (larger working sets, evicted caches, preempted
+ *     workers) far more than the one-thread calibration loop, so normalised
+ *     deltas of 50–80% appear on unchanged code (measured here at load
+ *     average 8–12 on 2 cores). A regression seen only on such a run is
+ *     "inconclusive": reported, exit 0. One that a steady re-run confirms
+ *     fails. (Different CPUs skip this check: normalising across machines is
+ *     what the calibration is for.)
  * A cell that produced numbers in the baseline and an error now (a crash,
  * "concurrent map writes") fails the gate too, subject to the same
  * confirmation.
  */
 import type { Results } from '../results.js';
 import { UsageError } from '../options.js';
-import { cellKeyOf, cellLabel, compareResults, type CellKey, type ComparedCell, type Comparison } from './compare.js';
+import { cellKeyOf, cellLabel, compareResults, formatDeltaPct, type CellKey, type ComparedCell, type Comparison } from './compare.js';
 
 export const GATE_SCHEMA = 'maplab.gate/1';
 
@@ -44,6 +56,8 @@ export interface GateOptions {
   thresholdPct: number;
   /** Scale head by base.calibration / head.calibration (rule 1). */
   normalize: boolean;
+  /** Same CPU, calibration further apart than this (percent): the run was unsteady (rule 6). */
+  calibrationTolerancePct: number;
   /** Re-measure candidate regressions and fail only if they hold (rule 4); needs `remeasure`. */
   confirm: boolean;
   /** Gate only cells with at most this many threads; default ⌊min(cores of both runs) / 2⌋, at least 1 (rule 5). */
@@ -67,6 +81,11 @@ export interface GateFinding {
   error: string | null;
   /** The confirmation run's view of the same cell; null when no confirmation ran. */
   confirmation: { held: boolean; deltaPct: number | null; p: number | null; note: string | null } | null;
+  /**
+   * 'regressed': fails the gate; 'dismissed': the re-run did not show it;
+   * 'inconclusive': the run that would decide was unsteady (rule 6).
+   */
+  outcome: 'regressed' | 'dismissed' | 'inconclusive';
 }
 
 export interface NotGatedCell {
@@ -76,6 +95,9 @@ export interface NotGatedCell {
 
 export interface GateReport {
   schema: typeof GATE_SCHEMA;
+  /** 'inconclusive': no confirmed regression, but some candidate could only be measured on an unsteady machine. */
+  verdict: 'pass' | 'regression' | 'inconclusive';
+  /** verdict !== 'regression': the exit code is 0. */
   passed: boolean;
   alpha: number;
   thresholdPct: number;
@@ -83,6 +105,9 @@ export interface GateReport {
   /** Cells with more threads were not gated (rule 5). */
   maxThreads: number;
   confirmRan: boolean;
+  calibrationTolerancePct: number;
+  /** Why the first run / the re-run was unsteady (rule 6), or null. */
+  unsteady: { first: string | null; confirm: string | null };
   comparison: Comparison;
   confirmComparison: Comparison | null;
   /** Compared cells that the rules exclude, with why. */
@@ -113,6 +138,19 @@ export function notGatedReason(cell: ComparedCell, maxThreads: number): string |
 /** Rules 2 and 3 for one compared cell. */
 export function isRegression(cell: ComparedCell, thresholdPct: number): boolean {
   return cell.opsPerSec.significant && cell.opsPerSec.deltaPct < -thresholdPct;
+}
+
+/**
+ * Rule 6: why `run` cannot be normalised against `baseline` — same CPU model
+ * and cores, calibration figures further apart than the tolerance — or null.
+ */
+export function unsteadyReason(baseline: Results, run: Results, tolerancePct: number): string | null {
+  if (baseline.env.cpuModel !== run.env.cpuModel || baseline.env.cores !== run.env.cores) return null;
+  const ratio = run.calibration.opsPerSec / baseline.calibration.opsPerSec;
+  if (Math.abs(Math.log(ratio)) <= Math.log(1 + tolerancePct / 100)) return null;
+  const side = ratio < 1 ? 'this run' : 'the baseline';
+  return `same CPU as the baseline, but calibration ${formatDeltaPct((ratio - 1) * 100)} of the baseline's ` +
+    `(tolerance ±${tolerancePct}%): the machine was busy or throttled during ${side}, and normalised deltas cannot be trusted`;
 }
 
 /** Keeps only the cells of `results` that the baseline has (matched through aliases). */
@@ -148,34 +186,49 @@ export async function runGate(baseline: Results, current: Results, options: Gate
   }
   for (const cell of comparison.failed) {
     if (cell.baseError === null && cell.headError !== null) {
-      findings.push({ key: cell.key, label: cell.label, kind: 'failed', deltaPct: null, p: null, error: cell.headError, confirmation: null });
+      findings.push({ key: cell.key, label: cell.label, kind: 'failed', deltaPct: null, p: null, error: cell.headError, confirmation: null, outcome: 'regressed' });
     }
   }
 
+  const unsteady = { first: unsteadyReason(baseline, current, options.calibrationTolerancePct), confirm: null as string | null };
   let confirmComparison: Comparison | null = null;
   const confirmRan = options.confirm && findings.length > 0;
   if (confirmRan && remeasure) {
     const rerun = await remeasure(findings.map((finding) => finding.key));
+    unsteady.confirm = unsteadyReason(baseline, rerun.results, options.calibrationTolerancePct);
     confirmComparison = compareResults(baseline, restrictToBaseline(rerun.results, baseline, compareOptions.mapAliases), {
       ...compareOptions,
       headSource: rerun.source,
     });
     for (const finding of findings) finding.confirmation = confirmationOf(finding, confirmComparison, options.thresholdPct);
   }
-  const regressions = findings.filter((finding) => finding.confirmation === null || finding.confirmation.held);
+  // The measurement that decides is the re-run when there was one, else the first run.
+  const decidingRunUnsteady = confirmRan ? unsteady.confirm : unsteady.first;
+  for (const finding of findings) {
+    // A crash is a crash on any machine; only speed needs a steady one.
+    if (finding.kind === 'slower' && decidingRunUnsteady !== null) finding.outcome = 'inconclusive';
+    else finding.outcome = finding.confirmation === null || finding.confirmation.held ? 'regressed' : 'dismissed';
+  }
+  const regressions = findings.filter((finding) => finding.outcome === 'regressed');
+  const verdict = regressions.length > 0 ? 'regression' : findings.some((finding) => finding.outcome === 'inconclusive') ? 'inconclusive' : 'pass';
 
   const warnings = [...comparison.warnings];
+  if (unsteady.first) warnings.push(`first run: ${unsteady.first}`);
+  if (unsteady.confirm) warnings.push(`re-run: ${unsteady.confirm}`);
   if (comparison.onlyInBase.length > 0) {
     warnings.push(`${comparison.onlyInBase.length} baseline cell(s) were not measured now and are not gated: ${comparison.onlyInBase.map((cell) => cell.label).join(', ')}`);
   }
   return {
     schema: GATE_SCHEMA,
-    passed: regressions.length === 0,
+    verdict,
+    passed: verdict !== 'regression',
     alpha: options.alpha,
     thresholdPct: options.thresholdPct,
     normalized: options.normalize,
     maxThreads,
     confirmRan,
+    calibrationTolerancePct: options.calibrationTolerancePct,
+    unsteady,
     comparison,
     confirmComparison,
     notGated,
@@ -195,6 +248,7 @@ function slowerFinding(cell: ComparedCell): GateFinding {
     p: cell.opsPerSec.p,
     error: null,
     confirmation: null,
+    outcome: 'regressed',
   };
 }
 

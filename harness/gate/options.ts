@@ -121,6 +121,13 @@ export const gateOptions = [
     parse: parsers.boolean(),
   }),
   defineOption({
+    name: 'calibrationTolerance',
+    flag: '--calibration-tolerance <percent>',
+    description: 'same CPU model and cores, calibration figures further apart than this percent: the run was measured on a busy machine, and a regression seen only there is inconclusive (exit 0), a number in (0, 100)',
+    defaultValue: 25,
+    parse: parsePercent,
+  }),
+  defineOption({
     name: 'maxThreads',
     flag: '--max-threads <n>',
     description: 'gate only cells with at most this many threads, integer ≥ 1 (default: half the cores of the smaller machine, at least 1; other cells are reported, not gated)',
