@@ -3,6 +3,9 @@
  * in `mapFactories` below; tests and the harness iterate this list.
  */
 import { jsMapFactory } from './js-map.js';
+import { plainMapFactory } from './plain.js';
+import { rwmutexMapFactory } from './rwmutex-map.js';
+import { shardedMapFactory } from './sharded.js';
 import { readDirtyMapFactory } from './readdirty.js';
 import type { MapFactory } from './types.js';
 
@@ -12,6 +15,9 @@ export { ConcurrentMapWriteError } from './errors.js';
 /** Every built-in map, in the order reports list them. */
 export const mapFactories: readonly MapFactory[] = [
   jsMapFactory,
+  plainMapFactory,
+  rwmutexMapFactory,
+  shardedMapFactory,
   readDirtyMapFactory,
 ];
 

@@ -46,6 +46,13 @@ export interface MapOptions {
   loadFactor?: number;
   /** Sharded map only: number of shards, a power of two 1..1024, default 32. */
   shards?: number;
+  /**
+   * Shared maps only: bytes reserved for the map's arena (one fixed
+   * SharedArrayBuffer; the OS commits pages lazily, so untouched reservation
+   * costs no resident memory). Integer 65536..2^31−4096, default 256 MiB.
+   * A map that outgrows it throws a RangeError naming maxBytes.
+   */
+  maxBytes?: number;
 }
 
 /**

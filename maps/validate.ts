@@ -3,6 +3,7 @@
  * the parameter and the allowed range, and is thrown before anything changes.
  */
 import type { MapOptions } from './types.js';
+import { DEFAULT_ARENA_BYTES, MAX_ARENA_BYTES, MIN_ARENA_BYTES } from './arena.js';
 
 export const MAX_KEY = 0x7fffffff;
 /** Values −2^31 … −2^31+7 are reserved as internal sentinels by every map. */
@@ -55,19 +56,24 @@ export interface ResolvedMapOptions {
   capacity: number;
   loadFactor: number;
   shards: number;
+  maxBytes: number;
 }
+
+const OPTION_NAMES = ['capacity', 'loadFactor', 'shards', 'maxBytes'];
 
 /** Validates every option and fills defaults; unknown option names are rejected too. */
 export function resolveMapOptions(options: MapOptions = {}): ResolvedMapOptions {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object with capacity, loadFactor and/or shards, got ${describe(options)}`);
+    throw new TypeError(`options must be an object with ${OPTION_NAMES.join(', ')} (any subset), got ${describe(options)}`);
   }
   for (const name of Object.keys(options)) {
-    if (name !== 'capacity' && name !== 'loadFactor' && name !== 'shards') {
-      throw new TypeError(`unknown map option '${name}'; allowed: capacity, loadFactor, shards`);
+    if (!OPTION_NAMES.includes(name)) {
+      throw new TypeError(`unknown map option '${name}'; allowed: ${OPTION_NAMES.join(', ')}`);
     }
   }
-  const { capacity = DEFAULT_CAPACITY, loadFactor = DEFAULT_LOAD_FACTOR, shards = DEFAULT_SHARDS } = options;
+  const {
+    capacity = DEFAULT_CAPACITY, loadFactor = DEFAULT_LOAD_FACTOR, shards = DEFAULT_SHARDS, maxBytes = DEFAULT_ARENA_BYTES,
+  } = options;
   if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
     throw new RangeError(`capacity must be an integer 1..${MAX_CAPACITY} (entries), got ${describe(capacity)}`);
   }
@@ -77,7 +83,10 @@ export function resolveMapOptions(options: MapOptions = {}): ResolvedMapOptions 
   if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS || (shards & (shards - 1)) !== 0) {
     throw new RangeError(`shards must be a power of two 1..${MAX_SHARDS}, got ${describe(shards)}`);
   }
-  return { capacity, loadFactor, shards };
+  if (typeof maxBytes !== 'number' || !Number.isInteger(maxBytes) || maxBytes < MIN_ARENA_BYTES || maxBytes > MAX_ARENA_BYTES) {
+    throw new RangeError(`maxBytes must be an integer ${MIN_ARENA_BYTES}..${MAX_ARENA_BYTES} (bytes), got ${describe(maxBytes)}`);
+  }
+  return { capacity, loadFactor, shards, maxBytes };
 }
 
 function describe(x: unknown): string {

@@ -1,0 +1,147 @@
+/**
+ * LockedTable: one hash table behind one RWMutex — Go's `map` + `sync.RWMutex`
+ * (the RWMutexMap of Go's sync/map_reference_test.go). The `rwmutex` map is one
+ * LockedTable; the `sharded` map is an array of them. Reads take the read lock;
+ * every write (set, delete, getOrSet, compareAndSet, add) takes the write lock
+ * directly, as Go's reference does.
+ *
+ * Shared words (offsets from `base`, LOCKED_TABLE_WORDS ≤ 32 so one sits on
+ * one 128-byte line):
+ *   LOCKED_TABLE_LOCK + 0..4 — the RWMutex (rwmutex.ts); Atomics only.
+ *   LOCKED_TABLE_ROOT + ROOT_REGION  — offset of the current table region;
+ *       written only under the write lock (on growth), read under either lock.
+ *   LOCKED_TABLE_ROOT + ROOT_RESIZES — growth count; write lock only.
+ *   The table region itself (hash-table.ts layout): written only under the
+ *       write lock, read under either lock.
+ * Memory: growth frees the old region at once — no reader can be inside it,
+ * because the grower holds the write lock — so bytes in use stay within the
+ * current region (occupancy loadFactor/2..loadFactor) plus arena rounding,
+ * under any amount of churn (deletion is backward-shift: no tombstones).
+ *
+ * Linearisation points: a read (get, size, the forEach snapshot) at its
+ * rLock; a write at its lock. add() checks its result before storing, so a
+ * rejected add changes nothing; an insert that cannot get memory throws the
+ * arena's RangeError before anything is written. Every path that can throw
+ * inside the lock releases it (try/finally).
+ */
+import type { Arena } from './arena.js';
+import { HashTable, ROOT_WORDS, snapshotRegion, type ProbeStats } from './hash-table.js';
+import { RWMUTEX_WORDS, RWMutex } from './rwmutex.js';
+import { checkAddResult } from './validate.js';
+
+export const LOCKED_TABLE_LOCK = 0;
+export const LOCKED_TABLE_ROOT = 8;
+export const LOCKED_TABLE_WORDS = LOCKED_TABLE_ROOT + ROOT_WORDS;
+if (LOCKED_TABLE_LOCK + RWMUTEX_WORDS > LOCKED_TABLE_ROOT) throw new Error('LockedTable layout: the RWMutex overlaps the root');
+
+/** Table figures of one LockedTable, read under its read lock. */
+export interface LockedTableStats extends ProbeStats {
+  entries: number;
+  slots: number;
+  tableBytes: number;
+  resizes: number;
+}
+
+export class LockedTable {
+  readonly lock: RWMutex;
+  private readonly table: HashTable;
+  private readonly memory: Int32Array;
+
+  /** Main thread: lays out an unlocked RWMutex and an empty table for `capacity` entries at `base`. */
+  static initialise(arena: Arena, base: number, capacity: number, loadFactor: number): void {
+    arena.memory.fill(0, base + LOCKED_TABLE_LOCK, base + LOCKED_TABLE_LOCK + RWMUTEX_WORDS);
+    HashTable.initialise(arena, base + LOCKED_TABLE_ROOT, capacity, loadFactor);
+  }
+
+  /** A view of the LockedTable at `base`, counting its lock into `counters[0 .. RW_COUNTERS)`. */
+  constructor(arena: Arena, base: number, counters: Float64Array) {
+    this.memory = arena.memory;
+    this.lock = new RWMutex(arena.memory, base + LOCKED_TABLE_LOCK, counters, 0);
+    this.table = new HashTable(arena, base + LOCKED_TABLE_ROOT);
+  }
+
+  get(key: number): number | undefined {
+    this.lock.rLock();
+    const value = this.table.get(key);
+    this.lock.rUnlock();
+    return value;
+  }
+
+  set(key: number, value: number): void {
+    this.lock.lock();
+    try {
+      this.table.set(key, value);
+    } finally {
+      this.lock.unlock();
+    }
+  }
+
+  delete(key: number): boolean {
+    this.lock.lock();
+    const removed = this.table.remove(key);
+    this.lock.unlock();
+    return removed;
+  }
+
+  getOrSet(key: number, value: number): number {
+    this.lock.lock();
+    try {
+      const index = this.table.findValueIndex(key);
+      if (index >= 0) return this.memory[index];
+      this.table.insertAbsent(key, value);
+      return value;
+    } finally {
+      this.lock.unlock();
+    }
+  }
+
+  compareAndSet(key: number, expected: number, value: number): boolean {
+    this.lock.lock();
+    const index = this.table.findValueIndex(key);
+    const swapped = index >= 0 && this.memory[index] === expected;
+    if (swapped) this.memory[index] = value;
+    this.lock.unlock();
+    return swapped;
+  }
+
+  add(key: number, delta: number): number {
+    this.lock.lock();
+    try {
+      const index = this.table.findValueIndex(key);
+      const next = checkAddResult(key, index >= 0 ? this.memory[index] : 0, delta);
+      if (index >= 0) this.memory[index] = next;
+      else this.table.insertAbsent(key, next);
+      return next;
+    } finally {
+      this.lock.unlock();
+    }
+  }
+
+  size(): number {
+    this.lock.rLock();
+    const count = this.table.count;
+    this.lock.rUnlock();
+    return count;
+  }
+
+  /** Copies every [key, value] under the read lock (so the caller can iterate outside it). */
+  snapshot(): Int32Array {
+    this.lock.rLock();
+    try {
+      return snapshotRegion(this.memory, this.table.region);
+    } finally {
+      this.lock.rUnlock();
+    }
+  }
+
+  /** O(slots) under the read lock. */
+  tableStats(): LockedTableStats {
+    this.lock.rLock();
+    try {
+      const { entries, slots, bytes, resizes, averageProbeLength, maxProbeLength } = this.table.stats();
+      return { entries, slots, tableBytes: bytes, resizes, averageProbeLength, maxProbeLength };
+    } finally {
+      this.lock.rUnlock();
+    }
+  }
+}

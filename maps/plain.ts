@@ -1,0 +1,208 @@
+/**
+ * plain: the shared hash table with no synchronisation — the raw-table speed
+ * ceiling for one thread, and Go's built-in `map` used without a lock. Like Go's
+ * runtime (src/runtime/map.go, `hashWriting`), it detects concurrent use and
+ * fails instead of silently corrupting a published number: a write that finds
+ * another write in progress, or a read that finds a write in progress, throws
+ * ConcurrentMapWriteError ("concurrent map writes" / "concurrent map read and
+ * map write"). Detection is best-effort for a single op (two ops can slip past
+ * each other), but two threads writing concurrently are caught within
+ * microseconds, and once caught the map stays failed. Its factory says
+ * `safeForConcurrentWrites: false`; one thread, or many readers with no writer,
+ * is fully supported.
+ *
+ * Shared words (from the header, its own 128-byte line):
+ *   PLAIN_FLAGS — WRITING while a write is in progress, BROKEN (sticky) once
+ *       concurrent use was detected. A writer checks it is 0 and stores
+ *       WRITING with plain accesses (Go's `h.flags ^= hashWriting`), and at the
+ *       end checks it still reads WRITING before storing 0; readers check it is
+ *       0 with one plain load, so reads keep raw-table speed. BROKEN is set with
+ *       Atomics.or by whichever thread detects the race.
+ *   PLAIN_ROOT + ROOT_REGION / ROOT_RESIZES — the table root (hash-table.ts);
+ *       written by the (single) writer on growth.
+ *   The table region: written by the single writer, plain loads and stores.
+ * Memory: growth frees the old region at once (bounded memory under churn).
+ * A reader racing with that growth — already a detected misuse if it starts
+ * during the write — could read a freed region; get() checks the region header
+ * is sane and bounds its probe loop, so such a race throws instead of hanging.
+ *
+ * Linearisation points: single-threaded, every operation is atomic by
+ * construction. Under concurrent use there are none; that is the point.
+ *
+ * Consistency: size() exact; forEach() copies the entries first, then calls
+ * fn, so fn may read or write the map (it sees the map as of the call).
+ */
+import { ConcurrentMapWriteError } from './errors.js';
+import {
+  HashTable, MIN_SLOTS, ROOT_REGION, ROOT_WORDS, TABLE_HEADER_WORDS, TABLE_SLOTS, hashKey, homeSlot, snapshotRegion,
+} from './hash-table.js';
+import { CACHE_LINE_PAIR_WORDS, attachMapMemory, createMapMemory, forEachPair, memoryStats, type MapMemory } from './map-memory.js';
+import type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
+import { checkAddResult, checkDelta, checkKey, checkValue, isValidKey, isValidValue, resolveMapOptions } from './validate.js';
+
+const NAME = 'plain';
+
+export const PLAIN_FLAGS = 0;
+export const PLAIN_ROOT = 8;
+/** PLAIN_FLAGS bits. */
+export const WRITING = 1;
+export const BROKEN = 2;
+if (PLAIN_ROOT + ROOT_WORDS > CACHE_LINE_PAIR_WORDS) throw new Error('plain layout: the header outgrows its line pair');
+
+export class PlainMap implements ConcurrentMap {
+  private readonly memory: Int32Array;
+  private readonly table: HashTable;
+  private readonly flags: number;
+  private readonly rootRegion: number;
+
+  constructor(private readonly mapMemory: MapMemory) {
+    this.memory = mapMemory.memory;
+    this.flags = mapMemory.header + PLAIN_FLAGS;
+    this.rootRegion = mapMemory.header + PLAIN_ROOT + ROOT_REGION;
+    this.table = new HashTable(mapMemory.arena, mapMemory.header + PLAIN_ROOT);
+  }
+
+  get(key: number): number | undefined {
+    if (!isValidKey(key)) checkKey(key);
+    const memory = this.memory;
+    if (memory[this.flags] !== 0) this.failRead();
+    // The probe loop is written out here (not hash-table.ts's regionGet) so a
+    // racing growth cannot make it run off the region or loop for ever.
+    const base = memory[this.rootRegion];
+    const slots = memory[base + TABLE_SLOTS];
+    const first = base + TABLE_HEADER_WORDS;
+    const end = first + 2 * slots;
+    if (slots < MIN_SLOTS || end > memory.length) this.failRead();
+    let index = first + 2 * homeSlot(hashKey(key), slots);
+    for (let probes = slots; probes > 0; probes--) {
+      const probed = memory[index];
+      if (probed === key) return memory[index + 1];
+      if (probed < 0) return undefined; // EMPTY_KEY: keys are ≥ 0
+      index += 2;
+      if (index === end) index = first;
+    }
+    return this.failRead();
+  }
+
+  set(key: number, value: number): void {
+    if (!isValidKey(key)) checkKey(key);
+    if (!isValidValue(value)) checkValue(value);
+    this.beginWrite();
+    try {
+      this.table.set(key, value);
+    } finally {
+      this.endWrite();
+    }
+  }
+
+  delete(key: number): boolean {
+    checkKey(key);
+    this.beginWrite();
+    const removed = this.table.remove(key);
+    this.endWrite();
+    return removed;
+  }
+
+  getOrSet(key: number, value: number): number {
+    checkKey(key);
+    checkValue(value);
+    this.beginWrite();
+    try {
+      const index = this.table.findValueIndex(key);
+      if (index >= 0) return this.memory[index];
+      this.table.insertAbsent(key, value);
+      return value;
+    } finally {
+      this.endWrite();
+    }
+  }
+
+  compareAndSet(key: number, expected: number, value: number): boolean {
+    checkKey(key);
+    checkValue(expected, 'expected');
+    checkValue(value);
+    this.beginWrite();
+    const index = this.table.findValueIndex(key);
+    const swapped = index >= 0 && this.memory[index] === expected;
+    if (swapped) this.memory[index] = value;
+    this.endWrite();
+    return swapped;
+  }
+
+  add(key: number, delta: number): number {
+    checkKey(key);
+    checkDelta(delta);
+    this.beginWrite();
+    try {
+      const index = this.table.findValueIndex(key);
+      const next = checkAddResult(key, index >= 0 ? this.memory[index] : 0, delta);
+      if (index >= 0) this.memory[index] = next;
+      else this.table.insertAbsent(key, next);
+      return next;
+    } finally {
+      this.endWrite();
+    }
+  }
+
+  size(): number {
+    if (this.memory[this.flags] !== 0) this.failRead();
+    return this.table.count;
+  }
+
+  forEach(fn: (key: number, value: number) => void): void {
+    if (this.memory[this.flags] !== 0) this.failRead();
+    const pairs = snapshotRegion(this.memory, this.table.region);
+    if (this.memory[this.flags] !== 0) this.failRead();
+    forEachPair(pairs, fn);
+  }
+
+  stats(): Record<string, number> {
+    const { entries, slots, bytes, resizes, averageProbeLength, maxProbeLength } = this.table.stats();
+    return {
+      entries, slots, tableBytes: bytes, resizes, averageProbeLength, maxProbeLength,
+      concurrentUseDetected: (Atomics.load(this.memory, this.flags) & BROKEN) === 0 ? 0 : 1,
+      ...memoryStats(this.mapMemory),
+    };
+  }
+
+  /** Go's mapassign entry: fail if a write is in progress, then mark ours. */
+  private beginWrite(): void {
+    const memory = this.memory;
+    const flags = memory[this.flags];
+    if (flags !== 0) this.fail(flags, 'concurrent map writes');
+    memory[this.flags] = flags ^ WRITING;
+  }
+
+  /** Go's mapassign exit: another writer cleared or broke our mark meanwhile → fail. */
+  private endWrite(): void {
+    const memory = this.memory;
+    if (memory[this.flags] !== WRITING) this.fail(memory[this.flags], 'concurrent map writes');
+    memory[this.flags] = 0;
+  }
+
+  private failRead(): never {
+    return this.fail(this.memory[this.flags], 'concurrent map read and map write');
+  }
+
+  /** Marks the map BROKEN for every thread (Go's fatal stops the process) and throws. */
+  private fail(flags: number, message: 'concurrent map writes' | 'concurrent map read and map write'): never {
+    Atomics.or(this.memory, this.flags, BROKEN);
+    throw new ConcurrentMapWriteError((flags & BROKEN) !== 0 ? 'concurrent map writes' : message);
+  }
+}
+
+export const plainMapFactory: MapFactory = {
+  name: NAME,
+  description: 'the shared hash table with no lock: one thread only; concurrent writes are detected and fail (Go map without a mutex)',
+  shared: true,
+  safeForConcurrentWrites: false,
+  create(options?: MapOptions): MapHandle {
+    const resolved = resolveMapOptions(options);
+    const { handle, arena } = createMapMemory(NAME, resolved, CACHE_LINE_PAIR_WORDS, CACHE_LINE_PAIR_WORDS);
+    HashTable.initialise(arena, handle.header + PLAIN_ROOT, resolved.capacity, resolved.loadFactor);
+    return handle;
+  },
+  attach(handle: MapHandle): ConcurrentMap {
+    return new PlainMap(attachMapMemory(handle, NAME));
+  },
+};
