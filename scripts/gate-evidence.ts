@@ -29,6 +29,11 @@ interface GateRun {
   scenario: 'unchanged' | 'slowed';
   run: number;
   exitCode: number | null;
+  /** pass | regression | inconclusive, from the gate's report. */
+  verdict: string | null;
+  /** Calibration of this run (and of its re-run) over the baseline's. */
+  calibrationRatio: number | null;
+  confirmCalibrationRatio: number | null;
   durationSec: number;
   loadBefore: number;
   loadAfter: number;
@@ -41,6 +46,9 @@ interface GateRun {
 
 interface GateJson {
   passed: boolean;
+  verdict: string;
+  comparison: { base: { calibrationOpsPerSec: number }; head: { calibrationOpsPerSec: number } };
+  confirmComparison: { head: { calibrationOpsPerSec: number } } | null;
   findings: Array<{ label: string; deltaPct: number | null; confirmation: { held: boolean; deltaPct: number | null } | null }>;
   regressions: Array<{ label: string }>;
 }
@@ -89,13 +97,18 @@ function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
   const loadBefore = load();
   const result = maplab(args, env);
   const record: GateRun = {
-    scenario, run, exitCode: result.status, durationSec: Math.round(result.durationSec * 10) / 10,
+    scenario, run, exitCode: result.status, verdict: null, calibrationRatio: null, confirmCalibrationRatio: null, durationSec: Math.round(result.durationSec * 10) / 10,
     loadBefore, loadAfter: load(), candidates: [], regressions: [],
     stderrTail: result.stderr.split('\n').slice(-5).join('\n'),
   };
   if (result.status === 0 || result.status === 1) {
     try {
       const report = JSON.parse(result.stdout) as GateJson;
+      const baseCalibration = report.comparison.base.calibrationOpsPerSec;
+      const ratio = (value: number) => Math.round((value / baseCalibration) * 100) / 100;
+      record.verdict = report.verdict;
+      record.calibrationRatio = ratio(report.comparison.head.calibrationOpsPerSec);
+      record.confirmCalibrationRatio = report.confirmComparison ? ratio(report.confirmComparison.head.calibrationOpsPerSec) : null;
       const pct = (value: number | null | undefined) => (value == null ? 'n/a' : `${value.toFixed(1)}%`);
       record.candidates = report.findings.map((finding) =>
         `${finding.label} ${pct(finding.deltaPct)}${finding.confirmation ? ` → re-run ${pct(finding.confirmation.deltaPct)}` : ''}`);
@@ -104,7 +117,8 @@ function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
       // A sweep that did not complete prints no report; the exit code and stderr tail say why.
     }
   }
-  process.stderr.write(`gate-evidence: ${scenario} run ${run}: exit ${record.exitCode} in ${record.durationSec} s, ` +
+  process.stderr.write(`gate-evidence: ${scenario} run ${run}: exit ${record.exitCode} (${record.verdict}) in ${record.durationSec} s, ` +
+    `calibration ×${record.calibrationRatio}${record.confirmCalibrationRatio === null ? '' : `, re-run ×${record.confirmCalibrationRatio}`}, ` +
     `load ${loadBefore}→${record.loadAfter}, candidates ${record.candidates.length}, regressions ${record.regressions.join(' ') || 'none'}\n`);
   return record;
 }
@@ -116,6 +130,7 @@ for (let run = 1; run <= runs; run++) records.push(gateRun('slowed', run));
 const unchanged = records.filter((record) => record.scenario === 'unchanged');
 const slowed = records.filter((record) => record.scenario === 'slowed');
 const falseAlarms = unchanged.filter((record) => record.exitCode !== 0).length;
+const count = (records: GateRun[], verdict: string) => records.filter((record) => record.verdict === verdict).length;
 const detections = slowed.filter((record) => record.exitCode === 1 && record.regressions.some((label) => label.startsWith(`${baseMap}/`))).length;
 const summary = {
   baseline: baselinePath,
@@ -133,12 +148,16 @@ writeFileSync(join(outDirectory, 'evidence.json'), JSON.stringify(summary, null,
 process.stdout.write([
   `## gate evidence (${preset} preset, ${runs} runs each)`,
   '',
-  `- unchanged code: ${falseAlarms} / ${runs} gate failures (target 0); ${summary.unchangedCandidatesDismissedByConfirm} first-pass candidate(s) dismissed by the confirm re-run`,
-  `- slowed-${baseMap} (${values.extra} extra lookups/op) against a ${baseMap} baseline: ${detections} / ${runs} detections (target ≥ ${runs - 1})`,
+  `- unchanged code: ${falseAlarms} / ${runs} gate failures (target 0); verdicts: ${count(unchanged, 'pass')} pass, ` +
+    `${count(unchanged, 'inconclusive')} inconclusive, ${count(unchanged, 'regression')} regression; ` +
+    `${summary.unchangedCandidatesDismissedByConfirm} first-pass candidate(s) not failing the gate`,
+  `- slowed-${baseMap} (${values.extra} extra lookups/op) against a ${baseMap} baseline: ${detections} / ${runs} detections (target ≥ ${runs - 1}); ` +
+    `verdicts: ${count(slowed, 'pass')} pass, ${count(slowed, 'inconclusive')} inconclusive, ${count(slowed, 'regression')} regression`,
   `- 1-minute load average during the runs: ${summary.loadAverage.min} … ${summary.loadAverage.max}`,
   '',
-  '| scenario | run | exit | s | load | first-pass candidates | failed the gate |',
-  '| --- | --- | --- | --- | --- | --- | --- |',
-  ...records.map((r) => `| ${r.scenario} | ${r.run} | ${r.exitCode} | ${r.durationSec} | ${r.loadBefore}→${r.loadAfter} | ${r.candidates.join('; ')} | ${r.regressions.join(', ')} |`),
+  '| scenario | run | exit | verdict | s | load | calibration ÷ baseline (re-run) | first-pass candidates | failed the gate |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...records.map((r) => `| ${r.scenario} | ${r.run} | ${r.exitCode} | ${r.verdict} | ${r.durationSec} | ${r.loadBefore}→${r.loadAfter} | ` +
+    `${r.calibrationRatio}${r.confirmCalibrationRatio === null ? '' : ` (${r.confirmCalibrationRatio})`} | ${r.candidates.join('; ')} | ${r.regressions.join(', ')} |`),
   '',
 ].join('\n'));
