@@ -54,9 +54,28 @@ const STREAM_CACHE_ENTRIES = 2;
 
 interface CellOverhead {
   poolStartMs: number;
+  /** The discarded JIT warm-up trial of a fresh pool (its window included). */
+  poolWarmupMs: number;
   streamsMs: number;
   prefillMs: number;
 }
+
+/** What every trial of a cell shares. */
+interface TrialContext {
+  pool: MapPool;
+  spec: CellSpec;
+  factory: MapFactory;
+  source: MapSource;
+  workload: Workload;
+  streams: OpStream[];
+  prefill: { keys: Int32Array; values: Int32Array };
+  deadlineMs: number;
+  overhead: CellOverhead;
+  signal: AbortSignal | undefined;
+}
+
+/** Shortest discarded warm-up trial on a fresh pool, ms. */
+const POOL_WARMUP_MIN_MS = 200;
 
 export class CellRunner {
   private pool: MapPool | null = null;
@@ -79,15 +98,26 @@ export class CellRunner {
     const { factory, source } = entry;
     const identity = this.identity(spec, factory);
     const unsafeWrites = !factory.safeForConcurrentWrites && spec.threads > 1 && writeFraction(workload) > 0;
-    const overhead: CellOverhead = { poolStartMs: 0, streamsMs: 0, prefillMs: 0 };
+    const overhead: CellOverhead = { poolStartMs: 0, poolWarmupMs: 0, streamsMs: 0, prefillMs: 0 };
     try {
       const streams = this.streamsFor(workload, spec.threads, overhead);
       const prefill = this.prefillFor(workload, overhead);
+      const fresh = !this.poolServes(source, spec.threads);
       const pool = await this.poolFor(source, spec.threads, deadlineMs, overhead);
+      const context: TrialContext = { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal };
+      if (fresh) {
+        // JIT warm-up of a fresh pool (discarded): without it the first cell of every pool measures
+        // interpreter/baseline code (3–5× slower first trial, measured on readdirty).
+        const warmupStartMs = performance.now();
+        await this.runTrial(context, { seed: this.config.seed - 1, warmupMs: 0, durationMs: this.poolWarmupMs(), rate: null });
+        overhead.poolWarmupMs = performance.now() - warmupStartMs;
+      }
       const reports: WorkerReport[][] = [];
       const trialCounters: Array<Record<string, number>> = [];
       for (let trial = 0; trial < this.config.trials; trial++) {
-        const outcome = await this.runTrial(pool, spec, factory, source, workload, streams, prefill, trial, deadlineMs, overhead, signal);
+        const outcome = await this.runTrial(context, {
+          seed: this.config.seed + trial, warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, rate: spec.rate,
+        });
         if ('failure' in outcome) {
           if (unsafeWrites && outcome.failure.name !== CONCURRENT_MAP_WRITE_ERROR_NAME) {
             return { ...identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: outcome.failure.message } as unknown as Cell;
@@ -126,10 +156,19 @@ export class CellRunner {
     };
   }
 
+  /** Length of the discarded JIT warm-up trial run on every fresh pool, ms. */
+  private poolWarmupMs(): number {
+    return Math.max(POOL_WARMUP_MIN_MS, this.config.warmupMs + this.config.durationMs);
+  }
+
+  private poolServes(source: MapSource, threads: number): boolean {
+    const current = this.pool;
+    return current !== null && !current.isDestroyed() && current.threads === threads && current.map.name === source.name;
+  }
+
   /** The pool for (map, threads): reused across that map's cells; a fresh one for each new map or thread count. */
   private async poolFor(source: MapSource, threads: number, deadlineMs: number, overhead: CellOverhead): Promise<MapPool> {
-    const current = this.pool;
-    if (current && !current.isDestroyed() && current.threads === threads && current.map.name === source.name) return current;
+    if (this.poolServes(source, threads)) return this.pool as MapPool;
     await this.close();
     const remainingMs = Math.max(1, deadlineMs - performance.now());
     this.pool = await MapPool.start(source, threads, remainingMs);
@@ -171,10 +210,9 @@ export class CellRunner {
   }
 
   private async runTrial(
-    pool: MapPool, spec: CellSpec, factory: MapFactory, source: MapSource, workload: Workload, streams: OpStream[],
-    prefill: { keys: Int32Array; values: Int32Array }, trial: number, deadlineMs: number, overhead: CellOverhead,
-    signal: AbortSignal | undefined,
+    context: TrialContext, timing: { seed: number; warmupMs: number; durationMs: number; rate: number | null },
   ): Promise<{ reports: WorkerReport[]; counters: Record<string, number> } | { failure: { name: string; message: string } }> {
+    const { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal } = context;
     const prefillStartMs = performance.now();
     const handle: MapHandle = factory.create({ capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor });
     let mainView: ConcurrentMap | null = null;
@@ -189,9 +227,8 @@ export class CellRunner {
     const control = new TrialControl();
     const tasks: TrialTask[] = streams.map((stream, workerIndex) => ({
       kind: 'trial', control: control.buffer, workerIndex, workerCount: spec.threads, map: source, handle,
-      privatePrefill: factory.shared ? null : prefill, stream,
-      warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, sampleEveryOps: this.config.sampleEveryOps,
-      ratePerSec: spec.rate, seed: this.config.seed + trial,
+      privatePrefill: factory.shared ? null : prefill, stream, sampleEveryOps: this.config.sampleEveryOps,
+      warmupMs: timing.warmupMs, durationMs: timing.durationMs, ratePerSec: timing.rate, seed: timing.seed,
     }));
     const outcomes = await pool.runTrial(tasks, control, deadlineMs, signal);
     const failures = outcomes.filter((outcome): outcome is WorkerFailure => !outcome.ok);
@@ -247,7 +284,9 @@ export class CellRunner {
       if (histogram) latencyByOpNs[op] = histogram.summary();
     }
     const measuredMs = this.config.trials * this.config.durationMs;
-    const fixedMs = Math.max(0, wallMs - this.config.trials * (this.config.warmupMs + this.config.durationMs));
+    // Fixed cost: everything but the trials' warm-ups and windows and the pool warm-up trial's window.
+    const poolWarmupWindowMs = overhead.poolWarmupMs > 0 ? this.poolWarmupMs() : 0;
+    const fixedMs = Math.max(0, wallMs - this.config.trials * (this.config.warmupMs + this.config.durationMs) - poolWarmupWindowMs);
     const cell: Record<string, unknown> = {
       ...identity,
       trials,
@@ -263,7 +302,7 @@ export class CellRunner {
       streamOps: this.streamLength(workload),
       streamWraps,
       overhead: {
-        fixedMs: round(fixedMs), poolStartMs: round(overhead.poolStartMs), streamsMs: round(overhead.streamsMs),
+        fixedMs: round(fixedMs), poolStartMs: round(overhead.poolStartMs), poolWarmupMs: round(overhead.poolWarmupMs), streamsMs: round(overhead.streamsMs),
         prefillMs: round(overhead.prefillMs), fractionOfWindow: round(fixedMs / measuredMs, 4),
       },
       wallMs: round(wallMs),

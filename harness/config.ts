@@ -28,19 +28,26 @@ const GO_WORKLOADS = [
 
 /**
  * The presets (maps: every registered map, plus a --map-module plugin).
- * quick: 3 headline workloads × 3 load factors × threads 1,2,4, 3 trials of
- *   250 ms after 60 ms warm-up — ~1 s per cell, ≤ 3 min for 5 maps on 2 cores.
+ * quick: the 3 headline workloads × threads 1,2,4; load factors 0.5/0.75/0.9 on
+ *   read-heavy, 0.75 on the others (15 cells per map); 3 trials of 400 ms
+ *   after 80 ms warm-up — ≤ 3 min for 5 maps on 2 cores.
  * ci: read-heavy and write-heavy, threads 1,2, lf 0.75, 5 trials (a Mann–Whitney
  *   test on 3 vs 3 trials can never reach p < 0.05) — ≤ 60 s for 5 maps.
  * full: the real lab; 1 s windows, 5 trials, threads to 8 (oversubscribed on
- *   small machines, and flagged so), every headline, write-fraction and Go workload.
+ *   small machines, and flagged so), every headline, write-fraction and Go
+ *   workload; load factors 0.5/0.75/0.9 except on Go's scenarios (1–1024
+ *   keys, where the load factor is not the question: 0.75).
  */
 export const PRESETS: Readonly<Record<PresetName, Record<string, unknown>>> = {
-  quick: { workloads: HEADLINE_WORKLOADS, threads: [1, 2, 4], loadFactors: [0.5, 0.75, 0.9], durationMs: 250, warmupMs: 60, trials: 3 },
+  quick: {
+    workloads: HEADLINE_WORKLOADS, threads: [1, 2, 4], loadFactors: [0.5, 0.75, 0.9],
+    loadFactorsByWorkload: { 'write-heavy': [0.75], mixed: [0.75] }, durationMs: 400, warmupMs: 80, trials: 3,
+  },
   ci: { workloads: ['read-heavy', 'write-heavy'], threads: [1, 2], loadFactors: [0.75], durationMs: 200, warmupMs: 50, trials: 5 },
   full: {
     workloads: [...HEADLINE_WORKLOADS, ...WRITE_FRACTION_WORKLOADS, ...GO_WORKLOADS],
-    threads: [1, 2, 4, 8], loadFactors: [0.5, 0.75, 0.9], durationMs: 1000, warmupMs: 300, trials: 5,
+    threads: [1, 2, 4, 8], loadFactors: [0.5, 0.75, 0.9],
+    loadFactorsByWorkload: Object.fromEntries(GO_WORKLOADS.map((name) => [name, [0.75]])), durationMs: 1000, warmupMs: 300, trials: 5,
   },
 };
 
@@ -65,6 +72,23 @@ function spec<const N extends string, T>(declaration: OptionSpec<T> & { readonly
 }
 
 const flag = parsers.boolean();
+
+/** {"workload": [lf, …], …} from JSON text (CLI) or an object (config file). */
+function loadFactorsByWorkloadParser(raw: unknown, label: string): Record<string, number[]> {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new UsageError(`${label} must be JSON like {"write-heavy":[0.75]}, got ${JSON.stringify(raw)}`);
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UsageError(`${label} must be an object of workload name → load factors, like {"write-heavy":[0.75]}`);
+  }
+  const lists = parsers.list(parsers.number(0, 1, true));
+  return Object.fromEntries(Object.entries(value).map(([workload, factors]) => [workload, lists(factors, `${label}.${workload}`)]));
+}
 
 /** A sweep option whose default comes from the preset: says so, with each preset's value, in its help. */
 function fromPreset<S extends OptionSpec<unknown>>(option: S): S {
@@ -99,6 +123,7 @@ export const sweepOptionSpecs = [
   spec({ name: 'workloads', flag: '--workloads <list>', description: 'workload presets (or names from --workload-file), comma-separated (default from --preset; see README)', parse: parsers.list(parsers.string()) }),
   fromPreset(spec({ name: 'threads', flag: '--threads <list>', description: 'worker thread counts, comma-separated integers 1..256 (more than the cores is allowed and flagged oversubscribed)', parse: parsers.list(parsers.integer(1, 256)) })),
   fromPreset(spec({ name: 'loadFactors', flag: '--load-factors <list>', description: 'map load factors, comma-separated numbers in (0, 1)', parse: parsers.list(parsers.number(0, 1, true)) })),
+  spec({ name: 'loadFactorsByWorkload', flag: '--load-factors-by-workload <json>', description: 'per-workload load factors instead of --load-factors, JSON like {"write-heavy":[0.75]} (quick: read-heavy sweeps all three, the others run at 0.75; --load-factors alone clears the preset\'s)', parse: loadFactorsByWorkloadParser }),
   spec({ name: 'rates', flag: '--rates <list>', description: 'open-loop mode: target ops/s per thread, comma-separated (default: closed loop)', parse: parsers.list(parsers.number(1, 1e9)) }),
   common.keys, fromPreset(common.durationMs), fromPreset(common.warmupMs), fromPreset(common.trials), common.seed,
   spec({ name: 'out', flag: '--out <file>', description: 'results file, written after every cell', defaultValue: 'results/latest.json', parse: parsers.string() }),
@@ -136,6 +161,8 @@ export interface SweepConfig {
   workloadDefinitions: Record<string, Workload>;
   threads: number[];
   loadFactors: number[];
+  /** Workloads that run at other load factors than `loadFactors` (only planned workloads appear). */
+  loadFactorsByWorkload: Record<string, number[]>;
   /** Open loop: target ops/s per thread; null: closed loop. */
   rates: number[] | null;
   keys: number | null;
@@ -167,7 +194,7 @@ export interface ResolvedSweep {
 
 /** Fields of SweepConfig that define the plan: `--resume` refuses when any differs. */
 export const PLAN_FIELDS = [
-  'maps', 'workloads', 'workloadDefinitions', 'threads', 'loadFactors', 'rates', 'durationMs', 'warmupMs',
+  'maps', 'workloads', 'workloadDefinitions', 'threads', 'loadFactors', 'loadFactorsByWorkload', 'rates', 'durationMs', 'warmupMs',
   'trials', 'seed', 'streamOps', 'sampleEveryOps', 'mapModule',
 ] as const;
 
@@ -212,6 +239,9 @@ export async function resolveSweep(flags: Record<string, unknown>): Promise<Reso
   const explicitPlan = Object.keys(flagLayer).some((name) => !['out', 'resume', 'force', 'quiet', 'json', 'cellTimeoutMs'].includes(name)) ||
     configPath !== undefined;
   const mapsGiven = flagLayer.maps !== undefined || fileLayer.maps !== undefined;
+  const given = (name: string): boolean => flagLayer[name] !== undefined || fileLayer[name] !== undefined;
+  // --load-factors alone means "these, everywhere": the preset's per-workload lists do not survive it.
+  const loadFactorsByWorkload = given('loadFactors') && !given('loadFactorsByWorkload') ? {} : options.loadFactorsByWorkload ?? {};
   const workloadsGiven = flagLayer.workloads !== undefined || fileLayer.workloads !== undefined;
   return finishResolution({
     preset,
@@ -221,6 +251,7 @@ export async function resolveSweep(flags: Record<string, unknown>): Promise<Reso
     workloadsGiven,
     threads: options.threads as number[],
     loadFactors: options.loadFactors as number[],
+    loadFactorsByWorkload,
     rates: options.rates ?? null,
     options,
     labels: { maps: '--maps', workloads: '--workloads' },
@@ -241,6 +272,7 @@ export async function resolveRun(flags: Record<string, unknown>): Promise<Resolv
     workloadsGiven: flagLayer.workload !== undefined && flagLayer.mix === undefined,
     threads: [options.threads],
     loadFactors: [options.loadFactor],
+    loadFactorsByWorkload: {},
     rates: options.rate === undefined ? null : [options.rate],
     options,
     labels: { maps: '--map', workloads: '--workload' },
@@ -259,6 +291,7 @@ interface PlanInput {
   workloadsGiven: boolean;
   threads: number[] | undefined;
   loadFactors: number[] | undefined;
+  loadFactorsByWorkload: Record<string, number[]>;
   rates: number[] | null;
   options: {
     keys?: number; durationMs?: number; warmupMs?: number; trials?: number; seed: number; cellTimeoutMs?: number;
@@ -358,6 +391,9 @@ async function finishResolution(input: PlanInput, extras: Extras): Promise<Resol
     workloadDefinitions,
     threads,
     loadFactors,
+    loadFactorsByWorkload: Object.fromEntries(Object.entries(input.loadFactorsByWorkload)
+      .filter(([name]) => workloadNames.includes(name))
+      .map(([name, factors]) => [name, unique(factors, `--load-factors-by-workload.${name}`)])),
     rates: input.rates,
     keys: options.keys ?? null,
     durationMs,

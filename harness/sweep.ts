@@ -35,7 +35,7 @@ export function planCells(config: SweepConfig): CellSpec[] {
   for (const map of config.maps) {
     for (const threads of config.threads) {
       for (const workload of config.workloads) {
-        for (const loadFactor of config.loadFactors) {
+        for (const loadFactor of config.loadFactorsByWorkload?.[workload] ?? config.loadFactors) {
           for (const rate of rates) cells.push({ map, workload, threads, loadFactor, rate });
         }
       }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cellKey } from '../harness/cell.js';
-import { parseResults, readResultsFile, type Results } from '../harness/results.js';
+import { parseResults, readResultsFile } from '../harness/results.js';
 
 const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'maplab-cli-'));
@@ -63,7 +63,6 @@ test('Ctrl-C keeps every finished cell (exit 130), and --resume finishes the fil
     '--duration-ms', '60', '--out', out];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  let before: Results | undefined;
   for (;;) {
     await new Promise((resolveDelay) => setTimeout(resolveDelay, 50));
     if (!existsSync(out)) continue;
@@ -72,7 +71,7 @@ test('Ctrl-C keeps every finished cell (exit 130), and --resume finishes the fil
   }
   child.kill('SIGINT');
   assert.equal(await exited, 130);
-  before = readResultsFile(out);
+  const before = readResultsFile(out);
   assert.equal(before.incomplete, true);
   assert.ok(before.cells.length >= 3 && before.cells.length < 18, `${before.cells.length} cells kept`);
 
@@ -95,7 +94,7 @@ test('Ctrl-C keeps every finished cell (exit 130), and --resume finishes the fil
 test('maplab run measures one cell and prints the results document with --json', () => {
   const result = maplab(['run', '--map', 'js-map', '--workload', 'write-heavy', '--threads', '2', '--duration-ms', '30', '--warmup-ms', '10',
     '--trials', '2', '--stream-ops', '65536', '--json']);
-  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.status, 0, `stderr: ${result.stderr}\nstdout: ${result.stdout.slice(0, 2000)}`);
   const results = parseResults(JSON.parse(result.stdout), 'stdout');
   assert.equal(results.cells.length, 1);
   assert.deepEqual([results.cells[0].map, results.cells[0].workload, results.cells[0].threads], ['js-map', 'write-heavy', 2]);

@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCellStreams } from '../harness/cell.js';
-import { resolveSweep } from '../harness/config.js';
+import { resolveSweep, type SweepConfig } from '../harness/config.js';
 import { parseResults, type Cell, type Results } from '../harness/results.js';
 import { prepareSweep, runSweep } from '../harness/sweep.js';
 import { getWorkload } from '../workloads/index.js';
@@ -49,7 +49,7 @@ test('a tiny sweep writes a valid results file: env, resolved config, calibratio
   assert.equal(results.incomplete, undefined);
   assert.ok(results.calibration.opsPerSec > 0);
   assert.ok(results.env.cores >= 1 && results.env.node.startsWith('v'));
-  const config = results.config as Record<string, any>;
+  const config = results.config as SweepConfig & { timing: { clockCostNs: number } };
   assert.deepEqual(config.workloads, ['read-heavy', 'write-heavy']);
   assert.deepEqual(config.workloadDefinitions['write-heavy'].mix, getWorkload('write-heavy').mix);
   assert.ok(config.timing.clockCostNs > 0);
