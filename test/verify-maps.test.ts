@@ -121,3 +121,20 @@ test('op plans are a function of (seed, history, thread) and every write names i
     if (kind === 'add') assert.ok(plan.values[index] >= 1 && plan.values[index] <= 3);
   }
 });
+
+test('a map op that never returns is stopped at the batch timeout and reported as an error, not a hang', { timeout: 60_000 }, async () => {
+  const report = await verifyMaps({
+    maps: ['test-hang', 'test-locked-table'],
+    mapModule: [fixture('hang'), fixture('locked-table')],
+    threads: 2,
+    histories: 20,
+    batchTimeoutMs: 2_000,
+  });
+  const hung = report.maps['test-hang'];
+  assert.equal(hung.status, 'error');
+  assert.match(hung.error ?? '', /test-hang: a batch of \d+ histories did not finish within 2000 ms/);
+  assert.equal(report.passed, false);
+  // The pool recovers: the next map records and verifies normally.
+  assert.equal(report.maps['test-locked-table'].status, 'verified');
+  assert.equal(report.maps['test-locked-table'].histories, 20);
+});
