@@ -12,8 +12,9 @@ function headline(report: GateReport): string {
     return `FAIL: ${report.regressions.length} cell(s) regressed (${rule}, or failing where the baseline ran${confirmed}); ${scope}.`;
   }
   if (report.verdict === 'inconclusive') {
-    return `INCONCLUSIVE (exit 0): ${count('inconclusive')} cell(s) looked ${rule}, but only on a busy machine ` +
-      `(calibration disagrees with the baseline's on the same CPU); ${scope}.`;
+    const seen = count('inconclusive') > 0 ? `${count('inconclusive')} cell(s) looked ${rule} on a busy machine; ` : '';
+    return `INCONCLUSIVE (exit 0): the machine was busy (same CPU as the baseline, calibration outside ±${report.calibrationTolerancePct}% ` +
+      `of the baseline's), so this run can neither clear nor fail the code; ${seen}${scope}.`;
   }
   const dismissed = count('dismissed') > 0 ? `; ${count('dismissed')} candidate(s) did not hold on the re-run` : '';
   return `PASS: ${scope}; none ${rule}${dismissed}.`;

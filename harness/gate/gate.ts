@@ -35,10 +35,12 @@
  *     hurts the cells (larger working sets, evicted caches, preempted
  *     workers) far more than the one-thread calibration loop, so normalised
  *     deltas of 50–80% appear on unchanged code (measured here at load
- *     average 8–12 on 2 cores). A regression seen only on such a run is
- *     "inconclusive": reported, exit 0. One that a steady re-run confirms
- *     fails. (Different CPUs skip this check: normalising across machines is
- *     what the calibration is for.)
+ *     average 8–12 on 2 cores); and a calibration caught in a quiet instant
+ *     inflates every normalised cell and would hide a real slowdown. So such
+ *     a run clears nothing and condemns nothing: the verdict is
+ *     "inconclusive" (reported, exit 0) unless a steady re-run confirms a
+ *     regression, which fails. (Different CPUs skip this check: normalising
+ *     across machines is what the calibration is for.)
  * A cell that produced numbers in the baseline and an error now (a crash,
  * "concurrent map writes") fails the gate too, subject to the same
  * confirmation.
@@ -95,7 +97,7 @@ export interface NotGatedCell {
 
 export interface GateReport {
   schema: typeof GATE_SCHEMA;
-  /** 'inconclusive': no confirmed regression, but some candidate could only be measured on an unsteady machine. */
+  /** 'inconclusive': no confirmed regression, but the first run, or the re-run of a candidate, was unsteady (rule 6). */
   verdict: 'pass' | 'regression' | 'inconclusive';
   /** verdict !== 'regression': the exit code is 0. */
   passed: boolean;
@@ -210,7 +212,9 @@ export async function runGate(baseline: Results, current: Results, options: Gate
     else finding.outcome = finding.confirmation === null || finding.confirmation.held ? 'regressed' : 'dismissed';
   }
   const regressions = findings.filter((finding) => finding.outcome === 'regressed');
-  const verdict = regressions.length > 0 ? 'regression' : findings.some((finding) => finding.outcome === 'inconclusive') ? 'inconclusive' : 'pass';
+  // An unsteady first run cannot clear the code either: its calibration can as easily hide a slowdown as invent one.
+  const inconclusive = unsteady.first !== null || findings.some((finding) => finding.outcome === 'inconclusive');
+  const verdict = regressions.length > 0 ? 'regression' : inconclusive ? 'inconclusive' : 'pass';
 
   const warnings = [...comparison.warnings];
   if (unsteady.first) warnings.push(`first run: ${unsteady.first}`);
