@@ -25,6 +25,7 @@ import {
 import type { SweepConfig } from './config.js';
 import { FRESH_KEY_STREAM_FACTOR } from './config.js';
 import { TrialControl } from './control.js';
+import { collectGarbage } from './gc.js';
 import { LatencyHistogram } from './histogram.js';
 import type { MapSource } from './map-source.js';
 import { MapPool, TrialInterruptedError, TrialTimeoutError } from './pool.js';
@@ -58,6 +59,8 @@ interface CellOverhead {
   poolWarmupMs: number;
   streamsMs: number;
   prefillMs: number;
+  /** Full collections between trials (harness/gc.ts), main thread. */
+  gcMs: number;
 }
 
 /** What every trial of a cell shares. */
@@ -98,7 +101,7 @@ export class CellRunner {
     const { factory, source } = entry;
     const identity = this.identity(spec, factory);
     const unsafeWrites = !factory.safeForConcurrentWrites && spec.threads > 1 && writeFraction(workload) > 0;
-    const overhead: CellOverhead = { poolStartMs: 0, poolWarmupMs: 0, streamsMs: 0, prefillMs: 0 };
+    const overhead: CellOverhead = { poolStartMs: 0, poolWarmupMs: 0, streamsMs: 0, prefillMs: 0, gcMs: 0 };
     try {
       const streams = this.streamsFor(workload, spec.threads, overhead);
       const prefill = this.prefillFor(workload, overhead);
@@ -213,6 +216,9 @@ export class CellRunner {
     context: TrialContext, timing: { seed: number; warmupMs: number; durationMs: number; rate: number | null },
   ): Promise<{ reports: WorkerReport[]; counters: Record<string, number> } | { failure: { name: string; message: string } }> {
     const { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal } = context;
+    const gcStartMs = performance.now();
+    collectGarbage(); // frees the previous trial's map (the workers do the same before attaching)
+    overhead.gcMs += performance.now() - gcStartMs;
     const prefillStartMs = performance.now();
     const handle: MapHandle = factory.create({ capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor });
     let mainView: ConcurrentMap | null = null;
@@ -303,7 +309,7 @@ export class CellRunner {
       streamWraps,
       overhead: {
         fixedMs: round(fixedMs), poolStartMs: round(overhead.poolStartMs), poolWarmupMs: round(overhead.poolWarmupMs), streamsMs: round(overhead.streamsMs),
-        prefillMs: round(overhead.prefillMs), fractionOfWindow: round(fixedMs / measuredMs, 4),
+        prefillMs: round(overhead.prefillMs), gcMs: round(overhead.gcMs), fractionOfWindow: round(fixedMs / measuredMs, 4),
       },
       wallMs: round(wallMs),
     };

@@ -55,8 +55,9 @@ export const PRESETS: Readonly<Record<PresetName, Record<string, unknown>>> = {
 export const DEFAULT_STREAM_OPS = 1 << 19;
 export const FRESH_KEY_STREAM_FACTOR = 8;
 export const DEFAULT_SAMPLE_EVERY = 128;
-/** Cell timeout when --cell-timeout-ms is not given: this plus 3 × the cell's measuring time. */
-const AUTO_TIMEOUT_BASE_MS = 30_000;
+/** Cell timeout when --cell-timeout-ms is not given: BASE + trials × (2 × (warm-up + duration) + PER_TRIAL), room for slow prefills. */
+const AUTO_TIMEOUT_BASE_MS = 60_000;
+const AUTO_TIMEOUT_PER_TRIAL_MS = 10_000;
 
 const powerOfTwo = (min: number, max: number) => (raw: unknown, label: string): number => {
   const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
@@ -104,7 +105,7 @@ const common = {
   trials: spec({ name: 'trials', flag: '--trials <n>', description: 'trials per cell, each on a fresh prefilled map; headline = median with 95% CI', parse: parsers.integer(1, 100) }),
   seed: spec({ name: 'seed', flag: '--seed <n>', description: 'seed of op streams and prefill, integer 0..2^32−1', defaultValue: 1, parse: parsers.integer(0, 2 ** 32 - 1) }),
   force: spec({ name: 'force', flag: '--force', description: 'overwrite an existing --out file', parse: flag }),
-  cellTimeoutMs: spec({ name: 'cellTimeoutMs', flag: '--cell-timeout-ms <ms>', description: `a cell still running after this is recorded as "timeout" and its pool rebuilt, ms (default: ${AUTO_TIMEOUT_BASE_MS} + 3 × trials × (warm-up + duration))`, parse: parsers.integer(100, 24 * 3_600_000) }),
+  cellTimeoutMs: spec({ name: 'cellTimeoutMs', flag: '--cell-timeout-ms <ms>', description: `a cell still running after this is recorded as "timeout" and its pool rebuilt, ms (default: ${AUTO_TIMEOUT_BASE_MS} + trials × (2 × (warm-up + duration) + ${AUTO_TIMEOUT_PER_TRIAL_MS}))`, parse: parsers.integer(100, 24 * 3_600_000) }),
   mapModule: spec({ name: 'mapModule', flag: '--map-module <path>', description: 'your own map: an ES module whose default export is a MapFactory; loaded in the main thread and every worker', parse: parsers.string() }),
   workloadFile: spec({ name: 'workloadFile', flag: '--workload-file <path>', description: 'JSON file with one workload or an array of them (fields as workloads/types.ts)', parse: parsers.string() }),
   mix: spec({ name: 'mix', flag: '--mix <spec>', description: 'custom workload op mix, e.g. get=0.9,set=0.1 (ops: get, set, delete, getOrSet, add, forEach, compareAndSet)', parse: parsers.string() }),
@@ -383,7 +384,6 @@ async function finishResolution(input: PlanInput, extras: Extras): Promise<Resol
     workloadDefinitions[name] = structuredClone(workload) as Workload;
   }
 
-  const measuringMs = trials * (warmupMs + durationMs);
   const config: SweepConfig = {
     ...(input.preset === undefined ? {} : { preset: input.preset }),
     maps: mapNames,
@@ -402,7 +402,7 @@ async function finishResolution(input: PlanInput, extras: Extras): Promise<Resol
     seed: options.seed,
     streamOps: options.streamOps,
     sampleEveryOps: options.sampleEvery,
-    cellTimeoutMs: options.cellTimeoutMs ?? AUTO_TIMEOUT_BASE_MS + 3 * measuringMs,
+    cellTimeoutMs: options.cellTimeoutMs ?? AUTO_TIMEOUT_BASE_MS + trials * (2 * (warmupMs + durationMs) + AUTO_TIMEOUT_PER_TRIAL_MS),
     mapModule,
   };
   const chosen = new Map([...maps].filter(([name]) => mapNames.includes(name)));

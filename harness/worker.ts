@@ -16,6 +16,7 @@ import type { MapHandle } from '../maps/types.js';
 import { OP_NAMES, type OpStream } from '../workloads/types.js';
 import { localClockOffsetMs, measureClockCostNs, monotonicNs } from './clock.js';
 import { TrialControl } from './control.js';
+import { collectGarbage } from './gc.js';
 import { LatencyHistogram } from './histogram.js';
 import { runClosedLoop, runOpenLoop, type LoopState } from './loop.js';
 import { loadMapFactory, type MapSource } from './map-source.js';
@@ -104,6 +105,7 @@ export default async function runTask(task: ReadyTask | TrialTask): Promise<unkn
 }
 
 async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerOutcome> {
+  collectGarbage(); // drops the previous trial's map, so its shared memory can be freed
   const factory = await loadMapFactory(task.map);
   const map = factory.attach(task.handle);
   if (task.privatePrefill) {
