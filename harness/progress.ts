@@ -13,34 +13,50 @@ export class ProgressBar {
   private cellsRun = 0;
   private cellMsTotal = 0;
   private cellStartedMs = 0;
+  private current = { done: 0, total: 0, label: '' };
+  /** Redraws while a cell runs, so elapsed time and ETA keep moving. */
+  private readonly ticker: NodeJS.Timeout;
 
-  constructor(private readonly stream: NodeJS.WriteStream, private readonly estimatedCellMs: number) {}
+  constructor(private readonly stream: NodeJS.WriteStream, private readonly estimatedCellMs: number) {
+    this.ticker = setInterval(() => this.draw(), 500);
+    this.ticker.unref();
+  }
 
   cellStarted(spec: CellSpec, done: number, total: number): void {
     this.cellStartedMs = Date.now();
-    this.draw(done, total, describeSpec(spec));
+    this.current = { done, total, label: describeSpec(spec) };
+    this.draw();
   }
 
   cellFinished(_cell: Cell, done: number, total: number): void {
     this.cellsRun++;
     this.cellMsTotal += Date.now() - this.cellStartedMs;
-    this.draw(done, total, '');
+    this.current = { done, total, label: '' };
+    this.draw();
   }
 
-  /** Clears the line (before other output, and at the end). */
+  /** Clears the line (before other output). */
   clear(): void {
     this.stream.write('\r\x1b[2K');
   }
 
-  private draw(done: number, total: number, label: string): void {
-    const fraction = total === 0 ? 1 : done / total;
-    const filled = Math.round(fraction * BAR_WIDTH);
+  /** Clears the line and stops redrawing. */
+  stop(): void {
+    clearInterval(this.ticker);
+    this.clear();
+  }
+
+  private draw(): void {
+    const { done, total, label } = this.current;
+    if (total === 0) return;
+    const filled = Math.round((done / total) * BAR_WIDTH);
     const perCellMs = this.cellsRun > 0 ? this.cellMsTotal / this.cellsRun : this.estimatedCellMs;
-    const etaMs = perCellMs * (total - done);
+    const inFlightMs = label === '' ? 0 : Math.min(perCellMs, Date.now() - this.cellStartedMs);
+    const etaMs = perCellMs * (total - done) - inFlightMs;
     const elapsed = formatDuration(Date.now() - this.startedMs);
     const line = `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${done}/${total} cells  ${elapsed} elapsed, ~${formatDuration(etaMs)} left  ${label}`;
-    const columns = this.stream.columns ?? 100;
-    this.stream.write(`\r\x1b[2K${line.slice(0, Math.max(10, columns - 1))}`);
+    const columns = this.stream.columns || 100;
+    this.stream.write(`\r\x1b[2K${line.slice(0, Math.max(20, columns - 1))}`);
   }
 }
 

@@ -29,7 +29,8 @@ export function register(program: Command): void {
   command.addHelpText('after', EXAMPLES);
   command.action(action(async (flags: Record<string, unknown>) => {
     const prepared = await prepareSweep(await resolveSweep(flags));
-    const outcome = await runWithSignals(prepared, observerFor(prepared));
+    const observer = observerFor(prepared);
+    const outcome = await runWithSignals(prepared, observer).finally(() => observer.stop?.());
     const { results } = outcome;
     if (outcome.interrupted) {
       process.stderr.write(`maplab: interrupted; ${results.cells.length} finished cells kept in ${prepared.out}; ` +
@@ -50,7 +51,7 @@ function footer(prepared: PreparedSweep, outcome: SweepOutcome): string {
 }
 
 /** Progress on stderr: a bar on a terminal, one line per cell otherwise; nothing with --quiet or --json. */
-function observerFor(prepared: PreparedSweep): SweepObserver {
+function observerFor(prepared: PreparedSweep): SweepObserver & { stop?(): void } {
   if (prepared.quiet) return {};
   const note = (message: string): void => void process.stderr.write(`maplab: ${message}\n`);
   const { config } = prepared;
@@ -64,12 +65,13 @@ function observerFor(prepared: PreparedSweep): SweepObserver {
           note(`${describeSpec(cell)}: ${cell.error}`);
         }
         bar.cellFinished(cell, done, total);
-        if (done === total) bar.clear();
+        if (done === total) bar.stop();
       },
       note: (message) => {
         bar.clear();
         note(message);
       },
+      stop: () => bar.stop(),
     };
   }
   if (prepared.json) return { note };
