@@ -106,7 +106,7 @@ export class CellRunner {
       const streams = this.streamsFor(workload, spec.threads, overhead);
       const prefill = this.prefillFor(workload, overhead);
       const fresh = !this.poolServes(source, spec.threads);
-      const pool = await this.poolFor(source, spec.threads, deadlineMs, overhead);
+      const pool = await this.poolFor(source, spec.threads, deadlineMs, overhead, signal);
       const context: TrialContext = { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal };
       if (fresh) {
         // JIT warm-up of a fresh pool (discarded): without it the first cell of every pool measures
@@ -170,11 +170,13 @@ export class CellRunner {
   }
 
   /** The pool for (map, threads): reused across that map's cells; a fresh one for each new map or thread count. */
-  private async poolFor(source: MapSource, threads: number, deadlineMs: number, overhead: CellOverhead): Promise<MapPool> {
+  private async poolFor(
+    source: MapSource, threads: number, deadlineMs: number, overhead: CellOverhead, signal: AbortSignal | undefined,
+  ): Promise<MapPool> {
     if (this.poolServes(source, threads)) return this.pool as MapPool;
     await this.close();
     const remainingMs = Math.max(1, deadlineMs - performance.now());
-    this.pool = await MapPool.start(source, threads, remainingMs);
+    this.pool = await MapPool.start(source, threads, remainingMs, signal);
     overhead.poolStartMs = this.pool.startMs;
     return this.pool;
   }

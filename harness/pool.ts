@@ -48,7 +48,7 @@ export class MapPool {
   private constructor(private readonly piscina: Piscina, readonly threads: number, readonly map: MapSource) {}
 
   /** Starts `threads` workers and waits until each has loaded the map module and reached a barrier. */
-  static async start(map: MapSource, threads: number, timeoutMs: number): Promise<MapPool> {
+  static async start(map: MapSource, threads: number, timeoutMs: number, signal?: AbortSignal): Promise<MapPool> {
     const startedAt = performance.now();
     const piscina = new Piscina({
       filename: WORKER_URL,
@@ -61,7 +61,7 @@ export class MapPool {
     const control = new TrialControl();
     const ready: ReadyTask = { kind: 'ready', control: control.buffer, workerCount: threads, map };
     try {
-      await pool.settle(Array.from({ length: threads }, () => piscina.run(ready)), control, startedAt + timeoutMs, undefined);
+      await pool.settle(Array.from({ length: threads }, () => piscina.run(ready)), control, startedAt + timeoutMs, signal);
     } catch (error) {
       await pool.destroy();
       throw error;
