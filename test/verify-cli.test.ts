@@ -22,7 +22,7 @@ test('bad flags exit 2 with a message naming the flag and the allowed values, an
     [['--keys', 'many'], /--keys must be an integer 1\.\.1024, got "many"/],
     [['--maps', 'nope'], /--maps: unknown map 'nope'; allowed: js-map/],
     [['--foreach-check', 'maybe'], /--foreach-check must be one of complete, reported, off, got "maybe"/],
-    [['--map-module', '/no/such/map.js'], /--map-module \/no\/such\/map\.js: no such file/],
+    [['--map-module', '/no/such/map.js'], /--map-module: no such file "\/no\/such\/map\.js"/],
   ];
   for (const [args, message] of cases) {
     const run = maplab(...args);

@@ -104,7 +104,7 @@ test('--duration-ms stops a map before its history count', async () => {
 test('bad options and unknown maps are usage errors that name the option and the allowed values', async () => {
   await assert.rejects(verifyMaps({ threads: 0 }), (error: Error) => error instanceof UsageError && /threads must be an integer 1\.\.64/.test(error.message));
   await assert.rejects(verifyMaps({ maps: ['nope'] }), (error: Error) => error instanceof UsageError && /unknown map 'nope'; allowed: js-map/.test(error.message));
-  await assert.rejects(verifyMaps({ mapModule: ['/no/such/map.js'] }), (error: Error) => error instanceof UsageError && /--map-module \/no\/such\/map\.js: no such file/.test(error.message));
+  await assert.rejects(verifyMaps({ mapModule: ['/no/such/map.js'] }), (error: Error) => error instanceof UsageError && /--map-module: no such file "\/no\/such\/map\.js"/.test(error.message));
 });
 
 test('op plans are a function of (seed, history, thread) and every write names its writer and op', () => {

@@ -11,6 +11,7 @@
  * last for the key (so it succeeds often enough to matter), otherwise some
  * other thread's value.
  */
+import { mixSeed, Sfc32 } from '../../workloads/random.js';
 import { VERIFY_OP_NAMES, type VerifyOpName } from './history.js';
 
 /** Op codes in a plan and a thread record: the index in VERIFY_OP_NAMES. */
@@ -56,9 +57,14 @@ export interface PlanParameters {
   maxJitterSpins: number;
 }
 
+/** The `purpose` of verify's op streams in workloads/random.ts's seed mixing (distinct from the workloads' own). */
+const VERIFY_STREAM_PURPOSE = 0x7e71f7;
+
 export function planOps(parameters: PlanParameters): OpPlan {
   const { opsPerHistory, keys, thread, threads, maxJitterSpins } = parameters;
-  const random = seededRandom(mixSeed(parameters.seed, parameters.historyIndex, thread));
+  // One stream per (seed, history, thread): the history folded in by a second mix.
+  const generator = new Sfc32(mixSeed(mixSeed(parameters.seed, VERIFY_STREAM_PURPOSE, parameters.historyIndex), VERIFY_STREAM_PURPOSE, thread));
+  const random = (): number => generator.nextFloat();
   const plan: OpPlan = {
     ops: new Uint8Array(opsPerHistory),
     keys: new Int32Array(opsPerHistory),
@@ -88,28 +94,4 @@ export function planOps(parameters: PlanParameters): OpPlan {
     plan.jitterSpins[index] = random() < 0.5 ? 0 : Math.floor(random() * (maxJitterSpins + 1));
   }
   return plan;
-}
-
-/** Mixes seed, history and thread into one 32-bit seed (a murmur3-style finaliser per input). */
-export function mixSeed(...parts: number[]): number {
-  let hash = 0x9e3779b9;
-  for (const part of parts) {
-    hash = Math.imul(hash ^ (part | 0), 0x85ebca6b);
-    hash ^= hash >>> 13;
-    hash = Math.imul(hash, 0xc2b2ae35);
-    hash ^= hash >>> 16;
-  }
-  return hash >>> 0;
-}
-
-/** mulberry32: a small, fast 32-bit generator; uniform in [0, 1). Plenty for op plans. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
 }

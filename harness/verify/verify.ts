@@ -20,7 +20,8 @@ import { UsageError } from '../options.js';
 import { checkHistory, type CheckOptions } from './check-history.js';
 import { buildCounterexample, exceptionCounterexample, type Counterexample } from './counterexample.js';
 import { overlappingOps } from './history.js';
-import { builtInSources, loadMapModule, type MapSource } from './map-source.js';
+import { mapFactories } from '../../maps/index.js';
+import { loadPluginModule, type MapSource } from '../map-source.js';
 import { resolveVerifyOptions, type VerifyOptionValues } from './options.js';
 import { HistoryRecorder, type RecordedHistory, type RecordParameters } from './recorder.js';
 
@@ -117,9 +118,9 @@ export async function verifyMaps(options: VerifyOptions = {}): Promise<Verificat
   }
   if (!Number.isInteger(batchTimeoutMs) || batchTimeoutMs < 1) throw new UsageError(`batchTimeoutMs must be an integer ≥ 1, got ${batchTimeoutMs}`);
 
-  const candidates = builtInSources();
+  const candidates: Array<{ factory: MapFactory; source: MapSource }> = mapFactories.map((factory) => ({ factory, source: { name: factory.name } }));
   for (const path of resolved.mapModule ?? []) {
-    const plugin = await loadMapModule(path);
+    const plugin = await loadPluginModule(path);
     if (candidates.some(({ factory }) => factory.name === plugin.factory.name)) {
       throw new UsageError(`--map-module ${path}: its map is named '${plugin.factory.name}', which is already taken`);
     }
