@@ -16,7 +16,7 @@ import { Bench } from 'tinybench';
 import { getMapFactory, type ConcurrentMap } from '../maps/index.js';
 import { MAX_KEY } from '../maps/validate.js';
 import { Sfc32 } from '../workloads/random.js';
-import { MICRO_OPS, type MicroCell, type MicroWorkerReply, type MicroWorkerTask } from './micro.js';
+import { MICRO_OPS, type MicroCell, type MicroOp, type MicroWorkerReply, type MicroWorkerTask } from './micro.js';
 
 /** Operations per tinybench iteration. */
 export const BATCH_OPS = 1024;
@@ -68,14 +68,16 @@ function insertDeleteBatch(map: ConcurrentMap, stream: Int32Array, start: number
   return deleted;
 }
 
-/** A tinybench task body walking `stream` BATCH_OPS keys at a time, wrapping at its end. */
-function batchTask(run: (map: ConcurrentMap, stream: Int32Array, start: number) => number, map: ConcurrentMap, stream: Int32Array, sink: Int32Array): () => void {
-  let position = 0;
-  return () => {
-    sink[0] += run(map, stream, position);
-    position += BATCH_OPS;
-    if (position + BATCH_OPS > stream.length) position = 0;
-  };
+/** Walks a key stream BATCH_OPS keys at a time, wrapping at its end. */
+class StreamCursor {
+  private position = 0;
+  constructor(readonly stream: Int32Array) {}
+
+  next(): number {
+    const start = this.position;
+    this.position = start + 2 * BATCH_OPS > this.stream.length ? 0 : start + BATCH_OPS;
+    return start;
+  }
 }
 
 async function benchmarkMap(task: MicroWorkerTask): Promise<MicroCell[]> {
@@ -88,11 +90,16 @@ async function benchmarkMap(task: MicroWorkerTask): Promise<MicroCell[]> {
     const map = factory.attach(factory.create({ capacity: task.keys + 1, loadFactor, maxBytes: task.maxBytes }));
     for (let i = 0; i < streams.present.length; i++) map.set(streams.present[i], i);
     const bench = new Bench({ time: task.timeMs, warmupTime: Math.max(20, task.timeMs / 4), throws: true });
-    const bodies: Record<(typeof MICRO_OPS)[number], () => void> = {
-      'get-hit': batchTask(getBatch, map, streams.hits, sink),
-      'get-miss': batchTask(getBatch, map, streams.misses, sink),
-      'set-update': batchTask(setBatch, map, streams.hits, sink),
-      'insert+delete': batchTask(insertDeleteBatch, map, streams.misses, sink),
+    // One closure literal per op, so each task's call site stays monomorphic.
+    const hitCursor = new StreamCursor(streams.hits);
+    const missCursor = new StreamCursor(streams.misses);
+    const updateCursor = new StreamCursor(streams.hits);
+    const churnCursor = new StreamCursor(streams.misses);
+    const bodies: Record<MicroOp, () => void> = {
+      'get-hit': () => { sink[0] += getBatch(map, streams.hits, hitCursor.next()); },
+      'get-miss': () => { sink[0] += getBatch(map, streams.misses, missCursor.next()); },
+      'set-update': () => { sink[0] += setBatch(map, streams.hits, updateCursor.next()); },
+      'insert+delete': () => { sink[0] += insertDeleteBatch(map, streams.misses, churnCursor.next()); },
     };
     for (const op of MICRO_OPS) bench.add(op, bodies[op]);
     await bench.run();

@@ -18,6 +18,11 @@
  *       end checks it still reads WRITING before storing 0; readers check it is
  *       0 with one plain load, so reads keep raw-table speed. BROKEN is set with
  *       Atomics.or by whichever thread detects the race.
+ *       Why plain stores on the writer side too: two workers writing one map
+ *       were caught in 0.1–85 ms in every one of 20 trials on a loaded 2-core
+ *       machine, while an Atomics.compareExchange to set the flag measured
+ *       +8–10 ns per set (~40 → ~50 ns set-update at 2^16 keys); the plain flag
+ *       costs ~4 ns per write over the raw table.
  *   PLAIN_ROOT + ROOT_REGION / ROOT_RESIZES — the table root (hash-table.ts);
  *       written by the (single) writer on growth.
  *   The table region: written by the single writer, plain loads and stores.

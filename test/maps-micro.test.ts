@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { MICRO_OPS, renderMicroTable, runMicro, targetRatios, type MicroCell } from '../harness/micro.js';
+
+const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
+
+test('the micro benchmark measures every op of every chosen map at every load factor, in one run', async () => {
+  const result = await runMicro({ maps: ['js-map', 'plain', 'rwmutex'], keys: 1024, loadFactors: [0.5, 0.75], timeMs: 10, json: false });
+  assert.equal(result.cells.length, 3 * 2 * MICRO_OPS.length);
+  for (const cell of result.cells) {
+    assert.ok(cell.nsPerOp > 0 && Number.isFinite(cell.nsPerOp), `${cell.map} ${cell.op} ${cell.loadFactor}`);
+    assert.ok(cell.samples > 0);
+  }
+  const plainHalf = result.cells.find((cell) => cell.map === 'plain' && cell.loadFactor === 0.5);
+  assert.ok(plainHalf?.occupancy !== undefined && Math.abs(plainHalf.occupancy - 0.5) < 0.01, 'the table was filled to the load factor');
+  assert.deepEqual(result.ratios.map((ratio) => `${ratio.name}@${ratio.loadFactor}`), [
+    'plain get-hit / js-map get-hit@0.5', 'plain get-hit / js-map get-hit@0.75',
+    'rwmutex get-hit / plain get-hit@0.5', 'rwmutex get-hit / plain get-hit@0.75',
+  ]);
+  const table = renderMicroTable(result);
+  for (const op of MICRO_OPS) assert.ok(table.includes(op));
+  assert.match(table, /load average/);
+});
+
+test('target ratios divide the get-hit figures of the same load factor and say whether the target is met', () => {
+  const cell = (map: string, nsPerOp: number): MicroCell => ({
+    map, op: 'get-hit', loadFactor: 0.75, nsPerOp, meanNsPerOp: nsPerOp, rmePercent: 1, samples: 10, batchOps: 1024,
+  });
+  const ratios = targetRatios([cell('js-map', 40), cell('plain', 30), cell('rwmutex', 100)], [0.75]);
+  assert.deepEqual(ratios.map(({ ratio, met }) => ({ ratio, met })), [{ ratio: 0.75, met: true }, { ratio: 100 / 30, met: false }]);
+});
+
+test('maplab micro rejects a bad flag with exit code 2 and a message naming it', () => {
+  for (const [flag, message] of [['--keys=10', /--keys must be an integer 1024\.\.4194304/], ['--load-factors=0.5,1', /--load-factors\[1\] must be a number in \(0, 1\) exclusive/],
+    ['--maps=plain,nope', /--maps\[1\] must be one of js-map, plain/], ['--time-ms=0', /--time-ms must be an integer 10\.\.60000/]] as const) {
+    const run = spawnSync(process.execPath, [CLI, 'micro', flag], { encoding: 'utf8' });
+    assert.equal(run.status, 2, flag);
+    assert.match(run.stderr, message);
+    assert.equal(run.stdout, '', 'nothing measured or printed');
+  }
+});
