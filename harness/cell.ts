@@ -25,7 +25,7 @@ import {
 import type { SweepConfig } from './config.js';
 import { FRESH_KEY_STREAM_FACTOR } from './config.js';
 import { TrialControl } from './control.js';
-import { collectGarbage } from './gc.js';
+import { collectGarbageIfGrown } from './gc.js';
 import { LatencyHistogram } from './histogram.js';
 import type { MapSource } from './map-source.js';
 import { MapPool, TrialInterruptedError, TrialTimeoutError } from './pool.js';
@@ -50,8 +50,10 @@ export function cellKey(cell: { map: string; workload: string; threads: number; 
 export const CONCURRENT_WRITES_ERROR = 'concurrent map writes';
 export const NOT_DETECTED_SUFFIX = ' (not detected in this run; result withheld)';
 const CONCURRENT_MAP_WRITE_ERROR_NAME = 'ConcurrentMapWriteError';
-/** Streams and prefills kept for reuse by the following cells (same workload and threads). */
-const STREAM_CACHE_ENTRIES = 2;
+/** Streams kept for reuse by later cells (same workload and threads, any map or load factor), bytes. */
+const STREAM_CACHE_BYTES = 256 * 1024 * 1024;
+/** Prefill entry sets kept for reuse. */
+const PREFILL_CACHE_ENTRIES = 4;
 
 interface CellOverhead {
   poolStartMs: number;
@@ -193,7 +195,7 @@ export class CellRunner {
     const startMs = performance.now();
     const streams = generateCellStreams(workload, { seed: this.config.seed, threads, length: this.streamLength(workload) });
     overhead.streamsMs += performance.now() - startMs;
-    remember(this.streams, key, streams);
+    remember(this.streams, key, streams, STREAM_CACHE_BYTES, (value) => value.reduce((sum, stream) => sum + stream.length * 13, 0));
     return streams;
   }
 
@@ -210,7 +212,7 @@ export class CellRunner {
     values.set(entries.values);
     overhead.streamsMs += performance.now() - startMs;
     const prefill = { keys, values };
-    remember(this.prefills, key, prefill);
+    remember(this.prefills, key, prefill, PREFILL_CACHE_ENTRIES, () => 1);
     return prefill;
   }
 
@@ -219,7 +221,7 @@ export class CellRunner {
   ): Promise<{ reports: WorkerReport[]; counters: Record<string, number> } | { failure: { name: string; message: string } }> {
     const { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal } = context;
     const gcStartMs = performance.now();
-    collectGarbage(); // frees the previous trial's map (the workers do the same before attaching)
+    collectGarbageIfGrown(); // frees earlier trials' maps (workers collect before attaching, so theirs are dropped)
     overhead.gcMs += performance.now() - gcStartMs;
     const prefillStartMs = performance.now();
     const handle: MapHandle = factory.create({ capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor });
@@ -338,9 +340,16 @@ function sumCounters(records: Array<Record<string, number>>): Record<string, num
   return sum;
 }
 
-function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+/** Least-recently-inserted eviction until the cache's total `size` fits `budget` (the newest entry always stays). */
+function remember<V>(cache: Map<string, V>, key: string, value: V, budget: number, size: (value: V) => number): void {
   cache.set(key, value);
-  while (cache.size > STREAM_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  let total = 0;
+  for (const entry of cache.values()) total += size(entry);
+  for (const [oldest, entry] of cache) {
+    if (total <= budget || oldest === key) break;
+    total -= size(entry);
+    cache.delete(oldest);
+  }
 }
 
 function median(values: number[]): number {

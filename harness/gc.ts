@@ -1,6 +1,6 @@
 /**
- * A full garbage collection on demand, run between trials (main thread and
- * every worker), outside any timed window. Two reasons:
+ * Full garbage collections on demand, between trials (main thread and every
+ * worker), outside any timed window. Two reasons:
  * - Every trial's map lives in fresh SharedArrayBuffers; they are freed only
  *   when every thread that saw them has collected its references. Without
  *   this, memory grew ~28 MB per trial on 1M-key maps (1.8 GB after 60 trials).
@@ -22,4 +22,20 @@ const gc = exposeGc();
 
 export function collectGarbage(): void {
   gc();
+}
+
+/** Array-buffer memory (SharedArrayBuffers included) growth that triggers a main-thread collection. */
+const GROWTH_BYTES = 128 * 1024 * 1024;
+let arrayBuffersAfterLastGc = 0;
+
+/**
+ * The main thread's policy: a full collection (~5–20 ms on the main heap)
+ * only once array-buffer memory has grown by GROWTH_BYTES since the last one,
+ * so small maps do not pay it every trial. Returns whether it collected.
+ */
+export function collectGarbageIfGrown(): boolean {
+  if (process.memoryUsage().arrayBuffers - arrayBuffersAfterLastGc < GROWTH_BYTES) return false;
+  gc();
+  arrayBuffersAfterLastGc = process.memoryUsage().arrayBuffers;
+  return true;
 }
