@@ -28,8 +28,9 @@
  *   The table region: written by the single writer, plain loads and stores.
  * Memory: growth frees the old region at once (bounded memory under churn).
  * A reader racing with that growth — already a detected misuse if it starts
- * during the write — could read a freed region; get() checks the region header
- * is sane and bounds its probe loop, so such a race throws instead of hanging.
+ * during the write — could meet a freed region; get() checks a region's header
+ * is sane before caching its geometry and bounds its probe loop, so such a
+ * race throws or returns a stale answer, never hangs.
  *
  * Linearisation points: single-threaded, every operation is atomic by
  * construction. Under concurrent use there are none; that is the point.
