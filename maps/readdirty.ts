@@ -606,7 +606,7 @@ export class ReadDirtyMap implements ConcurrentMap {
       tables = {
         entries: this.countLiveLocked(dirtyBase !== 0 ? dirtyBase : readBase),
         readEntries: memory[readBase + TABLE_COUNT],
-        readSlots: memory[readBase + TABLE_SLOTS],
+        slots: memory[readBase + TABLE_SLOTS],
         dirtyEntries: dirtyBase !== 0 ? memory[dirtyBase + TABLE_COUNT] : 0,
         amended: read & AMENDED,
         missesSincePromotion: memory[header + RD_MISSES],
