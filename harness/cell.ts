@@ -220,9 +220,6 @@ export class CellRunner {
     context: TrialContext, timing: { seed: number; warmupMs: number; durationMs: number; rate: number | null },
   ): Promise<{ reports: WorkerReport[]; counters: Record<string, number> } | { failure: { name: string; message: string } }> {
     const { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal } = context;
-    const gcStartMs = performance.now();
-    collectGarbageIfGrown(); // frees earlier trials' maps (workers collect before attaching, so theirs are dropped)
-    overhead.gcMs += performance.now() - gcStartMs;
     const prefillStartMs = performance.now();
     const handle: MapHandle = factory.create({ capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor });
     let mainView: ConcurrentMap | null = null;
@@ -250,6 +247,11 @@ export class CellRunner {
     }
     const reports = outcomes as WorkerReport[];
     const counters = mainView ? mainView.stats() : sumCounters(reports.map((report) => report.counters ?? {}));
+    // Frees earlier trials' maps once enough memory is waiting (workers collect after each window),
+    // as far from the next window as possible.
+    const gcStartMs = performance.now();
+    collectGarbageIfGrown();
+    overhead.gcMs += performance.now() - gcStartMs;
     return { reports, counters };
   }
 
