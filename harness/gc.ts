@@ -24,18 +24,20 @@ export function collectGarbage(): void {
   gc();
 }
 
-/** Array-buffer memory (SharedArrayBuffers included) growth that triggers a main-thread collection. */
+/** Resident-memory growth that triggers a main-thread collection. */
 const GROWTH_BYTES = 128 * 1024 * 1024;
-let arrayBuffersAfterLastGc = 0;
+let residentAfterLastGc = 0;
 
 /**
  * The main thread's policy: a full collection (~5–20 ms on the main heap)
- * only once array-buffer memory has grown by GROWTH_BYTES since the last one,
- * so small maps do not pay it every trial. Returns whether it collected.
+ * only once resident memory has grown by GROWTH_BYTES since the last one, so
+ * small maps do not pay it every trial. Resident, not array-buffer bytes: the
+ * shared maps reserve 256 MB of address space each and touch a few MB of it.
+ * Returns whether it collected.
  */
 export function collectGarbageIfGrown(): boolean {
-  if (process.memoryUsage().arrayBuffers - arrayBuffersAfterLastGc < GROWTH_BYTES) return false;
+  if (process.memoryUsage.rss() - residentAfterLastGc < GROWTH_BYTES) return false;
   gc();
-  arrayBuffersAfterLastGc = process.memoryUsage().arrayBuffers;
+  residentAfterLastGc = process.memoryUsage.rss();
   return true;
 }
