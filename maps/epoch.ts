@@ -21,8 +21,8 @@
  *       only by the owner's lock holder in tryReclaimLocked.
  *   EPOCH_SLOT_LIMIT — 1 + the highest slot ever claimed; Atomics (CAS-max) by
  *       registering threads; bounds the reclaimer's scan.
- *   EPOCH_RETIRE_HEAD / _TAIL / _PENDING_BYTES / _PENDING_ITEMS /
- *   _ITEMS_SINCE_ATTEMPT — the retire list and its totals: read and written
+ *   EPOCH_RETIRE_HEAD / _TAIL / _PENDING_BYTES / _PENDING_ITEMS — the
+ *       retire list and its totals: read and written
  *       only with the owner's lock held (the "…Locked" methods); other threads
  *       read the totals only for statistics.
  *   slot s (EPOCH_SLOTS + s × SLOT_STRIDE, one cache line pair each):
@@ -73,7 +73,6 @@ export const EPOCH_RETIRE_HEAD = 33;
 export const EPOCH_RETIRE_TAIL = 34;
 export const EPOCH_PENDING_BYTES = 35;
 export const EPOCH_PENDING_ITEMS = 36;
-export const EPOCH_ITEMS_SINCE_ATTEMPT = 37;
 export const EPOCH_SLOTS = 64;
 /** Words between two threads' slots: 128 bytes, a cache line pair. */
 export const SLOT_STRIDE = 32;
@@ -171,11 +170,6 @@ export class EpochDomain {
     return this.memory[this.base + EPOCH_PENDING_ITEMS] !== 0;
   }
 
-  /** Whether enough items were retired since the last attempt to make another worthwhile. */
-  reclaimDueLocked(itemsPerAttempt: number): boolean {
-    return this.memory[this.base + EPOCH_ITEMS_SINCE_ATTEMPT] >= itemsPerAttempt;
-  }
-
   /**
    * Retires an item the caller has already unlinked (invariant 1). `size` is
    * opaque here and handed back to reclaim(); `bytes` is what it counts for in
@@ -202,7 +196,6 @@ export class EpochDomain {
     memory[record + RECORD_COUNT] = count + 1;
     memory[base + EPOCH_PENDING_BYTES] += bytes;
     memory[base + EPOCH_PENDING_ITEMS]++;
-    memory[base + EPOCH_ITEMS_SINCE_ATTEMPT]++;
   }
 
   /**
@@ -216,7 +209,6 @@ export class EpochDomain {
     const memory = this.memory;
     const base = this.base;
     if (memory[base + EPOCH_PENDING_ITEMS] === 0) return 0;
-    memory[base + EPOCH_ITEMS_SINCE_ATTEMPT] = 0;
     const global = Atomics.load(memory, base + EPOCH_GLOBAL);
     let oldest = global;
     let active = false;
