@@ -115,6 +115,12 @@ test('a map unsafe for concurrent writes never yields numbers with writers on tw
   assertMeasured(find(results, { workload: 'writes-0', threads: 2 }));
 });
 
+test('the built-in plain map with writers on two threads is recorded as concurrent map writes, never as a number', async () => {
+  const results = await sweep({ maps: 'plain', workloads: 'write-heavy', threads: '2' });
+  assert.match(String(results.cells[0].error), /^concurrent map (writes|read and map write)/);
+  assert.equal(results.cells[0].opsPerSec, undefined);
+});
+
 test('more threads than cores run and are flagged oversubscribed', async () => {
   const threads = availableParallelism() + 1;
   const results = await sweep({ maps: 'js-map', workloads: 'read-heavy', threads: String(threads), trials: '1' });
