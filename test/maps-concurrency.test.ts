@@ -70,7 +70,10 @@ for (const factory of sharedFactories.filter((candidate) => !candidate.safeForCo
 
 for (const factory of sharedFactories) {
   const workers = factory.safeForConcurrentWrites ? 2 : 1;
-  test(`${factory.name} memory stays bounded: ${workers} worker(s) churning 10^6 inserts and deletes stay within 4× of live entries × bytes per entry`, async () => {
+  // readdirty (Go's sync.Map) keeps deleted keys in both its tables until the next rebuild, so each holds up to
+  // ~2× the live keys (×2 more just after doubling), and a retired read table awaits its grace period: see its README section.
+  const tablesWorth = factory.name === 'readdirty' ? 24 : 4;
+  test(`${factory.name} memory stays bounded: ${workers} worker(s) churning 10^6 inserts and deletes stay within ${tablesWorth}× of live entries × bytes per entry`, async () => {
     const loadFactor = 0.75;
     const liveEntries = 16_384;
     const handle = factory.create({ loadFactor, maxBytes: 64 * 1024 * 1024 });
@@ -78,13 +81,13 @@ for (const factory of sharedFactories) {
       kind: 'churn', map: factory.name, handle, worker, workers, ops: 1_000_000 / workers, window: liveEntries / workers, sampleEvery: 50_000,
     }));
     const results = await runWorkers<MapTask, ChurnResult>(MAP_WORKER, tasks);
-    const bound = 4 * liveEntries * (8 / loadFactor);
+    const bound = tablesWorth * liveEntries * (8 / loadFactor);
     const map = factory.attach(handle);
     const finalBytes = map.stats().bytes;
     const maxBytes = Math.max(finalBytes, ...results.map((result) => result.maxBytes));
     assert.ok(results.every((result) => result.samples === 1_000_000 / workers / 50_000), 'bytes were sampled throughout');
     assert.ok(map.size() >= liveEntries - workers && map.size() <= liveEntries, `live entries ${map.size()}`);
-    assert.ok(maxBytes <= bound, `${factory.name} used ${maxBytes} bytes, more than 4 × ${liveEntries} entries × ${8 / loadFactor} bytes = ${bound}`);
+    assert.ok(maxBytes <= bound, `${factory.name} used ${maxBytes} bytes, more than ${tablesWorth} × ${liveEntries} entries × ${8 / loadFactor} bytes = ${bound}`);
   });
 }
 
