@@ -53,7 +53,11 @@ test('a tiny sweep writes a valid results file: env, resolved config, calibratio
   assert.deepEqual(config.workloads, ['read-heavy', 'write-heavy']);
   assert.deepEqual(config.workloadDefinitions['write-heavy'].mix, getWorkload('write-heavy').mix);
   assert.ok(config.timing.clockCostNs > 0);
-  assert.deepEqual(results.analysis, { knees: [] });
+  assert.equal(results.analysis.knees.length, 2, 'the sweep ends with the knee analysis: one entry per (map, workload, loadFactor)');
+  for (const knee of results.analysis.knees) {
+    assert.equal(knee.kneeThreads, null);
+    assert.match(String(knee.note), /not enough points: 2 thread counts/);
+  }
   for (const cell of results.cells) {
     assertMeasured(cell);
     assert.equal(cell.private, true, 'js-map cells are labelled private');
