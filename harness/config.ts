@@ -74,6 +74,9 @@ function spec<const N extends string, T>(declaration: OptionSpec<T> & { readonly
 
 const flag = parsers.boolean();
 
+/** `sweep --verify` records histories with this many threads (ops collide; 2 cores are oversubscribed on purpose). */
+export const VERIFY_THREADS = 4;
+
 /** {"workload": [lf, …], …} from JSON text (CLI) or an object (config file). */
 function loadFactorsByWorkloadParser(raw: unknown, label: string): Record<string, number[]> {
   let value = raw;
@@ -131,6 +134,8 @@ export const sweepOptionSpecs = [
   spec({ name: 'resume', flag: '--resume', description: 'finish a partial --out file: skip its finished cells (the config must match)', parse: flag }),
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
   common.streamOps, common.sampleEvery, common.quiet, common.json,
+  spec({ name: 'verify', flag: '--verify', description: 'before measuring, check that each map is linearizable (as maplab verify does) and record a verified / violated / unsafe badge per map in the results', parse: flag }),
+  spec({ name: 'verifyHistories', flag: '--verify-histories <n>', description: `with --verify: histories per map, each of ${VERIFY_THREADS} threads, integer 1..1000000`, defaultValue: 200, parse: parsers.integer(1, 1_000_000) }),
 ] as const;
 
 export const runOptionSpecs = [
@@ -176,6 +181,8 @@ export interface SweepConfig {
   cellTimeoutMs: number;
   /** Absolute path of the plugin map module, or null. */
   mapModule: string | null;
+  /** --verify: each map's linearizability is checked before any cell runs; null when off. */
+  verify?: { histories: number; threads: number } | null;
   [extra: string]: unknown;
 }
 
@@ -244,7 +251,7 @@ export async function resolveSweep(flags: Record<string, unknown>): Promise<Reso
   // --load-factors alone means "these, everywhere": the preset's per-workload lists do not survive it.
   const loadFactorsByWorkload = given('loadFactors') && !given('loadFactorsByWorkload') ? {} : options.loadFactorsByWorkload ?? {};
   const workloadsGiven = flagLayer.workloads !== undefined || fileLayer.workloads !== undefined;
-  return finishResolution({
+  const resolved = await finishResolution({
     preset,
     mapNames: options.maps,
     mapsGiven,
@@ -260,6 +267,8 @@ export async function resolveSweep(flags: Record<string, unknown>): Promise<Reso
     out: options.out, resume: options.resume === true, force: options.force === true,
     quiet: options.quiet === true, json: options.json === true, explicitPlan,
   });
+  resolved.config.verify = options.verify === true ? { histories: options.verifyHistories, threads: VERIFY_THREADS } : null;
+  return resolved;
 }
 
 /** Resolves `maplab run` flags into a one-cell sweep. */

@@ -116,6 +116,13 @@ export interface Analysis {
   [extra: string]: unknown;
 }
 
+/** What a results file says of one map's verification (the full record is harness/verify's MapVerification). */
+export interface VerificationBadge {
+  status: string;
+  message?: string;
+  [extra: string]: unknown;
+}
+
 export interface Results {
   schema: typeof RESULTS_SCHEMA;
   env: ResultsEnv;
@@ -125,6 +132,8 @@ export interface Results {
   analysis: Analysis;
   /** true while a sweep is still writing the file, or was interrupted: `--resume` finishes it. */
   incomplete?: boolean;
+  /** `sweep --verify`: each map's linearizability verdict (status verified / violated / unsafe / private …). */
+  verification?: Record<string, VerificationBadge>;
   [extra: string]: unknown;
 }
 

@@ -25,8 +25,9 @@ import { finalizeResults } from './finalize.js';
 import { loadPluginModule } from './map-source.js';
 import { UsageError } from './options.js';
 import { TrialInterruptedError } from './pool.js';
-import { readResultsFile, RESULTS_SCHEMA, writeResultsFile, type Cell, type Results } from './results.js';
+import { readResultsFile, RESULTS_SCHEMA, writeResultsFile, type Cell, type Results, type VerificationBadge } from './results.js';
 import { medianWithCI } from './stats.js';
+import { verifyMaps } from './verify/index.js';
 
 /** Every cell of a config, in run order. */
 export function planCells(config: SweepConfig): CellSpec[] {
@@ -132,6 +133,11 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
   if (sweep.out !== null) mkdirSync(dirname(sweep.out), { recursive: true });
   write();
 
+  if (sweep.config.verify && results.verification === undefined && !signal?.aborted) {
+    results.verification = await verifyBeforeMeasuring(sweep.config, observer);
+    write();
+  }
+
   const runner = new CellRunner(sweep.config, sweep.maps, results.env.cores);
   let interrupted = false;
   try {
@@ -214,4 +220,21 @@ function fixedCostSummary(cells: Cell[]): { median: number; max: number } | null
     .filter((value): value is number => typeof value === 'number');
   if (fractions.length === 0) return null;
   return { median: medianWithCI(fractions).median, max: Math.max(...fractions) };
+}
+
+/** `--verify`: each map's linearizability verdict, keyed by map name (what the reports show as a badge). */
+async function verifyBeforeMeasuring(config: SweepConfig, observer: SweepObserver): Promise<Record<string, VerificationBadge>> {
+  const settings = config.verify as { histories: number; threads: number };
+  observer.note?.(`verifying ${config.maps.join(', ')}: ${settings.histories} histories of ${settings.threads} threads each`);
+  const report = await verifyMaps({
+    maps: config.maps,
+    ...(config.mapModule === null ? {} : { mapModule: [config.mapModule] }),
+    histories: settings.histories,
+    threads: settings.threads,
+    seed: config.seed,
+  });
+  for (const result of Object.values(report.maps)) {
+    if (result.status !== 'verified' && result.status !== 'private') observer.note?.(`verify ${result.map}: ${result.status}: ${result.message}`);
+  }
+  return Object.fromEntries(Object.entries(report.maps).map(([name, result]) => [name, { ...result }]));
 }

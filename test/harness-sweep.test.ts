@@ -145,3 +145,21 @@ test('open loop: every op is timed from its intended start, and a rate the map c
   assert.ok(Number(overloaded.backlogOps) > 0);
   assert.equal(overloaded.latencyNs.samples, opCount(overloaded) + Number(overloaded.backlogOps));
 });
+
+test('sweep --verify records a verification badge per map before measuring: shared safe maps verified, js-map private, plain unsafe', async () => {
+  const results = await sweep({ maps: 'js-map,plain,rwmutex', workloads: 'read-heavy', threads: '1', verify: true, verifyHistories: '40' });
+  const verification = results.verification ?? {};
+  assert.deepEqual(Object.keys(verification), ['js-map', 'plain', 'rwmutex']);
+  assert.equal(verification['js-map'].status, 'private');
+  assert.equal(verification.rwmutex.status, 'verified');
+  assert.equal(verification.rwmutex.histories, 40);
+  assert.equal(verification.plain.status, 'unsafe');
+  assert.deepEqual((results.config as SweepConfig).verify, { histories: 40, threads: 4 });
+  assert.equal(results.cells.length, 3, 'the cells still run after verification');
+});
+
+test('without --verify a results file carries no verification', async () => {
+  const results = await sweep({ maps: 'js-map', workloads: 'read-heavy', threads: '1' });
+  assert.equal(results.verification, undefined);
+  assert.equal((results.config as SweepConfig).verify, null);
+});
