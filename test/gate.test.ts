@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CellKey } from '../harness/gate/compare.js';
-import { runGate, type GateOptions, type Remeasure } from '../harness/gate/gate.js';
+import { runGate, smallestDetectableDropPct, type GateOptions, type Remeasure } from '../harness/gate/gate.js';
 import { UsageError } from '../harness/options.js';
 import type { Results } from '../harness/results.js';
 import { renderGateMarkdown, renderGateText } from '../reports/compare-gate.js';
@@ -143,6 +143,30 @@ test('a crash fails the gate even on a busy machine', async () => {
   const report = await runGate(baseline, busyCrash, options);
   assert.equal(report.verdict, 'regression');
   assert.deepEqual(report.regressions.map((finding) => finding.kind), ['failed']);
+});
+
+test('private js-map cells are reported but not gated', async () => {
+  const base = buildResults({ cells: [{ map: 'rwmutex' }, { map: 'js-map', private: true }] });
+  const head = buildResults({ cells: [{ map: 'rwmutex' }, { map: 'js-map', private: true, trials: trialsAround(600_000) }] });
+  const report = await runGate(base, head, options);
+  assert.equal(report.verdict, 'pass');
+  assert.match(report.notGated[0].reason, /^private \(js-map\)/);
+});
+
+test('the smallest detectable drop is small for tight baseline trials and large for spread ones', () => {
+  const tight = smallestDetectableDropPct(trialsAround(1e6, 0.02), 0.05);
+  assert.ok(tight > 2 && tight < 4, `±2% trials (two of 25 pairs may still overlap at p < 0.05): ${tight}`);
+  const spread = smallestDetectableDropPct([2.4e6, 3.2e6, 3.8e6, 7.9e6, 10.5e6], 0.05);
+  assert.ok(spread > 60 && spread < 80, `2.4M…10.5M trials: ${spread}`);
+  assert.equal(smallestDetectableDropPct(trialsAround(1e6, 0.02, 3), 0.05), 100, '3 vs 3 trials can never reach p < 0.05');
+});
+
+test('the gate warns about gated cells whose baseline cannot detect a drop of twice the threshold', async () => {
+  const spreadBase = gridWith(SLOW_CELL, [2.4e6, 3.2e6, 3.8e6, 7.9e6, 10.5e6]);
+  const report = await runGate(spreadBase, spreadBase, options);
+  assert.equal(report.verdict, 'pass');
+  assert.ok(report.warnings.some((warning) =>
+    /too spread to detect a 20% drop in 1 gated cell\(s\) \(smallest detectable drop\): rwmutex\/read-heavy\/t=1\/lf=0\.75 \(≥ [67]\d%\)/.test(warning)), report.warnings.join('\n'));
 });
 
 test('cells using more than half the cores are not gated by default, and are with --max-threads', async () => {

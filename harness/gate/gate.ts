@@ -19,7 +19,10 @@
  *     process and compared with the baseline again; the gate fails only on
  *     cells that regress both times. Noise that hit one run rarely hits the
  *     same cell twice; a real regression does every time;
- *  5. only cells that one machine can measure steadily — a cell whose workers
+ *  5. only maplab's maps, and only cells one machine can measure steadily —
+ *     private js-map cells are V8's own Map, the ceiling the shared maps are
+ *     compared with, not code this gate protects (and in the live runs the
+ *     cells most often disturbed by other processes); a cell whose workers
  *     take more than half the cores (`maxThreads`, default ⌊cores / 2⌋, at
  *     least 1) competes with the runner agent, the gate itself and every
  *     neighbour for the rest, and the calibration figure (one thread) cannot
@@ -48,8 +51,12 @@
 import type { Results } from '../results.js';
 import { UsageError } from '../options.js';
 import { cellKeyOf, cellLabel, compareResults, formatDeltaPct, type CellKey, type ComparedCell, type Comparison } from './compare.js';
+import { mannWhitneyU } from './mann-whitney.js';
 
 export const GATE_SCHEMA = 'maplab.gate/1';
+
+/** Warn when a gated baseline cell cannot detect a drop of this many thresholds (2 × 10% by default). */
+export const BLIND_SPOT_FACTOR = 2;
 
 export interface GateOptions {
   /** Significance level for the per-cell Mann–Whitney test, (0, 1). */
@@ -130,11 +137,33 @@ export function defaultMaxThreads(baseline: Results, current: Results): number {
 
 /** Rule 5: why a compared cell is not gated, or null when it is. */
 export function notGatedReason(cell: ComparedCell, maxThreads: number): string | null {
+  if (cell.private) return "private (js-map): V8's own Map, the no-sharing ceiling maps are compared with, not maplab's shared-memory code";
   if (cell.oversubscribed) return 'oversubscribed (threads > cores): measures the scheduler, not the map';
   if (cell.key.threads > maxThreads) {
     return `${cell.key.threads} threads > --max-threads ${maxThreads} (half the cores): other processes' load on the rest cannot be normalised`;
   }
   return null;
+}
+
+/**
+ * How large a drop this baseline cell can detect at all: the smallest r for
+ * which trials equal to the baseline's scaled by (1 − r) would test as
+ * significant against them (Mann–Whitney, p < alpha), in percent; 100 when
+ * none can. Widely spread baseline trials (a baseline measured on a busy
+ * machine) make this large, and then no real regression of that cell can fail
+ * the gate: worth a warning, not a failure.
+ */
+export function smallestDetectableDropPct(baselineTrials: readonly number[], alpha: number): number {
+  const significantAt = (drop: number) => mannWhitneyU(baselineTrials.map((value) => value * (1 - drop)), baselineTrials).p < alpha;
+  if (!significantAt(0.99)) return 100;
+  let low = 0;
+  let high = 0.99;
+  for (let step = 0; step < 30; step++) {
+    const middle = (low + high) / 2;
+    if (significantAt(middle)) high = middle;
+    else low = middle;
+  }
+  return high * 100;
 }
 
 /** Rules 2 and 3 for one compared cell. */
@@ -217,6 +246,17 @@ export async function runGate(baseline: Results, current: Results, options: Gate
   const verdict = regressions.length > 0 ? 'regression' : inconclusive ? 'inconclusive' : 'pass';
 
   const warnings = [...comparison.warnings];
+  const gatedLabels = new Set(comparison.cells.filter((cell) => notGatedReason(cell, maxThreads) === null).map((cell) => cell.label));
+  const blind = baseline.cells.flatMap((cell) => {
+    const label = cellLabel(cellKeyOf(cell));
+    if (!gatedLabels.has(label) || cell.error !== undefined) return [];
+    const drop = smallestDetectableDropPct(cell.trials.map((trial) => trial.opsPerSec), options.alpha);
+    return drop > BLIND_SPOT_FACTOR * options.thresholdPct ? [`${label} (${drop >= 100 ? 'none' : `≥ ${drop.toFixed(0)}%`})`] : [];
+  });
+  if (blind.length > 0) {
+    warnings.push(`the baseline's trials are too spread to detect a ${BLIND_SPOT_FACTOR * options.thresholdPct}% drop in ${blind.length} gated cell(s) ` +
+      `(smallest detectable drop): ${blind.join(', ')}; refresh the baseline on a quiet machine`);
+  }
   if (unsteady.first) warnings.push(`first run: ${unsteady.first}`);
   if (unsteady.confirm) warnings.push(`re-run: ${unsteady.confirm}`);
   if (comparison.onlyInBase.length > 0) {

@@ -46,17 +46,18 @@ export function register(program: Command): void {
       throw new UsageError(`${options.baseline}: the baseline has no cell with numbers to compare against`);
     }
     const mapAliases = options.mapAlias ?? {};
-    // Running the sweep here: measure only the cells that will be gated (rule 5), which also keeps the CI step short.
+    // Running the sweep here: measure only the cells that can be gated (rule 5), which also keeps the CI step short.
     let baseline = fullBaseline;
     let maxThreads = options.maxThreads;
     const skipped: string[] = [];
     if (options.current === undefined) {
       maxThreads ??= Math.max(1, Math.floor(Math.min(fullBaseline.env.cores, availableParallelism()) / 2));
       const limit = maxThreads;
-      baseline = { ...fullBaseline, cells: fullBaseline.cells.filter((cell) => cell.threads <= limit) };
-      skipped.push(...fullBaseline.cells.filter((cell) => cell.threads > limit).map((cell) => cellLabel(cellKeyOf(cell))));
+      const gateable = (cell: Results['cells'][number]) => cell.threads <= limit && cell.private !== true;
+      baseline = { ...fullBaseline, cells: fullBaseline.cells.filter(gateable) };
+      skipped.push(...fullBaseline.cells.filter((cell) => !gateable(cell)).map((cell) => cellLabel(cellKeyOf(cell))));
       if (baseline.cells.every((cell) => cell.error !== undefined)) {
-        throw new UsageError(`${options.baseline}: no baseline cell with numbers has ≤ ${limit} threads (--max-threads)`);
+        throw new UsageError(`${options.baseline}: no baseline cell with numbers can be gated (≤ ${limit} threads, --max-threads; not private)`);
       }
     }
     const measurable = baseline.cells.filter((cell) => cell.error === undefined);
@@ -97,7 +98,7 @@ export function register(program: Command): void {
         currentSource,
       }, remeasure);
       if (skipped.length > 0) {
-        report.warnings.push(`${skipped.length} baseline cell(s) with more than ${maxThreads} threads were not measured (--max-threads): ${skipped.join(', ')}`);
+        report.warnings.push(`${skipped.length} baseline cell(s) that are not gated (more than ${maxThreads} threads, or private) were not measured: ${skipped.join(', ')}`);
       }
     } catch (error) {
       if (!(error instanceof SweepFailedError)) throw error;
