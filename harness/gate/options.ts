@@ -77,9 +77,9 @@ function parsePercent(raw: unknown, label: string): number {
 export const gateOptions = [
   defineOption({
     name: 'baseline',
-    flag: '--baseline <results.json>',
-    description: 'the results file to compare against (required), e.g. results/baseline/ci.json',
-    parse: parsers.string(),
+    flag: '--baseline <results.json,...>',
+    description: 'the results file(s) to compare against (required), e.g. results/baseline/ci.json; several runs of the same code, comma-separated, are pooled per cell (recommended: 3)',
+    parse: parsers.list(parsers.string()),
   }),
   defineOption({
     name: 'current',

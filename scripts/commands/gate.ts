@@ -11,6 +11,7 @@ import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { cellKeyOf, cellLabel } from '../../harness/gate/compare.js';
+import { mergeBaselines } from '../../harness/gate/baseline.js';
 import { runGate, type GateReport, type Remeasure } from '../../harness/gate/gate.js';
 import { gateOptions, type ReportFormat } from '../../harness/gate/options.js';
 import { runSweepProcess, SweepFailedError, type SweepRequest } from '../../harness/gate/sweep-process.js';
@@ -41,9 +42,11 @@ export function register(program: Command): void {
     if (confirm && options.preset === undefined) {
       throw new UsageError('--confirm re-runs regressed cells with the sweep: give --preset <name> as well');
     }
-    const fullBaseline = readResultsFile(options.baseline);
+    const merged = mergeBaselines(options.baseline.map((path) => ({ results: readResultsFile(path), source: path })));
+    const baselineSource = merged.source;
+    const fullBaseline = merged.results;
     if (fullBaseline.cells.every((cell) => cell.error !== undefined)) {
-      throw new UsageError(`${options.baseline}: the baseline has no cell with numbers to compare against`);
+      throw new UsageError(`${baselineSource}: the baseline has no cell with numbers to compare against`);
     }
     const mapAliases = options.mapAlias ?? {};
     // Running the sweep here: measure only the cells that can be gated (rule 5), which also keeps the CI step short.
@@ -57,7 +60,7 @@ export function register(program: Command): void {
       baseline = { ...fullBaseline, cells: fullBaseline.cells.filter(gateable) };
       skipped.push(...fullBaseline.cells.filter((cell) => !gateable(cell)).map((cell) => cellLabel(cellKeyOf(cell))));
       if (baseline.cells.every((cell) => cell.error !== undefined)) {
-        throw new UsageError(`${options.baseline}: no baseline cell with numbers can be gated (≤ ${limit} threads, --max-threads; not private)`);
+        throw new UsageError(`${baselineSource}: no baseline cell with numbers can be gated (≤ ${limit} threads, --max-threads; not private)`);
       }
     }
     const measurable = baseline.cells.filter((cell) => cell.error === undefined);
@@ -94,9 +97,14 @@ export function register(program: Command): void {
         calibrationTolerancePct: options.calibrationTolerance,
         maxThreads,
         mapAliases,
-        baselineSource: options.baseline,
+        baselineSource,
         currentSource,
       }, remeasure);
+      const tolerance = 1 + options.calibrationTolerance / 100;
+      if (merged.calibrationRatios.some((ratio) => ratio > tolerance || ratio < 1 / tolerance)) {
+        report.warnings.push(`the ${merged.runs} baseline runs disagree on calibration (${merged.calibrationRatios.map((ratio) => `×${ratio.toFixed(2)}`).join(', ')} ` +
+          `of their median): some were measured on a busy machine; refresh the baseline on a quiet one`);
+      }
       if (skipped.length > 0) {
         report.warnings.push(`${skipped.length} baseline cell(s) that are not gated (more than ${maxThreads} threads, or private) were not measured: ${skipped.join(', ')}`);
       }

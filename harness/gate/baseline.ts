@@ -1,0 +1,83 @@
+/**
+ * A baseline made of several runs of the same code.
+ *
+ * One baseline run carries that run's luck: every cell is measured in one
+ * process at one moment, and a cell that happened to run fast makes every
+ * later gate run against it look slower, the same cell every time, which a
+ * confirming re-run cannot fix (it compares with the same lucky number). Pooling
+ * k runs per cell (each scaled to a common calibration) puts the run-to-run
+ * spread into the baseline's trials. The median then carries 1/√k of one
+ * run's luck, and a head run that lands inside the baseline runs' spread no
+ * longer tests as significant.
+ *
+ * Simulated with 8 gated cells, per-trial noise 10–15%, per-run per-cell
+ * noise 5%: 1 baseline run, threshold 15% gives a 17–24% chance of at least
+ * one false failure in 10 gate runs; 3 runs give 7–10%. The same 3 runs lift
+ * detection of a 30% loss from 66–90% to 87–97%.
+ */
+import { medianWithCI } from '../stats.js';
+import type { Cell, Results } from '../results.js';
+import { cellKeyOf, cellLabel } from './compare.js';
+import { UsageError } from '../options.js';
+
+export interface BaselineRun {
+  results: Results;
+  source: string;
+}
+
+export interface MergedBaseline {
+  results: Results;
+  /** 'a.json + b.json + c.json'. */
+  source: string;
+  runs: number;
+  /** Each run's calibration over the merged reference calibration. */
+  calibrationRatios: number[];
+}
+
+/**
+ * Pools the trials of each cell over the runs, each run's trials scaled by
+ * reference / run calibration; the reference is the median calibration of the
+ * runs. A cell that failed in some runs is pooled over the others; one that
+ * failed in all keeps its error. Cells are kept in first-seen order.
+ */
+export function mergeBaselines(runs: readonly BaselineRun[]): MergedBaseline {
+  if (runs.length === 0) throw new UsageError('--baseline needs at least one results file');
+  const source = runs.map((run) => run.source).join(' + ');
+  if (runs.length === 1) return { results: runs[0].results, source, runs: 1, calibrationRatios: [1] };
+
+  const calibrations = runs.map((run) => run.results.calibration.opsPerSec);
+  const reference = [...calibrations].sort((a, b) => a - b)[Math.floor((calibrations.length - 1) / 2)];
+  const byLabel = new Map<string, Array<{ cell: Cell; scale: number }>>();
+  runs.forEach((run, index) => {
+    const scale = reference / calibrations[index];
+    for (const cell of run.results.cells) {
+      const label = cellLabel(cellKeyOf(cell));
+      const entries = byLabel.get(label) ?? [];
+      if (entries.length === 0) byLabel.set(label, entries);
+      entries.push({ cell, scale });
+    }
+  });
+
+  const cells: Cell[] = [];
+  for (const entries of byLabel.values()) {
+    const measured = entries.filter((entry) => entry.cell.error === undefined);
+    if (measured.length === 0) {
+      cells.push(entries[0].cell);
+      continue;
+    }
+    const trials = measured.flatMap(({ cell, scale }) => cell.trials.map((trial) => ({ ...trial, opsPerSec: trial.opsPerSec * scale })));
+    cells.push({
+      ...measured[0].cell,
+      trials,
+      opsPerSec: medianWithCI(trials.map((trial) => trial.opsPerSec)),
+      baselineRuns: measured.length,
+    });
+  }
+  const first = runs[0].results;
+  return {
+    results: { ...first, calibration: { ...first.calibration, opsPerSec: reference }, cells, baselineSources: runs.map((run) => run.source) },
+    source,
+    runs: runs.length,
+    calibrationRatios: calibrations.map((calibration) => calibration / reference),
+  };
+}

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mergeBaselines } from '../harness/gate/baseline.js';
+import { runGate, type GateOptions } from '../harness/gate/gate.js';
+import { buildResults, tempDirectory, trialsAround, writeResultsJson } from './fixtures/gate-results.js';
+
+const options: GateOptions = {
+  alpha: 0.05, thresholdPct: 10, normalize: true, confirm: false, calibrationTolerancePct: 25,
+  baselineSource: 'baseline', currentSource: 'current',
+};
+
+test('one baseline file is used as it is', () => {
+  const only = buildResults({ cells: [{ map: 'rwmutex' }] });
+  const merged = mergeBaselines([{ results: only, source: 'a.json' }]);
+  assert.equal(merged.results, only);
+  assert.equal(merged.runs, 1);
+});
+
+test('several runs pool each cell\'s trials, scaled to the median calibration', () => {
+  const runs = [
+    { source: 'a.json', results: buildResults({ calibrationOpsPerSec: 100e6, cells: [{ map: 'rwmutex', trials: [100, 100, 100] }, { map: 'plain', error: 'boom' }] }) },
+    { source: 'b.json', results: buildResults({ calibrationOpsPerSec: 110e6, cells: [{ map: 'rwmutex', trials: [110, 110, 110] }, { map: 'plain', error: 'boom' }] }) },
+    { source: 'c.json', results: buildResults({ calibrationOpsPerSec: 90e6, cells: [{ map: 'rwmutex', error: 'timeout' }, { map: 'plain', error: 'boom' }, { map: 'sharded' }] }) },
+  ];
+  const merged = mergeBaselines(runs);
+  assert.equal(merged.source, 'a.json + b.json + c.json');
+  assert.equal(merged.results.calibration.opsPerSec, 100e6);
+  assert.deepEqual(merged.calibrationRatios, [1, 1.1, 0.9]);
+  const [rwmutex, plain, sharded] = merged.results.cells;
+  assert.equal(rwmutex.trials.length, 6, 'the failed run is left out of the pool');
+  assert.ok(rwmutex.trials.every((trial) => Math.abs(trial.opsPerSec - 100) < 1e-9), 'b.json ran 10% faster on a 10% faster machine');
+  assert.equal(rwmutex.opsPerSec.median, 100);
+  assert.equal(rwmutex.baselineRuns, 2);
+  assert.equal(plain.error, 'boom', 'failed in every run: stays failed');
+  assert.equal(sharded.trials.length, 5, 'a cell in one run only is kept');
+});
+
+test('a lucky baseline run fails unchanged code on its own; pooled with two ordinary runs it does not', async () => {
+  const ordinary = () => buildResults({ cells: [{ map: 'rwmutex', trials: trialsAround(1_000_000) }] });
+  const lucky = buildResults({ cells: [{ map: 'rwmutex', trials: trialsAround(1_250_000) }] });
+  const head = ordinary();
+  assert.equal((await runGate(lucky, head, options)).verdict, 'regression');
+  const pooled = mergeBaselines([{ results: lucky, source: 'lucky' }, { results: ordinary(), source: 'b' }, { results: ordinary(), source: 'c' }]);
+  assert.equal((await runGate(pooled.results, head, options)).verdict, 'pass');
+});
+
+test('gate --baseline takes several files; a bad one exits 2 naming it', () => {
+  const cli = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
+  const directory = tempDirectory();
+  const paths = ['a', 'b', 'c'].map((name) => writeResultsJson(directory, `${name}.json`, buildResults({ cells: [{ map: 'rwmutex' }] })));
+  const slower = writeResultsJson(directory, 'slower.json', buildResults({ cells: [{ map: 'rwmutex', trials: trialsAround(700_000) }] }));
+  const run = (args: string[]) => spawnSync(process.execPath, [cli, 'gate', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const failing = run(['--baseline', paths.join(','), '--current', slower]);
+  assert.equal(failing.status, 1, failing.stderr);
+  assert.match(failing.stdout, /base: .*a\.json \+ .*b\.json \+ .*c\.json/);
+  const missing = join(directory, 'missing.json');
+  const bad = run(['--baseline', `${paths[0]},${missing}`, '--current', slower]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /missing\.json: cannot read results file \(ENOENT\)/);
+});
