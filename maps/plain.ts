@@ -23,6 +23,10 @@
  *       machine, while an Atomics.compareExchange to set the flag measured
  *       +8–10 ns per set (~40 → ~50 ns set-update at 2^16 keys); the plain flag
  *       costs ~4 ns per write over the raw table.
+ *   PLAIN_WRITES — count of writes begun (plain increment by the writer, wraps);
+ *       forEach() reads it before and after its copy, so a write that began
+ *       and ended inside the copy (the flag clear at both checks) is still
+ *       caught as "concurrent map read and map write".
  *   PLAIN_ROOT + ROOT_REGION / ROOT_RESIZES — the table root (hash-table.ts);
  *       written by the (single) writer on growth.
  *   The table region: written by the single writer, plain loads and stores.
@@ -49,6 +53,7 @@ import { checkAddResult, checkDelta, checkKey, checkValue, isValidKey, isValidVa
 const NAME = 'plain';
 
 export const PLAIN_FLAGS = 0;
+export const PLAIN_WRITES = 1;
 export const PLAIN_ROOT = 8;
 /** PLAIN_FLAGS bits. */
 export const WRITING = 1;
@@ -66,6 +71,7 @@ export class PlainMap implements ConcurrentMap {
   private readonly memory: Int32Array;
   private readonly table: HashTable;
   private readonly flags: number;
+  private readonly writes: number;
   private readonly rootRegion: number;
   // get()'s view of the current region: base, slot count, first and end word,
   // and slots / 2^32 (the range-reduction factor of hash-table.ts homeSlot).
@@ -78,6 +84,7 @@ export class PlainMap implements ConcurrentMap {
   constructor(private readonly mapMemory: MapMemory) {
     this.memory = mapMemory.memory;
     this.flags = mapMemory.header + PLAIN_FLAGS;
+    this.writes = mapMemory.header + PLAIN_WRITES;
     this.rootRegion = mapMemory.header + PLAIN_ROOT + ROOT_REGION;
     this.table = new HashTable(mapMemory.arena, mapMemory.header + PLAIN_ROOT);
   }
@@ -172,9 +179,12 @@ export class PlainMap implements ConcurrentMap {
   }
 
   forEach(fn: (key: number, value: number) => void): void {
-    if (this.memory[this.flags] !== 0) this.failRead();
-    const pairs = snapshotRegion(this.memory, this.table.region);
-    if (this.memory[this.flags] !== 0) this.failRead();
+    const memory = this.memory;
+    const writesBefore = memory[this.writes];
+    if (memory[this.flags] !== 0) this.failRead();
+    const pairs = snapshotRegion(memory, this.table.region);
+    // A write that began and ended inside the copy leaves the flag clear but moves the count.
+    if (memory[this.flags] !== 0 || memory[this.writes] !== writesBefore) this.failRead();
     forEachPair(pairs, fn);
   }
 
@@ -193,6 +203,7 @@ export class PlainMap implements ConcurrentMap {
     const flags = memory[this.flags];
     if (flags !== 0) this.fail(flags, 'concurrent map writes');
     memory[this.flags] = flags ^ WRITING;
+    memory[this.writes] = (memory[this.writes] + 1) | 0;
   }
 
   /** Go's mapassign exit: another writer cleared or broke our mark meanwhile → fail. */
