@@ -2,7 +2,8 @@
  * Live evidence that `maplab gate` is quiet on unchanged code and sharp on a
  * real regression (issue 6). Runs, one after another so they never compete
  * for the CPU:
- *   1. a baseline: `maplab sweep --preset ci` (unless --baseline is given);
+ *   1. a baseline: --baseline-runs runs of `maplab sweep --preset ci`, pooled by
+ *      the gate (unless --baseline is given);
  *   2. N gate runs of the unchanged code against it (target: 0 failures);
  *   3. N gate runs where <base-map> is replaced by the slowed-map plugin
  *      (test/fixtures/slowed-map.ts, ~30% slower) matched to the baseline's
@@ -12,8 +13,8 @@
  * machine's load is on the record. Writes <out>/evidence.json and prints a
  * markdown summary.
  *
- *   node dist/scripts/gate-evidence.js [--runs 10] [--baseline results/baseline/ci.json]
- *       [--base-map rwmutex] [--out results/gate-evidence] [--preset ci] [--extra 0.5]
+ *   node dist/scripts/gate-evidence.js [--runs 10] [--baseline a.json,b.json,c.json | --baseline-runs 3]
+ *       [--base-map rwmutex] [--out results/gate-evidence] [--preset ci] [--extra 0.5] [--threshold 10]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -61,6 +62,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'results/gate-evidence' },
     preset: { type: 'string', default: 'ci' },
     extra: { type: 'string', default: '0.5' },
+    'baseline-runs': { type: 'string', default: '3' },
+    threshold: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -80,14 +83,22 @@ function maplab(args: string[], env: Record<string, string> = {}) {
 
 let baselinePath = values.baseline;
 if (baselinePath === undefined) {
-  baselinePath = join(outDirectory, 'baseline.json');
-  process.stderr.write(`gate-evidence: measuring the baseline (sweep --preset ${preset}) → ${baselinePath}\n`);
-  const sweep = maplab(['sweep', '--preset', preset, '--out', baselinePath, '--quiet', '--force']);
-  if (sweep.status !== 0) throw new Error(`the baseline sweep failed (exit ${sweep.status}):\n${sweep.stderr}`);
+  const baselineRuns = Number(values['baseline-runs']);
+  if (!Number.isInteger(baselineRuns) || baselineRuns < 1) throw new RangeError(`--baseline-runs must be an integer ≥ 1, got ${values['baseline-runs']}`);
+  const paths: string[] = [];
+  for (let run = 1; run <= baselineRuns; run++) {
+    const path = join(outDirectory, `baseline-${run}.json`);
+    process.stderr.write(`gate-evidence: measuring baseline run ${run} (sweep --preset ${preset}) → ${path}\n`);
+    const sweep = maplab(['sweep', '--preset', preset, '--out', path, '--quiet', '--force']);
+    if (sweep.status !== 0) throw new Error(`the baseline sweep failed (exit ${sweep.status}):\n${sweep.stderr}`);
+    paths.push(path);
+  }
+  baselinePath = paths.join(',');
 }
 
 function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
   const args = ['gate', '--baseline', baselinePath as string, '--preset', preset, '--format', 'json'];
+  if (values.threshold !== undefined) args.push('--threshold', values.threshold);
   const env: Record<string, string> = {};
   if (scenario === 'slowed') {
     args.push('--map-module', SLOWED_MAP, '--map-alias', `slowed-${baseMap}=${baseMap}`);
@@ -134,6 +145,7 @@ const count = (records: GateRun[], verdict: string) => records.filter((record) =
 const detections = slowed.filter((record) => record.exitCode === 1 && record.regressions.some((label) => label.startsWith(`${baseMap}/`))).length;
 const summary = {
   baseline: baselinePath,
+  threshold: values.threshold ?? 'default',
   preset,
   baseMap,
   extraLookupsPerOp: Number(values.extra),
@@ -146,7 +158,7 @@ const summary = {
 };
 writeFileSync(join(outDirectory, 'evidence.json'), JSON.stringify(summary, null, 2) + '\n');
 process.stdout.write([
-  `## gate evidence (${preset} preset, ${runs} runs each)`,
+  `## gate evidence (${preset} preset, ${runs} runs each, threshold ${values.threshold ?? 'default'}, baseline ${baselinePath})`,
   '',
   `- unchanged code: ${falseAlarms} / ${runs} gate failures (target 0); verdicts: ${count(unchanged, 'pass')} pass, ` +
     `${count(unchanged, 'inconclusive')} inconclusive, ${count(unchanged, 'regression')} regression; ` +
