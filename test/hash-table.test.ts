@@ -4,18 +4,7 @@ import { Arena, createArenaBuffer, classWords, sizeClassOf } from '../maps/arena
 import {
   HashTable, ROOT_WORDS, TABLE_COUNT, TABLE_SLOTS, hashKey, homeSlot, probeStats, slotsFor,
 } from '../maps/hash-table.js';
-
-/** A tiny seeded PRNG (mulberry32) so failures replay. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from './fixtures/seeded-random.js';
 
 function newTable(capacity: number, loadFactor: number): { arena: Arena; table: HashTable } {
   const arena = new Arena(createArenaBuffer(64 * 1024 * 1024));

@@ -9,21 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConcurrentMapWriteError, getMapFactory, mapFactories, type ConcurrentMap, type MapFactory, type MapOptions } from '../maps/index.js';
 import { MAX_KEY, MAX_VALUE, MIN_VALUE } from '../maps/validate.js';
+import { seededRandom as prng } from './fixtures/seeded-random.js';
 
 const SMALL_ARENA = 16 * 1024 * 1024;
 const sharedFactories = mapFactories.filter((factory) => factory.shared);
 
-/** A tiny seeded PRNG (mulberry32) so failures replay. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function newMap(factory: MapFactory, options: MapOptions = {}): ConcurrentMap {
   return factory.attach(factory.create({ maxBytes: SMALL_ARENA, ...options }));

@@ -11,6 +11,7 @@ import { getMapFactory } from '../maps/index.js';
 import { QUIESCENT_INTERVAL_OPS, readDirtyMapFactory } from '../maps/readdirty.js';
 import type { ConcurrentMap, MapOptions } from '../maps/types.js';
 import { MAX_VALUE, MIN_VALUE, RESERVED_VALUE_BASE } from '../maps/validate.js';
+import { seededRandom as prng } from './fixtures/seeded-random.js';
 
 const MiB = 1024 * 1024;
 
@@ -35,17 +36,6 @@ function delta(before: Record<string, number>, after: Record<string, number>, na
   return Object.fromEntries(names.map((name) => [name, after[name] - before[name]]));
 }
 
-/** mulberry32: seeded, so a failure replays. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const loadFactor of [0.25, 0.5, 0.75, 0.9]) {
   test(`readdirty agrees with a Map through every operation, promotion and rebuild at load factor ${loadFactor}`, () => {
