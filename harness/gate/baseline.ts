@@ -10,10 +10,10 @@
  * run's luck, and a head run that lands inside the baseline runs' spread no
  * longer tests as significant.
  *
- * Simulated with 8 gated cells, per-trial noise 10–15%, per-run per-cell
- * noise 5%: 1 baseline run, threshold 15% gives a 17–24% chance of at least
- * one false failure in 10 gate runs; 3 runs give 7–10%. The same 3 runs lift
- * detection of a 30% loss from 66–90% to 87–97%.
+ * scripts/gate-simulate.ts (8 gated cells, per-trial noise 10–15%, per-run
+ * per-cell noise 5%, threshold 15%): one baseline run gives a 24–25% chance of
+ * at least one false failure in 10 gate runs, three runs 13–16%; the same
+ * three runs lift detection of a 30% loss from 65–90% to 88–98%.
  */
 import { medianWithCI } from '../stats.js';
 import type { Cell, Results } from '../results.js';
