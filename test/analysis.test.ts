@@ -130,6 +130,11 @@ test('a USL peak that would fall below one thread is reported at one thread', ()
   assert.deepEqual(uslPeak({ lambda: 100, sigma: 0.5, kappa: 0 }), { peakThreads: null, peakOpsPerSec: null });
 });
 
+test('contention past serial (σ ≥ 1) peaks at one thread even when κ = 0', () => {
+  assert.deepEqual(uslPeak({ lambda: 100, sigma: 2.5, kappa: 0 }), { peakThreads: 1, peakOpsPerSec: 100 });
+  assert.ok(uslThroughput(2, { lambda: 100, sigma: 2.5, kappa: 0 }) < 100, 'two threads really do less than one');
+});
+
 test('USL needs three distinct thread counts', () => {
   assert.equal(fitUsl([{ threads: 1, opsPerSec: 10 }, { threads: 2, opsPerSec: 19 }, { threads: 2, opsPerSec: 18 }]), null);
 });

@@ -66,8 +66,10 @@ export function fitUsl(points: readonly ScalingPoint[]): UslFit | null {
  * κ = 0: no retrograde peak (throughput approaches λ/σ, or grows without bound when σ = 0): null.
  */
 export function uslPeak(fit: Pick<UslFit, 'lambda' | 'sigma' | 'kappa'>): { peakThreads: number | null; peakOpsPerSec: number | null } {
+  // σ ≥ 1: every added thread costs more than it brings, so throughput peaks at one thread whatever κ is.
+  if (fit.sigma >= 1) return { peakThreads: 1, peakOpsPerSec: uslThroughput(1, fit) };
   if (!(fit.kappa > 0)) return { peakThreads: null, peakOpsPerSec: null };
-  const peakThreads = fit.sigma >= 1 ? 1 : Math.max(1, Math.sqrt((1 - fit.sigma) / fit.kappa));
+  const peakThreads = Math.max(1, Math.sqrt((1 - fit.sigma) / fit.kappa));
   return { peakThreads, peakOpsPerSec: uslThroughput(peakThreads, fit) };
 }
 
