@@ -43,7 +43,7 @@ export const PRESETS: Readonly<Record<PresetName, Record<string, unknown>>> = {
     workloads: HEADLINE_WORKLOADS, threads: [1, 2, 4], loadFactors: [0.5, 0.75, 0.9],
     loadFactorsByWorkload: { 'write-heavy': [0.75], mixed: [0.75] }, durationMs: 400, warmupMs: 80, trials: 3,
   },
-  ci: { workloads: ['read-heavy', 'write-heavy'], threads: [1, 2], loadFactors: [0.75], durationMs: 300, warmupMs: 50, trials: 5 },
+  ci: { workloads: ['read-heavy', 'write-heavy'], threads: [1, 2], loadFactors: [0.75], durationMs: 300, warmupMs: 200, trials: 5 },
   full: {
     workloads: [...HEADLINE_WORKLOADS, ...WRITE_FRACTION_WORKLOADS, ...GO_WORKLOADS],
     threads: [1, 2, 4, 8], loadFactors: [0.5, 0.75, 0.9],
