@@ -29,11 +29,16 @@
  * probe run move back into the hole, so there are no tombstones and probe
  * lengths never degrade under churn.
  *
+ * Every write-path probe loop is bounded by the slot count: a table corrupted
+ * by unsynchronised writers (only `plain` can be) throws
+ * ConcurrentMapWriteError instead of spinning forever.
+ *
  * Hash: fmix32, MurmurHash3's finaliser (full avalanche). The home slot uses
  * the hash's high bits (range reduction); the sharded map picks shards from
  * the low bits, so shard choice and slot choice are independent.
  */
 import type { Arena } from './arena.js';
+import { ConcurrentMapWriteError } from './errors.js';
 
 export const TABLE_SLOTS = 0;
 export const TABLE_COUNT = 1;
@@ -97,13 +102,23 @@ export function findValueIndex(memory: Int32Array, base: number, key: number): n
   const first = base + TABLE_HEADER_WORDS;
   const end = first + 2 * slots;
   let index = first + 2 * homeSlot(hashKey(key), slots);
-  for (;;) {
+  for (let probes = slots; probes > 0; probes--) {
     const probed = memory[index];
     if (probed === key) return index + 1;
     if (probed === EMPTY_KEY) return -1;
     index += 2;
     if (index === end) index = first;
   }
+  return tableCorrupted();
+}
+
+/**
+ * A probe that passed every slot without meeting the key or an empty slot:
+ * the table is full beyond its load factor, which only unsynchronised writers
+ * (the `plain` map misused from two threads) can cause. Throwing beats looping forever.
+ */
+function tableCorrupted(): never {
+  throw new ConcurrentMapWriteError('concurrent map writes');
 }
 
 /** The value of `key` in the region at `base`, or undefined. */
@@ -130,7 +145,8 @@ export function insertAbsent(memory: Int32Array, base: number, key: number, valu
   const first = base + TABLE_HEADER_WORDS;
   const end = first + 2 * slots;
   let index = first + 2 * homeSlot(hashKey(key), slots);
-  while (memory[index] !== EMPTY_KEY) {
+  for (let probes = slots; memory[index] !== EMPTY_KEY; probes--) {
+    if (probes === 0) tableCorrupted();
     index += 2;
     if (index === end) index = first;
   }
@@ -148,7 +164,8 @@ export function removeKey(memory: Int32Array, base: number, key: number): boolea
   const first = base + TABLE_HEADER_WORDS;
   let hole = (valueIndex - 1 - first) >> 1;
   let probe = hole;
-  for (;;) {
+  for (let probes = slots; ; probes--) {
+    if (probes === 0) tableCorrupted();
     probe = probe + 1 === slots ? 0 : probe + 1;
     const probedKey = memory[first + 2 * probe];
     if (probedKey === EMPTY_KEY) break;
