@@ -39,6 +39,7 @@
  */
 import type { Arena } from './arena.js';
 import { ConcurrentMapWriteError } from './errors.js';
+import { checkAddResult } from './validate.js';
 
 export const TABLE_SLOTS = 0;
 export const TABLE_COUNT = 1;
@@ -303,6 +304,31 @@ export class HashTable {
 
   remove(key: number): boolean {
     return removeKey(this.memory, this.memory[this.root + ROOT_REGION], key);
+  }
+
+  /** The value stored under `key` after the call: the existing one, or `value` newly inserted. */
+  getOrSet(key: number, value: number): number {
+    const index = this.findValueIndex(key);
+    if (index >= 0) return this.memory[index];
+    this.insertAbsent(key, value);
+    return value;
+  }
+
+  /** Stores `value` only if `key` holds `expected`. */
+  compareAndSet(key: number, expected: number, value: number): boolean {
+    const index = this.findValueIndex(key);
+    const swapped = index >= 0 && this.memory[index] === expected;
+    if (swapped) this.memory[index] = value;
+    return swapped;
+  }
+
+  /** Adds `delta` (an absent key counts as 0); throws RangeError before storing an out-of-range result. */
+  add(key: number, delta: number): number {
+    const index = this.findValueIndex(key);
+    const next = checkAddResult(key, index >= 0 ? this.memory[index] : 0, delta);
+    if (index >= 0) this.memory[index] = next;
+    else this.insertAbsent(key, next);
+    return next;
   }
 
   get count(): number {

@@ -25,9 +25,8 @@
  * inside the lock releases it (try/finally).
  */
 import type { Arena } from './arena.js';
-import { HashTable, ROOT_WORDS, snapshotRegion, type ProbeStats } from './hash-table.js';
+import { HashTable, ROOT_WORDS, type ProbeStats } from './hash-table.js';
 import { RWMUTEX_WORDS, RWMutex } from './rwmutex.js';
-import { checkAddResult } from './validate.js';
 
 export const LOCKED_TABLE_LOCK = 0;
 export const LOCKED_TABLE_ROOT = 8;
@@ -45,7 +44,6 @@ export interface LockedTableStats extends ProbeStats {
 export class LockedTable {
   readonly lock: RWMutex;
   private readonly table: HashTable;
-  private readonly memory: Int32Array;
 
   /** Main thread: lays out an unlocked RWMutex and an empty table for `capacity` entries at `base`. */
   static initialise(arena: Arena, base: number, capacity: number, loadFactor: number): void {
@@ -55,7 +53,6 @@ export class LockedTable {
 
   /** A view of the LockedTable at `base`, counting its lock into `counters[0 .. RW_COUNTERS)`. */
   constructor(arena: Arena, base: number, counters: Float64Array) {
-    this.memory = arena.memory;
     this.lock = new RWMutex(arena.memory, base + LOCKED_TABLE_LOCK, counters, 0);
     this.table = new HashTable(arena, base + LOCKED_TABLE_ROOT);
   }
@@ -86,10 +83,7 @@ export class LockedTable {
   getOrSet(key: number, value: number): number {
     this.lock.lock();
     try {
-      const index = this.table.findValueIndex(key);
-      if (index >= 0) return this.memory[index];
-      this.table.insertAbsent(key, value);
-      return value;
+      return this.table.getOrSet(key, value);
     } finally {
       this.lock.unlock();
     }
@@ -97,9 +91,7 @@ export class LockedTable {
 
   compareAndSet(key: number, expected: number, value: number): boolean {
     this.lock.lock();
-    const index = this.table.findValueIndex(key);
-    const swapped = index >= 0 && this.memory[index] === expected;
-    if (swapped) this.memory[index] = value;
+    const swapped = this.table.compareAndSet(key, expected, value);
     this.lock.unlock();
     return swapped;
   }
@@ -107,11 +99,7 @@ export class LockedTable {
   add(key: number, delta: number): number {
     this.lock.lock();
     try {
-      const index = this.table.findValueIndex(key);
-      const next = checkAddResult(key, index >= 0 ? this.memory[index] : 0, delta);
-      if (index >= 0) this.memory[index] = next;
-      else this.table.insertAbsent(key, next);
-      return next;
+      return this.table.add(key, delta);
     } finally {
       this.lock.unlock();
     }
@@ -128,7 +116,7 @@ export class LockedTable {
   snapshot(): Int32Array {
     this.lock.rLock();
     try {
-      return snapshotRegion(this.memory, this.table.region);
+      return this.table.snapshot();
     } finally {
       this.lock.rUnlock();
     }

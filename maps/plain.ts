@@ -50,7 +50,7 @@ import {
 } from './hash-table.js';
 import { CACHE_LINE_PAIR_WORDS, attachMapMemory, createMapMemory, forEachPair, memoryStats, type MapMemory } from './map-memory.js';
 import type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
-import { checkAddResult, checkDelta, checkKey, checkValue, isValidKey, isValidValue, resolveMapOptions } from './validate.js';
+import { checkDelta, checkKey, checkValue, isValidKey, isValidValue, resolveMapOptions } from './validate.js';
 
 const NAME = 'plain';
 
@@ -149,10 +149,7 @@ export class PlainMap implements ConcurrentMap {
     checkValue(value);
     this.beginWrite();
     try {
-      const index = this.table.findValueIndex(key);
-      if (index >= 0) return this.memory[index];
-      this.table.insertAbsent(key, value);
-      return value;
+      return this.table.getOrSet(key, value);
     } finally {
       this.endWrite();
     }
@@ -163,9 +160,7 @@ export class PlainMap implements ConcurrentMap {
     checkValue(expected, 'expected');
     checkValue(value);
     this.beginWrite();
-    const index = this.table.findValueIndex(key);
-    const swapped = index >= 0 && this.memory[index] === expected;
-    if (swapped) this.memory[index] = value;
+    const swapped = this.table.compareAndSet(key, expected, value);
     this.endWrite();
     return swapped;
   }
@@ -175,11 +170,7 @@ export class PlainMap implements ConcurrentMap {
     checkDelta(delta);
     this.beginWrite();
     try {
-      const index = this.table.findValueIndex(key);
-      const next = checkAddResult(key, index >= 0 ? this.memory[index] : 0, delta);
-      if (index >= 0) this.memory[index] = next;
-      else this.table.insertAbsent(key, next);
-      return next;
+      return this.table.add(key, delta);
     } finally {
       this.endWrite();
     }
