@@ -124,17 +124,8 @@ function tableCorrupted(): never {
 
 /** The value of `key` in the region at `base`, or undefined. */
 export function regionGet(memory: Int32Array, base: number, key: number): number | undefined {
-  const slots = memory[base + TABLE_SLOTS];
-  const first = base + TABLE_HEADER_WORDS;
-  const end = first + 2 * slots;
-  let index = first + 2 * homeSlot(hashKey(key), slots);
-  for (;;) {
-    const probed = memory[index];
-    if (probed === key) return memory[index + 1];
-    if (probed === EMPTY_KEY) return undefined;
-    index += 2;
-    if (index === end) index = first;
-  }
+  const valueIndex = findValueIndex(memory, base, key);
+  return valueIndex < 0 ? undefined : memory[valueIndex];
 }
 
 /**
