@@ -12,6 +12,9 @@
  * check, so the clock costs 2 reads per ~sampleEveryOps ops. Sample positions
  * are jittered (xorshift) so a periodic op pattern cannot alias with them.
  * A timed latency includes about one clock read (see config.timing.clockCostNs).
+ * The same clock read closes throughput slices (`SliceRecorder`, ~10 ms each):
+ * the ops per slice give the window's rate over time, from which the worker
+ * reports its quiet rate (see quietRate).
  *
  * Open loop (`runOpenLoop`): op i is due at scheduleStartMs + i / rate. The
  * worker waits (sleeps, then spins) until an op is due, and records every op's
@@ -41,6 +44,63 @@ const SLEEP_MARGIN_MS = 0.3;
 const ABORT_POLL_MASK = 255;
 /** Backlog ops recorded one by one up to this many; beyond, in equal groups. */
 const MAX_BACKLOG_RECORDS = 1_000_000;
+
+/**
+ * Throughput over time inside one window: ops per slice of about `sliceMs`.
+ * Preallocated, so recording allocates nothing; slices past the capacity are
+ * dropped (a warm-up recorder has capacity 0 and records nothing, but is
+ * called the same way, so warm-up and window run the same code).
+ */
+export class SliceRecorder {
+  readonly rates: Float64Array;
+  count = 0;
+  private startMs = 0;
+  private startIndex = 0;
+  /** performance.now() at which the current slice closes. */
+  endMs = Infinity;
+
+  constructor(capacity: number, readonly sliceMs: number) {
+    this.rates = new Float64Array(capacity);
+  }
+
+  /** Opens the first slice at stream index `index`, time `nowMs`. */
+  start(index: number, nowMs: number): void {
+    this.count = 0;
+    this.startMs = nowMs;
+    this.startIndex = index;
+    this.endMs = this.rates.length === 0 ? Infinity : nowMs + this.sliceMs;
+  }
+
+  /** Closes the current slice at (index, nowMs), records its ops/s, opens the next. */
+  close(index: number, nowMs: number): void {
+    if (this.count < this.rates.length) this.rates[this.count++] = ((index - this.startIndex) / (nowMs - this.startMs)) * 1000;
+    this.startMs = nowMs;
+    this.startIndex = index;
+    this.endMs = this.count < this.rates.length ? nowMs + this.sliceMs : Infinity;
+  }
+}
+
+/** Slice length of the closed loop's throughput-over-time record, ms. */
+export const QUIET_SLICE_MS = 10;
+/** The slice-rate quantile reported as a window's quiet rate. */
+export const QUIET_QUANTILE = 0.9;
+/** Slices a window needs before its quiet rate means anything. */
+export const MIN_QUIET_SLICES = 5;
+
+/**
+ * A window's quiet rate: the `quantile` (0.9 by default) of its slice rates,
+ * or null with fewer than MIN_QUIET_SLICES slices. On shared machines a vCPU
+ * is slowed for 10 ms to seconds at a time by work outside the VM (measured
+ * here: a one-thread cell's 10 ms slices drop from ~33 to ~19 Mops/s and back,
+ * uncorrelated between the two vCPUs, steal time 0). Interference only ever
+ * slows, so an upper quantile of the slices estimates the undisturbed rate;
+ * a code change that slows every op moves it as much as the mean.
+ */
+export function quietRate(recorder: SliceRecorder, quantile = QUIET_QUANTILE): number | null {
+  if (recorder.count < MIN_QUIET_SLICES) return null;
+  const sorted = Array.from(recorder.rates.subarray(0, recorder.count)).sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(quantile * (sorted.length - 1)))];
+}
 
 /** Where a worker is in its stream; the loops advance it in place. */
 export interface LoopState {
@@ -91,7 +151,7 @@ export function applyOp(map: ConcurrentMap, stream: OpStream, position: number):
 }
 
 /** Runs ops back to back until the clock passes `untilMs` (performance.now) or the trial aborts. */
-export function runClosedLoop(state: LoopState, byOp: readonly LatencyHistogram[], untilMs: number): void {
+export function runClosedLoop(state: LoopState, byOp: readonly LatencyHistogram[], slices: SliceRecorder, untilMs: number): void {
   const { map, stream, controlWords, sampleEveryOps } = state;
   const mask = stream.length - 1;
   const halfGap = sampleEveryOps >>> 1;
@@ -108,6 +168,7 @@ export function runClosedLoop(state: LoopState, byOp: readonly LatencyHistogram[
     const endMs = performance.now();
     index++;
     byOp[stream.ops[position]].record((endMs - startMs) * 1e6);
+    if (endMs >= slices.endMs) slices.close(index, endMs);
     if (endMs >= untilMs || Atomics.load(controlWords, ABORT_WORD) !== 0) break;
   }
   state.index = index;

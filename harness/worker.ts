@@ -18,7 +18,7 @@ import { localClockOffsetMs, measureClockCostNs, monotonicNs } from './clock.js'
 import { TrialControl } from './control.js';
 import { collectGarbage } from './gc.js';
 import { LatencyHistogram } from './histogram.js';
-import { runClosedLoop, runOpenLoop, type LoopState } from './loop.js';
+import { QUIET_SLICE_MS, quietRate, runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from './loop.js';
 import { loadMapFactory, type MapSource } from './map-source.js';
 import type { HistogramData } from './results.js';
 
@@ -68,6 +68,8 @@ export interface WorkerReport {
   windowEndNs: number;
   /** Latency histograms of the measured window, by op name (only op types that were timed). */
   histograms: Partial<Record<string, HistogramData>>;
+  /** Closed loop: the window's quiet rate (loop.ts quietRate), ops/s; null for open loop or too short a window. */
+  quietOpsPerSec: number | null;
   /** Ops executed in the measured window, by op name. */
   opCounts: Partial<Record<string, number>>;
   /** A private map's counters (shared maps are read once by the main thread). */
@@ -85,6 +87,7 @@ export type WorkerOutcome = WorkerReport | WorkerFailure;
 const OP_KINDS = OP_NAMES.length;
 /** Warm-up latencies go here and are never read: the same record calls as the window, so the same JIT state. */
 const discarded = Array.from({ length: OP_KINDS }, () => new LatencyHistogram());
+const noSlices = new SliceRecorder(0, QUIET_SLICE_MS);
 
 export default async function runTask(task: ReadyTask | TrialTask): Promise<unknown> {
   const control = new TrialControl(task.control);
@@ -127,12 +130,16 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
   let windowStopMs: number;
   let backlog = 0;
   let windowStartIndex: number;
+  let quietOpsPerSec: number | null = null;
   if (task.ratePerSec === null) {
-    if (task.warmupMs > 0) runClosedLoop(state, discarded, warmupEndMs);
+    const slices = new SliceRecorder(Math.ceil(task.durationMs / QUIET_SLICE_MS) + 1, QUIET_SLICE_MS);
+    if (task.warmupMs > 0) runClosedLoop(state, discarded, noSlices, warmupEndMs);
     windowStartIndex = state.index;
     windowStartMs = performance.now();
-    runClosedLoop(state, byOp, windowEndMs);
+    slices.start(windowStartIndex, windowStartMs);
+    runClosedLoop(state, byOp, slices, windowEndMs);
     windowStopMs = performance.now();
+    quietOpsPerSec = quietRate(slices);
   } else {
     const intervalMs = 1000 / task.ratePerSec;
     const releaseMs = warmupEndMs - task.warmupMs;
@@ -159,6 +166,7 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
     windowStartNs: (windowStartMs - offsetMs) * 1e6,
     windowEndNs: (windowStopMs - offsetMs) * 1e6,
     histograms,
+    quietOpsPerSec,
     opCounts: countOps(task.stream, windowStartIndex, state.index),
     counters: factory.shared ? null : map.stats(),
     clockCostNs,
