@@ -82,32 +82,81 @@ interface TrialContext {
 /** Shortest discarded warm-up trial on a fresh pool, ms. */
 const POOL_WARMUP_MIN_MS = 200;
 
+/** A cell being measured: set up by `begin`, one trial added by each `step`, turned into a `Cell` by `finish`. */
+export interface CellProgress {
+  readonly spec: CellSpec;
+  readonly identity: Record<string, unknown>;
+  readonly workload: Workload;
+  readonly factory: MapFactory;
+  readonly source: MapSource;
+  /** A map not safe for concurrent writes, run with writers on several threads. */
+  readonly unsafeWrites: boolean;
+  readonly overhead: CellOverhead;
+  readonly reports: WorkerReport[][];
+  readonly trialCounters: Array<Record<string, number>>;
+  /** Wall time spent on this cell so far (its steps; contiguous when trials are not interleaved), ms. */
+  wallMs: number;
+  /** Set when the cell ended early (an error or timeout cell): no more steps. */
+  ended: Cell | null;
+}
+
 export class CellRunner {
-  private pool: MapPool | null = null;
+  /** Live pools by (map, threads): one at a time, or every cell's at once when trials are interleaved. */
+  private readonly pools = new Map<string, MapPool>();
   private readonly streams = new Map<string, OpStream[]>();
   private readonly prefills = new Map<string, { keys: Int32Array; values: Int32Array }>();
 
+  /**
+   * `keepPools`: keep every (map, threads) pool alive between cells, so that
+   * trials of different cells can alternate (sweep --interleave); otherwise a
+   * new (map, threads) closes the previous pool.
+   */
   constructor(
     private readonly config: SweepConfig,
     private readonly maps: ReadonlyMap<string, { source: MapSource; factory: MapFactory }>,
     private readonly cores: number,
+    private readonly keepPools = false,
   ) {}
 
-  /** Runs one cell; only an interruption (signal) escapes as an exception. */
+  /** Runs one cell, all its trials back to back; only an interruption (signal) escapes as an exception. */
   async run(spec: CellSpec, signal?: AbortSignal): Promise<Cell> {
-    const startedAt = performance.now();
-    const deadlineMs = startedAt + this.config.cellTimeoutMs;
+    const progress = this.begin(spec);
+    const deadlineMs = performance.now() + this.config.cellTimeoutMs;
+    for (let trial = 0; trial < this.config.trials && progress.ended === null; trial++) await this.step(progress, trial, deadlineMs, signal);
+    return this.finish(progress);
+  }
+
+  /** Sets up a cell's measurement (nothing runs yet). */
+  begin(spec: CellSpec): CellProgress {
     const entry = this.maps.get(spec.map);
     const workload = this.config.workloadDefinitions[spec.workload];
     if (!entry || !workload) throw new RangeError(`cell ${cellKey(spec)} names a map or workload the config does not have`);
     const { factory, source } = entry;
-    const identity = this.identity(spec, factory);
-    const unsafeWrites = !factory.safeForConcurrentWrites && spec.threads > 1 && writeFraction(workload) > 0;
-    const overhead: CellOverhead = { poolStartMs: 0, poolWarmupMs: 0, streamsMs: 0, prefillMs: 0, gcMs: 0 };
+    return {
+      spec, workload, factory, source,
+      identity: this.identity(spec, factory),
+      unsafeWrites: !factory.safeForConcurrentWrites && spec.threads > 1 && writeFraction(workload) > 0,
+      overhead: { poolStartMs: 0, poolWarmupMs: 0, streamsMs: 0, prefillMs: 0, gcMs: 0 },
+      reports: [],
+      trialCounters: [],
+      wallMs: 0,
+      ended: null,
+    };
+  }
+
+  /**
+   * Runs trial `trial` of a cell (seed + trial), starting and warming up its
+   * pool first if needed. A fault ends the cell (progress.ended); only an
+   * interruption (signal) escapes as an exception.
+   */
+  async step(progress: CellProgress, trial: number, deadlineMs: number, signal?: AbortSignal): Promise<void> {
+    if (progress.ended !== null) return;
+    const startedAt = performance.now();
+    const { spec, workload, factory, source, overhead, identity, unsafeWrites } = progress;
     try {
       const streams = this.streamsFor(workload, spec.threads, overhead);
       const prefill = this.prefillFor(workload, overhead);
-      const fresh = !this.poolServes(source, spec.threads);
+      const fresh = this.livePool(source, spec.threads) === null;
       const pool = await this.poolFor(source, spec.threads, deadlineMs, overhead, signal);
       const context: TrialContext = { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal };
       if (fresh) {
@@ -115,38 +164,45 @@ export class CellRunner {
         // interpreter/baseline code (3–5× slower first trial, measured on readdirty).
         const warmupStartMs = performance.now();
         await this.runTrial(context, { seed: this.config.seed - 1, warmupMs: 0, durationMs: this.poolWarmupMs(), rate: null });
-        overhead.poolWarmupMs = performance.now() - warmupStartMs;
+        overhead.poolWarmupMs += performance.now() - warmupStartMs;
       }
-      const reports: WorkerReport[][] = [];
-      const trialCounters: Array<Record<string, number>> = [];
-      for (let trial = 0; trial < this.config.trials; trial++) {
-        const outcome = await this.runTrial(context, {
-          seed: this.config.seed + trial, warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, rate: spec.rate,
-        });
-        if ('failure' in outcome) {
-          if (unsafeWrites && outcome.failure.name !== CONCURRENT_MAP_WRITE_ERROR_NAME) {
-            return { ...identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: outcome.failure.message } as unknown as Cell;
-          }
-          return { ...identity, error: outcome.failure.message } as unknown as Cell;
+      const outcome = await this.runTrial(context, {
+        seed: this.config.seed + trial, warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, rate: spec.rate,
+      });
+      if ('failure' in outcome) {
+        if (unsafeWrites && outcome.failure.name !== CONCURRENT_MAP_WRITE_ERROR_NAME) {
+          progress.ended = { ...identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: outcome.failure.message } as unknown as Cell;
+        } else {
+          progress.ended = { ...identity, error: outcome.failure.message } as unknown as Cell;
         }
-        reports.push(outcome.reports);
-        trialCounters.push(outcome.counters);
+        return;
       }
-      if (unsafeWrites) return { ...identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX } as unknown as Cell;
-      return this.assemble(identity, spec, workload, reports, trialCounters, overhead, performance.now() - startedAt);
+      progress.reports.push(outcome.reports);
+      progress.trialCounters.push(outcome.counters);
     } catch (error) {
       if (error instanceof TrialInterruptedError) throw error;
       const message = error instanceof TrialTimeoutError
         ? `timeout: the cell ran past ${this.config.cellTimeoutMs} ms (--cell-timeout-ms); ${error.detail}`
         : `${(error as Error).name}: ${(error as Error).message}`;
-      if (unsafeWrites) return { ...identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: message } as unknown as Cell;
-      return { ...identity, error: message } as unknown as Cell;
+      progress.ended = unsafeWrites
+        ? { ...identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: message } as unknown as Cell
+        : { ...identity, error: message } as unknown as Cell;
+    } finally {
+      progress.wallMs += performance.now() - startedAt;
     }
   }
 
+  /** The cell: its error if it ended early, else its numbers from every trial run. */
+  finish(progress: CellProgress): Cell {
+    if (progress.ended !== null) return progress.ended;
+    if (progress.unsafeWrites) return { ...progress.identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX } as unknown as Cell;
+    return this.assemble(progress);
+  }
+
   async close(): Promise<void> {
-    await this.pool?.destroy();
-    this.pool = null;
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((pool) => pool.destroy()));
   }
 
   private identity(spec: CellSpec, factory: MapFactory): Record<string, unknown> {
@@ -166,21 +222,25 @@ export class CellRunner {
     return Math.max(POOL_WARMUP_MIN_MS, this.config.warmupMs + this.config.durationMs);
   }
 
-  private poolServes(source: MapSource, threads: number): boolean {
-    const current = this.pool;
-    return current !== null && !current.isDestroyed() && current.threads === threads && current.map.name === source.name;
+  private livePool(source: MapSource, threads: number): MapPool | null {
+    const pool = this.pools.get(`${source.name}|${threads}`);
+    return pool !== undefined && !pool.isDestroyed() && pool.map.name === source.name ? pool : null;
   }
 
-  /** The pool for (map, threads): reused across that map's cells; a fresh one for each new map or thread count. */
+  /** The pool for (map, threads): reused across that map's cells; started fresh for a new map or thread count. */
   private async poolFor(
     source: MapSource, threads: number, deadlineMs: number, overhead: CellOverhead, signal: AbortSignal | undefined,
   ): Promise<MapPool> {
-    if (this.poolServes(source, threads)) return this.pool as MapPool;
-    await this.close();
+    const live = this.livePool(source, threads);
+    if (live !== null) return live;
+    const key = `${source.name}|${threads}`;
+    if (this.keepPools) await this.pools.get(key)?.destroy();
+    else await this.close();
     const remainingMs = Math.max(1, deadlineMs - performance.now());
-    this.pool = await MapPool.start(source, threads, remainingMs, signal);
-    overhead.poolStartMs = this.pool.startMs;
-    return this.pool;
+    const pool = await MapPool.start(source, threads, remainingMs, signal);
+    this.pools.set(key, pool);
+    overhead.poolStartMs += pool.startMs;
+    return pool;
   }
 
   private streamLength(workload: Workload): number {
@@ -255,10 +315,8 @@ export class CellRunner {
     return { reports, counters };
   }
 
-  private assemble(
-    identity: Record<string, unknown>, spec: CellSpec, workload: Workload, reportsByTrial: WorkerReport[][],
-    trialCounters: Array<Record<string, number>>, overhead: CellOverhead, wallMs: number,
-  ): Cell {
+  private assemble(progress: CellProgress): Cell {
+    const { identity, spec, workload, reports: reportsByTrial, trialCounters, overhead, wallMs } = progress;
     const merged = new LatencyHistogram();
     const byOp = new Map<string, LatencyHistogram>();
     const opCounts: Record<string, number> = {};
@@ -269,7 +327,12 @@ export class CellRunner {
     reportsByTrial.forEach((reports, index) => {
       const ops = reports.reduce((sum, report) => sum + report.ops, 0);
       const elapsedNs = Math.max(...reports.map((r) => r.windowEndNs)) - Math.min(...reports.map((r) => r.windowStartNs));
-      const trial: Trial & Record<string, unknown> = { ops, elapsedNs, opsPerSec: (ops / elapsedNs) * 1e9, counters: trialCounters[index] };
+      const windowStartNs = Math.min(...reports.map((r) => r.windowStartNs));
+      const trial: Trial & Record<string, unknown> = {
+        ops, elapsedNs, opsPerSec: (ops / elapsedNs) * 1e9, counters: trialCounters[index], windowStartNs: Math.round(windowStartNs),
+      };
+      const quiet = reports.map((report) => report.quietOpsPerSec);
+      if (quiet.every((rate): rate is number => rate !== null)) trial.quietOpsPerSec = quiet.reduce((sum, rate) => sum + rate, 0);
       if (spec.rate !== null) {
         trial.slowestWorkerOpsPerSec = Math.min(...reports.map((r) => (r.ops / (r.windowEndNs - r.windowStartNs)) * 1e9));
         trial.backlogOps = reports.reduce((sum, r) => sum + r.backlog, 0);
@@ -303,6 +366,7 @@ export class CellRunner {
       ...identity,
       trials,
       opsPerSec: medianWithCI(trials.map((trial) => trial.opsPerSec)),
+      ...quietSummary(trials),
       latencyNs: merged.summary(),
       latencyByOpNs,
       counters: medianByKey(trialCounters),
@@ -334,6 +398,13 @@ export function generateCellStreams(workload: Workload, options: { seed: number;
   const { seed, threads, length } = options;
   return Array.from({ length: threads }, (_, workerIndex) =>
     generateOpStream(workload, { seed, workerIndex, workerCount: threads, length, shared: true }));
+}
+
+/** `quietOpsPerSec` (median with CI of the trials' quiet rates) when every trial has one. */
+function quietSummary(trials: ReadonlyArray<Record<string, unknown>>): { quietOpsPerSec?: ReturnType<typeof medianWithCI> } {
+  const rates = trials.map((trial) => trial.quietOpsPerSec);
+  if (rates.length === 0 || !rates.every((rate): rate is number => typeof rate === 'number')) return {};
+  return { quietOpsPerSec: medianWithCI(rates) };
 }
 
 function sumCounters(records: Array<Record<string, number>>): Record<string, number> {

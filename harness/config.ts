@@ -32,7 +32,8 @@ const GO_WORKLOADS = [
  *   read-heavy, 0.75 on the others (15 cells per map); 3 trials of 400 ms
  *   after 80 ms warm-up — ≤ 3 min for 5 maps on 2 cores.
  * ci: read-heavy and write-heavy, threads 1,2, lf 0.75, 5 trials (a Mann–Whitney
- *   test on 3 vs 3 trials can never reach p < 0.05) — ≤ 60 s for 5 maps.
+ *   test on 3 vs 3 trials can never reach p < 0.05), interleaved (each cell's
+ *   trials spread over the whole run, see sweep.ts) — ≤ 60 s for 5 maps.
  * full: the real lab; 1 s windows, 5 trials, threads to 8 (oversubscribed on
  *   small machines, and flagged so), every headline, write-fraction and Go
  *   workload; load factors 0.5/0.75/0.9 except on Go's scenarios (1–1024
@@ -41,13 +42,14 @@ const GO_WORKLOADS = [
 export const PRESETS: Readonly<Record<PresetName, Record<string, unknown>>> = {
   quick: {
     workloads: HEADLINE_WORKLOADS, threads: [1, 2, 4], loadFactors: [0.5, 0.75, 0.9],
-    loadFactorsByWorkload: { 'write-heavy': [0.75], mixed: [0.75] }, durationMs: 400, warmupMs: 80, trials: 3,
+    loadFactorsByWorkload: { 'write-heavy': [0.75], mixed: [0.75] }, durationMs: 400, warmupMs: 80, trials: 3, interleave: false,
   },
-  ci: { workloads: ['read-heavy', 'write-heavy'], threads: [1, 2], loadFactors: [0.75], durationMs: 300, warmupMs: 200, trials: 5 },
+  ci: { workloads: ['read-heavy', 'write-heavy'], threads: [1, 2], loadFactors: [0.75], durationMs: 300, warmupMs: 200, trials: 5, interleave: true },
   full: {
     workloads: [...HEADLINE_WORKLOADS, ...WRITE_FRACTION_WORKLOADS, ...GO_WORKLOADS],
     threads: [1, 2, 4, 8], loadFactors: [0.5, 0.75, 0.9],
     loadFactorsByWorkload: Object.fromEntries(GO_WORKLOADS.map((name) => [name, [0.75]])), durationMs: 1000, warmupMs: 300, trials: 5,
+    interleave: false,
   },
 };
 
@@ -134,6 +136,7 @@ export const sweepOptionSpecs = [
   spec({ name: 'resume', flag: '--resume', description: 'finish a partial --out file: skip its finished cells (the config must match)', parse: flag }),
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
   common.streamOps, common.sampleEvery, common.quiet, common.json,
+  fromPreset(spec({ name: 'interleave', flag: '--interleave [bool]', description: 'run trial 1 of every cell, then trial 2 of every cell, …, every pool kept alive: each cell\'s trials are spread over the whole sweep, so a slow spell of the machine (seconds long on shared VMs) hits one trial of many cells instead of every trial of one; finished cells are written only at the end', parse: flag })),
   spec({ name: 'verify', flag: '--verify', description: 'before measuring, check that each map is linearizable (as maplab verify does) and record a verified / violated / unsafe badge per map in the results', parse: flag }),
   spec({ name: 'verifyHistories', flag: '--verify-histories <n>', description: `with --verify: histories per map, each of ${VERIFY_THREADS} threads, integer 1..1000000`, defaultValue: 200, parse: parsers.integer(1, 1_000_000) }),
 ] as const;
@@ -181,6 +184,8 @@ export interface SweepConfig {
   cellTimeoutMs: number;
   /** Absolute path of the plugin map module, or null. */
   mapModule: string | null;
+  /** Trials of all cells alternate (trial 1 of every cell, then trial 2…); absent in older files: false. */
+  interleave?: boolean;
   /** --verify: each map's linearizability is checked before any cell runs; null when off. */
   verify?: { histories: number; threads: number } | null;
   [extra: string]: unknown;
@@ -267,6 +272,7 @@ export async function resolveSweep(flags: Record<string, unknown>): Promise<Reso
     out: options.out, resume: options.resume === true, force: options.force === true,
     quiet: options.quiet === true, json: options.json === true, explicitPlan,
   });
+  resolved.config.interleave = options.interleave === true;
   resolved.config.verify = options.verify === true ? { histories: options.verifyHistories, threads: VERIFY_THREADS } : null;
   return resolved;
 }

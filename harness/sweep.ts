@@ -16,7 +16,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { getMapFactory } from '../maps/index.js';
-import { measureCalibration } from './calibration.js';
+import { addCalibrationRound, measureCalibration, type Calibration } from './calibration.js';
+import { QUIET_QUANTILE, QUIET_SLICE_MS } from './loop.js';
 import { CellRunner, cellKey, type CellSpec } from './cell.js';
 import { CLOCK_NAME, measureClockCostNs, measureClockResolutionNs } from './clock.js';
 import { planDifferences, type ResolvedSweep, type SweepConfig } from './config.js';
@@ -138,19 +139,25 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
     write();
   }
 
-  const runner = new CellRunner(sweep.config, sweep.maps, results.env.cores);
+  const interleave = sweep.config.interleave === true;
+  const runner = new CellRunner(sweep.config, sweep.maps, results.env.cores, interleave);
   let interrupted = false;
   try {
-    for (const spec of pending) {
-      if (signal?.aborted) {
-        interrupted = true;
-        break;
+    if (interleave) {
+      interrupted = await runInterleaved(sweep.config, runner, pending, results, write, observer, plan.length, signal);
+    } else {
+      for (const spec of pending) {
+        if (signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        observer.cellStarted?.(spec, cells.length, plan.length);
+        results.calibration = addCalibrationRound(results.calibration as Calibration);
+        const cell = await runner.run(spec, signal);
+        cells.push(cell);
+        write();
+        observer.cellFinished?.(cell, cells.length, plan.length);
       }
-      observer.cellStarted?.(spec, cells.length, plan.length);
-      const cell = await runner.run(spec, signal);
-      cells.push(cell);
-      write();
-      observer.cellFinished?.(cell, cells.length, plan.length);
     }
   } catch (error) {
     if (!(error instanceof TrialInterruptedError)) throw error;
@@ -174,6 +181,44 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
   return { results: finished, interrupted: false };
 }
 
+/**
+ * --interleave: pass t runs trial t of every pending cell (pools stay alive),
+ * one calibration round first; a pass visits the cells in its own rotation of
+ * the plan, so no cell always follows the same neighbour. Each cell's trials
+ * are thereby spread over the whole sweep (randomised multiple interleaved
+ * trials, Abedi & Brecht 2017): a slow spell of the machine lands on one
+ * trial of several cells, where the trials' median or upper quantile sets it
+ * aside, not on every trial of one cell. The cost: cells finish together at
+ * the end, so an interruption keeps no pending cell. Returns true if interrupted.
+ */
+async function runInterleaved(
+  config: SweepConfig, runner: CellRunner, pending: readonly CellSpec[], results: Results, write: () => void,
+  observer: SweepObserver, planned: number, signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const cells = results.cells;
+  const progress = pending.map((spec) => runner.begin(spec));
+  const doneBefore = cells.length;
+  const steps = pending.length * config.trials;
+  let stepsDone = 0;
+  for (let trial = 0; trial < config.trials; trial++) {
+    results.calibration = addCalibrationRound(results.calibration as Calibration);
+    for (let offset = 0; offset < progress.length; offset++) {
+      if (signal?.aborted) return true;
+      const cell = progress[(offset + trial * Math.max(1, Math.floor(progress.length / config.trials))) % progress.length];
+      observer.cellStarted?.(cell.spec, doneBefore + Math.floor((stepsDone / steps) * pending.length), planned);
+      await runner.step(cell, trial, performance.now() + config.cellTimeoutMs, signal);
+      stepsDone++;
+    }
+  }
+  for (const cell of progress) {
+    const finished = runner.finish(cell);
+    cells.push(finished);
+    observer.cellFinished?.(finished, cells.length, planned);
+  }
+  write();
+  return false;
+}
+
 function newResults(config: SweepConfig, startedAt: string): Results {
   const clockCostNs = measureClockCostNs();
   const fullConfig: SweepConfig = {
@@ -184,6 +229,8 @@ function newResults(config: SweepConfig, startedAt: string): Results {
       clockResolutionNs: Math.round(measureClockResolutionNs() * 10) / 10,
       closedLoop: `sampled-ops: one op in about ${config.sampleEveryOps} (gap uniform in [${config.sampleEveryOps >>> 1}, ` +
         `${(config.sampleEveryOps >>> 1) + config.sampleEveryOps})) timed alone with two clock reads; its latency includes ~1 clock read`,
+      quiet: `closed loop: each worker's window is cut into ~${QUIET_SLICE_MS} ms slices at its sample clock reads; ` +
+        `a trial's quietOpsPerSec is the sum over workers of the p${Math.round(QUIET_QUANTILE * 100)} slice rate (the undisturbed rate on a machine with slow spells)`,
       openLoop: 'every-op-from-intended-start: op i due at start + i/rate; latency = completion − due time (coordinated omission corrected)',
     },
   };
