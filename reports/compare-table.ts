@@ -62,6 +62,7 @@ export function comparisonPreamble(comparison: Comparison): string[] {
     `base: ${describeSide(comparison.base)}`,
     `head: ${describeSide(comparison.head)}`,
     `ops/s: median of the trials [95% CI]; p: Mann–Whitney U, two-sided, over the trials; verdict "~" = not significant at alpha ${comparison.alpha}.`,
+    throughputMethod(comparison),
     'p99: one figure per cell; verdict by disjoint 95% CIs from each histogram (sampling error only, so advisory).',
   ];
   if (comparison.normalized) {
@@ -70,6 +71,16 @@ export function comparisonPreamble(comparison: Comparison): string[] {
   const aliases = Object.entries(comparison.mapAliases);
   if (aliases.length > 0) lines.push(`map aliases (head = base): ${aliases.map(([head, base]) => `${head}=${base}`).join(', ')}`);
   return lines;
+}
+
+/** Which per-trial figure the ops/s columns hold, and which quantile the delta compares. */
+function throughputMethod(comparison: Comparison): string {
+  const fallback = comparison.cells.filter((cell) => cell.opsPerSec.field === 'opsPerSec').length;
+  const figure = comparison.metric === 'quiet'
+    ? `quiet ops/s per trial (p90 of its 10 ms slice rates)${fallback > 0 ? `; ${fallback} cell(s) without it on both sides use mean ops/s` : ''}`
+    : 'mean ops/s of each trial\'s window';
+  const delta = comparison.effectQuantile === 0.5 ? 'delta: ratio of the medians' : `delta: ratio of the p${Math.round(comparison.effectQuantile * 100)} of each side's trials`;
+  return `throughput: ${figure}; ${delta}.`;
 }
 
 /** Lines that go below the table: unmatched and failed cells, warnings. */

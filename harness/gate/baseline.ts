@@ -17,7 +17,7 @@
  */
 import { medianWithCI } from '../stats.js';
 import type { Cell, Results } from '../results.js';
-import { cellKeyOf, cellLabel } from './compare.js';
+import { cellKeyOf, cellLabel, trialFigures } from './compare.js';
 import { UsageError } from '../options.js';
 
 export interface BaselineRun {
@@ -65,13 +65,20 @@ export function mergeBaselines(runs: readonly BaselineRun[]): MergedBaseline {
       cells.push(entries[0].cell);
       continue;
     }
-    const trials = measured.flatMap(({ cell, scale }) => cell.trials.map((trial) => ({ ...trial, opsPerSec: trial.opsPerSec * scale })));
-    cells.push({
+    const trials = measured.flatMap(({ cell, scale }) => cell.trials.map((trial) => {
+      const quiet = (trial as { quietOpsPerSec?: unknown }).quietOpsPerSec;
+      return { ...trial, opsPerSec: trial.opsPerSec * scale, ...(typeof quiet === 'number' ? { quietOpsPerSec: quiet * scale } : {}) };
+    }));
+    const merged: Cell = {
       ...measured[0].cell,
       trials,
       opsPerSec: medianWithCI(trials.map((trial) => trial.opsPerSec)),
       baselineRuns: measured.length,
-    });
+    };
+    const quiet = trialFigures(merged, 'quiet');
+    if (quiet) merged.quietOpsPerSec = medianWithCI(quiet);
+    else delete merged.quietOpsPerSec;
+    cells.push(merged);
   }
   const first = runs[0].results;
   return {

@@ -14,12 +14,21 @@
  * A geometric mean of per-cell head/base ratios summarises the run; cells on
  * one side only and failed cells are listed, never dropped.
  *
+ * Throughput metric (`metric`): 'ops', each trial's mean ops/s over its
+ * window (the headline), or 'quiet', each trial's quietOpsPerSec (the upper
+ * slice rate of its window, harness/loop.ts: the rate undisturbed by the
+ * machine's slow spells), used for a cell when every trial on both sides has
+ * one, else that cell falls back to 'ops' and says so. The delta compares the
+ * `effectQuantile` of each side's trials (0.5: the medians); the test and the
+ * CIs use the same per-trial figures.
+ *
  * With `normalize`, head figures are scaled to the baseline machine by the
  * ratio of the two runs' calibration figures (a fixed reference loop measured
  * in the same run), so a machine that is uniformly slower or faster does not
  * look like a regression or an improvement.
  */
-import { geometricMean } from 'simple-statistics';
+import { geometricMean, quantile } from 'simple-statistics';
+import { medianWithCI } from '../stats.js';
 import { ResultsFormatError, type Cell, type MedianCI, type Results } from '../results.js';
 import { mannWhitneyU, minimumTwoSidedP } from './mann-whitney.js';
 import { quantileInterval } from './quantile-ci.js';
@@ -43,6 +52,10 @@ export interface CompareOptions {
   normalize: boolean;
   /** head map name → base map name: compare a renamed or plugin map with a baseline map. */
   mapAliases?: Readonly<Record<string, string>>;
+  /** Per-trial throughput figure compared: 'ops' (default) or 'quiet'. */
+  metric?: ThroughputMetric;
+  /** Which quantile of each side's trials the delta compares, [0.5, 1]; 0.5 (the medians) by default. */
+  effectQuantile?: number;
   baseSource: string;
   headSource: string;
 }
@@ -56,13 +69,21 @@ export interface SideInfo {
   calibrationOpsPerSec: number;
 }
 
+export const THROUGHPUT_METRICS = ['ops', 'quiet'] as const;
+export type ThroughputMetric = (typeof THROUGHPUT_METRICS)[number];
+
 export interface ThroughputDelta {
+  /** The per-trial figure used for this cell: trial.opsPerSec or trial.quietOpsPerSec. */
+  field: 'opsPerSec' | 'quietOpsPerSec';
+  /** The quantile of the trials that `ratio` compares (0.5: medians). */
+  effectQuantile: number;
+  /** Median with 95% CI of the per-trial figures. */
   base: MedianCI;
   /** Scaled by `calibrationScale` when the comparison is normalised. */
   head: MedianCI;
   baseTrials: number;
   headTrials: number;
-  /** head.median / base.median. */
+  /** head / base at effectQuantile (head.median / base.median at 0.5). */
   ratio: number;
   deltaPct: number;
   /** Mann–Whitney U two-sided p over the trials' ops/s. */
@@ -127,6 +148,9 @@ export interface DirectionCounts {
 export interface Comparison {
   schema: typeof COMPARISON_SCHEMA;
   alpha: number;
+  /** The throughput metric asked for (a cell without quiet figures on both sides falls back to 'ops': see its opsPerSec.field). */
+  metric: ThroughputMetric;
+  effectQuantile: number;
   normalized: boolean;
   /** Factor applied to head throughput (1 unless normalised): base.calibration / head.calibration. */
   calibrationScale: number;
@@ -170,6 +194,9 @@ export function cellLabel(key: CellKey): string {
 
 export function compareResults(base: Results, head: Results, options: CompareOptions): Comparison {
   if (!(options.alpha > 0 && options.alpha < 1)) throw new RangeError(`alpha must be a number in (0, 1) exclusive, got ${options.alpha}`);
+  const effectQuantile = options.effectQuantile ?? 0.5;
+  if (!(effectQuantile >= 0.5 && effectQuantile <= 1)) throw new RangeError(`effectQuantile must be a number in [0.5, 1], got ${effectQuantile}`);
+  const metric = options.metric ?? 'ops';
   const aliases = { ...(options.mapAliases ?? {}) };
   const baseCells = indexCells(base, options.baseSource, {});
   const headCells = indexCells(head, options.headSource, aliases);
@@ -186,7 +213,7 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
     } else if (baseCell.error !== undefined || headCell.error !== undefined) {
       failed.push({ key, label, baseError: baseCell.error ?? null, headError: headCell.error ?? null });
     } else {
-      cells.push(compareCell(key, label, baseCell, headCell, options.alpha, calibrationScale));
+      cells.push(compareCell(key, label, baseCell, headCell, { alpha: options.alpha, scale: calibrationScale, metric, effectQuantile }));
     }
   }
   const onlyInHead: UnmatchedCell[] = [];
@@ -207,6 +234,8 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
   return {
     schema: COMPARISON_SCHEMA,
     alpha: options.alpha,
+    metric,
+    effectQuantile,
     normalized: options.normalize,
     calibrationScale,
     mapAliases: aliases,
@@ -236,11 +265,29 @@ function indexCells(results: Results, source: string, aliases: Readonly<Record<s
   return byLabel;
 }
 
-function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell, alpha: number, scale: number): ComparedCell {
-  const baseTrials = baseCell.trials.map((trial) => trial.opsPerSec);
-  const headTrials = headCell.trials.map((trial) => trial.opsPerSec * scale);
+/** A cell's per-trial throughput figures for `metric`, or null when a trial lacks the quiet figure. */
+export function trialFigures(cell: Cell, metric: ThroughputMetric): number[] | null {
+  if (metric === 'ops') return cell.trials.map((trial) => trial.opsPerSec);
+  const quiet = cell.trials.map((trial) => (trial as { quietOpsPerSec?: unknown }).quietOpsPerSec);
+  return quiet.length > 0 && quiet.every((rate): rate is number => typeof rate === 'number' && Number.isFinite(rate)) ? quiet : null;
+}
+
+interface CellComparisonSettings {
+  alpha: number;
+  scale: number;
+  metric: ThroughputMetric;
+  effectQuantile: number;
+}
+
+function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell, settings: CellComparisonSettings): ComparedCell {
+  const { alpha, scale, effectQuantile } = settings;
+  const quietBase = settings.metric === 'quiet' ? trialFigures(baseCell, 'quiet') : null;
+  const quietHead = settings.metric === 'quiet' ? trialFigures(headCell, 'quiet') : null;
+  const quiet = quietBase !== null && quietHead !== null;
+  const baseTrials = quiet ? quietBase : baseCell.trials.map((trial) => trial.opsPerSec);
+  const headTrials = (quiet ? quietHead : headCell.trials.map((trial) => trial.opsPerSec)).map((value) => value * scale);
   const test = mannWhitneyU(headTrials, baseTrials);
-  const ratio = (headCell.opsPerSec.median * scale) / baseCell.opsPerSec.median;
+  const ratio = quantile(headTrials, effectQuantile) / quantile(baseTrials, effectQuantile);
   const significant = test.p < alpha;
   return {
     key,
@@ -249,8 +296,11 @@ function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell
     oversubscribed: baseCell.oversubscribed || headCell.oversubscribed,
     private: baseCell.private === true || headCell.private === true,
     opsPerSec: {
-      base: { ...baseCell.opsPerSec },
-      head: scaleMedianCI(headCell.opsPerSec, scale),
+      field: quiet ? 'quietOpsPerSec' : 'opsPerSec',
+      effectQuantile,
+      // 'ops': the medians and CIs as the files report them; 'quiet': from the trials' quiet figures.
+      base: quiet ? medianCI(baseTrials) : { ...baseCell.opsPerSec },
+      head: quiet ? medianCI(headTrials) : scaleMedianCI(headCell.opsPerSec, scale),
       baseTrials: baseTrials.length,
       headTrials: headTrials.length,
       ratio,
@@ -263,6 +313,15 @@ function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell
     },
     p99Ns: compareP99(baseCell, headCell, scale),
   };
+}
+
+function scaleMedianCI(value: MedianCI, scale: number): MedianCI {
+  return { median: value.median * scale, ciLow: value.ciLow * scale, ciHigh: value.ciHigh * scale };
+}
+
+function medianCI(values: readonly number[]): MedianCI {
+  const { median, ciLow, ciHigh } = medianWithCI(values);
+  return { median, ciLow, ciHigh };
 }
 
 function compareP99(baseCell: Cell, headCell: Cell, scale: number): LatencyDelta | null {
@@ -280,10 +339,6 @@ function p99Estimate(cell: Cell, scale: number): LatencyEstimate | null {
   const p99 = cell.latencyNs.p99;
   // The reported p99 may be interpolated inside a bucket; keep it inside its own interval.
   return { p99: p99 * scale, ciLow: Math.min(interval.low, p99) * scale, ciHigh: Math.max(interval.high, p99) * scale };
-}
-
-function scaleMedianCI(value: MedianCI, scale: number): MedianCI {
-  return { median: value.median * scale, ciLow: value.ciLow * scale, ciHigh: value.ciHigh * scale };
 }
 
 /** '+12.3%' / '-8.1%' (ASCII minus so logs grep cleanly). */

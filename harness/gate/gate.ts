@@ -57,7 +57,9 @@
  */
 import type { Results } from '../results.js';
 import { UsageError } from '../options.js';
-import { cellKeyOf, cellLabel, compareResults, formatDeltaPct, type CellKey, type ComparedCell, type Comparison } from './compare.js';
+import {
+  cellKeyOf, cellLabel, compareResults, formatDeltaPct, trialFigures, type CellKey, type ComparedCell, type Comparison, type ThroughputMetric,
+} from './compare.js';
 import { mannWhitneyU } from './mann-whitney.js';
 
 export const GATE_SCHEMA = 'maplab.gate/1';
@@ -68,8 +70,12 @@ export const BLIND_SPOT_FACTOR = 2;
 export interface GateOptions {
   /** Significance level for the per-cell Mann–Whitney test, (0, 1). */
   alpha: number;
-  /** A cell regresses only when its normalised median is more than this many percent below the baseline. */
+  /** A cell regresses only when its normalised figure (metric, effectQuantile) is more than this many percent below the baseline. */
   thresholdPct: number;
+  /** Per-trial throughput compared (rule 2); 'quiet' by default. */
+  metric?: ThroughputMetric;
+  /** Quantile of each side's trials compared against the threshold (rule 2), [0.5, 1]; 0.75 by default. */
+  effectQuantile?: number;
   /** Scale head by base.calibration / head.calibration (rule 1). */
   normalize: boolean;
   /** Same CPU, calibration further apart than this (percent): the run was unsteady (rule 6). */
@@ -206,6 +212,8 @@ export async function runGate(baseline: Results, current: Results, options: Gate
     alpha: options.alpha,
     normalize: options.normalize,
     mapAliases: options.mapAliases ?? {},
+    metric: options.metric ?? 'quiet',
+    effectQuantile: options.effectQuantile ?? 0.75,
     baseSource: options.baselineSource,
     headSource: options.currentSource,
   };
@@ -257,7 +265,7 @@ export async function runGate(baseline: Results, current: Results, options: Gate
   const blind = baseline.cells.flatMap((cell) => {
     const label = cellLabel(cellKeyOf(cell));
     if (!gatedLabels.has(label) || cell.error !== undefined) return [];
-    const drop = smallestDetectableDropPct(cell.trials.map((trial) => trial.opsPerSec), options.alpha);
+    const drop = smallestDetectableDropPct(trialFigures(cell, compareOptions.metric) ?? cell.trials.map((trial) => trial.opsPerSec), options.alpha);
     return drop > BLIND_SPOT_FACTOR * options.thresholdPct ? [`${label} (${drop >= 100 ? 'none' : `≥ ${drop.toFixed(0)}%`})`] : [];
   });
   if (blind.length > 0) {

@@ -3,6 +3,7 @@
  * declared once (harness/options.ts): flag, help with unit and default, parser.
  */
 import { parsers, UsageError, type OptionSpec } from '../options.js';
+import { THROUGHPUT_METRICS, type ThroughputMetric } from './compare.js';
 import { EXPORT_METRICS, type ExportMetric } from './export.js';
 
 /** Keeps the option's name a literal type, so resolved options are typed field by field. */
@@ -49,8 +50,18 @@ export const mapAliasOption = defineOption({
   parse: parseMapAliases,
 });
 
+const metricDescription = 'per-trial throughput compared: ops (mean ops/s over the window, the headline) or quiet ' +
+  '(the p90 of its 10 ms slice rates: the rate undisturbed by the slow spells of shared machines; a cell lacking it on either side uses ops)';
+
 export const compareOptions = [
   alphaOption,
+  defineOption<'metric', ThroughputMetric>({
+    name: 'metric',
+    flag: '--metric <metric>',
+    description: `${metricDescription}: ${THROUGHPUT_METRICS.join(' | ')}`,
+    defaultValue: 'ops',
+    parse: parsers.oneOf(THROUGHPUT_METRICS),
+  }),
   reportFormatOption,
   defineOption({
     name: 'out',
@@ -97,9 +108,23 @@ export const gateOptions = [
   defineOption({
     name: 'threshold',
     flag: '--threshold <percent>',
-    description: 'a cell fails only when its normalised median ops/s is more than this many percent below the baseline, a number in (0, 100)',
+    description: 'a cell fails only when its normalised throughput (see --metric, --effect-quantile) is more than this many percent below the baseline, a number in (0, 100)',
     defaultValue: 10,
     parse: parsePercent,
+  }),
+  defineOption<'metric', ThroughputMetric>({
+    name: 'metric',
+    flag: '--metric <metric>',
+    description: `${metricDescription}: ${THROUGHPUT_METRICS.join(' | ')}`,
+    defaultValue: 'quiet',
+    parse: parsers.oneOf(THROUGHPUT_METRICS),
+  }),
+  defineOption({
+    name: 'effectQuantile',
+    flag: '--effect-quantile <q>',
+    description: 'the threshold compares this quantile of each side\'s trials, a number in [0.5, 1] (0.5: medians; the default 0.75 sets aside trials that fell in a slow spell, which only ever slow a trial down)',
+    defaultValue: 0.75,
+    parse: parsers.number(0.5, 1),
   }),
   // Two flags, one option: '--confirm' / '--no-confirm'; left unset, it follows whether the gate ran the sweep itself.
   defineOption({

@@ -31,6 +31,7 @@ export function register(program: Command): void {
       alpha: options.alpha,
       normalize: options.normalize,
       mapAliases: options.mapAlias ?? {},
+      metric: options.metric,
       baseSource: basePath,
       headSource: headPath,
     });

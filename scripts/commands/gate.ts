@@ -65,10 +65,11 @@ export function register(program: Command): void {
     }
     const measurable = baseline.cells.filter((cell) => cell.error === undefined);
 
-    const sweep = (cells: SweepRequest['cells']): Promise<Results> => runSweepProcess({
+    const sweep = (cells: SweepRequest['cells'], trials?: number): Promise<Results> => runSweepProcess({
       cliPath: CLI_PATH,
       preset: options.preset as string,
       cells,
+      ...(trials === undefined ? {} : { trials }),
       mapModule: options.mapModule,
       mapAliases,
       timeoutMs: options.timeout * 1000,
@@ -85,13 +86,17 @@ export function register(program: Command): void {
         currentSource = `sweep --preset ${options.preset} (run now)`;
       }
       if (options.out !== undefined) writeResultsFile(options.out, current);
+      // The re-run measures few cells, so interleaving spreads their trials over little time: twice the trials make up for it.
+      const confirmTrials = 2 * (typeof current.config.trials === 'number' ? current.config.trials : 5);
       const remeasure: Remeasure | undefined = options.preset === undefined ? undefined : async (cells) => ({
-        results: await sweep(cells),
+        results: await sweep(cells, confirmTrials),
         source: `sweep --preset ${options.preset} (confirmation re-run)`,
       });
       report = await runGate(baseline, current, {
         alpha: options.alpha,
         thresholdPct: options.threshold,
+        metric: options.metric,
+        effectQuantile: options.effectQuantile,
         normalize: options.normalize ?? true,
         confirm,
         calibrationTolerancePct: options.calibrationTolerance,
