@@ -91,4 +91,10 @@ test('gate without --current or --preset, or with bad flag values, exits 2 with 
   const badAlias = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--map-alias', 'slowed-rwmutex']);
   assert.equal(badAlias.code, 2);
   assert.match(badAlias.stderr, /--map-alias\[0\] must be head=base/);
+  const badMetric = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--metric', 'fastest']);
+  assert.equal(badMetric.code, 2);
+  assert.match(badMetric.stderr, /--metric must be one of ops, quiet, got "fastest"/);
+  const badQuantile = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--effect-quantile', '0.4']);
+  assert.equal(badQuantile.code, 2);
+  assert.match(badQuantile.stderr, /--effect-quantile must be a number 0\.5\.\.1, got "0\.4"/);
 });

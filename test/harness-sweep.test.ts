@@ -71,6 +71,44 @@ test('a tiny sweep writes a valid results file: env, resolved config, calibratio
   }
 });
 
+/** Each trial's window start on the shared timeline, per cell in file order. */
+const windowStarts = (results: Results): number[][] =>
+  results.cells.map((cell) => cell.trials.map((trial) => Number((trial as { windowStartNs?: number }).windowStartNs)));
+
+test('--interleave runs trial t of every cell before trial t+1 of any, with a calibration round before each pass', async () => {
+  const results = await sweep({ maps: 'js-map,plain', workloads: 'read-heavy', threads: '1', trials: '3', interleave: true });
+  assert.equal(results.config.interleave, true);
+  const [first, second] = windowStarts(results);
+  for (let trial = 0; trial + 1 < 3; trial++) {
+    assert.ok(Math.max(first[trial], second[trial]) < Math.min(first[trial + 1], second[trial + 1]),
+      `pass ${trial} ends before pass ${trial + 1} starts: ${first} / ${second}`);
+  }
+  assert.equal(results.calibration.rounds, 7 + 3, 'seven rounds before the first cell, one per pass');
+  for (const cell of results.cells) assertMeasured(cell);
+});
+
+test('without --interleave a cell runs all its trials before the next cell starts, with a calibration round before each cell', async () => {
+  const results = await sweep({ maps: 'js-map,plain', workloads: 'read-heavy', threads: '1', trials: '3' });
+  assert.equal(results.config.interleave, false);
+  const [first, second] = windowStarts(results);
+  assert.ok(Math.max(...first) < Math.min(...second), `${first} / ${second}`);
+  assert.equal(results.calibration.rounds, 7 + 2);
+});
+
+test('closed-loop trials long enough for five 10 ms slices carry a quiet rate; shorter ones do not', async () => {
+  const long = await sweep({ maps: 'plain', workloads: 'read-heavy', threads: '1', durationMs: '80' });
+  const cell = long.cells[0];
+  assertMeasured(cell);
+  for (const trial of cell.trials) {
+    const quiet = (trial as { quietOpsPerSec?: number }).quietOpsPerSec;
+    assert.ok(typeof quiet === 'number' && quiet > 0, `quietOpsPerSec ${quiet}`);
+  }
+  assert.ok((cell.quietOpsPerSec as { median: number }).median > 0);
+  const short = await sweep({ maps: 'plain', workloads: 'read-heavy', threads: '1', durationMs: '30' });
+  assert.equal(short.cells[0].quietOpsPerSec, undefined);
+  assert.ok(short.cells[0].trials.every((trial) => !('quietOpsPerSec' in trial)));
+});
+
 test('the ops a worker executes match the configured mix within 1%', async () => {
   const results = await sweep({ maps: 'js-map', mix: 'get=0.6,set=0.3,delete=0.1', threads: '2' });
   assertMeasured(results.cells[0]);
