@@ -23,10 +23,10 @@ function headline(report: GateReport): string {
 function describeFinding(finding: GateFinding): string {
   const first = finding.kind === 'failed'
     ? `failed: ${finding.error}`
-    : `${formatDeltaOrNa(finding.deltaPct)} (p=${formatP(finding.p ?? 1)})`;
+    : `${formatDeltaOrNa(finding.deltaPct)} (${pEquals(finding.p ?? 1)})`;
   const confirmation = finding.confirmation;
   if (!confirmation) return `${finding.label}: ${first}`;
-  const second = confirmation.note ?? `${formatDeltaOrNa(confirmation.deltaPct)} (p=${formatP(confirmation.p ?? 1)})`;
+  const second = confirmation.note ?? `${formatDeltaOrNa(confirmation.deltaPct)} (${pEquals(confirmation.p ?? 1)})`;
   return `${finding.label}: ${first}; re-run ${second}`;
 }
 
@@ -78,4 +78,10 @@ export function renderGateMarkdown(report: GateReport): string {
   const notes = [...comparisonNotes({ ...report.comparison, warnings: [] }), ...report.warnings.map((warning) => `warning: ${warning}`)];
   if (notes.length > 0) lines.push('', ...notes.map((note) => `- ${note}`));
   return lines.join('\n') + '\n';
+}
+
+/** 'p=0.008', or 'p<0.001' below that. */
+function pEquals(p: number): string {
+  const text = formatP(p);
+  return text.startsWith('<') ? `p${text}` : `p=${text}`;
 }

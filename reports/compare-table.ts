@@ -61,7 +61,7 @@ export function comparisonPreamble(comparison: Comparison): string[] {
   const lines = [
     `base: ${describeSide(comparison.base)}`,
     `head: ${describeSide(comparison.head)}`,
-    `ops/s: median of the trials [95% CI]; p: Mann–Whitney U, two-sided, over the trials; verdict "~" = not significant at alpha ${comparison.alpha}.`,
+    `ops/s: median of the trials [95% CI]; p: ${comparison.test === 'bootstrap' ? 'bootstrap of the quantile ratio' : 'Mann–Whitney U'}, two-sided, over the trials; verdict "~" = not significant at alpha ${comparison.alpha}.`,
     throughputMethod(comparison),
     'p99: one figure per cell; verdict by disjoint 95% CIs from each histogram (sampling error only, so advisory).',
   ];

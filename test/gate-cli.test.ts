@@ -32,7 +32,7 @@ test('gate exits 1 on a 30% regression, names the cell, and appends the markdown
   writeFileSync(summaryPath, '# earlier step\n');
   const run = maplab(['gate', '--baseline', baselinePath, '--current', slowerPath], { GITHUB_STEP_SUMMARY: summaryPath });
   assert.equal(run.code, 1, run.stderr);
-  assert.match(run.stdout, /regressions:\n {2}rwmutex\/read-heavy\/t=1\/lf=0\.75: -30\.0% \(p=0\.008\)/);
+  assert.match(run.stdout, /regressions:\n {2}rwmutex\/read-heavy\/t=1\/lf=0\.75: -30\.0% \(p<0\.001\)/);
   const summary = readFileSync(summaryPath, 'utf8');
   assert.match(summary, /^# earlier step\n## maplab gate: ❌ FAIL/);
   assert.match(summary, /\| rwmutex\/read-heavy\/t=1\/lf=0\.75 \| -30\.0% \|/);
@@ -94,6 +94,12 @@ test('gate without --current or --preset, or with bad flag values, exits 2 with 
   const badMetric = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--metric', 'fastest']);
   assert.equal(badMetric.code, 2);
   assert.match(badMetric.stderr, /--metric must be one of ops, quiet, got "fastest"/);
+  const badRuns = maplab(['gate', '--baseline', baselinePath, '--preset', 'ci', '--runs', '0']);
+  assert.equal(badRuns.code, 2);
+  assert.match(badRuns.stderr, /--runs must be an integer 1\.\.20, got "0"/);
+  const badTest = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--test', 't-test']);
+  assert.equal(badTest.code, 2);
+  assert.match(badTest.stderr, /--test must be one of mann-whitney, bootstrap, got "t-test"/);
   const badQuantile = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--effect-quantile', '0.4']);
   assert.equal(badQuantile.code, 2);
   assert.match(badQuantile.stderr, /--effect-quantile must be a number 0\.5\.\.1, got "0\.4"/);

@@ -44,8 +44,8 @@ test('one cell 30% slower with tight trials fails, naming that cell', async () =
   assert.equal(report.regressions[0].kind, 'slower');
   assert.ok(Math.abs((report.regressions[0].deltaPct ?? 0) + 30) < 1e-9);
   assert.match(renderGateText(report), /^maplab gate: FAIL: 1 cell\(s\) regressed/);
-  assert.match(renderGateText(report), /rwmutex\/read-heavy\/t=1\/lf=0\.75: -30\.0% \(p=0\.008\)/);
-  assert.match(renderGateMarkdown(report), /\| rwmutex\/read-heavy\/t=1\/lf=0\.75 \| -30\.0% \| 0\.008 \| not re-run \| {2}\| \*\*yes\*\* \|/);
+  assert.match(renderGateText(report), /rwmutex\/read-heavy\/t=1\/lf=0\.75: -30\.0% \(p<0\.001\)/);
+  assert.match(renderGateMarkdown(report), /\| rwmutex\/read-heavy\/t=1\/lf=0\.75 \| -30\.0% \| <0\.001 \| not re-run \| {2}\| \*\*yes\*\* \|/);
 });
 
 test('every cell and the calibration 30% slower (a slower machine) passes', async () => {
@@ -206,7 +206,7 @@ test('confirmation re-runs exactly the regressed cells and passes when the regre
   assert.equal(report.passed, true);
   assert.equal(report.findings.length, 1);
   assert.equal(report.findings[0].confirmation?.held, false);
-  assert.match(renderGateText(report), /not confirmed by the re-run \(run-to-run noise\):\n {2}rwmutex\/read-heavy\/t=1\/lf=0\.75: -30\.0% \(p=0\.008\); re-run ±0\.0% \(p=1\.000\)/);
+  assert.match(renderGateText(report), /not confirmed by the re-run \(run-to-run noise\):\n {2}rwmutex\/read-heavy\/t=1\/lf=0\.75: -30\.0% \(p<0\.001\); re-run ±0\.0% \(p=1\.000\)/);
 });
 
 test('confirmation fails the gate when the re-run shows the same regression', async () => {

@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addCalibrationRound, CALIBRATION_QUANTILE, measureCalibration } from '../harness/calibration.js';
+import { quantile } from 'simple-statistics';
 import { mergeBaselines } from '../harness/gate/baseline.js';
+import { bootstrapQuantileRatio } from '../harness/gate/bootstrap.js';
 import { compareResults } from '../harness/gate/compare.js';
 import { runGate, type GateOptions } from '../harness/gate/gate.js';
 import { MIN_QUIET_SLICES, QUIET_QUANTILE, quietRate, SliceRecorder } from '../harness/loop.js';
@@ -141,4 +143,42 @@ test('pooling baseline runs scales each run\'s quiet figures by its calibration,
   const quiet = cell.trials.map((trial) => (trial as { quietOpsPerSec?: number }).quietOpsPerSec);
   assert.deepEqual(quiet.map((value) => Math.round(value ?? 0)), Array(9).fill(1.1e6));
   assert.equal(Math.round((cell.quietOpsPerSec as { median: number }).median), 1.1e6);
+});
+
+test('the bootstrap of a quantile ratio is seeded: the same samples always give the same p', () => {
+  const head = [0.7, 0.72, 0.69, 0.71, 0.7];
+  const base = trialsAround(1, 0.02, 15);
+  const first = bootstrapQuantileRatio(head, base, 0.75);
+  assert.deepEqual(bootstrapQuantileRatio(head, base, 0.75), first);
+  assert.ok(first.p < 0.001, `p ${first.p}`);
+  assert.ok(Math.abs(first.ratio - 0.71 / quantile(base, 0.75)) < 1e-12);
+});
+
+test('the bootstrap p is two-sided: identical samples give p = 1, and faster is as significant as slower', () => {
+  const base = trialsAround(1, 0.02, 15);
+  assert.equal(bootstrapQuantileRatio(base, base, 0.75).p, 1);
+  const slower = bootstrapQuantileRatio(trialsAround(0.7, 0.02, 5), base, 0.75);
+  const faster = bootstrapQuantileRatio(trialsAround(1.4, 0.02, 5), base, 0.75);
+  assert.ok(slower.p < 0.001 && faster.p < 0.001, `${slower.p} ${faster.p}`);
+});
+
+/** A baseline whose trials are a mixture: nine at full speed, six caught in slow spells at about half speed. */
+const spelledBaseline = buildResults({ cells: [{ trials: [...trialsAround(16e6, 0.03, 9), ...trialsAround(8.5e6, 0.05, 6)] }] });
+const slowerEverywhere = buildResults({ cells: [{ trials: trialsAround(11.4e6, 0.03, 5) }] });
+
+test('against a baseline with slow-spell trials, a head 29% slower in every trial is not significant by Mann–Whitney but is by the bootstrap', async () => {
+  const byRanks = await runGate(spelledBaseline, slowerEverywhere, { ...gateOptions, test: 'mann-whitney' });
+  assert.equal(byRanks.verdict, 'pass');
+  assert.ok(byRanks.comparison.cells[0].opsPerSec.p >= 0.05, `Mann–Whitney p ${byRanks.comparison.cells[0].opsPerSec.p}`);
+  const byBootstrap = await runGate(spelledBaseline, slowerEverywhere, gateOptions);
+  assert.equal(byBootstrap.comparison.test, 'bootstrap');
+  assert.equal(byBootstrap.verdict, 'regression');
+  assert.ok((byBootstrap.regressions[0].deltaPct ?? 0) < -25);
+});
+
+test('against the same baseline, an unchanged head with two of five trials in a spell passes the default gate', async () => {
+  const unchanged = buildResults({ cells: [{ trials: [8.4e6, 8.7e6, 15.8e6, 16.1e6, 16.3e6] }] });
+  const report = await runGate(spelledBaseline, unchanged, gateOptions);
+  assert.equal(report.verdict, 'pass');
+  assert.deepEqual(report.findings, []);
 });

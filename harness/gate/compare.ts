@@ -30,6 +30,7 @@
 import { geometricMean, quantile } from 'simple-statistics';
 import { medianWithCI } from '../stats.js';
 import { ResultsFormatError, type Cell, type MedianCI, type Results } from '../results.js';
+import { bootstrapQuantileRatio, BOOTSTRAP_RESAMPLES } from './bootstrap.js';
 import { mannWhitneyU, minimumTwoSidedP } from './mann-whitney.js';
 import { quantileInterval } from './quantile-ci.js';
 
@@ -56,6 +57,8 @@ export interface CompareOptions {
   metric?: ThroughputMetric;
   /** Which quantile of each side's trials the delta compares, [0.5, 1]; 0.5 (the medians) by default. */
   effectQuantile?: number;
+  /** The test behind `p` and the verdict: 'mann-whitney' (default) or 'bootstrap' (of the effect-quantile ratio, bootstrap.ts). */
+  test?: ThroughputTest;
   baseSource: string;
   headSource: string;
 }
@@ -68,6 +71,9 @@ export interface SideInfo {
   cores: number;
   calibrationOpsPerSec: number;
 }
+
+export const THROUGHPUT_TESTS = ['mann-whitney', 'bootstrap'] as const;
+export type ThroughputTest = (typeof THROUGHPUT_TESTS)[number];
 
 export const THROUGHPUT_METRICS = ['ops', 'quiet'] as const;
 export type ThroughputMetric = (typeof THROUGHPUT_METRICS)[number];
@@ -86,8 +92,12 @@ export interface ThroughputDelta {
   /** head / base at effectQuantile (head.median / base.median at 0.5). */
   ratio: number;
   deltaPct: number;
-  /** Mann–Whitney U two-sided p over the trials' ops/s. */
+  /** Two-sided p of `pTest` over the per-trial figures: what `significant` and the verdict follow. */
   p: number;
+  pTest: ThroughputTest;
+  /** Mann–Whitney U two-sided p over the per-trial figures (always computed). */
+  mannWhitneyP: number;
+  /** How the Mann–Whitney p was computed. */
   test: 'exact' | 'normal';
   /** The smallest p these trial counts can reach; ≥ alpha means never significant. */
   minimumP: number;
@@ -151,6 +161,7 @@ export interface Comparison {
   /** The throughput metric asked for (a cell without quiet figures on both sides falls back to 'ops': see its opsPerSec.field). */
   metric: ThroughputMetric;
   effectQuantile: number;
+  test: ThroughputTest;
   normalized: boolean;
   /** Factor applied to head throughput (1 unless normalised): base.calibration / head.calibration. */
   calibrationScale: number;
@@ -197,6 +208,7 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
   const effectQuantile = options.effectQuantile ?? 0.5;
   if (!(effectQuantile >= 0.5 && effectQuantile <= 1)) throw new RangeError(`effectQuantile must be a number in [0.5, 1], got ${effectQuantile}`);
   const metric = options.metric ?? 'ops';
+  const test = options.test ?? 'mann-whitney';
   const aliases = { ...(options.mapAliases ?? {}) };
   const baseCells = indexCells(base, options.baseSource, {});
   const headCells = indexCells(head, options.headSource, aliases);
@@ -213,7 +225,7 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
     } else if (baseCell.error !== undefined || headCell.error !== undefined) {
       failed.push({ key, label, baseError: baseCell.error ?? null, headError: headCell.error ?? null });
     } else {
-      cells.push(compareCell(key, label, baseCell, headCell, { alpha: options.alpha, scale: calibrationScale, metric, effectQuantile }));
+      cells.push(compareCell(key, label, baseCell, headCell, { alpha: options.alpha, scale: calibrationScale, metric, effectQuantile, test }));
     }
   }
   const onlyInHead: UnmatchedCell[] = [];
@@ -236,6 +248,7 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
     alpha: options.alpha,
     metric,
     effectQuantile,
+    test,
     normalized: options.normalize,
     calibrationScale,
     mapAliases: aliases,
@@ -277,6 +290,7 @@ interface CellComparisonSettings {
   scale: number;
   metric: ThroughputMetric;
   effectQuantile: number;
+  test: ThroughputTest;
 }
 
 function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell, settings: CellComparisonSettings): ComparedCell {
@@ -286,9 +300,11 @@ function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell
   const quiet = quietBase !== null && quietHead !== null;
   const baseTrials = quiet ? quietBase : baseCell.trials.map((trial) => trial.opsPerSec);
   const headTrials = (quiet ? quietHead : headCell.trials.map((trial) => trial.opsPerSec)).map((value) => value * scale);
-  const test = mannWhitneyU(headTrials, baseTrials);
+  const mannWhitney = mannWhitneyU(headTrials, baseTrials);
   const ratio = quantile(headTrials, effectQuantile) / quantile(baseTrials, effectQuantile);
-  const significant = test.p < alpha;
+  const bootstrap = settings.test === 'bootstrap';
+  const p = bootstrap ? bootstrapQuantileRatio(headTrials, baseTrials, effectQuantile).p : mannWhitney.p;
+  const significant = p < alpha;
   return {
     key,
     label,
@@ -305,9 +321,11 @@ function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell
       headTrials: headTrials.length,
       ratio,
       deltaPct: (ratio - 1) * 100,
-      p: test.p,
-      test: test.method,
-      minimumP: minimumTwoSidedP(headTrials.length, baseTrials.length),
+      p,
+      pTest: settings.test,
+      mannWhitneyP: mannWhitney.p,
+      test: mannWhitney.method,
+      minimumP: bootstrap ? 2 / (BOOTSTRAP_RESAMPLES + 1) : minimumTwoSidedP(headTrials.length, baseTrials.length),
       significant,
       verdict: significant ? formatDeltaPct((ratio - 1) * 100) : '~',
     },

@@ -58,7 +58,7 @@
 import type { Results } from '../results.js';
 import { UsageError } from '../options.js';
 import {
-  cellKeyOf, cellLabel, compareResults, formatDeltaPct, trialFigures, type CellKey, type ComparedCell, type Comparison, type ThroughputMetric,
+  cellKeyOf, cellLabel, compareResults, formatDeltaPct, trialFigures, type CellKey, type ComparedCell, type Comparison, type ThroughputMetric, type ThroughputTest,
 } from './compare.js';
 import { mannWhitneyU } from './mann-whitney.js';
 
@@ -76,6 +76,8 @@ export interface GateOptions {
   metric?: ThroughputMetric;
   /** Quantile of each side's trials compared against the threshold (rule 2), [0.5, 1]; 0.75 by default. */
   effectQuantile?: number;
+  /** Significance test (rule 3): 'bootstrap' of the effect-quantile ratio (default) or 'mann-whitney'. */
+  test?: ThroughputTest;
   /** Scale head by base.calibration / head.calibration (rule 1). */
   normalize: boolean;
   /** Same CPU, calibration further apart than this (percent): the run was unsteady (rule 6). */
@@ -214,6 +216,7 @@ export async function runGate(baseline: Results, current: Results, options: Gate
     mapAliases: options.mapAliases ?? {},
     metric: options.metric ?? 'quiet',
     effectQuantile: options.effectQuantile ?? 0.75,
+    test: options.test ?? 'bootstrap',
     baseSource: options.baselineSource,
     headSource: options.currentSource,
   };

@@ -3,7 +3,7 @@
  * declared once (harness/options.ts): flag, help with unit and default, parser.
  */
 import { parsers, UsageError, type OptionSpec } from '../options.js';
-import { THROUGHPUT_METRICS, type ThroughputMetric } from './compare.js';
+import { THROUGHPUT_METRICS, THROUGHPUT_TESTS, type ThroughputMetric, type ThroughputTest } from './compare.js';
 import { EXPORT_METRICS, type ExportMetric } from './export.js';
 
 /** Keeps the option's name a literal type, so resolved options are typed field by field. */
@@ -53,8 +53,18 @@ export const mapAliasOption = defineOption({
 const metricDescription = 'per-trial throughput compared: ops (mean ops/s over the window, the headline) or quiet ' +
   '(the p90 of its 10 ms slice rates: the rate undisturbed by the slow spells of shared machines; a cell lacking it on either side uses ops)';
 
+const testDescription = 'significance test over the per-trial figures: mann-whitney (two-sided rank test) or bootstrap ' +
+  '(two-sided, of the ratio of the two sides\' --effect-quantile, seeded: the same files give the same p)';
+
 export const compareOptions = [
   alphaOption,
+  defineOption<'test', ThroughputTest>({
+    name: 'test',
+    flag: '--test <test>',
+    description: `${testDescription}: ${THROUGHPUT_TESTS.join(' | ')}`,
+    defaultValue: 'mann-whitney',
+    parse: parsers.oneOf(THROUGHPUT_TESTS),
+  }),
   defineOption<'metric', ThroughputMetric>({
     name: 'metric',
     flag: '--metric <metric>',
@@ -126,6 +136,13 @@ export const gateOptions = [
     defaultValue: 0.75,
     parse: parsers.number(0.5, 1),
   }),
+  defineOption<'test', ThroughputTest>({
+    name: 'test',
+    flag: '--test <test>',
+    description: `${testDescription}: ${THROUGHPUT_TESTS.join(' | ')}`,
+    defaultValue: 'bootstrap',
+    parse: parsers.oneOf(THROUGHPUT_TESTS),
+  }),
   // Two flags, one option: '--confirm' / '--no-confirm'; left unset, it follows whether the gate ran the sweep itself.
   defineOption({
     name: 'confirm',
@@ -171,6 +188,13 @@ export const gateOptions = [
     flag: '--out <results.json>',
     description: 'also save the results measured now (first run) to this file',
     parse: parsers.string(),
+  }),
+  defineOption({
+    name: 'runs',
+    flag: '--runs <n>',
+    description: 'with --preset: run the sweep this many times, each in a fresh process, and pool the trials per cell as a baseline of several runs is pooled (also for the re-run), integer 1..20',
+    defaultValue: 3,
+    parse: parsers.integer(1, 20),
   }),
   defineOption({
     name: 'timeout',

@@ -27,8 +27,6 @@ export interface SweepRequest {
   /** head map name → baseline map name; the sweep is asked for the head names. */
   mapAliases?: Readonly<Record<string, string>>;
   timeoutMs: number;
-  /** Trials per cell instead of the preset's. */
-  trials?: number;
 }
 
 /** The sweep exited non-zero for a reason other than bad arguments: the code under test failed to run. */
@@ -56,7 +54,6 @@ export function sweepArguments(request: SweepRequest, outPath: string): string[]
   // Open-loop cells need --rates; a baseline mixing open- and closed-loop cells is re-measured closed-loop only.
   if (request.cells.every((cell) => cell.rate !== undefined)) args.push('--rates', distinct(request.cells.map((cell) => cell.rate)));
   if (request.mapModule) args.push('--map-module', resolve(request.mapModule));
-  if (request.trials !== undefined) args.push('--trials', String(request.trials));
   return args;
 }
 

@@ -32,6 +32,7 @@ export function register(program: Command): void {
       normalize: options.normalize,
       mapAliases: options.mapAlias ?? {},
       metric: options.metric,
+      test: options.test,
       baseSource: basePath,
       headSource: headPath,
     });

@@ -11,7 +11,7 @@ import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { cellKeyOf, cellLabel } from '../../harness/gate/compare.js';
-import { mergeBaselines } from '../../harness/gate/baseline.js';
+import { mergeBaselines, type BaselineRun } from '../../harness/gate/baseline.js';
 import { runGate, type GateReport, type Remeasure } from '../../harness/gate/gate.js';
 import { gateOptions, type ReportFormat } from '../../harness/gate/options.js';
 import { runSweepProcess, SweepFailedError, type SweepRequest } from '../../harness/gate/sweep-process.js';
@@ -65,15 +65,18 @@ export function register(program: Command): void {
     }
     const measurable = baseline.cells.filter((cell) => cell.error === undefined);
 
-    const sweep = (cells: SweepRequest['cells'], trials?: number): Promise<Results> => runSweepProcess({
-      cliPath: CLI_PATH,
-      preset: options.preset as string,
-      cells,
-      ...(trials === undefined ? {} : { trials }),
-      mapModule: options.mapModule,
-      mapAliases,
-      timeoutMs: options.timeout * 1000,
-    });
+    // --runs fresh sweep processes, pooled per cell like a multi-run baseline: a slow state that holds a
+    // worker for a whole run (seen here: every trial of one cell at 0.6× for 25 s) then weighs one run in n.
+    const sweep = async (cells: SweepRequest['cells']): Promise<Results> => {
+      const runs: BaselineRun[] = [];
+      for (let run = 1; run <= options.runs; run++) {
+        const results = await runSweepProcess({
+          cliPath: CLI_PATH, preset: options.preset as string, cells, mapModule: options.mapModule, mapAliases, timeoutMs: options.timeout * 1000,
+        });
+        runs.push({ results, source: `run ${run}` });
+      }
+      return mergeBaselines(runs).results;
+    };
     let report: GateReport;
     try {
       let current: Results;
@@ -83,13 +86,11 @@ export function register(program: Command): void {
         currentSource = options.current;
       } else {
         current = await sweep(measurable.map((cell) => cellKeyOf(cell)));
-        currentSource = `sweep --preset ${options.preset} (run now)`;
+        currentSource = `sweep --preset ${options.preset} (run now, ${options.runs} run(s) pooled)`;
       }
       if (options.out !== undefined) writeResultsFile(options.out, current);
-      // The re-run measures few cells, so interleaving spreads their trials over little time: twice the trials make up for it.
-      const confirmTrials = 2 * (typeof current.config.trials === 'number' ? current.config.trials : 5);
       const remeasure: Remeasure | undefined = options.preset === undefined ? undefined : async (cells) => ({
-        results: await sweep(cells, confirmTrials),
+        results: await sweep(cells),
         source: `sweep --preset ${options.preset} (confirmation re-run)`,
       });
       report = await runGate(baseline, current, {
@@ -97,6 +98,7 @@ export function register(program: Command): void {
         thresholdPct: options.threshold,
         metric: options.metric,
         effectQuantile: options.effectQuantile,
+        test: options.test,
         normalize: options.normalize ?? true,
         confirm,
         calibrationTolerancePct: options.calibrationTolerance,
