@@ -65,6 +65,13 @@ export const compareOptions = [
     defaultValue: 'mann-whitney',
     parse: parsers.oneOf(THROUGHPUT_TESTS),
   }),
+  defineOption({
+    name: 'effectQuantile',
+    flag: '--effect-quantile <q>',
+    description: 'the delta (and a bootstrap test) compares this quantile of each side\'s trials, a number in [0.5, 1]',
+    defaultValue: 0.5,
+    parse: parsers.number(0.5, 1),
+  }),
   defineOption<'metric', ThroughputMetric>({
     name: 'metric',
     flag: '--metric <metric>',

@@ -33,6 +33,7 @@ export function register(program: Command): void {
       mapAliases: options.mapAlias ?? {},
       metric: options.metric,
       test: options.test,
+      effectQuantile: options.effectQuantile,
       baseSource: basePath,
       headSource: headPath,
     });
