@@ -50,35 +50,38 @@ export const mapAliasOption = defineOption({
   parse: parseMapAliases,
 });
 
-const metricDescription = 'per-trial throughput compared: ops (mean ops/s over the window, the headline) or quiet ' +
-  '(the p90 of its 10 ms slice rates: the rate undisturbed by the slow spells of shared machines; a cell lacking it on either side uses ops)';
-
-const testDescription = 'significance test over the per-trial figures: mann-whitney (two-sided rank test) or bootstrap ' +
-  '(two-sided, of the ratio of the two sides\' --effect-quantile, seeded: the same files give the same p)';
+/** How a comparison reads the trials: declared once, with each command's defaults (compare: the headline; gate: robust to slow spells). */
+function throughputOptions(defaults: { metric: ThroughputMetric; effectQuantile: number; test: ThroughputTest }, quantileNote: string) {
+  return [
+    defineOption<'metric', ThroughputMetric>({
+      name: 'metric',
+      flag: '--metric <metric>',
+      description: 'per-trial throughput compared: ops (mean ops/s over the window, the headline) or quiet (the p90 of its 10 ms slice ' +
+        `rates: the rate undisturbed by the slow spells of shared machines; a cell lacking it on either side uses ops): ${THROUGHPUT_METRICS.join(' | ')}`,
+      defaultValue: defaults.metric,
+      parse: parsers.oneOf(THROUGHPUT_METRICS),
+    }),
+    defineOption({
+      name: 'effectQuantile',
+      flag: '--effect-quantile <q>',
+      description: `the delta compares this quantile of each side's trials, a number in [0.5, 1] (${quantileNote})`,
+      defaultValue: defaults.effectQuantile,
+      parse: parsers.number(0.5, 1),
+    }),
+    defineOption<'test', ThroughputTest>({
+      name: 'test',
+      flag: '--test <test>',
+      description: 'significance test over the per-trial figures: mann-whitney (two-sided rank test) or bootstrap (two-sided, of the ratio ' +
+        `of the two sides' --effect-quantile, seeded: the same files give the same p): ${THROUGHPUT_TESTS.join(' | ')}`,
+      defaultValue: defaults.test,
+      parse: parsers.oneOf(THROUGHPUT_TESTS),
+    }),
+  ] as const;
+}
 
 export const compareOptions = [
   alphaOption,
-  defineOption<'test', ThroughputTest>({
-    name: 'test',
-    flag: '--test <test>',
-    description: `${testDescription}: ${THROUGHPUT_TESTS.join(' | ')}`,
-    defaultValue: 'mann-whitney',
-    parse: parsers.oneOf(THROUGHPUT_TESTS),
-  }),
-  defineOption({
-    name: 'effectQuantile',
-    flag: '--effect-quantile <q>',
-    description: 'the delta (and a bootstrap test) compares this quantile of each side\'s trials, a number in [0.5, 1]',
-    defaultValue: 0.5,
-    parse: parsers.number(0.5, 1),
-  }),
-  defineOption<'metric', ThroughputMetric>({
-    name: 'metric',
-    flag: '--metric <metric>',
-    description: `${metricDescription}: ${THROUGHPUT_METRICS.join(' | ')}`,
-    defaultValue: 'ops',
-    parse: parsers.oneOf(THROUGHPUT_METRICS),
-  }),
+  ...throughputOptions({ metric: 'ops', effectQuantile: 0.5, test: 'mann-whitney' }, '0.5: the medians'),
   reportFormatOption,
   defineOption({
     name: 'out',
@@ -129,27 +132,8 @@ export const gateOptions = [
     defaultValue: 10,
     parse: parsePercent,
   }),
-  defineOption<'metric', ThroughputMetric>({
-    name: 'metric',
-    flag: '--metric <metric>',
-    description: `${metricDescription}: ${THROUGHPUT_METRICS.join(' | ')}`,
-    defaultValue: 'quiet',
-    parse: parsers.oneOf(THROUGHPUT_METRICS),
-  }),
-  defineOption({
-    name: 'effectQuantile',
-    flag: '--effect-quantile <q>',
-    description: 'the threshold compares this quantile of each side\'s trials, a number in [0.5, 1] (0.5: medians; the default 0.75 sets aside trials that fell in a slow spell, which only ever slow a trial down)',
-    defaultValue: 0.75,
-    parse: parsers.number(0.5, 1),
-  }),
-  defineOption<'test', ThroughputTest>({
-    name: 'test',
-    flag: '--test <test>',
-    description: `${testDescription}: ${THROUGHPUT_TESTS.join(' | ')}`,
-    defaultValue: 'bootstrap',
-    parse: parsers.oneOf(THROUGHPUT_TESTS),
-  }),
+  ...throughputOptions({ metric: 'quiet', effectQuantile: 0.75, test: 'bootstrap' },
+    'the threshold reads it; 0.5: medians; 0.75 sets aside trials that fell in a slow spell, which only ever slow a trial down'),
   // Two flags, one option: '--confirm' / '--no-confirm'; left unset, it follows whether the gate ran the sweep itself.
   defineOption({
     name: 'confirm',
