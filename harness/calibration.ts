@@ -15,6 +15,7 @@
  * quantile of well-spread rounds is the machine's undisturbed speed.
  */
 import { performance } from 'node:perf_hooks';
+import { quantile } from 'simple-statistics';
 
 export const CALIBRATION_VERSION = 1;
 const TABLE_SLOTS = 1 << 16;
@@ -73,10 +74,8 @@ export function addCalibrationRound(calibration: Calibration): Calibration {
 }
 
 function summarize(rates: number[]): Calibration {
-  const sorted = [...rates].sort((a, b) => a - b);
-  const opsPerSec = sorted[Math.min(sorted.length - 1, Math.floor(CALIBRATION_QUANTILE * (sorted.length - 1)))];
   return {
-    opsPerSec: Math.round(opsPerSec),
+    opsPerSec: Math.round(quantile(rates, CALIBRATION_QUANTILE)),
     version: CALIBRATION_VERSION,
     rounds: rates.length,
     opsPerRound: OPS_PER_ROUND,

@@ -24,6 +24,7 @@
  * already suffered (a lower bound) and counted as backlog.
  */
 import { performance } from 'node:perf_hooks';
+import { quantile as quantileOf } from 'simple-statistics';
 import type { ConcurrentMap } from '../maps/types.js';
 import { Op, type OpStream } from '../workloads/types.js';
 import { ABORT_WORD, type TrialControl } from './control.js';
@@ -98,8 +99,7 @@ export const MIN_QUIET_SLICES = 5;
  */
 export function quietRate(recorder: SliceRecorder, quantile = QUIET_QUANTILE): number | null {
   if (recorder.count < MIN_QUIET_SLICES) return null;
-  const sorted = Array.from(recorder.rates.subarray(0, recorder.count)).sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(quantile * (sorted.length - 1)))];
+  return quantileOf(Array.from(recorder.rates.subarray(0, recorder.count)), quantile);
 }
 
 /** Where a worker is in its stream; the loops advance it in place. */
