@@ -9,6 +9,11 @@
  * map (factory.shared false, js-map) is prefilled by each worker on its own
  * copy — then one task per worker through the start barrier.
  *
+ * A cell is measured as begin → step (one trial each, in any order with other
+ * cells' steps: sweep --interleave) → finish. `run` does the three back to
+ * back. Pools are kept per (map, threads): one at a time, or all at once when
+ * steps of several cells alternate.
+ *
  * Faults stay inside the cell: a map that throws gives an `error` cell, a
  * trial past the cell's deadline gives a "timeout" cell (the pool is torn down
  * and rebuilt if its workers do not stop), and a map that is not safe for
@@ -29,7 +34,7 @@ import { collectGarbageIfGrown } from './gc.js';
 import { LatencyHistogram } from './histogram.js';
 import type { MapSource } from './map-source.js';
 import { MapPool, TrialInterruptedError, TrialTimeoutError } from './pool.js';
-import type { Cell, LatencySummary, Trial } from './results.js';
+import { quietFigures, type Cell, type LatencySummary, type Trial } from './results.js';
 import { medianByKey, medianWithCI } from './stats.js';
 import type { TrialTask, WorkerFailure, WorkerReport } from './worker.js';
 
@@ -152,7 +157,7 @@ export class CellRunner {
   async step(progress: CellProgress, trial: number, deadlineMs: number, signal?: AbortSignal): Promise<void> {
     if (progress.ended !== null) return;
     const startedAt = performance.now();
-    const { spec, workload, factory, source, overhead, identity, unsafeWrites } = progress;
+    const { spec, workload, factory, source, overhead } = progress;
     try {
       const streams = this.streamsFor(workload, spec.threads, overhead);
       const prefill = this.prefillFor(workload, overhead);
@@ -170,11 +175,7 @@ export class CellRunner {
         seed: this.config.seed + trial, warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, rate: spec.rate,
       });
       if ('failure' in outcome) {
-        if (unsafeWrites && outcome.failure.name !== CONCURRENT_MAP_WRITE_ERROR_NAME) {
-          progress.ended = { ...identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: outcome.failure.message } as unknown as Cell;
-        } else {
-          progress.ended = { ...identity, error: outcome.failure.message } as unknown as Cell;
-        }
+        progress.ended = failedCell(progress, outcome.failure.message, outcome.failure.name === CONCURRENT_MAP_WRITE_ERROR_NAME);
         return;
       }
       progress.reports.push(outcome.reports);
@@ -184,9 +185,7 @@ export class CellRunner {
       const message = error instanceof TrialTimeoutError
         ? `timeout: the cell ran past ${this.config.cellTimeoutMs} ms (--cell-timeout-ms); ${error.detail}`
         : `${(error as Error).name}: ${(error as Error).message}`;
-      progress.ended = unsafeWrites
-        ? { ...identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: message } as unknown as Cell
-        : { ...identity, error: message } as unknown as Cell;
+      progress.ended = failedCell(progress, message, false);
     } finally {
       progress.wallMs += performance.now() - startedAt;
     }
@@ -195,7 +194,7 @@ export class CellRunner {
   /** The cell: its error if it ended early, else its numbers from every trial run. */
   finish(progress: CellProgress): Cell {
     if (progress.ended !== null) return progress.ended;
-    if (progress.unsafeWrites) return { ...progress.identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX } as unknown as Cell;
+    if (progress.unsafeWrites) return { ...progress.identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX } as unknown as Cell; // never numbers
     return this.assemble(progress);
   }
 
@@ -223,8 +222,8 @@ export class CellRunner {
   }
 
   private livePool(source: MapSource, threads: number): MapPool | null {
-    const pool = this.pools.get(`${source.name}|${threads}`);
-    return pool !== undefined && !pool.isDestroyed() && pool.map.name === source.name ? pool : null;
+    const pool = this.pools.get(poolKey(source, threads));
+    return pool !== undefined && !pool.isDestroyed() ? pool : null;
   }
 
   /** The pool for (map, threads): reused across that map's cells; started fresh for a new map or thread count. */
@@ -233,7 +232,7 @@ export class CellRunner {
   ): Promise<MapPool> {
     const live = this.livePool(source, threads);
     if (live !== null) return live;
-    const key = `${source.name}|${threads}`;
+    const key = poolKey(source, threads);
     if (this.keepPools) await this.pools.get(key)?.destroy();
     else await this.close();
     const remainingMs = Math.max(1, deadlineMs - performance.now());
@@ -401,10 +400,26 @@ export function generateCellStreams(workload: Workload, options: { seed: number;
 }
 
 /** `quietOpsPerSec` (median with CI of the trials' quiet rates) when every trial has one. */
-function quietSummary(trials: ReadonlyArray<Record<string, unknown>>): { quietOpsPerSec?: ReturnType<typeof medianWithCI> } {
-  const rates = trials.map((trial) => trial.quietOpsPerSec);
-  if (rates.length === 0 || !rates.every((rate): rate is number => typeof rate === 'number')) return {};
-  return { quietOpsPerSec: medianWithCI(rates) };
+function quietSummary(trials: readonly Trial[]): { quietOpsPerSec?: ReturnType<typeof medianWithCI> } {
+  const rates = quietFigures(trials);
+  return rates === null ? {} : { quietOpsPerSec: medianWithCI(rates) };
+}
+
+function poolKey(source: MapSource, threads: number): string {
+  return `${source.name}|${threads}`;
+}
+
+/**
+ * The error cell of a cell that failed with `message`. A map unsafe for
+ * concurrent writes, run with writers on several threads, never yields a
+ * plain error either: unless its own detector fired (`detected`), the cell
+ * says "concurrent map writes (not detected…)" and keeps the message as detail.
+ */
+function failedCell(progress: CellProgress, message: string, detected: boolean): Cell {
+  if (progress.unsafeWrites && !detected) {
+    return { ...progress.identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: message } as unknown as Cell;
+  }
+  return { ...progress.identity, error: message } as unknown as Cell;
 }
 
 function sumCounters(records: Array<Record<string, number>>): Record<string, number> {

@@ -28,6 +28,14 @@ export interface Trial {
   ops: number;
   elapsedNs: number;
   opsPerSec: number;
+  /** Closed-loop windows of ≥ 5 slices: the quiet rate (harness/loop.ts). */
+  quietOpsPerSec?: number;
+}
+
+/** The trials' quiet rates, or null unless every trial has one (then a cell has no quiet figure). */
+export function quietFigures(trials: readonly Trial[]): number[] | null {
+  const rates = trials.map((trial) => trial.quietOpsPerSec);
+  return rates.length > 0 && rates.every((rate): rate is number => typeof rate === 'number' && Number.isFinite(rate)) ? rates : null;
 }
 
 /** A headline figure: the median of the trials with a 95% confidence interval. */

@@ -5,6 +5,7 @@
  * per worker), take a clock offset, arrive at the start barrier, warm up until
  * the common warm-up deadline, run the measured window until the common end
  * deadline, then report ops, the window's start and end on the shared timeline,
+ * the window's quiet rate (closed loop: p90 of its ~10 ms slice rates),
  * the latency histograms per op type, the ops executed per type and, for a
  * private map, its counters. A worker never throws: a failure aborts the
  * trial for every worker (control block) and comes back as data, so the main

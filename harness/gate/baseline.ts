@@ -65,10 +65,11 @@ export function mergeBaselines(runs: readonly BaselineRun[]): MergedBaseline {
       cells.push(entries[0].cell);
       continue;
     }
-    const trials = measured.flatMap(({ cell, scale }) => cell.trials.map((trial) => {
-      const quiet = (trial as { quietOpsPerSec?: unknown }).quietOpsPerSec;
-      return { ...trial, opsPerSec: trial.opsPerSec * scale, ...(typeof quiet === 'number' ? { quietOpsPerSec: quiet * scale } : {}) };
-    }));
+    const trials = measured.flatMap(({ cell, scale }) => cell.trials.map((trial) => ({
+      ...trial,
+      opsPerSec: trial.opsPerSec * scale,
+      ...(trial.quietOpsPerSec === undefined ? {} : { quietOpsPerSec: trial.quietOpsPerSec * scale }),
+    })));
     const merged: Cell = {
       ...measured[0].cell,
       trials,

@@ -29,7 +29,7 @@
  */
 import { geometricMean, quantile } from 'simple-statistics';
 import { medianWithCI } from '../stats.js';
-import { ResultsFormatError, type Cell, type MedianCI, type Results } from '../results.js';
+import { quietFigures, ResultsFormatError, type Cell, type MedianCI, type Results } from '../results.js';
 import { bootstrapQuantileRatio, BOOTSTRAP_RESAMPLES } from './bootstrap.js';
 import { mannWhitneyU, minimumTwoSidedP } from './mann-whitney.js';
 import { quantileInterval } from './quantile-ci.js';
@@ -280,9 +280,7 @@ function indexCells(results: Results, source: string, aliases: Readonly<Record<s
 
 /** A cell's per-trial throughput figures for `metric`, or null when a trial lacks the quiet figure. */
 export function trialFigures(cell: Cell, metric: ThroughputMetric): number[] | null {
-  if (metric === 'ops') return cell.trials.map((trial) => trial.opsPerSec);
-  const quiet = cell.trials.map((trial) => (trial as { quietOpsPerSec?: unknown }).quietOpsPerSec);
-  return quiet.length > 0 && quiet.every((rate): rate is number => typeof rate === 'number' && Number.isFinite(rate)) ? quiet : null;
+  return metric === 'ops' ? cell.trials.map((trial) => trial.opsPerSec) : quietFigures(cell.trials);
 }
 
 interface CellComparisonSettings {

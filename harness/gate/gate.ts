@@ -65,6 +65,7 @@ import { UsageError } from '../options.js';
 import {
   cellKeyOf, cellLabel, compareResults, formatDeltaPct, trialFigures, type CellKey, type ComparedCell, type Comparison, type ThroughputMetric, type ThroughputTest,
 } from './compare.js';
+import { bootstrapQuantileRatio } from './bootstrap.js';
 import { mannWhitneyU } from './mann-whitney.js';
 
 export const GATE_SCHEMA = 'maplab.gate/1';
@@ -168,13 +169,19 @@ export function notGatedReason(cell: ComparedCell, maxThreads: number): string |
 /**
  * How large a drop this baseline cell can detect at all: the smallest r for
  * which trials equal to the baseline's scaled by (1 − r) would test as
- * significant against them (Mann–Whitney, p < alpha), in percent; 100 when
+ * significant against them (by the gate's own test: Mann–Whitney, or the
+ * bootstrap of the `effectQuantile` ratio; p < alpha), in percent; 100 when
  * none can. Widely spread baseline trials (a baseline measured on a busy
  * machine) make this large, and then no real regression of that cell can fail
  * the gate: worth a warning, not a failure.
  */
-export function smallestDetectableDropPct(baselineTrials: readonly number[], alpha: number): number {
-  const significantAt = (drop: number) => mannWhitneyU(baselineTrials.map((value) => value * (1 - drop)), baselineTrials).p < alpha;
+export function smallestDetectableDropPct(
+  baselineTrials: readonly number[], alpha: number, test: ThroughputTest = 'mann-whitney', effectQuantile = 0.5,
+): number {
+  const pAt = (dropped: number[]) => (test === 'bootstrap'
+    ? bootstrapQuantileRatio(dropped, baselineTrials, effectQuantile).p
+    : mannWhitneyU(dropped, baselineTrials).p);
+  const significantAt = (drop: number) => pAt(baselineTrials.map((value) => value * (1 - drop))) < alpha;
   if (!significantAt(0.99)) return 100;
   let low = 0;
   let high = 0.99;
@@ -273,7 +280,8 @@ export async function runGate(baseline: Results, current: Results, options: Gate
   const blind = baseline.cells.flatMap((cell) => {
     const label = cellLabel(cellKeyOf(cell));
     if (!gatedLabels.has(label) || cell.error !== undefined) return [];
-    const drop = smallestDetectableDropPct(trialFigures(cell, compareOptions.metric) ?? cell.trials.map((trial) => trial.opsPerSec), options.alpha);
+    const trials = trialFigures(cell, compareOptions.metric) ?? cell.trials.map((trial) => trial.opsPerSec);
+    const drop = smallestDetectableDropPct(trials, options.alpha, compareOptions.test, compareOptions.effectQuantile);
     return drop > BLIND_SPOT_FACTOR * options.thresholdPct ? [`${label} (${drop >= 100 ? 'none' : `≥ ${drop.toFixed(0)}%`})`] : [];
   });
   if (blind.length > 0) {
