@@ -96,7 +96,9 @@ test('without --interleave a cell runs all its trials before the next cell start
 });
 
 test('closed-loop trials long enough for five 10 ms slices carry a quiet rate; shorter ones do not', async () => {
-  const long = await sweep({ maps: 'plain', workloads: 'read-heavy', threads: '1', durationMs: '80' });
+  // 200 ms gives ~20 slices: a worker descheduled for up to ~150 ms (a busy CI machine) still closes five.
+  // (80 ms once closed fewer than five in CI.) 30 ms can never close five slices of ≥ 10 ms.
+  const long = await sweep({ maps: 'plain', workloads: 'read-heavy', threads: '1', durationMs: '200' });
   const cell = long.cells[0];
   assertMeasured(cell);
   for (const trial of cell.trials) {
