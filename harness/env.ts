@@ -6,13 +6,17 @@ import { execFileSync } from 'node:child_process';
 import { availableParallelism, arch, cpus, release, totalmem, type } from 'node:os';
 import type { ResultsEnv } from './results.js';
 
+/** This machine's CPU model and core count, as results files record them. */
+export function localMachineKind(): { cpuModel: string; cores: number } {
+  return { cpuModel: cpus()[0]?.model.trim() ?? 'unknown', cores: availableParallelism() };
+}
+
 export function collectEnv(): ResultsEnv & { commitDirty?: boolean } {
   const env: ResultsEnv & { commitDirty?: boolean } = {
     node: process.version,
     v8: process.versions.v8,
     os: `${type()} ${release()} ${arch()}`,
-    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-    cores: availableParallelism(),
+    ...localMachineKind(),
     memoryBytes: totalmem(),
   };
   const commit = git(['rev-parse', 'HEAD']);

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mergeBaselines } from '../harness/gate/baseline.js';
+import { expandBaselinePaths, mergeBaselines, selectBaselineRuns } from '../harness/gate/baseline.js';
 import { runGate, type GateOptions } from '../harness/gate/gate.js';
 import { buildResults, tempDirectory, trialsAround, writeResultsJson } from './fixtures/gate-results.js';
 
@@ -60,4 +61,59 @@ test('gate --baseline takes several files; a bad one exits 2 naming it', () => {
   const bad = run(['--baseline', `${paths[0]},${missing}`, '--current', slower]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /missing\.json: cannot read results file \(ENOENT\)/);
+});
+
+const onCpu = (cpuModel: string, source: string, cores = 2) => ({ source, results: buildResults({ cpuModel, cores, cells: [{ map: 'rwmutex' }] }) });
+
+test('a baseline of runs from several CPU kinds pools only the runs on the gated machine\'s CPU, and says so', () => {
+  const runs = [onCpu('Intel Xeon', 'i1'), onCpu('AMD EPYC', 'a1'), onCpu('Intel Xeon', 'i2'), onCpu('AMD EPYC', 'a2'), onCpu('AMD EPYC', 'a8', 8)];
+  const selection = selectBaselineRuns(runs, { cpuModel: 'AMD EPYC', cores: 2 });
+  assert.deepEqual(selection.runs.map((run) => run.source), ['a1', 'a2'], 'same model and same core count');
+  assert.match(selection.note ?? '', /3 CPU kinds .*pooled the 2 measured on this one \(AMD EPYC × 2\) and set 3 aside/);
+});
+
+test('runs all on the gated machine\'s CPU are all pooled, with no note', () => {
+  const runs = [onCpu('AMD EPYC', 'a1'), onCpu('AMD EPYC', 'a2')];
+  assert.deepEqual(selectBaselineRuns(runs, { cpuModel: 'AMD EPYC', cores: 2 }), { runs, note: null });
+});
+
+test('with no baseline run on the gated machine\'s CPU every run is pooled and the note asks for a baseline of this machine kind', () => {
+  const runs = [onCpu('Intel Xeon', 'i1'), onCpu('AMD EPYC', 'a1')];
+  const selection = selectBaselineRuns(runs, { cpuModel: 'Apple M3', cores: 2 });
+  assert.deepEqual(selection.runs.map((run) => run.source), ['i1', 'a1']);
+  assert.match(selection.note ?? '', /no baseline run was measured on this CPU \(Apple M3 × 2\); pooled all 2 .*npm run baseline/);
+});
+
+test('a --baseline directory means every .json results file under it, subdirectories included, in path order', () => {
+  const directory = tempDirectory();
+  mkdirSync(join(directory, 'b-cpu'));
+  mkdirSync(join(directory, 'a-cpu'));
+  for (const path of ['b-cpu/ci-1.json', 'a-cpu/ci-2.json', 'a-cpu/ci-1.json']) writeFileSync(join(directory, path), '{}');
+  writeFileSync(join(directory, 'a-cpu', 'notes.txt'), 'not a results file');
+  const single = join(directory, 'a-cpu', 'ci-1.json');
+  assert.deepEqual(expandBaselinePaths([directory, single]),
+    [join(directory, 'a-cpu/ci-1.json'), join(directory, 'a-cpu/ci-2.json'), join(directory, 'b-cpu/ci-1.json'), single]);
+  const empty = join(directory, 'empty');
+  mkdirSync(empty);
+  assert.throws(() => expandBaselinePaths([empty]), /--baseline: the directory .*empty holds no \.json results file/);
+});
+
+test('gate --baseline <dir> gates against the runs of the current file\'s CPU and ignores another CPU\'s slower runs', () => {
+  const cli = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
+  const directory = tempDirectory();
+  for (const [kind, cpuModel, opsPerSec] of [['amd', 'AMD EPYC', 1_000_000], ['intel', 'Intel Xeon', 600_000]] as const) {
+    mkdirSync(join(directory, kind));
+    for (const run of [1, 2]) writeResultsJson(join(directory, kind), `ci-${run}.json`, buildResults({ cpuModel, cells: [{ map: 'rwmutex', trials: trialsAround(opsPerSec) }] }));
+  }
+  const elsewhere = tempDirectory();
+  const gate = (cpuModel: string, opsPerSec: number) => {
+    const current = writeResultsJson(elsewhere, `current-${cpuModel}-${opsPerSec}.json`, buildResults({ cpuModel, cells: [{ map: 'rwmutex', trials: trialsAround(opsPerSec) }] }));
+    return spawnSync(process.execPath, [cli, 'gate', '--baseline', directory, '--current', current], { encoding: 'utf8', timeout: 60_000 });
+  };
+  const amdSlower = gate('AMD EPYC', 700_000);
+  assert.equal(amdSlower.status, 1, 'against the AMD runs, 700k is a 30% loss');
+  assert.match(amdSlower.stdout, /pooled the 2 measured on this one \(AMD EPYC × 2\)/);
+  assert.doesNotMatch(amdSlower.stdout, /intel/);
+  const intelSame = gate('Intel Xeon', 600_000);
+  assert.equal(intelSame.status, 0, intelSame.stdout);
 });

@@ -15,6 +15,8 @@
  * at least one false failure in 10 gate runs, three runs 13–16%; the same
  * three runs lift detection of a 30% loss from 65–90% to 88–98%.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { medianWithCI } from '../stats.js';
 import type { Cell, Results } from '../results.js';
 import { cellKeyOf, cellLabel, trialFigures } from './compare.js';
@@ -23,6 +25,73 @@ import { UsageError } from '../options.js';
 export interface BaselineRun {
   results: Results;
   source: string;
+}
+
+/** The CPU a run was measured on, as the gate matches it: model and core count. */
+export interface MachineKind {
+  cpuModel: string;
+  cores: number;
+}
+
+const machineLabel = (machine: MachineKind): string => `${machine.cpuModel} × ${machine.cores}`;
+
+/**
+ * `--baseline` entries as files: a file stays as it is; a directory gives
+ * every `.json` file under it (subdirectories included, sorted by path), so
+ * `results/baseline` holds one subdirectory of runs per machine kind.
+ * A directory with no results file is a usage error naming it.
+ */
+export function expandBaselinePaths(paths: readonly string[]): string[] {
+  return paths.flatMap((path) => {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch {
+      return [path]; // reading it reports what is wrong, with the path
+    }
+    if (!isDirectory) return [path];
+    const files = (readdirSync(path, { recursive: true, encoding: 'utf8' }))
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => join(path, name))
+      .filter((file) => statSync(file).isFile())
+      .sort();
+    if (files.length === 0) throw new UsageError(`--baseline: the directory ${path} holds no .json results file`);
+    return files;
+  });
+}
+
+export interface BaselineSelection {
+  runs: BaselineRun[];
+  /** Said in the gate's warnings; null when every run was on the gated machine's CPU. */
+  note: string | null;
+}
+
+/**
+ * Which baseline runs to pool for a gate on `machine`. Calibration
+ * normalisation corrects a machine's speed, not its shape: measured here, an
+ * Intel Xeon baseline against an AMD EPYC head put the normalised cells
+ * anywhere from +6% to +20% (memory-bound cells move more than the
+ * arithmetic reference loop), which is as large as the threshold. So when the
+ * baseline holds runs from several CPU models, only the runs measured on this
+ * machine's CPU (model and cores) are pooled. When none was, all are pooled
+ * and the note says the deltas can be off by that much.
+ */
+export function selectBaselineRuns(runs: readonly BaselineRun[], machine: MachineKind): BaselineSelection {
+  const kinds = [...new Set(runs.map((run) => machineLabel(run.results.env)))];
+  const here = machineLabel(machine);
+  const matching = runs.filter((run) => machineLabel(run.results.env) === here);
+  if (matching.length === runs.length) return { runs: [...runs], note: null };
+  if (matching.length > 0) {
+    return {
+      runs: matching,
+      note: `the baseline holds runs from ${kinds.length} CPU kinds (${kinds.join('; ')}); pooled the ${matching.length} measured on this one (${here}) and set ${runs.length - matching.length} aside`,
+    };
+  }
+  return {
+    runs: [...runs],
+    note: `no baseline run was measured on this CPU (${here}); pooled all ${runs.length} from ${kinds.join('; ')}. ` +
+      'Normalised deltas across CPU models can be off by as much as the threshold: record a baseline on this machine kind (npm run baseline) and commit it',
+  };
 }
 
 export interface MergedBaseline {

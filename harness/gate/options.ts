@@ -108,8 +108,9 @@ function parsePercent(raw: unknown, label: string): number {
 export const gateOptions = [
   defineOption({
     name: 'baseline',
-    flag: '--baseline <results.json,...>',
-    description: 'the results file(s) to compare against (required), e.g. results/baseline/ci.json; several runs of the same code, comma-separated, are pooled per cell (recommended: 3)',
+    flag: '--baseline <results.json|dir,...>',
+    description: 'the results file(s) to compare against (required), comma-separated; a directory means every .json under it, e.g. results/baseline. ' +
+      'Several runs of the same code are pooled per cell (recommended: 3 per machine kind); when they come from several CPU models, only the runs on this machine\'s CPU are pooled',
     parse: parsers.list(parsers.string()),
   }),
   defineOption({

@@ -11,7 +11,8 @@ import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { cellKeyOf, cellLabel } from '../../harness/gate/compare.js';
-import { mergeBaselines, type BaselineRun } from '../../harness/gate/baseline.js';
+import { expandBaselinePaths, mergeBaselines, selectBaselineRuns, type BaselineRun } from '../../harness/gate/baseline.js';
+import { localMachineKind } from '../../harness/env.js';
 import { runGate, type GateReport, type Remeasure } from '../../harness/gate/gate.js';
 import { gateOptions, type ReportFormat } from '../../harness/gate/options.js';
 import { runSweepProcess, SweepFailedError, type SweepRequest } from '../../harness/gate/sweep-process.js';
@@ -42,7 +43,12 @@ export function register(program: Command): void {
     if (confirm && options.preset === undefined) {
       throw new UsageError('--confirm re-runs regressed cells with the sweep: give --preset <name> as well');
     }
-    const merged = mergeBaselines(options.baseline.map((path) => ({ results: readResultsFile(path), source: path })));
+    const baselineRuns = expandBaselinePaths(options.baseline).map((path) => ({ results: readResultsFile(path), source: path }));
+    // Pool only the runs measured on the gated machine's CPU when the baseline has them (baseline.ts, selectBaselineRuns).
+    const measured = options.current === undefined ? undefined : readResultsFile(options.current);
+    const gatedMachine = measured?.env ?? localMachineKind();
+    const selection = selectBaselineRuns(baselineRuns, gatedMachine);
+    const merged = mergeBaselines(selection.runs);
     const baselineSource = merged.source;
     const fullBaseline = merged.results;
     if (fullBaseline.cells.every((cell) => cell.error !== undefined)) {
@@ -81,9 +87,9 @@ export function register(program: Command): void {
     try {
       let current: Results;
       let currentSource: string;
-      if (options.current !== undefined) {
-        current = readResultsFile(options.current);
-        currentSource = options.current;
+      if (measured !== undefined) {
+        current = measured;
+        currentSource = options.current as string;
       } else {
         current = await sweep(measurable.map((cell) => cellKeyOf(cell)));
         currentSource = `sweep --preset ${options.preset} (run now, ${options.runs} run(s) pooled)`;
@@ -112,6 +118,7 @@ export function register(program: Command): void {
         report.warnings.push(`the ${merged.runs} baseline runs disagree on calibration (${merged.calibrationRatios.map((ratio) => `×${ratio.toFixed(2)}`).join(', ')} ` +
           `of their median): some were measured on a busy machine; refresh the baseline on a quiet one`);
       }
+      if (selection.note !== null) report.warnings.push(selection.note);
       if (skipped.length > 0) {
         report.warnings.push(`${skipped.length} baseline cell(s) that are not gated (more than ${maxThreads} threads, or private) were not measured: ${skipped.join(', ')}`);
       }
