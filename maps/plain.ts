@@ -25,6 +25,19 @@
  *       machine, while an Atomics.compareExchange to set the flag measured
  *       +8–10 ns per set (~40 → ~50 ns set-update at 2^16 keys); the plain flag
  *       costs ~4 ns per write over the raw table.
+ *   PLAIN_BROKEN — the sticky record of detection: set to 1 with Atomics.store
+ *       by fail() and never written otherwise. Needed because a writer's plain
+ *       `flags = 0` at the end of its write can erase the BROKEN bit another
+ *       thread just set (the JIT may forward the WRITING it stored instead of
+ *       re-reading the word): once, two workers wrote for a second after one
+ *       of them had detected the race (49M ops undetected, in CI). Every
+ *       checked write reads this word with Atomics.load and fails if it is
+ *       set, so a writer that erased BROKEN fails within 64 writes and sets
+ *       the bit again; readers keep their one-word check of PLAIN_FLAGS.
+ *       Measured with the racing-writer fixture: without this word 1 of 200
+ *       runs left a writer undetected for its whole second; with it 0 of
+ *       1000, the slower writer caught within 31 ms; set-update unchanged
+ *       (~30 ns at 2^16 keys, lf 0.75: one Atomics.load per 64 writes).
  *   PLAIN_WRITES — count of writes begun (plain increment by the writer, wraps);
  *       forEach() reads it before and after its copy, so a write that began
  *       and ended inside the copy (the flag clear at both checks) is still
@@ -56,6 +69,7 @@ const NAME = 'plain';
 
 export const PLAIN_FLAGS = 0;
 export const PLAIN_WRITES = 1;
+export const PLAIN_BROKEN = 2;
 export const PLAIN_ROOT = 8;
 /** PLAIN_FLAGS bits. */
 export const WRITING = 1;
@@ -82,6 +96,7 @@ export class PlainMap implements ConcurrentMap {
   private readonly table: HashTable;
   private readonly flags: number;
   private readonly writes: number;
+  private readonly broken: number;
   private readonly rootRegion: number;
   // get()'s view of the current region: base, slot count, first and end word,
   // and slots / 2^32 (the range-reduction factor of hash-table.ts homeSlot).
@@ -97,6 +112,7 @@ export class PlainMap implements ConcurrentMap {
     this.memory = mapMemory.memory;
     this.flags = mapMemory.header + PLAIN_FLAGS;
     this.writes = mapMemory.header + PLAIN_WRITES;
+    this.broken = mapMemory.header + PLAIN_BROKEN;
     this.rootRegion = mapMemory.header + PLAIN_ROOT + ROOT_REGION;
     this.table = new HashTable(mapMemory.arena, mapMemory.header + PLAIN_ROOT);
   }
@@ -195,7 +211,7 @@ export class PlainMap implements ConcurrentMap {
     const { entries, slots, bytes, resizes, averageProbeLength, maxProbeLength } = this.table.stats();
     return {
       entries, slots, tableBytes: bytes, resizes, averageProbeLength, maxProbeLength,
-      concurrentUseDetected: (Atomics.load(this.memory, this.flags) & BROKEN) === 0 ? 0 : 1,
+      concurrentUseDetected: Atomics.load(this.memory, this.broken),
       ...memoryStats(this.mapMemory),
     };
   }
@@ -205,9 +221,11 @@ export class PlainMap implements ConcurrentMap {
     const memory = this.memory;
     if ((++this.writesSinceCheck & CHECKED_WRITE_MASK) === 0) {
       // A checked write: the flag is taken with a CAS, which sees another
-      // thread's write in progress and stops the JIT reusing plain flag values.
+      // thread's write in progress and stops the JIT reusing plain flag values;
+      // the sticky word catches a detection whose BROKEN bit was erased.
       const previous = Atomics.compareExchange(memory, this.flags, 0, WRITING);
       if (previous !== 0) this.fail(previous, 'concurrent map writes');
+      if (Atomics.load(memory, this.broken) !== 0) this.fail(BROKEN, 'concurrent map writes');
     } else {
       const flags = memory[this.flags];
       if (flags !== 0) this.fail(flags, 'concurrent map writes');
@@ -246,6 +264,7 @@ export class PlainMap implements ConcurrentMap {
 
   /** Marks the map BROKEN for every thread (Go's fatal stops the process) and throws. */
   private fail(flags: number, message: 'concurrent map writes' | 'concurrent map read and map write'): never {
+    Atomics.store(this.memory, this.broken, 1);
     Atomics.or(this.memory, this.flags, BROKEN);
     throw new ConcurrentMapWriteError((flags & BROKEN) !== 0 ? 'concurrent map writes' : message);
   }

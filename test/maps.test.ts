@@ -261,3 +261,23 @@ test('plain, once it has detected concurrent use, fails every later operation (t
   assert.throws(() => map.get(1), ConcurrentMapWriteError);
   assert.equal(map.stats().concurrentUseDetected, 1);
 });
+
+test('plain: a detection whose flag bit another writer erased still fails that writer within 64 writes', () => {
+  const factory = getMapFactory('plain');
+  const handle = factory.create({ maxBytes: SMALL_ARENA });
+  const detector = factory.attach(handle);
+  const eraser = factory.attach(handle);
+  const { buffer, header } = handle as unknown as { buffer: SharedArrayBuffer; header: number };
+  const words = new Int32Array(buffer);
+  words[header] = 1; // another writer is mid-write when the detector starts one
+  assert.throws(() => detector.set(1, 1), ConcurrentMapWriteError);
+  // That writer's plain end-of-write store of 0 erases the BROKEN bit (what happened in CI).
+  words[header] = 0;
+  let writes = 0;
+  assert.throws(() => {
+    for (; writes < 1000; writes++) eraser.set(writes, writes);
+  }, (error: Error) => error instanceof ConcurrentMapWriteError && error.message === 'concurrent map writes');
+  assert.ok(writes < 64, `the eraser wrote ${writes} times before failing`);
+  assert.throws(() => detector.get(1), ConcurrentMapWriteError, 'the eraser set the bit again for readers');
+  assert.equal(eraser.stats().concurrentUseDetected, 1);
+});
