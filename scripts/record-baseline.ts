@@ -1,22 +1,31 @@
 /**
  * `npm run baseline`: records the CI gate's baseline for this machine kind —
  * `--runs` (default 3) fresh `maplab sweep --preset ci` processes, one after
- * another, written to results/baseline/<cpu>/ci-<n>.json, where <cpu> is this
+ * another, in results/baseline/<cpu>/ci-<n>.json, where <cpu> is this
  * machine's CPU model and core count as a file name. Runs of other machine
  * kinds in results/baseline are left as they are; `maplab gate --baseline
  * results/baseline` pools the runs of the CPU it is running on
  * (harness/gate/baseline.ts, selectBaselineRuns).
  *
- *   node dist/scripts/record-baseline.js [--runs 3] [--preset ci] [--dir results/baseline]
+ * Refresh (the default) is all or nothing: the runs are recorded under
+ * temporary names and replace this machine kind's ci-*.json only once every
+ * run has succeeded, so a failed or interrupted refresh leaves the committed
+ * baseline as it was. `--append` keeps the existing runs and numbers the new
+ * ones after them: runs recorded on another host of the same kind widen the
+ * baseline by the host-to-host spread CI will meet (a fresh machine each run).
+ * Arguments after `--` go to every sweep (for a smaller preset in tests).
+ *
+ *   node dist/scripts/record-baseline.js [--runs 3] [--preset ci] [--dir results/baseline] [--append] [-- sweep flags]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { localMachineKind } from '../harness/env.js';
 
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
+const RUN_FILE = /^ci-(\d+)\.json$/;
 
 /** 'AMD EPYC', 2 → 'amd-epyc-x2'. */
 export function machineDirectoryName(machine: { cpuModel: string; cores: number }): string {
@@ -24,27 +33,63 @@ export function machineDirectoryName(machine: { cpuModel: string; cores: number 
   return `${model || 'unknown-cpu'}-x${machine.cores}`;
 }
 
+/** The run numbers of the ci-<n>.json files in `directory`, ascending. */
+function existingRuns(directory: string): number[] {
+  if (!existsSync(directory)) return [];
+  return readdirSync(directory).flatMap((name) => {
+    const match = RUN_FILE.exec(name);
+    return match ? [Number(match[1])] : [];
+  }).sort((a, b) => a - b);
+}
+
+function usage(message: string): number {
+  process.stderr.write(`record-baseline: ${message}\n`);
+  return 2;
+}
+
 function main(): number {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '3' },
-      preset: { type: 'string', default: 'ci' },
-      dir: { type: 'string', default: 'results/baseline' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        runs: { type: 'string', default: '3' },
+        preset: { type: 'string', default: 'ci' },
+        dir: { type: 'string', default: 'results/baseline' },
+        append: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    return usage(`${(error as Error).message}; options: --runs <1..20>, --preset <name>, --dir <path>, --append, then -- <sweep flags>`);
+  }
+  const { values, positionals: sweepFlags } = parsed;
   const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
-    process.stderr.write(`record-baseline: --runs must be an integer 1..20, got ${JSON.stringify(values.runs)}\n`);
-    return 2;
-  }
-  const directory = join(values.dir as string, machineDirectoryName(localMachineKind()));
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) return usage(`--runs must be an integer 1..20, got ${JSON.stringify(values.runs)}`);
+  const directory = join(values.dir, machineDirectoryName(localMachineKind()));
+  const existing = existingRuns(directory);
+  const first = values.append && existing.length > 0 ? existing[existing.length - 1] + 1 : 1;
   mkdirSync(directory, { recursive: true });
-  for (let run = 1; run <= runs; run++) {
-    const out = join(directory, `ci-${run}.json`);
-    const result = spawnSync(process.execPath, [CLI, 'sweep', '--preset', values.preset as string, '--quiet', '--force', '--out', out], { stdio: 'inherit' });
-    if (result.status !== 0) return result.status ?? 1;
-    process.stderr.write(`record-baseline: wrote ${out}\n`);
+  const recorded: string[] = [];
+  const discard = (): void => recorded.forEach((file) => rmSync(file, { force: true }));
+  for (let run = 0; run < runs; run++) {
+    // A dot name outside the ci-*.json pattern: the gate's loader and git both ignore it until the rename.
+    const out = join(directory, `.recording-${first + run}.json`);
+    const args = [CLI, 'sweep', '--preset', values.preset, '--quiet', '--force', '--out', out, ...sweepFlags];
+    const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    if (result.status !== 0) {
+      rmSync(out, { force: true });
+      discard();
+      process.stderr.write(`record-baseline: run ${run + 1} of ${runs} failed (exit ${result.status ?? result.signal}); ${directory} is unchanged\n`);
+      return result.status ?? 1;
+    }
+    recorded.push(out);
   }
+  if (!values.append) for (const number of existing) rmSync(join(directory, `ci-${number}.json`));
+  recorded.forEach((file, index) => {
+    const final = join(directory, `ci-${first + index}.json`);
+    renameSync(file, final);
+    process.stderr.write(`record-baseline: wrote ${final}\n`);
+  });
   return 0;
 }
 

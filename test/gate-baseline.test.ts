@@ -84,11 +84,12 @@ test('with no baseline run on the gated machine\'s CPU every run is pooled and t
   assert.match(selection.note ?? '', /no baseline run was measured on this CPU \(Apple M3 × 2\); pooled all 2 .*npm run baseline/);
 });
 
-test('a --baseline directory means every .json results file under it, subdirectories included, in path order', () => {
+test('a --baseline directory means every .json results file under it, subdirectories included, in path order, hidden names skipped', () => {
   const directory = tempDirectory();
   mkdirSync(join(directory, 'b-cpu'));
   mkdirSync(join(directory, 'a-cpu'));
-  for (const path of ['b-cpu/ci-1.json', 'a-cpu/ci-2.json', 'a-cpu/ci-1.json']) writeFileSync(join(directory, path), '{}');
+  mkdirSync(join(directory, '.old'));
+  for (const path of ['b-cpu/ci-1.json', 'a-cpu/ci-2.json', 'a-cpu/ci-1.json', 'a-cpu/.recording-3.json', '.old/ci-1.json']) writeFileSync(join(directory, path), '{}');
   writeFileSync(join(directory, 'a-cpu', 'notes.txt'), 'not a results file');
   const single = join(directory, 'a-cpu', 'ci-1.json');
   assert.deepEqual(expandBaselinePaths([directory, single]),

@@ -16,7 +16,7 @@
  * three runs lift detection of a 30% loss from 65–90% to 88–98%.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { medianWithCI } from '../stats.js';
 import type { Cell, Results } from '../results.js';
 import { cellKeyOf, cellLabel, trialFigures } from './compare.js';
@@ -38,7 +38,9 @@ const machineLabel = (machine: MachineKind): string => `${machine.cpuModel} × $
 /**
  * `--baseline` entries as files: a file stays as it is; a directory gives
  * every `.json` file under it (subdirectories included, sorted by path), so
- * `results/baseline` holds one subdirectory of runs per machine kind.
+ * `results/baseline` holds one subdirectory of runs per machine kind. Hidden
+ * names (a segment starting with '.') are skipped: `npm run baseline` records
+ * under `.recording-<n>.json` until every run has succeeded.
  * A directory with no results file is a usage error naming it.
  */
 export function expandBaselinePaths(paths: readonly string[]): string[] {
@@ -51,7 +53,7 @@ export function expandBaselinePaths(paths: readonly string[]): string[] {
     }
     if (!isDirectory) return [path];
     const files = (readdirSync(path, { recursive: true, encoding: 'utf8' }))
-      .filter((name) => name.endsWith('.json'))
+      .filter((name) => name.endsWith('.json') && !name.split(sep).some((segment) => segment.startsWith('.')))
       .map((name) => join(path, name))
       .filter((file) => statSync(file).isFile())
       .sort();
