@@ -7,11 +7,22 @@ import { Command, Option } from 'commander';
 import { UsageError, type OptionSpec } from '../harness/options.js';
 import { ResultsFormatError } from '../harness/results.js';
 
-/** Adds each spec as a commander option; defaults stay out of commander so layers can override them. */
+/** A comma-separated list flag ('--maps <list>', '--baseline <results.json|dir,...>', '--map-module <paths>'). */
+const LIST_FLAG = /<(list|paths|[^>]*,\.\.\.)>/;
+
+/**
+ * Adds each spec as a commander option; defaults stay out of commander so
+ * layers can override them. A list flag given twice accumulates
+ * (`--baseline a.json --baseline b.json` = `--baseline a.json,b.json`;
+ * commander alone would keep only b.json, silently); any other flag keeps its
+ * last value, as usual, so `npm run bench -- --out other.json` overrides.
+ */
 export function addOptions(command: Command, specs: readonly OptionSpec<unknown>[]): Command {
   for (const spec of specs) {
     const suffix = spec.defaultValue === undefined ? '' : ` (default: ${formatDefault(spec.defaultValue)})`;
-    command.addOption(new Option(spec.flag, spec.description + suffix));
+    const option = new Option(spec.flag, spec.description + suffix);
+    if (LIST_FLAG.test(spec.flag)) option.argParser((value: string, previous: unknown) => (typeof previous === 'string' ? `${previous},${value}` : value));
+    command.addOption(option);
   }
   return command;
 }

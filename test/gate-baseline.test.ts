@@ -48,7 +48,7 @@ test('a lucky baseline run fails unchanged code on its own; pooled with two ordi
   assert.equal((await runGate(pooled.results, head, options)).verdict, 'pass');
 });
 
-test('gate --baseline takes several files; a bad one exits 2 naming it', () => {
+test('gate --baseline takes several files, comma-separated or the flag repeated; a bad one exits 2 naming it', () => {
   const cli = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
   const directory = tempDirectory();
   const paths = ['a', 'b', 'c'].map((name) => writeResultsJson(directory, `${name}.json`, buildResults({ cells: [{ map: 'rwmutex' }] })));
@@ -57,6 +57,9 @@ test('gate --baseline takes several files; a bad one exits 2 naming it', () => {
   const failing = run(['--baseline', paths.join(','), '--current', slower]);
   assert.equal(failing.status, 1, failing.stderr);
   assert.match(failing.stdout, /base: .*a\.json \+ .*b\.json \+ .*c\.json/);
+  const repeated = run([...paths.flatMap((path) => ['--baseline', path]), '--current', slower]);
+  assert.equal(repeated.status, 1, repeated.stderr);
+  assert.match(repeated.stdout, /base: .*a\.json \+ .*b\.json \+ .*c\.json/, 'every repeated --baseline is pooled, not only the last');
   const missing = join(directory, 'missing.json');
   const bad = run(['--baseline', `${paths[0]},${missing}`, '--current', slower]);
   assert.equal(bad.status, 2);
