@@ -42,13 +42,19 @@ interface GateRun {
   candidates: string[];
   /** Cells that failed the gate (confirmed). */
   regressions: string[];
+  /** The single-thread shared cell with the most negative first-pass delta: the margin to the threshold. */
+  worstCell: string | null;
   stderrTail: string;
 }
 
 interface GateJson {
   passed: boolean;
   verdict: string;
-  comparison: { base: { calibrationOpsPerSec: number }; head: { calibrationOpsPerSec: number } };
+  comparison: {
+    base: { calibrationOpsPerSec: number };
+    head: { calibrationOpsPerSec: number };
+    cells: Array<{ label: string; private: boolean; key: { threads: number }; opsPerSec: { deltaPct: number } }>;
+  };
   confirmComparison: { head: { calibrationOpsPerSec: number } } | null;
   findings: Array<{ label: string; deltaPct: number | null; confirmation: { held: boolean; deltaPct: number | null } | null }>;
   regressions: Array<{ label: string }>;
@@ -109,7 +115,7 @@ function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
   const result = maplab(args, env);
   const record: GateRun = {
     scenario, run, exitCode: result.status, verdict: null, calibrationRatio: null, confirmCalibrationRatio: null, durationSec: Math.round(result.durationSec * 10) / 10,
-    loadBefore, loadAfter: load(), candidates: [], regressions: [],
+    loadBefore, loadAfter: load(), candidates: [], regressions: [], worstCell: null,
     stderrTail: result.stderr.split('\n').slice(-5).join('\n'),
   };
   if (result.status === 0 || result.status === 1) {
@@ -124,13 +130,16 @@ function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
       record.candidates = report.findings.map((finding) =>
         `${finding.label} ${pct(finding.deltaPct)}${finding.confirmation ? ` → re-run ${pct(finding.confirmation.deltaPct)}` : ''}`);
       record.regressions = report.regressions.map((finding) => finding.label);
+      const gated = report.comparison.cells.filter((cell) => !cell.private && cell.key.threads === 1);
+      const worst = gated.reduce<(typeof gated)[number] | null>((min, cell) => (min === null || cell.opsPerSec.deltaPct < min.opsPerSec.deltaPct ? cell : min), null);
+      record.worstCell = worst === null ? null : `${worst.label} ${pct(worst.opsPerSec.deltaPct)}`;
     } catch {
       // A sweep that did not complete prints no report; the exit code and stderr tail say why.
     }
   }
   process.stderr.write(`gate-evidence: ${scenario} run ${run}: exit ${record.exitCode} (${record.verdict}) in ${record.durationSec} s, ` +
     `calibration ×${record.calibrationRatio}${record.confirmCalibrationRatio === null ? '' : `, re-run ×${record.confirmCalibrationRatio}`}, ` +
-    `load ${loadBefore}→${record.loadAfter}, candidates ${record.candidates.length}, regressions ${record.regressions.join(' ') || 'none'}\n`);
+    `load ${loadBefore}→${record.loadAfter}, worst ${record.worstCell}, candidates ${record.candidates.length}, regressions ${record.regressions.join(' ') || 'none'}\n`);
   return record;
 }
 
@@ -167,9 +176,9 @@ process.stdout.write([
     `verdicts: ${count(slowed, 'pass')} pass, ${count(slowed, 'inconclusive')} inconclusive, ${count(slowed, 'regression')} regression`,
   `- 1-minute load average during the runs: ${summary.loadAverage.min} … ${summary.loadAverage.max}`,
   '',
-  '| scenario | run | exit | verdict | s | load | calibration ÷ baseline (re-run) | first-pass candidates | failed the gate |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| scenario | run | exit | verdict | s | load | calibration ÷ baseline (re-run) | worst cell | first-pass candidates | failed the gate |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...records.map((r) => `| ${r.scenario} | ${r.run} | ${r.exitCode} | ${r.verdict} | ${r.durationSec} | ${r.loadBefore}→${r.loadAfter} | ` +
-    `${r.calibrationRatio}${r.confirmCalibrationRatio === null ? '' : ` (${r.confirmCalibrationRatio})`} | ${r.candidates.join('; ')} | ${r.regressions.join(', ')} |`),
+    `${r.calibrationRatio}${r.confirmCalibrationRatio === null ? '' : ` (${r.confirmCalibrationRatio})`} | ${r.worstCell ?? ''} | ${r.candidates.join('; ')} | ${r.regressions.join(', ')} |`),
   '',
 ].join('\n'));
