@@ -22,6 +22,12 @@ export interface OptionSpec<T> {
   /** Help text: what it is, its unit, allowed values. The default is appended. */
   readonly description: string;
   readonly defaultValue?: T;
+  /**
+   * A list of inputs (`--baseline a.json --baseline b.json`): given twice on
+   * the command line, the values accumulate. Every other flag keeps its last
+   * value, so a later flag overrides an earlier one (`npm run bench -- --out x`).
+   */
+  readonly repeatable?: boolean;
   /** Parses a CLI string or a config-file JSON value; throws UsageError naming `label`. */
   parse(raw: unknown, label: string): T;
 }

@@ -7,21 +7,18 @@ import { Command, Option } from 'commander';
 import { UsageError, type OptionSpec } from '../harness/options.js';
 import { ResultsFormatError } from '../harness/results.js';
 
-/** A comma-separated list flag ('--maps <list>', '--baseline <results.json|dir,...>', '--map-module <paths>'). */
-const LIST_FLAG = /<(list|paths|[^>]*,\.\.\.)>/;
-
 /**
  * Adds each spec as a commander option; defaults stay out of commander so
- * layers can override them. A list flag given twice accumulates
+ * layers can override them. A `repeatable` flag given twice accumulates
  * (`--baseline a.json --baseline b.json` = `--baseline a.json,b.json`;
  * commander alone would keep only b.json, silently); any other flag keeps its
- * last value, as usual, so `npm run bench -- --out other.json` overrides.
+ * last value, as usual, so a later flag overrides an earlier one.
  */
 export function addOptions(command: Command, specs: readonly OptionSpec<unknown>[]): Command {
   for (const spec of specs) {
     const suffix = spec.defaultValue === undefined ? '' : ` (default: ${formatDefault(spec.defaultValue)})`;
     const option = new Option(spec.flag, spec.description + suffix);
-    if (LIST_FLAG.test(spec.flag)) option.argParser((value: string, previous: unknown) => (typeof previous === 'string' ? `${previous},${value}` : value));
+    if (spec.repeatable) option.argParser((value: string, previous: unknown) => (typeof previous === 'string' ? `${previous},${value}` : value));
     command.addOption(option);
   }
   return command;

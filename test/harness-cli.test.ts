@@ -62,12 +62,16 @@ test('Ctrl-C keeps every finished cell (exit 130), and --resume finishes the fil
   const args = [CLI, 'sweep', ...TINY, '--workloads', 'read-heavy,write-heavy,mixed', '--threads', '1,2', '--load-factors', '0.5,0.75,0.9',
     '--duration-ms', '60', '--out', out];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+  let exitedEarly: number | null | undefined;
+  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => {
+    exitedEarly = code;
+    resolveExit(code);
+  }));
   for (;;) {
     await new Promise((resolveDelay) => setTimeout(resolveDelay, 50));
-    if (!existsSync(out)) continue;
-    const current = readResultsFile(out);
-    if (current.cells.length >= 3) break;
+    if (existsSync(out) && readResultsFile(out).cells.length >= 3) break;
+    // A sweep that ends before three cells (bad arguments, a crash) fails the test instead of hanging it.
+    if (exitedEarly !== undefined) assert.fail(`the sweep exited (code ${exitedEarly}) before finishing three cells`);
   }
   child.kill('SIGINT');
   assert.equal(await exited, 130);

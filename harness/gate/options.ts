@@ -112,6 +112,7 @@ export const gateOptions = [
     description: 'the results file(s) to compare against (required), comma-separated; a directory means every .json under it, e.g. results/baseline. ' +
       'Several runs of the same code are pooled per cell (recommended: 3 per machine kind); when they come from several CPU models, only the runs on this machine\'s CPU are pooled',
     parse: parsers.list(parsers.string()),
+    repeatable: true,
   }),
   defineOption({
     name: 'current',

@@ -16,8 +16,9 @@ export const VERIFY_OPTION_SPECS = [
   {
     name: 'mapModule',
     flag: '--map-module <paths>',
-    description: 'comma-separated paths of ES modules whose default export is a MapFactory; loaded in the main thread and every worker',
+    description: 'comma-separated paths of ES modules whose default export is a MapFactory (or the flag repeated); loaded in the main thread and every worker',
     parse: parsers.list(parsers.string()),
+    repeatable: true,
   } satisfies OptionSpec<string[]>,
   {
     name: 'threads',
