@@ -42,7 +42,7 @@ interface GateRun {
   candidates: string[];
   /** Cells that failed the gate (confirmed). */
   regressions: string[];
-  /** The single-thread shared cell with the most negative first-pass delta: the margin to the threshold. */
+  /** The gated cell with the most negative first-pass delta: the margin to the threshold. */
   worstCell: string | null;
   stderrTail: string;
 }
@@ -53,8 +53,9 @@ interface GateJson {
   comparison: {
     base: { calibrationOpsPerSec: number };
     head: { calibrationOpsPerSec: number };
-    cells: Array<{ label: string; private: boolean; key: { threads: number }; opsPerSec: { deltaPct: number } }>;
+    cells: Array<{ label: string; opsPerSec: { deltaPct: number } }>;
   };
+  notGated: Array<{ label: string }>;
   confirmComparison: { head: { calibrationOpsPerSec: number } } | null;
   findings: Array<{ label: string; deltaPct: number | null; confirmation: { held: boolean; deltaPct: number | null } | null }>;
   regressions: Array<{ label: string }>;
@@ -130,9 +131,10 @@ function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
       record.candidates = report.findings.map((finding) =>
         `${finding.label} ${pct(finding.deltaPct)}${finding.confirmation ? ` → re-run ${pct(finding.confirmation.deltaPct)}` : ''}`);
       record.regressions = report.regressions.map((finding) => finding.label);
-      const gated = report.comparison.cells.filter((cell) => !cell.private && cell.key.threads === 1);
-      const worst = gated.reduce<(typeof gated)[number] | null>((min, cell) => (min === null || cell.opsPerSec.deltaPct < min.opsPerSec.deltaPct ? cell : min), null);
-      record.worstCell = worst === null ? null : `${worst.label} ${pct(worst.opsPerSec.deltaPct)}`;
+      // The gate's own choice of cells (rule 5), not a copy of it.
+      const notGated = new Set(report.notGated.map((cell) => cell.label));
+      const [worst] = report.comparison.cells.filter((cell) => !notGated.has(cell.label)).sort((a, b) => a.opsPerSec.deltaPct - b.opsPerSec.deltaPct);
+      record.worstCell = worst === undefined ? null : `${worst.label} ${pct(worst.opsPerSec.deltaPct)}`;
     } catch {
       // A sweep that did not complete prints no report; the exit code and stderr tail say why.
     }

@@ -18,7 +18,7 @@
  *   node dist/scripts/record-baseline.js [--runs 3] [--preset ci] [--dir results/baseline] [--append] [-- sweep flags]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,9 +33,8 @@ export function machineDirectoryName(machine: { cpuModel: string; cores: number 
   return `${model || 'unknown-cpu'}-x${machine.cores}`;
 }
 
-/** The run numbers of the ci-<n>.json files in `directory`, ascending. */
+/** The run numbers of the ci-<n>.json files in `directory` (which exists), ascending. */
 function existingRuns(directory: string): number[] {
-  if (!existsSync(directory)) return [];
   return readdirSync(directory).flatMap((name) => {
     const match = RUN_FILE.exec(name);
     return match ? [Number(match[1])] : [];
@@ -66,23 +65,21 @@ function main(): number {
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) return usage(`--runs must be an integer 1..20, got ${JSON.stringify(values.runs)}`);
   const directory = join(values.dir, machineDirectoryName(localMachineKind()));
+  mkdirSync(directory, { recursive: true });
   const existing = existingRuns(directory);
   const first = values.append && existing.length > 0 ? existing[existing.length - 1] + 1 : 1;
-  mkdirSync(directory, { recursive: true });
   const recorded: string[] = [];
-  const discard = (): void => recorded.forEach((file) => rmSync(file, { force: true }));
   for (let run = 0; run < runs; run++) {
     // A dot name outside the ci-*.json pattern: the gate's loader and git both ignore it until the rename.
     const out = join(directory, `.recording-${first + run}.json`);
+    recorded.push(out);
     const args = [CLI, 'sweep', '--preset', values.preset, '--quiet', '--force', '--out', out, ...sweepFlags];
     const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
     if (result.status !== 0) {
-      rmSync(out, { force: true });
-      discard();
+      for (const file of recorded) rmSync(file, { force: true });
       process.stderr.write(`record-baseline: run ${run + 1} of ${runs} failed (exit ${result.status ?? result.signal}); ${directory} is unchanged\n`);
       return result.status ?? 1;
     }
-    recorded.push(out);
   }
   if (!values.append) for (const number of existing) rmSync(join(directory, `ci-${number}.json`));
   recorded.forEach((file, index) => {
