@@ -19,6 +19,7 @@ import { localClockOffsetMs, measureClockCostNs, monotonicNs } from './clock.js'
 import { TrialControl } from './control.js';
 import { collectGarbage } from './gc.js';
 import { LatencyHistogram } from './histogram.js';
+import { readThreadSchedstat, runqueueWaitFraction, type SchedSample } from './interference.js';
 import { QUIET_SLICE_MS, quietRate, runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from './loop.js';
 import { loadMapFactory, type MapSource } from './map-source.js';
 import type { HistogramData } from './results.js';
@@ -80,6 +81,8 @@ export interface WorkerReport {
   streamWraps: number;
   /** Open loop only. */
   backlog: number;
+  /** Share of the window this thread was runnable but had no CPU (interference.ts); null off Linux. */
+  runqueueWaitFraction: number | null;
   checksum: number;
 }
 
@@ -132,10 +135,12 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
   let backlog = 0;
   let windowStartIndex: number;
   let quietOpsPerSec: number | null = null;
+  let schedAtStart: SchedSample | null = null;
   if (task.ratePerSec === null) {
     const slices = new SliceRecorder(Math.ceil(task.durationMs / QUIET_SLICE_MS) + 1, QUIET_SLICE_MS);
     if (task.warmupMs > 0) runClosedLoop(state, discarded, noSlices, warmupEndMs);
     windowStartIndex = state.index;
+    schedAtStart = readThreadSchedstat();
     windowStartMs = performance.now();
     slices.start(windowStartIndex, windowStartMs);
     runClosedLoop(state, byOp, slices, windowEndMs);
@@ -146,12 +151,14 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
     const releaseMs = warmupEndMs - task.warmupMs;
     if (task.warmupMs > 0) runOpenLoop(state, discarded, control, releaseMs, intervalMs, warmupEndMs);
     windowStartIndex = state.index;
+    schedAtStart = readThreadSchedstat();
     // The window is the schedule's, even if warm-up overran: ops due meanwhile count as late, not as a burst.
     windowStartMs = warmupEndMs;
     const outcome = runOpenLoop(state, byOp, control, warmupEndMs, intervalMs, windowEndMs);
     backlog = outcome.backlog;
     windowStopMs = outcome.endMs;
   }
+  const schedAtEnd = readThreadSchedstat();
   map.quiesce?.();
   if (control.aborted()) return { ok: false, workerIndex: task.workerIndex, aborted: true };
 
@@ -173,6 +180,7 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
     clockCostNs,
     streamWraps: Math.floor(state.index / task.stream.length),
     backlog,
+    runqueueWaitFraction: runqueueWaitFraction(schedAtStart, schedAtEnd, (windowStopMs - windowStartMs) * 1e6),
     checksum: state.checksum,
   };
   // Frees the previous trial's map (this one is still referenced, so the hidden classes the optimized
