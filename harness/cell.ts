@@ -62,8 +62,10 @@ const PREFILL_CACHE_ENTRIES = 4;
 
 interface CellOverhead {
   poolStartMs: number;
-  /** The discarded JIT warm-up trial of a fresh pool (its window included). */
+  /** The discarded JIT warm-up trials of fresh pools (their windows included). */
   poolWarmupMs: number;
+  /** How many fresh pools this cell warmed up (one per pool generation at most). */
+  poolWarmups: number;
   streamsMs: number;
   prefillMs: number;
   /** Full collections between trials (harness/gc.ts), main thread. */
@@ -87,6 +89,23 @@ interface TrialContext {
 /** Shortest discarded warm-up trial on a fresh pool, ms. */
 const POOL_WARMUP_MIN_MS = 200;
 
+/**
+ * One measured trial of a cell as the scheduler sees it: the workers' reports
+ * and the map's counters, the figures the re-measure rule needs, and
+ * `meta` (round, pool generation, sentinel…) copied into the trial record.
+ * A `superseded` trial was measured again and is left out of the cell.
+ */
+export interface TrialEntry {
+  readonly reports: WorkerReport[];
+  readonly counters: Record<string, number>;
+  readonly opsPerSec: number;
+  readonly quietOpsPerSec: number | null;
+  /** The largest run-queue wait share of the trial's workers (harness/interference.ts); null off Linux. */
+  readonly runqueueWaitFraction: number | null;
+  readonly meta: Record<string, unknown>;
+  superseded: boolean;
+}
+
 /** A cell being measured: set up by `begin`, one trial added by each `step`, turned into a `Cell` by `finish`. */
 export interface CellProgress {
   readonly spec: CellSpec;
@@ -97,8 +116,8 @@ export interface CellProgress {
   /** A map not safe for concurrent writes, run with writers on several threads. */
   readonly unsafeWrites: boolean;
   readonly overhead: CellOverhead;
-  readonly reports: WorkerReport[][];
-  readonly trialCounters: Array<Record<string, number>>;
+  /** Every trial measured so far, in the order measured (superseded ones included). */
+  readonly entries: TrialEntry[];
   /** Wall time spent on this cell so far (its steps; contiguous when trials are not interleaved), ms. */
   wallMs: number;
   /** Set when the cell ended early (an error or timeout cell): no more steps. */
@@ -141,9 +160,8 @@ export class CellRunner {
       spec, workload, factory, source,
       identity: this.identity(spec, factory),
       unsafeWrites: !factory.safeForConcurrentWrites && spec.threads > 1 && writeFraction(workload) > 0,
-      overhead: { poolStartMs: 0, poolWarmupMs: 0, streamsMs: 0, prefillMs: 0, gcMs: 0 },
-      reports: [],
-      trialCounters: [],
+      overhead: { poolStartMs: 0, poolWarmupMs: 0, poolWarmups: 0, streamsMs: 0, prefillMs: 0, gcMs: 0 },
+      entries: [],
       wallMs: 0,
       ended: null,
     };
@@ -151,11 +169,14 @@ export class CellRunner {
 
   /**
    * Runs trial `trial` of a cell (seed + trial), starting and warming up its
-   * pool first if needed. A fault ends the cell (progress.ended); only an
-   * interruption (signal) escapes as an exception.
+   * pool first if needed, and returns it (null when the cell has ended). A
+   * fault ends the cell (progress.ended); only an interruption (signal)
+   * escapes as an exception. `meta` is copied into the trial's record.
    */
-  async step(progress: CellProgress, trial: number, deadlineMs: number, signal?: AbortSignal): Promise<void> {
-    if (progress.ended !== null) return;
+  async step(
+    progress: CellProgress, trial: number, deadlineMs: number, signal?: AbortSignal, meta: Record<string, unknown> = {},
+  ): Promise<TrialEntry | null> {
+    if (progress.ended !== null) return null;
     const startedAt = performance.now();
     const { spec, workload, factory, source, overhead } = progress;
     try {
@@ -170,22 +191,25 @@ export class CellRunner {
         const warmupStartMs = performance.now();
         await this.runTrial(context, { seed: this.config.seed - 1, warmupMs: 0, durationMs: this.poolWarmupMs(), rate: null });
         overhead.poolWarmupMs += performance.now() - warmupStartMs;
+        overhead.poolWarmups++;
       }
       const outcome = await this.runTrial(context, {
         seed: this.config.seed + trial, warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, rate: spec.rate,
       });
       if ('failure' in outcome) {
         progress.ended = failedCell(progress, outcome.failure.message, outcome.failure.name === CONCURRENT_MAP_WRITE_ERROR_NAME);
-        return;
+        return null;
       }
-      progress.reports.push(outcome.reports);
-      progress.trialCounters.push(outcome.counters);
+      const entry = trialEntry(outcome.reports, outcome.counters, meta);
+      progress.entries.push(entry);
+      return entry;
     } catch (error) {
       if (error instanceof TrialInterruptedError) throw error;
       const message = error instanceof TrialTimeoutError
         ? `timeout: the cell ran past ${this.config.cellTimeoutMs} ms (--cell-timeout-ms); ${error.detail}`
         : `${(error as Error).name}: ${(error as Error).message}`;
       progress.ended = failedCell(progress, message, false);
+      return null;
     } finally {
       progress.wallMs += performance.now() - startedAt;
     }
@@ -315,7 +339,10 @@ export class CellRunner {
   }
 
   private assemble(progress: CellProgress): Cell {
-    const { identity, spec, workload, reports: reportsByTrial, trialCounters, overhead, wallMs } = progress;
+    const { identity, spec, workload, overhead, wallMs } = progress;
+    const kept = progress.entries.filter((entry) => !entry.superseded);
+    const reportsByTrial = kept.map((entry) => entry.reports);
+    const trialCounters = kept.map((entry) => entry.counters);
     const merged = new LatencyHistogram();
     const byOp = new Map<string, LatencyHistogram>();
     const opCounts: Record<string, number> = {};
@@ -329,6 +356,8 @@ export class CellRunner {
       const windowStartNs = Math.min(...reports.map((r) => r.windowStartNs));
       const trial: Trial & Record<string, unknown> = {
         ops, elapsedNs, opsPerSec: (ops / elapsedNs) * 1e9, counters: trialCounters[index], windowStartNs: Math.round(windowStartNs),
+        ...(kept[index].runqueueWaitFraction === null ? {} : { runqueueWaitFraction: round(kept[index].runqueueWaitFraction as number, 4) }),
+        ...kept[index].meta,
       };
       const quiet = reports.map((report) => report.quietOpsPerSec);
       if (quiet.every((rate): rate is number => rate !== null)) trial.quietOpsPerSec = quiet.reduce((sum, rate) => sum + rate, 0);
@@ -357,10 +386,10 @@ export class CellRunner {
       const histogram = byOp.get(op);
       if (histogram) latencyByOpNs[op] = histogram.summary();
     }
-    const measuredMs = this.config.trials * this.config.durationMs;
+    const measuredMs = progress.entries.length * this.config.durationMs;
     // Fixed cost: everything but the trials' warm-ups and windows and the pool warm-up trial's window.
-    const poolWarmupWindowMs = overhead.poolWarmupMs > 0 ? this.poolWarmupMs() : 0;
-    const fixedMs = Math.max(0, wallMs - this.config.trials * (this.config.warmupMs + this.config.durationMs) - poolWarmupWindowMs);
+    const poolWarmupWindowMs = overhead.poolWarmups * this.poolWarmupMs();
+    const fixedMs = Math.max(0, wallMs - progress.entries.length * (this.config.warmupMs + this.config.durationMs) - poolWarmupWindowMs);
     const cell: Record<string, unknown> = {
       ...identity,
       trials,
@@ -382,6 +411,8 @@ export class CellRunner {
       },
       wallMs: round(wallMs),
     };
+    const remeasured = progress.entries.length - kept.length;
+    if (remeasured > 0) cell.remeasuredTrials = remeasured;
     if (spec.rate !== null) {
       const achieved = trials.map((trial) => trial.opsPerSec / spec.threads);
       cell.achievedOpsPerSec = medianWithCI(achieved).median;
@@ -397,6 +428,22 @@ export function generateCellStreams(workload: Workload, options: { seed: number;
   const { seed, threads, length } = options;
   return Array.from({ length: threads }, (_, workerIndex) =>
     generateOpStream(workload, { seed, workerIndex, workerCount: threads, length, shared: true }));
+}
+
+function trialEntry(reports: WorkerReport[], counters: Record<string, number>, meta: Record<string, unknown>): TrialEntry {
+  const ops = reports.reduce((sum, report) => sum + report.ops, 0);
+  const elapsedNs = Math.max(...reports.map((r) => r.windowEndNs)) - Math.min(...reports.map((r) => r.windowStartNs));
+  const quiet = reports.map((report) => report.quietOpsPerSec);
+  const waits = reports.map((report) => report.runqueueWaitFraction);
+  return {
+    reports,
+    counters,
+    opsPerSec: (ops / elapsedNs) * 1e9,
+    quietOpsPerSec: quiet.every((rate): rate is number => rate !== null) ? quiet.reduce((sum, rate) => sum + rate, 0) : null,
+    runqueueWaitFraction: waits.every((wait): wait is number => wait !== null) ? Math.max(...waits) : null,
+    meta,
+    superseded: false,
+  };
 }
 
 /** `quietOpsPerSec` (median with CI of the trials' quiet rates) when every trial has one. */

@@ -27,13 +27,17 @@ const GO_WORKLOADS = [
 ];
 
 /**
- * The presets (maps: every registered map, plus a --map-module plugin).
+ * The presets (maps: every registered map, plus a --map-module plugin). Every
+ * preset interleaves (harness/schedule.ts): the maps of a comparison group are
+ * measured side by side in each round, rounds are split over two pool
+ * generations, a drift sentinel reading opens every visit, and disturbed
+ * visits are measured again. That is what makes two runs agree on which map
+ * wins (README, "Noise on shared machines").
  * quick: the 3 headline workloads × threads 1,2,4; load factors 0.5/0.75/0.9 on
- *   read-heavy, 0.75 on the others (15 cells per map); 3 trials of 400 ms
- *   after 80 ms warm-up — ≤ 3 min for 5 maps on 2 cores.
+ *   read-heavy, 0.75 on the others (15 cells per map); 6 short trials (6 pairs
+ *   per comparison) of 150 ms after 50 ms warm-up — ≤ 3 min on 2 cores.
  * ci: read-heavy and write-heavy, threads 1,2, lf 0.75, 5 trials (a Mann–Whitney
- *   test on 3 vs 3 trials can never reach p < 0.05), interleaved (each cell's
- *   trials spread over the whole run, see sweep.ts) — ≤ 60 s for 5 maps.
+ *   test on 3 vs 3 trials can never reach p < 0.05) — ≤ 60 s for 5 maps.
  * full: the real lab; 1 s windows, 5 trials, threads to 8 (oversubscribed on
  *   small machines, and flagged so), every headline, write-fraction and Go
  *   workload; load factors 0.5/0.75/0.9 except on Go's scenarios (1–1024
@@ -42,14 +46,14 @@ const GO_WORKLOADS = [
 export const PRESETS: Readonly<Record<PresetName, Record<string, unknown>>> = {
   quick: {
     workloads: HEADLINE_WORKLOADS, threads: [1, 2, 4], loadFactors: [0.5, 0.75, 0.9],
-    loadFactorsByWorkload: { 'write-heavy': [0.75], mixed: [0.75] }, durationMs: 400, warmupMs: 80, trials: 3, interleave: false,
+    loadFactorsByWorkload: { 'write-heavy': [0.75], mixed: [0.75] }, durationMs: 150, warmupMs: 50, trials: 6, interleave: true,
   },
   ci: { workloads: ['read-heavy', 'write-heavy'], threads: [1, 2], loadFactors: [0.75], durationMs: 300, warmupMs: 200, trials: 5, interleave: true },
   full: {
     workloads: [...HEADLINE_WORKLOADS, ...WRITE_FRACTION_WORKLOADS, ...GO_WORKLOADS],
     threads: [1, 2, 4, 8], loadFactors: [0.5, 0.75, 0.9],
-    loadFactorsByWorkload: Object.fromEntries(GO_WORKLOADS.map((name) => [name, [0.75]])), durationMs: 1000, warmupMs: 300, trials: 5,
-    interleave: false,
+    loadFactorsByWorkload: Object.fromEntries(GO_WORKLOADS.map((name) => [name, [0.75]])), durationMs: 1000, warmupMs: 300, trials: 6,
+    interleave: true,
   },
 };
 
@@ -137,6 +141,11 @@ export const sweepOptionSpecs = [
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
   common.streamOps, common.sampleEvery, common.quiet, common.json,
   fromPreset(spec({ name: 'interleave', flag: '--interleave [bool]', description: 'run trial 1 of every cell, then trial 2 of every cell, …, every pool kept alive: each cell\'s trials are spread over the whole sweep, so a slow spell of the machine (seconds long on shared VMs) hits one trial of many cells instead of every trial of one; finished cells are written only at the end', parse: flag })),
+  spec({ name: 'referenceMap', flag: '--reference-map <name>', description: 'the map every other map is compared with (paired ratio with a 95% CI per group), default rwmutex when swept, else the first shared map', parse: parsers.string() }),
+  spec({ name: 'poolGenerations', flag: '--pool-generations <n>', description: 'interleaved sweeps: split the rounds over this many sets of fresh worker pools, integer 1..16 (a cell\'s trials then come from several pools)', defaultValue: 2, parse: parsers.integer(1, 16) }),
+  spec({ name: 'sentinel', flag: '--sentinel [bool]', description: 'interleaved sweeps: a drift-sentinel reading (a fixed memory-bound workload, 80 ms) opens every visit; disturbed visits are measured again', defaultValue: true, parse: flag }),
+  spec({ name: 'remeasure', flag: '--remeasure <fraction>', description: 'interleaved sweeps: at most this fraction of visits is measured again when the sentinel or the run queues show a disturbed machine, 0..1', defaultValue: 0.15, parse: parsers.number(0, 1) }),
+  spec({ name: 'tieMargin', flag: '--tie-margin <fraction>', description: 'a map wins only if its paired ratio\'s 95% CI excludes 1 and the ratio is beyond 1 ± this, 0..0.5', defaultValue: 0.03, parse: parsers.number(0, 0.5) }),
   spec({ name: 'verify', flag: '--verify', description: 'before measuring, check that each map is linearizable (as maplab verify does) and record a verified / violated / unsafe badge per map in the results', parse: flag }),
   spec({ name: 'verifyHistories', flag: '--verify-histories <n>', description: `with --verify: histories per map, each of ${VERIFY_THREADS} threads, integer 1..1000000`, defaultValue: 200, parse: parsers.integer(1, 1_000_000) }),
 ] as const;
@@ -186,6 +195,16 @@ export interface SweepConfig {
   mapModule: string | null;
   /** Trials of all cells alternate (trial 1 of every cell, then trial 2…); absent in older files: false. */
   interleave?: boolean;
+  /** Interleaved sweeps (harness/schedule.ts): fresh pool sets the rounds are split over. Absent in older files: 1. */
+  poolGenerations?: number;
+  /** Interleaved sweeps: a drift-sentinel reading opens every visit. */
+  sentinel?: boolean;
+  /** Interleaved sweeps: the largest fraction of visits measured again. */
+  remeasure?: number;
+  /** The map others are compared with (analysis.relative); null: rwmutex if swept, else the first shared map. */
+  referenceMap?: string | null;
+  /** Winners need their paired ratio beyond 1 ± this (and a CI excluding 1). */
+  tieMargin?: number;
   /** --verify: each map's linearizability is checked before any cell runs; null when off. */
   verify?: { histories: number; threads: number } | null;
   [extra: string]: unknown;
@@ -273,6 +292,14 @@ export async function resolveSweep(flags: Record<string, unknown>): Promise<Reso
     quiet: options.quiet === true, json: options.json === true, explicitPlan,
   });
   resolved.config.interleave = options.interleave === true;
+  resolved.config.poolGenerations = options.poolGenerations;
+  resolved.config.sentinel = options.sentinel !== false;
+  resolved.config.remeasure = options.remeasure;
+  resolved.config.tieMargin = options.tieMargin;
+  if (options.referenceMap !== undefined && !resolved.config.maps.includes(options.referenceMap)) {
+    throw new UsageError(`--reference-map must be one of the swept maps (${resolved.config.maps.join(', ')}), got ${JSON.stringify(options.referenceMap)}`);
+  }
+  resolved.config.referenceMap = options.referenceMap ?? null;
   resolved.config.verify = options.verify === true ? { histories: options.verifyHistories, threads: VERIFY_THREADS } : null;
   return resolved;
 }

@@ -4,6 +4,7 @@
  * table printed when the sweep ends.
  */
 import type { Cell, Results } from './results.js';
+import type { GroupWinner } from './analysis/types.js';
 import type { CellSpec } from './cell.js';
 
 const BAR_WIDTH = 24;
@@ -124,5 +125,57 @@ export function summaryTable(results: Results): string {
     lines.push(`${title}  (ops/s ± 95% CI, p99 latency)`, format(header), format(widths.map((width) => '-'.repeat(width))), ...rows.map(format), '');
   }
   if (cells.some((cell) => cell.oversubscribed)) lines.push('* oversubscribed: more threads than cores');
+  const relative = relativeTable(results);
+  if (relative !== '') lines.push('', relative);
   return lines.join('\n');
+}
+
+/**
+ * The relative answers: per (workload, load factor, rate), each map ÷ the
+ * reference map at each thread count from paired trials (ratio and 95% CI,
+ * marked + / − where the map is faster / slower beyond the tie margin), then
+ * the winner or tie of each group. Empty without paired answers.
+ */
+export function relativeTable(results: Results): string {
+  const relative = results.analysis.relative ?? [];
+  const winners = results.analysis.winners ?? [];
+  if (relative.length === 0 && winners.length === 0) return '';
+  const threads = [...new Set([...relative, ...winners].map((answer) => answer.threads))].sort((a, b) => a - b);
+  const titleOf = (answer: { workload: string; loadFactor: number; rate?: number; runtime?: string }): string =>
+    `${answer.workload}  lf=${answer.loadFactor}${answer.rate === undefined ? '' : `  rate=${formatCount(answer.rate)}/s per thread`}` +
+    (answer.runtime === undefined ? '' : `  node ${answer.runtime}`);
+  const titles = [...new Set([...relative, ...winners].map(titleOf))];
+  const mark = { faster: ' +', slower: ' −', tie: '', undetermined: ' ?' } as const;
+  const lines: string[] = [];
+  for (const title of titles) {
+    const answers = relative.filter((answer) => titleOf(answer) === title);
+    const reference = answers[0]?.reference;
+    if (answers.length > 0) {
+      const maps = [...new Set(answers.map((answer) => answer.map))];
+      const header = [`÷ ${reference}`, ...threads.map((count) => `${count} thread${count === 1 ? '' : 's'}`)];
+      const rows = maps.map((map) => [map, ...threads.map((count) => {
+        const answer = answers.find((candidate) => candidate.map === map && candidate.threads === count);
+        if (!answer) return '';
+        const { median, ciLow, ciHigh } = answer.ratio;
+        return `${median.toFixed(2)}× [${ciLow.toFixed(2)}, ${ciHigh.toFixed(2)}]${mark[answer.verdict]}`;
+      })]);
+      const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+      const format = (row: string[]): string => row.map((text, column) => text.padEnd(widths[column])).join('  ').trimEnd();
+      lines.push(`${title}  (paired ratio to ${reference}, 95% CI; + faster, − slower, else a tie)`, format(header),
+        format(widths.map((width) => '-'.repeat(width))), ...rows.map(format));
+    }
+    for (const winner of winners.filter((candidate) => titleOf(candidate) === title)) lines.push(`  ${describeWinner(winner)}`);
+    lines.push('');
+  }
+  return lines.join('\n').trimEnd();
+}
+
+/** "2 threads: readdirty wins (1.31× sharded [1.27, 1.35])" / "1 thread: tie between plain, sharded". */
+export function describeWinner(winner: GroupWinner): string {
+  const at = `${winner.threads} thread${winner.threads === 1 ? '' : 's'}`;
+  const margin = winner.margin === null || winner.runnerUp === null ? '' :
+    ` (${winner.margin.median.toFixed(2)}× ${winner.runnerUp} [${winner.margin.ciLow.toFixed(2)}, ${winner.margin.ciHigh.toFixed(2)}])`;
+  if (winner.verdict === 'winner') return `${at}: ${winner.leader} wins${margin}`;
+  if (winner.verdict === 'tie') return `${at}: tie between ${[winner.leader, ...winner.tiedWith].join(', ')}${margin}`;
+  return `${at}: not determined (fewer than 3 paired trials)`;
 }

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { Crossover, LatencyKnee } from './analysis/types.js';
+import type { Crossover, GroupWinner, LatencyKnee, RelativeAnswer } from './analysis/types.js';
 
 export const RESULTS_SCHEMA = 'maplab.results/1';
 
@@ -30,6 +30,18 @@ export interface Trial {
   opsPerSec: number;
   /** Closed-loop windows of ≥ 5 slices: the quiet rate (harness/loop.ts). */
   quietOpsPerSec?: number;
+  /** Start of the measured window on the run's timeline, ns. */
+  windowStartNs?: number;
+  /** Interleaved sweeps: the round the trial belongs to; trials of one round of a comparison group are pairs. */
+  round?: number;
+  /** Interleaved sweeps: which set of fresh pools measured it (0-based). */
+  poolGeneration?: number;
+  /** Interleaved sweeps: the drift sentinel's quiet rate at the trial's visit, ops/s (harness/sentinel.ts). */
+  sentinelOpsPerSec?: number;
+  /** The largest share of the window a worker spent waiting for a CPU (harness/interference.ts). */
+  runqueueWaitFraction?: number;
+  /** Measured again because the first visit was disturbed (harness/schedule.ts). */
+  remeasured?: boolean;
 }
 
 /** The trials' quiet rates, or null unless every trial has one (then a cell has no quiet figure). */
@@ -121,6 +133,10 @@ export interface Analysis {
   latencyKnees?: LatencyKnee[];
   /** Write fraction where readdirty falls below rwmutex / sharded (harness/analysis). */
   crossovers?: Crossover[];
+  /** Each map ÷ the reference map per comparison group, from paired trials (harness/analysis/relative.ts). */
+  relative?: RelativeAnswer[];
+  /** The winner (or tie) of each comparison group (harness/analysis/relative.ts). */
+  winners?: GroupWinner[];
   [extra: string]: unknown;
 }
 

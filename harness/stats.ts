@@ -20,8 +20,21 @@ import { median as sampleMedian, sampleStandardDeviation } from 'simple-statisti
 import type { MedianCI } from './results.js';
 
 const CONFIDENCE = 0.95;
-/** t quantiles at 0.975 for 1..4 degrees of freedom (the only ones the t branch uses). */
-const T_975 = [Number.NaN, 12.706204736, 4.302652730, 3.182446305, 2.776445105];
+/** Student-t quantiles at 0.975 for 1..30 degrees of freedom (standard tables); index = degrees of freedom. */
+const T_975 = [
+  Number.NaN, 12.706204736, 4.302652730, 3.182446305, 2.776445105, 2.570581836, 2.446911851, 2.364624252,
+  2.306004135, 2.262157163, 2.228138852, 2.200985160, 2.178812830, 2.160368656, 2.144786688, 2.131449546,
+  2.119905299, 2.109815578, 2.100922040, 2.093024054, 2.085963447, 2.079613845, 2.073873068, 2.068657610,
+  2.063898562, 2.059538553, 2.055529439, 2.051830516, 2.048407142, 2.045229642, 2.042272456,
+];
+/** Beyond 30 degrees of freedom the normal quantile is within 2% of t's. */
+const Z_975 = 1.96;
+
+/** t(0.975, df): the two-sided 95% critical value of Student's t. */
+export function tQuantile975(degreesOfFreedom: number): number {
+  if (!Number.isInteger(degreesOfFreedom) || degreesOfFreedom < 1) throw new RangeError(`degrees of freedom must be an integer ≥ 1, got ${degreesOfFreedom}`);
+  return degreesOfFreedom < T_975.length ? T_975[degreesOfFreedom] : Z_975;
+}
 export const ORDER_STATISTIC_METHOD = 'order-statistic (binomial), distribution-free';
 export const STUDENT_T_METHOD = 'student-t around the median (n < 6: order statistics cannot reach 95%)';
 
@@ -49,7 +62,7 @@ export function medianWithCI(values: readonly number[]): Required<MedianCI> {
     const tail = binomialHalfCdf(n, k - 1);
     return { median, ciLow: sorted[k - 1], ciHigh: sorted[n - k], ciLevel: 1 - 2 * tail, ciMethod: ORDER_STATISTIC_METHOD };
   }
-  const halfWidth = T_975[n - 1] * Math.sqrt(Math.PI / 2) * sampleStandardDeviation(sorted) / Math.sqrt(n);
+  const halfWidth = tQuantile975(n - 1) * Math.sqrt(Math.PI / 2) * sampleStandardDeviation(sorted) / Math.sqrt(n);
   const floor = sorted[0] >= 0 ? 0 : -Infinity; // rates and times are never negative
   return { median, ciLow: Math.max(floor, median - halfWidth), ciHigh: median + halfWidth, ciLevel: CONFIDENCE, ciMethod: STUDENT_T_METHOD };
 }
@@ -63,4 +76,32 @@ export function medianByKey(records: ReadonlyArray<Record<string, number>>): Rec
     if (values.length > 0) out[key] = sampleMedian(values);
   }
   return out;
+}
+
+/** A ratio of two rates estimated from paired measurements: the geometric mean with a 95% CI. */
+export interface PairedRatio {
+  /** exp(mean of the pairs' log ratios). */
+  ratio: number;
+  ciLow: number;
+  ciHigh: number;
+  pairs: number;
+}
+
+/**
+ * The ratio a/b from pairs measured side by side (a[i] beside b[i]): the
+ * mean of ln(a[i]/b[i]) with a Student-t interval, exponentiated. Pairing is
+ * the point: a slow spell that hits both members of a pair cancels in their
+ * ratio, so the interval reflects the comparison, not the machine's drift
+ * (Node's benchmark/compare.js and JMH compare the same way, on
+ * interleaved runs). One pair: no interval ([r, r]).
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): PairedRatio {
+  if (a.length !== b.length || a.length === 0) throw new RangeError(`pairedRatio needs two equally long non-empty lists, got ${a.length} and ${b.length}`);
+  const logs = a.map((value, index) => Math.log(value / b[index]));
+  if (!logs.every(Number.isFinite)) throw new RangeError('pairedRatio needs positive finite rates');
+  const n = logs.length;
+  const mean = logs.reduce((sum, value) => sum + value, 0) / n;
+  if (n === 1) return { ratio: Math.exp(mean), ciLow: Math.exp(mean), ciHigh: Math.exp(mean), pairs: 1 };
+  const halfWidth = (tQuantile975(n - 1) * sampleStandardDeviation(logs)) / Math.sqrt(n);
+  return { ratio: Math.exp(mean), ciLow: Math.exp(mean - halfWidth), ciHigh: Math.exp(mean + halfWidth), pairs: n };
 }

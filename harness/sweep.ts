@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { getMapFactory } from '../maps/index.js';
 import { addCalibrationRound, measureCalibration, type Calibration } from './calibration.js';
 import { QUIET_QUANTILE, QUIET_SLICE_MS } from './loop.js';
-import { CellRunner, cellKey, type CellSpec } from './cell.js';
+import { CellRunner, cellKey, type CellProgress, type CellSpec, type TrialEntry } from './cell.js';
 import { CLOCK_NAME, measureClockCostNs, measureClockResolutionNs } from './clock.js';
 import { planDifferences, type ResolvedSweep, type SweepConfig } from './config.js';
 import { collectEnv } from './env.js';
@@ -27,6 +27,11 @@ import { loadPluginModule } from './map-source.js';
 import { UsageError } from './options.js';
 import { TrialInterruptedError } from './pool.js';
 import { readResultsFile, RESULTS_SCHEMA, writeResultsFile, type Cell, type Results, type VerificationBadge } from './results.js';
+import {
+  comparisonGroups, DEFAULT_REMEASURE_RULE, disturbance, keepRemeasured, poolGeneration, rotate, roundVisits, sentinelReference,
+  visitsToRemeasure, type RemeasureRule, type VisitHealth,
+} from './schedule.js';
+import { DriftSentinel, SENTINEL_WORKLOAD, type SentinelReading } from './sentinel.js';
 import { medianWithCI } from './stats.js';
 import { verifyMaps } from './verify/index.js';
 
@@ -181,15 +186,35 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
   return { results: finished, interrupted: false };
 }
 
+/** One visit: a sentinel reading, then one trial of every map of a comparison group, back to back. */
+interface Visit {
+  round: number;
+  group: number;
+  generation: number;
+  sentinel: SentinelReading | null;
+  entries: TrialEntry[];
+}
+
+/** What a visit tells the re-measure rule. */
+function visitHealth(visit: Visit): VisitHealth {
+  const waits = [visit.sentinel?.runqueueWaitFraction ?? null, ...visit.entries.map((entry) => entry.runqueueWaitFraction)]
+    .filter((wait): wait is number => wait !== null);
+  return {
+    sentinelOpsPerSec: visit.sentinel?.quietOpsPerSec ?? visit.sentinel?.opsPerSec ?? null,
+    runqueueWaitFraction: waits.length === 0 ? null : Math.max(...waits),
+  };
+}
+
 /**
- * --interleave: pass t runs trial t of every pending cell (pools stay alive),
- * one calibration round first; a pass visits the cells in its own rotation of
- * the plan, so no cell always follows the same neighbour. Each cell's trials
- * are thereby spread over the whole sweep (randomised multiple interleaved
- * trials, Abedi & Brecht 2017): a slow spell of the machine lands on one
- * trial of several cells, where the trials' median or upper quantile sets it
- * aside, not on every trial of one cell. The cost: cells finish together at
- * the end, so an interruption keeps no pending cell. Returns true if interrupted.
+ * Interleaved sweeps (every preset): rounds of visits, as harness/schedule.ts
+ * plans them. Round r visits every comparison group once; a visit takes one
+ * drift-sentinel reading and then trial r of every map of the group, back to
+ * back, so the maps' trials are pairs measured seconds apart. Rounds are
+ * split over `poolGenerations` sets of fresh pools. Afterwards the visits the
+ * sentinel or the run queues show as disturbed are measured again (worst
+ * first, within --remeasure of all visits) and the better visit is kept. The
+ * cost: cells finish together at the end, so an interruption keeps no
+ * pending cell. Returns true if interrupted.
  */
 async function runInterleaved(
   config: SweepConfig, runner: CellRunner, pending: readonly CellSpec[], results: Results, write: () => void,
@@ -197,18 +222,64 @@ async function runInterleaved(
 ): Promise<boolean> {
   const cells = results.cells;
   const progress = pending.map((spec) => runner.begin(spec));
+  const groups = comparisonGroups(progress.map((cell) => ({ ...cell.spec, cell }))).map((group) => group.map((member) => member.cell));
+  const rounds = config.trials;
+  const generations = config.poolGenerations ?? 1;
+  const rule: RemeasureRule = { ...DEFAULT_REMEASURE_RULE, budgetFraction: config.remeasure ?? DEFAULT_REMEASURE_RULE.budgetFraction };
   const doneBefore = cells.length;
-  const steps = pending.length * config.trials;
-  let stepsDone = 0;
-  for (let trial = 0; trial < config.trials; trial++) {
-    results.calibration = addCalibrationRound(results.calibration as Calibration);
-    for (let offset = 0; offset < progress.length; offset++) {
-      if (signal?.aborted) return true;
-      const cell = progress[(offset + trial * Math.max(1, Math.floor(progress.length / config.trials))) % progress.length];
-      observer.cellStarted?.(cell.spec, doneBefore + Math.floor((stepsDone / steps) * pending.length), planned);
-      await runner.step(cell, trial, performance.now() + config.cellTimeoutMs, signal);
-      stepsDone++;
+  const totalVisits = rounds * groups.length;
+  const sentinel = config.sentinel === false ? null : await DriftSentinel.start({
+    seed: config.seed, streamOps: config.streamOps, sampleEveryOps: config.sampleEveryOps, timeoutMs: config.cellTimeoutMs, signal,
+  });
+  const visits: Visit[] = [];
+  let generation = 0;
+
+  const visit = async (round: number, group: number, members: readonly CellProgress[], remeasure: boolean): Promise<Visit | null> => {
+    if (signal?.aborted) return null;
+    const sentinelReading = sentinel === null ? null : await sentinel.measure(performance.now() + config.cellTimeoutMs, signal);
+    const entries: TrialEntry[] = [];
+    for (const cell of members) {
+      if (signal?.aborted) return null;
+      observer.cellStarted?.(cell.spec, doneBefore + Math.floor((visits.length / totalVisits) * pending.length), planned);
+      const meta: Record<string, unknown> = {
+        round, poolGeneration: generation,
+        ...(sentinelReading === null ? {} : { sentinelOpsPerSec: Math.round(sentinelReading.quietOpsPerSec ?? sentinelReading.opsPerSec) }),
+        ...(remeasure ? { remeasured: true } : {}),
+      };
+      const entry = await runner.step(cell, round, performance.now() + config.cellTimeoutMs, signal, meta);
+      if (entry !== null) entries.push(entry);
     }
+    return { round, group, generation, sentinel: sentinelReading, entries };
+  };
+
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const roundGeneration = poolGeneration(round, rounds, generations);
+      if (roundGeneration !== generation) {
+        await runner.close(); // the next generation starts every pool afresh
+        generation = roundGeneration;
+      }
+      results.calibration = addCalibrationRound(results.calibration as Calibration);
+      for (const { group, members } of roundVisits(groups, round, rounds)) {
+        const done = await visit(round, group, members, false);
+        if (done === null) return true;
+        visits.push(done);
+      }
+    }
+    const reference = sentinelReference(visits.map((done) => visitHealth(done).sentinelOpsPerSec));
+    let remeasured = 0;
+    for (const index of visitsToRemeasure(visits.map(visitHealth), rule)) {
+      const original = visits[index];
+      const again = await visit(original.round, original.group, rotate(groups[original.group], original.round), true);
+      if (again === null) return true;
+      remeasured++;
+      const keepAgain = keepRemeasured(visitHealth(original), visitHealth(again), reference, rule);
+      for (const entry of keepAgain ? original.entries : again.entries) entry.superseded = true;
+      if (keepAgain) visits[index] = again;
+    }
+    results.sweep = { ...(results.sweep as Record<string, unknown>), drift: driftSummary(visits, reference, rule, remeasured, generations) };
+  } finally {
+    await sentinel?.close();
   }
   for (const cell of progress) {
     const finished = runner.finish(cell);
@@ -217,6 +288,28 @@ async function runInterleaved(
   }
   write();
   return false;
+}
+
+/** What the results file says of the run's drift: sentinel level and spread, visits disturbed and measured again. */
+function driftSummary(visits: readonly Visit[], reference: number | null, rule: RemeasureRule, remeasured: number, generations: number):
+Record<string, unknown> {
+  const health = visits.map(visitHealth);
+  const readings = health.map((item) => item.sentinelOpsPerSec).filter((value): value is number => value !== null);
+  const disturbed = health.filter((item) => disturbance(item, reference, rule) !== null).length;
+  return {
+    visits: visits.length,
+    poolGenerations: generations,
+    sentinel: readings.length === 0 ? null : {
+      workload: SENTINEL_WORKLOAD.description,
+      readings: readings.length,
+      referenceOpsPerSec: Math.round(reference as number),
+      minOpsPerSec: Math.round(Math.min(...readings)),
+      maxOpsPerSec: Math.round(Math.max(...readings)),
+    },
+    rule,
+    disturbedVisitsKept: disturbed,
+    remeasuredVisits: remeasured,
+  };
 }
 
 function newResults(config: SweepConfig, startedAt: string): Results {

@@ -60,7 +60,7 @@ test('bad flags and config exit 2 with a message naming the flag, and leave an e
 test('Ctrl-C keeps every finished cell (exit 130), and --resume finishes the file without redoing them', async () => {
   const out = join(directory, 'interrupted.json');
   const args = [CLI, 'sweep', ...TINY, '--workloads', 'read-heavy,write-heavy,mixed', '--threads', '1,2', '--load-factors', '0.5,0.75,0.9',
-    '--duration-ms', '60', '--out', out];
+    '--duration-ms', '60', '--interleave', 'false', '--out', out];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
   let exitedEarly: number | null | undefined;
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => {

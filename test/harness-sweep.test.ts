@@ -88,7 +88,7 @@ test('--interleave runs trial t of every cell before trial t+1 of any, with a ca
 });
 
 test('without --interleave a cell runs all its trials before the next cell starts, with a calibration round before each cell', async () => {
-  const results = await sweep({ maps: 'js-map,plain', workloads: 'read-heavy', threads: '1', trials: '3' });
+  const results = await sweep({ maps: 'js-map,plain', workloads: 'read-heavy', threads: '1', trials: '3', interleave: 'false' });
   assert.equal(results.config.interleave, false);
   const [first, second] = windowStarts(results);
   assert.ok(Math.max(...first) < Math.min(...second), `${first} / ${second}`);
@@ -202,4 +202,36 @@ test('without --verify a results file carries no verification', async () => {
   const results = await sweep({ maps: 'js-map', workloads: 'read-heavy', threads: '1' });
   assert.equal(results.verification, undefined);
   assert.equal((results.config as SweepConfig).verify, null);
+});
+
+test('an interleaved sweep measures each round\'s maps side by side over two pool generations, with a sentinel reading per trial', async () => {
+  // --remeasure 0: no visit is measured again, so the order below is exactly the plan's.
+  const results = await sweep({ maps: 'rwmutex,readdirty', workloads: 'read-heavy', threads: '1,2', trials: '4', interleave: true, remeasure: '0' });
+  for (const cell of results.cells) {
+    assertMeasured(cell);
+    const trials = cell.trials;
+    assert.deepEqual(trials.map((trial) => trial.round).sort(), [0, 1, 2, 3], 'one kept trial per round');
+    assert.deepEqual([...new Set(trials.map((trial) => trial.poolGeneration))].sort(), [0, 1], 'trials from two sets of pools');
+    assert.ok(trials.every((trial) => (trial.sentinelOpsPerSec ?? 0) > 0), 'each trial carries its visit\'s sentinel reading');
+  }
+  // The two maps of a group run one after the other within a round: round r of both ends before round r+1 of either starts.
+  const group = results.cells.filter((cell) => cell.threads === 1);
+  const startOf = (cell: Cell, round: number): number => Number(cell.trials.find((trial) => trial.round === round)?.windowStartNs);
+  for (let round = 0; round < 3; round++) {
+    assert.ok(Math.max(...group.map((cell) => startOf(cell, round))) < Math.min(...group.map((cell) => startOf(cell, round + 1))));
+  }
+  const drift = (results.sweep as { drift: { visits: number; poolGenerations: number; sentinel: { readings: number } } }).drift;
+  assert.equal(drift.poolGenerations, 2);
+  assert.ok(drift.visits >= 8 && drift.sentinel.readings === drift.visits, JSON.stringify(drift));
+  const relative = results.analysis.relative ?? [];
+  assert.deepEqual(relative.map((answer) => [answer.map, answer.reference, answer.threads, answer.pairs]),
+    [['readdirty', 'rwmutex', 1, 4], ['readdirty', 'rwmutex', 2, 4]]);
+  assert.equal((results.analysis.winners ?? []).length, 2, 'a winner or tie per comparison group');
+});
+
+test('--sentinel false measures no sentinel and records none', async () => {
+  const results = await sweep({ maps: 'plain', workloads: 'read-heavy', threads: '1', trials: '2', interleave: true, sentinel: 'false' });
+  assertMeasured(results.cells[0]);
+  assert.ok(results.cells[0].trials.every((trial) => !('sentinelOpsPerSec' in trial)));
+  assert.equal((results.sweep as { drift: { sentinel: unknown } }).drift.sentinel, null);
 });

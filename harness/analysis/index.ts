@@ -13,6 +13,7 @@ import type { AnalyzeOptions, LatencyKnee } from './types.js';
 import { analyzeScaling } from './scaling.js';
 import { latencyKnee, type LoadPoint } from './latency.js';
 import { findCrossovers } from './crossovers.js';
+import { groupWinners, relativeAnswers } from './relative.js';
 
 export type { AnalyzeOptions, Crossover, LatencyKnee } from './types.js';
 export { analyzeScaling, medianPerThreadCount, type ScalingAnalysis } from './scaling.js';
@@ -20,6 +21,10 @@ export { fitUsl, uslPeak, uslThroughput, type ScalingPoint } from './usl.js';
 export { kneedle, type Knee, type KneedleOptions } from './kneedle.js';
 export { writeFractionOf, CROSSOVER_MAP, CROSSOVER_RIVALS } from './crossovers.js';
 export { parseScalingCsv } from './csv.js';
+export {
+  chooseReference, groupWinners, pairCells, pairwiseAnswers, relativeAnswers, verdictOf, DEFAULT_TIE_MARGIN, MIN_PAIRS,
+  type GroupWinner, type RelativeAnswer, type RelativeVerdict,
+} from './relative.js';
 
 /** Closed-loop cells (no `rate`) that did not fail. */
 export function isClosedLoopCell(cell: Cell): boolean {
@@ -55,7 +60,15 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
     return { map, workload, loadFactor, threads, ...latencyKnee(points, options) };
   });
 
-  return { knees, latencyKnees, crossovers: findCrossovers(closedLoop, workloadDefinitions) };
+  const relativeOptions = {
+    referenceMap: typeof results.config.referenceMap === 'string' ? results.config.referenceMap : null,
+    tieMargin: typeof results.config.tieMargin === 'number' ? results.config.tieMargin : undefined,
+  };
+  return {
+    knees, latencyKnees, crossovers: findCrossovers(closedLoop, workloadDefinitions),
+    relative: relativeAnswers(results.cells, relativeOptions),
+    winners: groupWinners(results.cells, relativeOptions),
+  };
 }
 
 /**

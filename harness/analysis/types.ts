@@ -60,3 +60,40 @@ export interface AnalyzeOptions {
   /** p99 whose max / min is below this never left its flat region: no knee. Ratio ≥ 1, default 1.5. */
   latencyFlatRatio?: number;
 }
+
+export type RelativeVerdict = 'faster' | 'slower' | 'tie' | 'undetermined';
+
+/** One map against the reference map in one comparison group. */
+export interface RelativeAnswer {
+  workload: string;
+  threads: number;
+  loadFactor: number;
+  rate?: number;
+  runtime?: string;
+  reference: string;
+  map: string;
+  /** map ÷ reference; median is the paired geometric mean. */
+  ratio: { median: number; ciLow: number; ciHigh: number };
+  pairs: number;
+  metric: 'quietOpsPerSec' | 'opsPerSec';
+  verdict: RelativeVerdict;
+}
+
+/** The winner of one comparison group, or the maps it cannot be told apart from. */
+export interface GroupWinner {
+  workload: string;
+  threads: number;
+  loadFactor: number;
+  rate?: number;
+  runtime?: string;
+  /** The map with the highest paired score; null when no map has numbers. */
+  leader: string | null;
+  /** 'winner': the leader beats every other shared map; 'tie': it does not beat `tiedWith`; 'undetermined': too few pairs. */
+  verdict: 'winner' | 'tie' | 'undetermined';
+  /** Maps the leader does not beat (empty for a winner). */
+  tiedWith: string[];
+  /** leader ÷ runner-up, paired. */
+  margin: { median: number; ciLow: number; ciHigh: number } | null;
+  runnerUp: string | null;
+  pairs: number;
+}

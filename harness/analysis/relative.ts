@@ -1,0 +1,190 @@
+/**
+ * Relative answers: how much faster is map A than map B in one comparison
+ * group (same workload, threads, load factor, rate, runtime), with its own
+ * uncertainty — and so, which map wins, or that it is a tie.
+ *
+ * Each answer comes from paired trials: trial r of A and trial r of B were
+ * measured side by side in the same round of an interleaved sweep
+ * (harness/schedule.ts), so a slow spell of the machine that hits both cancels
+ * in their ratio. The ratio is the geometric mean of the pairs' ratios with a
+ * Student-t 95% CI on the log scale (harness/stats.ts pairedRatio). The rate
+ * compared is each trial's quiet rate when every trial has one (closed loop:
+ * the p90 of 10 ms slice rates, the undisturbed rate), else its ops/s.
+ *
+ * A verdict names a winner only when the CI excludes 1 and the ratio is
+ * beyond the tie margin (default 3%: differences smaller than that are not
+ * stable from run to run on shared machines, README "Noise on shared
+ * machines"); otherwise 'tie'. Fewer than MIN_PAIRS pairs: 'undetermined'.
+ */
+import { comparisonGroups } from '../schedule.js';
+import { pairedRatio, type PairedRatio } from '../stats.js';
+import type { Cell, Trial } from '../results.js';
+import type { GroupWinner, RelativeAnswer, RelativeVerdict } from './types.js';
+
+export type { GroupWinner, RelativeAnswer, RelativeVerdict } from './types.js';
+
+export const MIN_PAIRS = 3;
+export const DEFAULT_TIE_MARGIN = 0.03;
+export const DEFAULT_REFERENCE_MAP = 'rwmutex';
+
+export interface RelativeOptions {
+  referenceMap?: string | null;
+  tieMargin?: number;
+}
+
+/** Measured cells only (no error), as the comparison groups see them. */
+function measured(cells: readonly Cell[]): Cell[] {
+  return cells.filter((cell) => cell.error === undefined && Array.isArray(cell.trials) && cell.trials.length > 0);
+}
+
+function runtimeOf(cell: Cell): string | undefined {
+  const runtime = cell.runtime as { node?: string } | string | undefined;
+  if (runtime === undefined) return undefined;
+  return typeof runtime === 'string' ? runtime : runtime.node;
+}
+
+/** Group key including the runtime, so cells of different runtimes are never paired. */
+function groups(cells: readonly Cell[]): Cell[][] {
+  const byRuntime = new Map<string, Cell[]>();
+  for (const cell of measured(cells)) {
+    const key = runtimeOf(cell) ?? '';
+    byRuntime.set(key, [...(byRuntime.get(key) ?? []), cell]);
+  }
+  return [...byRuntime.values()].flatMap((runtimeCells) => comparisonGroups(runtimeCells));
+}
+
+/** The rate of a trial on the metric both cells share. */
+function metricOf(a: Cell, b: Cell): 'quietOpsPerSec' | 'opsPerSec' {
+  const hasQuiet = (cell: Cell): boolean => cell.trials.every((trial) => typeof trial.quietOpsPerSec === 'number' && trial.quietOpsPerSec > 0);
+  return hasQuiet(a) && hasQuiet(b) ? 'quietOpsPerSec' : 'opsPerSec';
+}
+
+/** A trial's round (interleaved sweeps record it), else its position. */
+function roundOf(trial: Trial, index: number): number {
+  const round = (trial as Trial & { round?: unknown }).round;
+  return typeof round === 'number' ? round : index;
+}
+
+/** a ÷ b from the trials measured in the same rounds; null when they share none. */
+export function pairCells(a: Cell, b: Cell): (PairedRatio & { metric: 'quietOpsPerSec' | 'opsPerSec' }) | null {
+  const metric = metricOf(a, b);
+  const byRound = new Map(b.trials.map((trial, index) => [roundOf(trial, index), trial]));
+  const left: number[] = [];
+  const right: number[] = [];
+  a.trials.forEach((trial, index) => {
+    const partner = byRound.get(roundOf(trial, index));
+    const x = trial[metric];
+    const y = partner?.[metric];
+    if (typeof x === 'number' && typeof y === 'number' && x > 0 && y > 0) {
+      left.push(x);
+      right.push(y);
+    }
+  });
+  if (left.length === 0) return null;
+  return { ...pairedRatio(left, right), metric };
+}
+
+/** faster / slower / tie / undetermined for a ratio a ÷ b. */
+export function verdictOf(ratio: PairedRatio, tieMargin = DEFAULT_TIE_MARGIN): RelativeVerdict {
+  if (ratio.pairs < MIN_PAIRS) return 'undetermined';
+  if (ratio.ciLow > 1 && ratio.ratio > 1 + tieMargin) return 'faster';
+  if (ratio.ciHigh < 1 && ratio.ratio < 1 / (1 + tieMargin)) return 'slower';
+  return 'tie';
+}
+
+/** The reference map of a results file: the configured one, else rwmutex if present, else the first shared map. */
+export function chooseReference(cells: readonly Cell[], configured?: string | null): string | null {
+  const maps = [...new Set(measured(cells).map((cell) => cell.map))];
+  if (configured && maps.includes(configured)) return configured;
+  if (maps.includes(DEFAULT_REFERENCE_MAP)) return DEFAULT_REFERENCE_MAP;
+  return measured(cells).find((cell) => !cell.private)?.map ?? maps[0] ?? null;
+}
+
+function identity(cell: Cell): Pick<RelativeAnswer, 'workload' | 'threads' | 'loadFactor' | 'rate' | 'runtime'> {
+  const runtime = runtimeOf(cell);
+  return {
+    workload: cell.workload, threads: cell.threads, loadFactor: cell.loadFactor,
+    ...(typeof cell.rate === 'number' ? { rate: cell.rate } : {}),
+    ...(runtime === undefined ? {} : { runtime }),
+  };
+}
+
+const rounded = (ratio: PairedRatio): { median: number; ciLow: number; ciHigh: number } => ({
+  median: round4(ratio.ratio), ciLow: round4(ratio.ciLow), ciHigh: round4(ratio.ciHigh),
+});
+const round4 = (value: number): number => Math.round(value * 1e4) / 1e4;
+
+/** Every measured map against the reference, per comparison group. */
+export function relativeAnswers(cells: readonly Cell[], options: RelativeOptions = {}): RelativeAnswer[] {
+  const reference = chooseReference(cells, options.referenceMap);
+  if (reference === null) return [];
+  const answers: RelativeAnswer[] = [];
+  for (const group of groups(cells)) {
+    const base = group.find((cell) => cell.map === reference);
+    if (!base) continue;
+    for (const cell of group) {
+      if (cell === base) continue;
+      const ratio = pairCells(cell, base);
+      if (ratio === null) continue;
+      answers.push({
+        ...identity(cell), reference, map: cell.map, ratio: rounded(ratio), pairs: ratio.pairs, metric: ratio.metric,
+        verdict: verdictOf(ratio, options.tieMargin),
+      });
+    }
+  }
+  return answers;
+}
+
+/**
+ * The winner of each comparison group among its shared maps (a private
+ * js-map is the no-sharing ceiling, not a contender): the map with the highest
+ * paired score leads; it wins if it is 'faster' than every other shared map,
+ * and ties with those it is not.
+ */
+export function groupWinners(cells: readonly Cell[], options: RelativeOptions = {}): GroupWinner[] {
+  const winners: GroupWinner[] = [];
+  for (const group of groups(cells)) {
+    const contenders = group.filter((cell) => !cell.private);
+    if (contenders.length === 0) continue;
+    const anchor = contenders[0];
+    // Score each contender by its paired ratio to one anchor, so the ranking itself is drift-free.
+    const scored = contenders.map((cell) => ({ cell, score: cell === anchor ? 1 : pairCells(cell, anchor)?.ratio ?? Number.NaN }))
+      .filter((item) => Number.isFinite(item.score))
+      .sort((a, b) => b.score - a.score);
+    const leader = scored[0].cell;
+    const versus = scored.slice(1).map(({ cell }) => ({ cell, ratio: pairCells(leader, cell) }));
+    const tiedWith = versus.filter(({ ratio }) => ratio === null || verdictOf(ratio, options.tieMargin) !== 'faster').map(({ cell }) => cell.map);
+    const runnerUp = versus[0] ?? null;
+    const pairs = Math.min(...versus.map(({ ratio }) => ratio?.pairs ?? 0), leader.trials.length);
+    const undetermined = versus.some(({ ratio }) => ratio === null || ratio.pairs < MIN_PAIRS);
+    winners.push({
+      ...identity(leader),
+      leader: leader.map,
+      verdict: undetermined ? 'undetermined' : tiedWith.length === 0 ? 'winner' : 'tie',
+      tiedWith,
+      margin: runnerUp?.ratio ? rounded(runnerUp.ratio) : null,
+      runnerUp: runnerUp?.cell.map ?? null,
+      pairs,
+    });
+  }
+  return winners;
+}
+
+/** Every pair of maps (a before b in the group's order) with its paired ratio a ÷ b: what `maplab repeatability` compares. */
+export function pairwiseAnswers(cells: readonly Cell[], options: RelativeOptions = {}):
+Array<{ key: string; a: string; b: string; ratio: PairedRatio; verdict: RelativeVerdict }> {
+  const answers: Array<{ key: string; a: string; b: string; ratio: PairedRatio; verdict: RelativeVerdict }> = [];
+  for (const group of groups(cells)) {
+    const sorted = [...group].sort((x, y) => (x.map < y.map ? -1 : x.map > y.map ? 1 : 0));
+    for (let i = 0; i < sorted.length; i++) {
+      for (let j = i + 1; j < sorted.length; j++) {
+        const ratio = pairCells(sorted[i], sorted[j]);
+        if (ratio === null) continue;
+        const where = identity(sorted[i]);
+        const key = [where.workload, `t${where.threads}`, `lf${where.loadFactor}`, where.rate ?? 'closed', where.runtime ?? '', sorted[i].map, sorted[j].map].join('|');
+        answers.push({ key, a: sorted[i].map, b: sorted[j].map, ratio, verdict: verdictOf(ratio, options.tieMargin) });
+      }
+    }
+  }
+  return answers;
+}

@@ -1,0 +1,96 @@
+/**
+ * Relative answers from paired trials (harness/stats.ts pairedRatio,
+ * harness/analysis/relative.ts): ratios, their CIs, verdicts and winners.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chooseReference, groupWinners, pairCells, relativeAnswers, verdictOf } from '../harness/analysis/relative.js';
+import type { Cell } from '../harness/results.js';
+import { pairedRatio, tQuantile975 } from '../harness/stats.js';
+
+/** A measured cell whose trial r ran at rates[r] (quiet rate = ops/s). */
+function cellOf(map: string, rates: number[], extra: Partial<Cell> = {}): Cell {
+  return {
+    map, workload: 'read-heavy', threads: 2, loadFactor: 0.75, oversubscribed: false,
+    trials: rates.map((rate, round) => ({ ops: rate, elapsedNs: 1e9, opsPerSec: rate, quietOpsPerSec: rate, round })),
+    opsPerSec: { median: rates[0], ciLow: rates[0], ciHigh: rates[0] },
+    latencyNs: { p50: 1, p90: 1, p99: 1, p999: 1, max: 1, samples: 1, histogram: { unit: 'ns', relativeError: 0.01, buckets: [] } },
+    counters: {},
+    ...extra,
+  } as Cell;
+}
+
+/** The machine's level per round: a drift of ±30% that hits every map of a round alike. */
+const drift = [1, 0.7, 1.3, 0.8, 1.1, 0.75];
+
+test('t(0.975) matches the tables: 12.706 at 1 degree of freedom, 2.571 at 5, 2.042 at 30, 1.96 beyond', () => {
+  assert.equal(tQuantile975(1), 12.706204736);
+  assert.equal(tQuantile975(5), 2.570581836);
+  assert.equal(tQuantile975(30), 2.042272456);
+  assert.equal(tQuantile975(200), 1.96);
+  assert.throws(() => tQuantile975(0), /degrees of freedom/);
+});
+
+test('a paired ratio cancels drift common to both members of each pair: 1.2× exactly under ±30% drift', () => {
+  const a = drift.map((level) => 1.2e7 * level);
+  const b = drift.map((level) => 1e7 * level);
+  const ratio = pairedRatio(a, b);
+  assert.ok(Math.abs(ratio.ratio - 1.2) < 1e-9);
+  assert.ok(ratio.ciHigh - ratio.ciLow < 1e-9, 'no spread left once the drift cancels');
+  assert.equal(ratio.pairs, 6);
+});
+
+test('the paired CI widens with the pairs\' own scatter and holds the true ratio', () => {
+  const a = [1.25, 1.15, 1.22, 1.18, 1.21, 1.19].map((ratio, r) => ratio * 1e7 * drift[r]);
+  const b = drift.map((level) => 1e7 * level);
+  const ratio = pairedRatio(a, b);
+  assert.ok(ratio.ciLow < 1.2 && 1.2 < ratio.ciHigh, `[${ratio.ciLow}, ${ratio.ciHigh}]`);
+  assert.ok(ratio.ciLow > 1.1 && ratio.ciHigh < 1.3);
+  assert.throws(() => pairedRatio([1], [1, 2]), /equally long/);
+  assert.throws(() => pairedRatio([1, 0], [1, 2]), /positive/);
+});
+
+test('verdicts: faster or slower only with the CI excluding 1 and the ratio beyond the tie margin; fewer than 3 pairs is undetermined', () => {
+  assert.equal(verdictOf({ ratio: 1.2, ciLow: 1.1, ciHigh: 1.3, pairs: 6 }), 'faster');
+  assert.equal(verdictOf({ ratio: 0.8, ciLow: 0.7, ciHigh: 0.9, pairs: 6 }), 'slower');
+  assert.equal(verdictOf({ ratio: 1.2, ciLow: 0.9, ciHigh: 1.5, pairs: 6 }), 'tie', 'CI includes 1');
+  assert.equal(verdictOf({ ratio: 1.02, ciLow: 1.01, ciHigh: 1.03, pairs: 6 }), 'tie', 'within the 3% margin');
+  assert.equal(verdictOf({ ratio: 1.02, ciLow: 1.01, ciHigh: 1.03, pairs: 6 }, 0), 'faster', 'margin 0');
+  assert.equal(verdictOf({ ratio: 2, ciLow: 1.9, ciHigh: 2.1, pairs: 2 }), 'undetermined');
+});
+
+test('trials pair by the round they were measured in, not by position', () => {
+  const a = cellOf('a', [2, 4, 6]);
+  const b = cellOf('b', [1, 2, 3]);
+  b.trials.reverse(); // file order differs; rounds still match
+  const ratio = pairCells(a, b);
+  assert.ok(ratio !== null && Math.abs(ratio.ratio - 2) < 1e-9);
+  assert.equal(ratio?.metric, 'quietOpsPerSec');
+});
+
+test('every map is compared with rwmutex by default, with a verdict per comparison group', () => {
+  const cells = [
+    cellOf('rwmutex', drift.map((level) => 1e7 * level)),
+    cellOf('readdirty', drift.map((level) => 2e7 * level * (1 + 0.01 * Math.sin(level * 10)))),
+    cellOf('sharded', drift.map((level, r) => 1e7 * level * (r % 2 === 0 ? 1.01 : 0.99))),
+    cellOf('broken', [], { error: 'timeout' }),
+  ];
+  assert.equal(chooseReference(cells), 'rwmutex');
+  const answers = relativeAnswers(cells);
+  assert.deepEqual(answers.map((answer) => [answer.map, answer.verdict]), [['readdirty', 'faster'], ['sharded', 'tie']]);
+  assert.ok(Math.abs(answers[0].ratio.median - 2) < 0.02);
+  assert.equal(relativeAnswers(cells, { referenceMap: 'sharded' })[0].reference, 'sharded');
+});
+
+test('a group\'s winner must beat every other shared map; a private js-map is never the winner', () => {
+  const level = (factor: number) => drift.map((d, r) => factor * 1e7 * d * (1 + 0.005 * (r % 3)));
+  const clear = [cellOf('js-map', level(5), { private: true }), cellOf('rwmutex', level(1)), cellOf('readdirty', level(2))];
+  const [winner] = groupWinners(clear);
+  assert.equal(winner.verdict, 'winner');
+  assert.equal(winner.leader, 'readdirty');
+  assert.equal(winner.runnerUp, 'rwmutex');
+  const close = [cellOf('rwmutex', level(1)), cellOf('sharded', level(1.01)), cellOf('readdirty', level(0.5))];
+  const [tie] = groupWinners(close);
+  assert.equal(tie.verdict, 'tie');
+  assert.deepEqual([tie.leader, ...tie.tiedWith].sort(), ['rwmutex', 'sharded']);
+});
