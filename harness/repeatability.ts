@@ -1,0 +1,175 @@
+/**
+ * Do two runs of the same sweep give the same answers? `maplab repeatability
+ * a.json b.json` compares two results files cell by cell and answer by
+ * answer, so a user can check their own machine (README, "Noise on shared
+ * machines"):
+ *
+ * - cells: how many agree within 10%, how many 95% CIs overlap, the CI
+ *   half-widths, and the change of each cell's median between the runs;
+ * - ratios: for every pair of maps in every comparison group, how much the
+ *   ratio A ÷ B moved between the runs, |ln(r1 / r2)| reported as a percent
+ *   (exp − 1): once for the paired ratio the lab answers with
+ *   (harness/analysis/relative.ts) and once for the plain ratio of the two
+ *   cells' medians;
+ * - winners: pairs whose verdicts are opposite (one run says A is faster, the
+ *   other that B is), pairs where one run names a winner and the other run's
+ *   point estimate points the other way, and comparison groups whose winner
+ *   differs.
+ */
+import { quantile } from 'simple-statistics';
+import { groupWinners, pairwiseAnswers, type RelativeOptions } from './analysis/relative.js';
+import { cellKey } from './cell.js';
+import type { Cell, Results } from './results.js';
+
+export interface ChangeFigures {
+  compared: number;
+  /** Median and p90 of the change, percent. */
+  medianPct: number | null;
+  p90Pct: number | null;
+  maxPct: number | null;
+}
+
+export interface RepeatabilityReport {
+  cells: ChangeFigures & { within10Pct: number; ciOverlap: number; ciHalfWidthMedianPct: number | null; ciHalfWidthMaxPct: number | null };
+  pairedRatios: ChangeFigures;
+  medianRatios: ChangeFigures;
+  verdicts: {
+    pairs: number;
+    /** Pairs either run calls faster or slower (not a tie). */
+    decidedInEither: number;
+    /** One run: A faster; the other: A slower. */
+    opposite: number;
+    /** One run decided; the other's point estimate is on the other side of 1. */
+    againstPointEstimate: number;
+  };
+  winners: { groups: number; bothNamed: number; differ: number; details: string[] };
+  /** The largest paired-ratio changes, for a look. */
+  largest: Array<{ key: string; first: number; second: number; changePct: number }>;
+}
+
+const percent = (logChange: number): number => (Math.exp(Math.abs(logChange)) - 1) * 100;
+const round1 = (value: number): number => Math.round(value * 10) / 10;
+
+function figures(changesPct: number[]): ChangeFigures {
+  if (changesPct.length === 0) return { compared: 0, medianPct: null, p90Pct: null, maxPct: null };
+  return {
+    compared: changesPct.length,
+    medianPct: round1(quantile(changesPct, 0.5)),
+    p90Pct: round1(quantile(changesPct, 0.9)),
+    maxPct: round1(Math.max(...changesPct)),
+  };
+}
+
+const measured = (cells: readonly Cell[]): Cell[] => cells.filter((cell) => cell.error === undefined && cell.trials?.length > 0);
+const runtimeOf = (cell: Cell): string => {
+  const runtime = cell.runtime as { node?: string } | string | undefined;
+  return typeof runtime === 'string' ? runtime : runtime?.node ?? '';
+};
+const keyOf = (cell: Cell): string => `${cellKey(cell)}|${runtimeOf(cell)}`;
+/** The comparison group as pairwiseAnswers keys it (workload|tN|lfX|rate|runtime). */
+const groupKeyOf = (cell: Cell): string => `${cell.workload}|t${cell.threads}|lf${cell.loadFactor}|${cell.rate ?? 'closed'}|${runtimeOf(cell)}`;
+
+export function repeatability(first: Results, second: Results, options: RelativeOptions = {}): RepeatabilityReport {
+  const a = new Map(measured(first.cells).map((cell) => [keyOf(cell), cell]));
+  const b = new Map(measured(second.cells).map((cell) => [keyOf(cell), cell]));
+  const shared = [...a.keys()].filter((key) => b.has(key));
+
+  const cellChanges: number[] = [];
+  const halfWidths: number[] = [];
+  let within10 = 0;
+  let overlap = 0;
+  for (const key of shared) {
+    const x = (a.get(key) as Cell).opsPerSec;
+    const y = (b.get(key) as Cell).opsPerSec;
+    const change = percent(Math.log(x.median / y.median));
+    cellChanges.push(change);
+    if (change <= 10) within10++;
+    if (x.ciLow <= y.ciHigh && y.ciLow <= x.ciHigh) overlap++;
+    for (const ci of [x, y]) halfWidths.push((Math.max(ci.median - ci.ciLow, ci.ciHigh - ci.median) / ci.median) * 100);
+  }
+
+  const byMap = (cells: Map<string, Cell>): Map<string, Cell> => new Map([...cells.values()].map((cell) => [`${groupKeyOf(cell)}|${cell.map}`, cell]));
+  const byMapA = byMap(a);
+  const byMapB = byMap(b);
+  const pairsA = new Map(pairwiseAnswers(first.cells, options).map((answer) => [answer.key, answer]));
+  const pairsB = new Map(pairwiseAnswers(second.cells, options).map((answer) => [answer.key, answer]));
+  const pairedChanges: Array<{ key: string; first: number; second: number; changePct: number }> = [];
+  const medianChanges: number[] = [];
+  const verdicts = { pairs: 0, decidedInEither: 0, opposite: 0, againstPointEstimate: 0 };
+  const decided = (verdict: string): boolean => verdict === 'faster' || verdict === 'slower';
+  for (const [key, x] of pairsA) {
+    const y = pairsB.get(key);
+    if (!y) continue;
+    verdicts.pairs++;
+    pairedChanges.push({ key, first: x.ratio.ratio, second: y.ratio.ratio, changePct: round1(percent(Math.log(x.ratio.ratio / y.ratio.ratio))) });
+    const group = key.split('|').slice(0, 5).join('|');
+    const [a1, b1, a2, b2] = [byMapA.get(`${group}|${x.a}`), byMapA.get(`${group}|${x.b}`), byMapB.get(`${group}|${x.a}`), byMapB.get(`${group}|${x.b}`)];
+    if (a1 && b1 && a2 && b2) {
+      medianChanges.push(percent(Math.log((a1.opsPerSec.median / b1.opsPerSec.median) / (a2.opsPerSec.median / b2.opsPerSec.median))));
+    }
+    if (decided(x.verdict) || decided(y.verdict)) verdicts.decidedInEither++;
+    if (decided(x.verdict) && decided(y.verdict) && x.verdict !== y.verdict) verdicts.opposite++;
+    const side = (ratio: number): number => Math.sign(Math.log(ratio));
+    if ((decided(x.verdict) && side(y.ratio.ratio) !== side(x.ratio.ratio)) || (decided(y.verdict) && side(x.ratio.ratio) !== side(y.ratio.ratio))) {
+      verdicts.againstPointEstimate++;
+    }
+  }
+
+  const winnerKey = (winner: { workload: string; threads: number; loadFactor: number; rate?: number; runtime?: string }): string =>
+    `${winner.workload}|t${winner.threads}|lf${winner.loadFactor}|${winner.rate ?? 'closed'}|${winner.runtime ?? ''}`;
+  const winnersB = new Map(groupWinners(second.cells, options).map((winner) => [winnerKey(winner), winner]));
+  const winners = { groups: 0, bothNamed: 0, differ: 0, details: [] as string[] };
+  for (const x of groupWinners(first.cells, options)) {
+    const y = winnersB.get(winnerKey(x));
+    if (!y) continue;
+    winners.groups++;
+    if (x.verdict === 'winner' && y.verdict === 'winner') {
+      winners.bothNamed++;
+      if (x.leader !== y.leader) {
+        winners.differ++;
+        winners.details.push(`${winnerKey(x)}: ${x.leader} vs ${y.leader}`);
+      }
+    } else if (x.verdict === 'winner' || y.verdict === 'winner') {
+      const [named, other] = x.verdict === 'winner' ? [x, y] : [y, x];
+      // A named winner that the other run does not even count among its leaders is a disagreement too.
+      if (other.leader !== named.leader && !other.tiedWith.includes(named.leader as string)) {
+        winners.differ++;
+        winners.details.push(`${winnerKey(x)}: ${named.leader} named in one run, not a leader in the other`);
+      }
+    }
+  }
+
+  return {
+    cells: {
+      ...figures(cellChanges), within10Pct: within10, ciOverlap: overlap,
+      ciHalfWidthMedianPct: halfWidths.length === 0 ? null : round1(quantile(halfWidths, 0.5)),
+      ciHalfWidthMaxPct: halfWidths.length === 0 ? null : round1(Math.max(...halfWidths)),
+    },
+    pairedRatios: figures(pairedChanges.map((change) => change.changePct)),
+    medianRatios: figures(medianChanges),
+    verdicts,
+    winners,
+    largest: pairedChanges.sort((x, y) => y.changePct - x.changePct).slice(0, 10),
+  };
+}
+
+/** The report as text for the terminal. */
+export function renderRepeatability(report: RepeatabilityReport, names: [string, string]): string {
+  const f = (value: number | null): string => (value === null ? '–' : `${value}%`);
+  const { cells, pairedRatios, medianRatios, verdicts, winners } = report;
+  const lines = [
+    `repeatability: ${names[0]} vs ${names[1]}`,
+    `cells compared: ${cells.compared}; within 10%: ${cells.within10Pct}; 95% CIs overlap: ${cells.ciOverlap}; ` +
+      `median change ${f(cells.medianPct)}, p90 ${f(cells.p90Pct)}; CI half-width median ${f(cells.ciHalfWidthMedianPct)}, max ${f(cells.ciHalfWidthMaxPct)}`,
+    `map-vs-map ratios (${pairedRatios.compared} pairs of maps): paired ratio change median ${f(pairedRatios.medianPct)}, ` +
+      `p90 ${f(pairedRatios.p90Pct)}, max ${f(pairedRatios.maxPct)}`,
+    `  ratio of cell medians: change median ${f(medianRatios.medianPct)}, p90 ${f(medianRatios.p90Pct)}, max ${f(medianRatios.maxPct)}`,
+    `verdicts: ${verdicts.decidedInEither} of ${verdicts.pairs} pairs decided in either run; opposite verdicts: ${verdicts.opposite}; ` +
+      `a decided verdict against the other run's point estimate: ${verdicts.againstPointEstimate}`,
+    `group winners: ${winners.groups} groups, named in both: ${winners.bothNamed}, disagreeing: ${winners.differ}`,
+    ...winners.details.map((detail) => `  ${detail}`),
+    'largest paired-ratio changes:',
+    ...report.largest.map((change) => `  ${change.key}: ${change.first.toFixed(3)} → ${change.second.toFixed(3)} (${change.changePct}%)`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
