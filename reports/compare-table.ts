@@ -76,9 +76,14 @@ export function comparisonPreamble(comparison: Comparison): string[] {
 /** Which per-trial figure the ops/s columns hold, and which quantile the delta compares. */
 function throughputMethod(comparison: Comparison): string {
   const fallback = comparison.cells.filter((cell) => cell.opsPerSec.field === 'opsPerSec').length;
-  const figure = comparison.metric === 'quiet'
-    ? `quiet ops/s per trial (p90 of its 10 ms slice rates)${fallback > 0 ? `; ${fallback} cell(s) without it on both sides use mean ops/s` : ''}`
-    : 'mean ops/s of each trial\'s window';
+  const quietFallback = comparison.cells.filter((cell) => cell.opsPerSec.field === 'quietOpsPerSec').length;
+  const figure = comparison.metric === 'sentinel'
+    ? 'quiet ops/s per trial ÷ the drift sentinel read at its visit, shown at the base cell\'s sentinel level' +
+      `${quietFallback > 0 ? `; ${quietFallback} cell(s) without sentinel readings on both sides use quiet ops/s` : ''}` +
+      `${fallback > 0 ? `; ${fallback} cell(s) without quiet figures use mean ops/s` : ''}`
+    : comparison.metric === 'quiet'
+      ? `quiet ops/s per trial (p90 of its 10 ms slice rates)${fallback > 0 ? `; ${fallback} cell(s) without it on both sides use mean ops/s` : ''}`
+      : 'mean ops/s of each trial\'s window';
   const delta = comparison.effectQuantile === 0.5 ? 'delta: ratio of the medians' : `delta: ratio of the p${Math.round(comparison.effectQuantile * 100)} of each side's trials`;
   return `throughput: ${figure}; ${delta}.`;
 }

@@ -168,3 +168,26 @@ test('deltas format with a sign and one decimal', () => {
   assert.equal(formatDeltaPct(-8.06), '-8.1%');
   assert.equal(formatDeltaPct(0.01), '±0.0%');
 });
+
+test('metric sentinel divides each trial\'s quiet rate by its sentinel reading: a machine 25% slower throughout is no regression', () => {
+  const withSentinel = (results: ReturnType<typeof buildResults>, level: number): ReturnType<typeof buildResults> => {
+    for (const cell of results.cells) {
+      cell.trials = cell.trials.map((trial) => ({ ...trial, sentinelOpsPerSec: 30e6 * level }));
+    }
+    return results;
+  };
+  const quiet = trialsAround(1_000_000);
+  const base = withSentinel(buildResults({ cells: [{ trials: quiet, quietTrials: quiet }] }), 1);
+  const slowQuiet = quiet.map((rate) => rate * 0.75);
+  const head = withSentinel(buildResults({ cells: [{ trials: slowQuiet, quietTrials: slowQuiet }] }), 0.75);
+  const [byQuiet] = compareResults(base, head, { ...options, metric: 'quiet' }).cells;
+  assert.equal(byQuiet.opsPerSec.verdict, '-25.0%');
+  const [bySentinel] = compareResults(base, head, { ...options, metric: 'sentinel' }).cells;
+  assert.equal(bySentinel.opsPerSec.field, 'quietOpsPerSec/sentinel');
+  assert.ok(Math.abs(bySentinel.opsPerSec.ratio - 1) < 1e-12);
+  assert.equal(bySentinel.opsPerSec.verdict, '~');
+  assert.ok(Math.abs(bySentinel.opsPerSec.base.median - 1_000_000) < 1e-6, 'shown at the base cell\'s sentinel level');
+  const noSentinel = buildResults({ cells: [{ trials: slowQuiet, quietTrials: slowQuiet }] });
+  const [fallback] = compareResults(base, noSentinel, { ...options, metric: 'sentinel' }).cells;
+  assert.equal(fallback.opsPerSec.field, 'quietOpsPerSec', 'a side without sentinel readings falls back to the quiet rate');
+});

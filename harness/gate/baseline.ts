@@ -140,6 +140,8 @@ export function mergeBaselines(runs: readonly BaselineRun[]): MergedBaseline {
       ...trial,
       opsPerSec: trial.opsPerSec * scale,
       ...(trial.quietOpsPerSec === undefined ? {} : { quietOpsPerSec: trial.quietOpsPerSec * scale }),
+      // Scaled alike, so quiet ÷ sentinel (the 'sentinel' metric) is unchanged by pooling.
+      ...(trial.sentinelOpsPerSec === undefined ? {} : { sentinelOpsPerSec: trial.sentinelOpsPerSec * scale }),
     })));
     const merged: Cell = {
       ...measured[0].cell,

@@ -18,7 +18,11 @@
  * window (the headline), or 'quiet', each trial's quietOpsPerSec (the upper
  * slice rate of its window, harness/loop.ts: the rate undisturbed by the
  * machine's slow spells), used for a cell when every trial on both sides has
- * one, else that cell falls back to 'ops' and says so. The delta compares the
+ * one, else that cell falls back to 'ops' and says so; or 'sentinel', each
+ * trial's quiet rate over the drift sentinel read at its visit (interleaved
+ * sweeps), shown at the base cell's median sentinel level: no calibration
+ * scale is applied to it, and a cell without sentinel readings on either
+ * side falls back to 'quiet'. The delta compares the
  * `effectQuantile` of each side's trials (0.5: the medians); the test and the
  * CIs use the same per-trial figures.
  *
@@ -75,12 +79,12 @@ export interface SideInfo {
 export const THROUGHPUT_TESTS = ['mann-whitney', 'bootstrap'] as const;
 export type ThroughputTest = (typeof THROUGHPUT_TESTS)[number];
 
-export const THROUGHPUT_METRICS = ['ops', 'quiet'] as const;
+export const THROUGHPUT_METRICS = ['ops', 'quiet', 'sentinel'] as const;
 export type ThroughputMetric = (typeof THROUGHPUT_METRICS)[number];
 
 export interface ThroughputDelta {
   /** The per-trial figure used for this cell: trial.opsPerSec or trial.quietOpsPerSec. */
-  field: 'opsPerSec' | 'quietOpsPerSec';
+  field: 'opsPerSec' | 'quietOpsPerSec' | 'quietOpsPerSec/sentinel';
   /** The quantile of the trials that `ratio` compares (0.5: medians). */
   effectQuantile: number;
   /** Median with 95% CI of the per-trial figures. */
@@ -278,9 +282,24 @@ function indexCells(results: Results, source: string, aliases: Readonly<Record<s
   return byLabel;
 }
 
-/** A cell's per-trial throughput figures for `metric`, or null when a trial lacks the quiet figure. */
+/**
+ * A cell's per-trial throughput figures for `metric`, or null when a trial
+ * lacks the figure. 'sentinel': each trial's quiet rate over the drift
+ * sentinel's reading at its visit (harness/sentinel.ts), a dimensionless
+ * figure that the machine's memory-system drift moves far less than the rate.
+ */
 export function trialFigures(cell: Cell, metric: ThroughputMetric): number[] | null {
-  return metric === 'ops' ? cell.trials.map((trial) => trial.opsPerSec) : quietFigures(cell.trials);
+  if (metric === 'ops') return cell.trials.map((trial) => trial.opsPerSec);
+  const quiet = quietFigures(cell.trials);
+  if (metric === 'quiet' || quiet === null) return quiet;
+  const sentinels = cell.trials.map((trial) => trial.sentinelOpsPerSec);
+  if (!sentinels.every((value): value is number => typeof value === 'number' && value > 0)) return null;
+  return quiet.map((rate, index) => rate / sentinels[index]);
+}
+
+/** The median sentinel reading of a cell's trials (sentinel-normalised figures are shown at this level, ops/s). */
+function sentinelLevel(cell: Cell): number {
+  return quantile(cell.trials.map((trial) => trial.sentinelOpsPerSec as number), 0.5);
 }
 
 interface CellComparisonSettings {
@@ -292,12 +311,21 @@ interface CellComparisonSettings {
 }
 
 function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell, settings: CellComparisonSettings): ComparedCell {
-  const { alpha, scale, effectQuantile } = settings;
-  const quietBase = settings.metric === 'quiet' ? trialFigures(baseCell, 'quiet') : null;
-  const quietHead = settings.metric === 'quiet' ? trialFigures(headCell, 'quiet') : null;
-  const quiet = quietBase !== null && quietHead !== null;
-  const baseTrials = quiet ? quietBase : baseCell.trials.map((trial) => trial.opsPerSec);
-  const headTrials = (quiet ? quietHead : headCell.trials.map((trial) => trial.opsPerSec)).map((value) => value * scale);
+  const { alpha, effectQuantile } = settings;
+  // 'sentinel' falls back to 'quiet' for a cell without sentinel readings on either side, and 'quiet' to 'ops'.
+  const sentinelBase = settings.metric === 'sentinel' ? trialFigures(baseCell, 'sentinel') : null;
+  const sentinelHead = settings.metric === 'sentinel' ? trialFigures(headCell, 'sentinel') : null;
+  const bySentinel = sentinelBase !== null && sentinelHead !== null;
+  const quietBase = settings.metric !== 'ops' ? trialFigures(baseCell, 'quiet') : null;
+  const quietHead = settings.metric !== 'ops' ? trialFigures(headCell, 'quiet') : null;
+  const quiet = !bySentinel && quietBase !== null && quietHead !== null;
+  // Sentinel-normalised figures need no calibration scale: each trial is already relative to its own machine's level.
+  const scale = bySentinel ? 1 : settings.scale;
+  const level = bySentinel ? sentinelLevel(baseCell) : 1;
+  const baseTrials = bySentinel ? (sentinelBase as number[]).map((value) => value * level)
+    : quiet ? (quietBase as number[]) : baseCell.trials.map((trial) => trial.opsPerSec);
+  const headTrials = bySentinel ? (sentinelHead as number[]).map((value) => value * level)
+    : (quiet ? (quietHead as number[]) : headCell.trials.map((trial) => trial.opsPerSec)).map((value) => value * scale);
   const mannWhitney = mannWhitneyU(headTrials, baseTrials);
   const ratio = quantile(headTrials, effectQuantile) / quantile(baseTrials, effectQuantile);
   const bootstrap = settings.test === 'bootstrap';
@@ -310,11 +338,11 @@ function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell
     oversubscribed: baseCell.oversubscribed || headCell.oversubscribed,
     private: baseCell.private === true || headCell.private === true,
     opsPerSec: {
-      field: quiet ? 'quietOpsPerSec' : 'opsPerSec',
+      field: bySentinel ? 'quietOpsPerSec/sentinel' : quiet ? 'quietOpsPerSec' : 'opsPerSec',
       effectQuantile,
       // 'ops': the medians and CIs as the files report them; 'quiet': from the trials' quiet figures.
-      base: quiet ? medianCI(baseTrials) : { ...baseCell.opsPerSec },
-      head: quiet ? medianCI(headTrials) : scaleMedianCI(headCell.opsPerSec, scale),
+      base: quiet || bySentinel ? medianCI(baseTrials) : { ...baseCell.opsPerSec },
+      head: quiet || bySentinel ? medianCI(headTrials) : scaleMedianCI(headCell.opsPerSec, scale),
       baseTrials: baseTrials.length,
       headTrials: headTrials.length,
       ratio,

@@ -56,8 +56,10 @@ function throughputOptions(defaults: { metric: ThroughputMetric; effectQuantile:
     defineOption<'metric', ThroughputMetric>({
       name: 'metric',
       flag: '--metric <metric>',
-      description: 'per-trial throughput compared: ops (mean ops/s over the window, the headline) or quiet (the p90 of its 10 ms slice ' +
-        `rates: the rate undisturbed by the slow spells of shared machines; a cell lacking it on either side uses ops): ${THROUGHPUT_METRICS.join(' | ')}`,
+      description: 'per-trial throughput compared: ops (mean ops/s over the window, the headline), quiet (the p90 of its 10 ms slice ' +
+        'rates: the rate undisturbed by the slow spells of shared machines; a cell lacking it on either side uses ops) or sentinel ' +
+        '(quiet ÷ the drift sentinel read beside the trial: the machine\'s memory-system level cancels; a cell lacking it uses quiet): ' +
+        THROUGHPUT_METRICS.join(' | '),
       defaultValue: defaults.metric,
       parse: parsers.oneOf(THROUGHPUT_METRICS),
     }),
