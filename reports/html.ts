@@ -188,7 +188,8 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
 
   const sections = [
     section('maps', 'Maps', 'Each map in this run; private maps give every thread its own copy (the no-sharing ceiling, not a competitor). The badge is the map\'s concurrency verification, when the run carries one.', mapsTable(model, mapHtml)),
-    section('winners', 'Winner per workload × threads', 'The fastest shared map (closed loop, median ops/s) and its lead over the runner-up. "—": every shared map failed or none ran.',
+    section('winners', 'Winner per workload × threads', 'The fastest shared map (closed loop) and its lead over the runner-up from paired trials with a 95% CI; ' +
+      'a winner only where the CI excludes a tie (±3%), else "tie". "—": every shared map failed or none ran.',
       htmlTableOf(winnerTable(model), 'No data in this run: no successful closed-loop cells.', false)),
     chart('chart-throughput') + section('knees', 'Scalability knees', 'Kneedle\'s knee: the thread count past which adding threads buys much less. USL: λ one thread\'s throughput, σ contention, κ coherency cost; N* = √((1−σ)/κ) is where throughput peaks (∞: no retrograde peak).',
       htmlTableOf(tables.knees, 'No data in this run: no closed-loop cells.')),

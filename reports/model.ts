@@ -23,6 +23,15 @@ export interface WinnerEntry {
   opsPerSec: number;
   /** How much faster than the runner-up, as a fraction; null when it ran alone. */
   marginOverNext: number | null;
+  /**
+   * 'winner' / 'tie' / 'undetermined': from the paired answers (analysis.winners);
+   * 'by-median': a file without paired trials, ranked by the cells' medians alone.
+   */
+  verdict: 'winner' | 'tie' | 'undetermined' | 'by-median';
+  /** Maps the leader does not beat (a tie). */
+  tiedWith: string[];
+  /** 95% CI of the margin over the runner-up, as fractions; null without paired trials. */
+  marginCi: [number, number] | null;
 }
 
 export interface WinnerRow {
@@ -90,11 +99,15 @@ export function mapInfo(model: ReportModel, name: string): MapInfo {
 }
 
 /**
- * The fastest shared map per (workload, loadFactor, threads), closed loop.
+ * The winner per (workload, loadFactor, threads), closed loop: the paired
+ * answer of analysis.winners (a winner only where its CI excludes a tie),
+ * or, for files without paired trials, the fastest shared map by median.
  * Private maps (js-map) are left out: sharing nothing, they are the ceiling,
  * not a competitor. Repeated cells count by their median.
  */
 function winnerRows(model: ReportModel): WinnerRow[] {
+  const paired = (model.analysis.winners ?? []).filter((winner) => winner.rate === undefined);
+  if (paired.length > 0) return pairedWinnerRows(model, paired);
   const privateMaps = new Set(model.maps.filter((map) => map.private).map((map) => map.name));
   const rows: WinnerRow[] = [];
   for (const loadFactor of model.loadFactors) {
@@ -108,6 +121,35 @@ function winnerRows(model: ReportModel): WinnerRow[] {
           map: ranked[0].map,
           opsPerSec: ranked[0].opsPerSec,
           marginOverNext: ranked.length > 1 && ranked[1].opsPerSec > 0 ? ranked[0].opsPerSec / ranked[1].opsPerSec - 1 : null,
+          verdict: 'by-median',
+          tiedWith: [],
+          marginCi: null,
+        });
+      }
+      rows.push({ workload, loadFactor, winners });
+    }
+  }
+  return rows;
+}
+
+function pairedWinnerRows(model: ReportModel, paired: NonNullable<Analysis['winners']>): WinnerRow[] {
+  const rows: WinnerRow[] = [];
+  for (const loadFactor of model.loadFactors) {
+    for (const workload of model.workloads) {
+      const answers = paired.filter((winner) => winner.workload === workload && winner.loadFactor === loadFactor);
+      if (answers.length === 0) continue;
+      const winners = new Map<number, WinnerEntry | null>();
+      for (const threads of model.threads) {
+        const answer = answers.find((candidate) => candidate.threads === threads);
+        const cell = answer && model.closedLoop.find((candidate) =>
+          candidate.map === answer.leader && candidate.workload === workload && candidate.loadFactor === loadFactor && candidate.threads === threads);
+        winners.set(threads, !answer || answer.leader === null || !cell ? null : {
+          map: answer.leader,
+          opsPerSec: cell.opsPerSec.median,
+          marginOverNext: answer.margin === null ? null : answer.margin.median - 1,
+          verdict: answer.verdict,
+          tiedWith: answer.tiedWith,
+          marginCi: answer.margin === null ? null : [answer.margin.ciLow - 1, answer.margin.ciHigh - 1],
         });
       }
       rows.push({ workload, loadFactor, winners });
@@ -207,7 +249,12 @@ export function analysisTables(analysis: Analysis): AnalysisTables {
   };
 }
 
-/** Winner per workload × threads: "readdirty 5.2 M (+12%)", or "—" where every shared map failed or none ran. */
+/**
+ * Winner per workload × threads: "readdirty 5.2 M (+12% [+9%, +15%])" where
+ * the paired answer names a winner, "tie: sharded = readdirty" where it does
+ * not, "not determined" with too few pairs, "—" where every shared map failed
+ * or none ran; files without paired trials: by median, and said so.
+ */
 export function winnerTable(model: ReportModel): Table {
   const severalLoadFactors = model.loadFactors.length > 1;
   return {
@@ -218,8 +265,11 @@ export function winnerTable(model: ReportModel): Table {
       ...model.threads.map((threads): TableCell => {
         const winner = row.winners.get(threads);
         if (!winner) return '—';
-        const margin = winner.marginOverNext === null ? '' : ` (+${formatPercent(winner.marginOverNext, 0)})`;
-        return { map: winner.map, suffix: ` ${formatCount(winner.opsPerSec)}${margin}` };
+        if (winner.verdict === 'tie') return `tie: ${[winner.map, ...winner.tiedWith].join(' = ')}`;
+        if (winner.verdict === 'undetermined') return 'not determined';
+        const ci = winner.marginCi === null ? '' : ` [+${formatPercent(winner.marginCi[0], 0)}, +${formatPercent(winner.marginCi[1], 0)}]`;
+        const margin = winner.marginOverNext === null ? '' : ` (+${formatPercent(winner.marginOverNext, 0)}${ci})`;
+        return { map: winner.map, suffix: ` ${formatCount(winner.opsPerSec)}${margin}${winner.verdict === 'by-median' ? ' by median' : ''}` };
       }),
     ]),
   };
@@ -241,8 +291,26 @@ export function environmentTable(results: Results): Table {
     ['Node.js', env.node], ['V8', env.v8], ['OS', env.os], ['CPU', env.cpuModel], ['cores', String(env.cores)],
     ['memory', `${formatNumber(env.memoryBytes / 2 ** 30)} GiB`], ['commit', env.commit ?? '—'],
     ['calibration', `${formatCount(results.calibration.opsPerSec)} ops/s (fixed reference loop, same run)`],
+    ...driftRows(results),
   ];
   return { headers: ['', ''], rows };
+}
+
+/** What an interleaved sweep recorded of the machine's drift (harness/sweep.ts driftSummary): sentinel range and re-measured visits. */
+function driftRows(results: Results): TableCell[][] {
+  const sweep = isRecord(results.sweep) ? results.sweep : {};
+  const drift = isRecord(sweep.drift) ? sweep.drift : null;
+  if (drift === null) return [];
+  const rows: TableCell[][] = [];
+  const sentinel = isRecord(drift.sentinel) ? drift.sentinel : null;
+  if (sentinel !== null) {
+    rows.push(['drift sentinel', `${String(sentinel.readings)} readings, ${formatCount(Number(sentinel.minOpsPerSec))}–` +
+      `${formatCount(Number(sentinel.maxOpsPerSec))} ops/s (run level ${formatCount(Number(sentinel.referenceOpsPerSec))})`]);
+  }
+  rows.push(['re-measured', `${String(drift.remeasuredVisits)} of ${String(drift.visits)} visits measured again; ` +
+    `${String(drift.disturbedVisitsKept)} disturbed visits kept (over the re-measure budget, or no better on re-measure)`]);
+  rows.push(['pool generations', `${String(drift.poolGenerations)} (each cell's trials come from this many sets of fresh worker pools)`]);
+  return rows;
 }
 
 /** Top-level config fields; long values are cut in the summary formats (the HTML shows the whole config too). */

@@ -54,7 +54,7 @@ export function renderText(results: Results, options: SummaryOptions = {}): stri
   return [
     `${title}\n${summaryLine(model)}\n`,
     section('Maps', model.maps.map((map) => `  ${textMapLabel(model, 'all')(map.name)}`).join('\n') || 'none'),
-    section('Winner per workload × threads (shared maps, closed loop, median ops/s, lead over the runner-up)',
+    section('Winner per workload × threads (shared maps, closed loop; lead over the runner-up from paired trials, 95% CI; else a tie)',
       model.winners.length ? textTable(winnerTable(model), label) : 'no successful closed-loop cells'),
     renderAnalysisText(model.analysis, label),
     section(`Failed cells (${model.failed.length})`, model.failed.length ? textTable(failedTable(model), label) : 'none'),

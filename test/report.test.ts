@@ -304,3 +304,25 @@ test('report size for a realistic sweep (reported, not asserted)', (context) => 
   context.diagnostic(`${results.cells.length} cells, results file ${(Buffer.byteLength(JSON.stringify(results)) / 1e6).toFixed(2)} MB → index.html ${(bytes / 1e6).toFixed(2)} MB`);
   assert.ok(bytes > 0);
 });
+
+test('with paired answers the winner table names a winner with its CI, says "tie" where it cannot, and the environment shows the drift record', () => {
+  const drift = [1, 0.7, 1.3, 0.8, 1.1, 0.75];
+  const cellWith = (map: string, threads: number, speed: number): Results['cells'][number] => {
+    const rates = drift.map((level, round) => speed * 1e7 * level * (1 + 0.004 * ((round + map.length) % 3)));
+    const cell = buildCell({ map, workload: 'read-heavy', threads, opsPerSec: speed * 1e7 });
+    return { ...cell, trials: rates.map((rate, round) => ({ ops: rate, elapsedNs: 1e9, opsPerSec: rate, quietOpsPerSec: rate, round })) };
+  };
+  const base = buildResults([]);
+  const results = analysed({
+    ...base,
+    cells: [cellWith('rwmutex', 1, 1), cellWith('sharded', 1, 1.01), cellWith('rwmutex', 2, 1), cellWith('readdirty', 2, 2)],
+    sweep: { drift: { visits: 12, poolGenerations: 2, remeasuredVisits: 2, disturbedVisitsKept: 1,
+      sentinel: { readings: 12, referenceOpsPerSec: 3e7, minOpsPerSec: 2e7, maxOpsPerSec: 3.1e7 } } },
+  });
+  const text = renderText(results);
+  const winners = text.split('Winner per workload')[1].split('Scalability knees')[0];
+  assert.match(winners, /tie: rwmutex = sharded|tie: sharded = rwmutex/);
+  assert.match(winners, /readdirty 20(\.\d)? M \(\+\d+% \[\+\d+%, \+\d+%\]\)/);
+  assert.match(text, /re-measured\s+2 of 12 visits measured again/);
+  assert.match(text, /pool generations\s+2/);
+});
