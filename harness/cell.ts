@@ -45,11 +45,23 @@ export interface CellSpec {
   loadFactor: number;
   /** Open loop: target ops/s per thread; null: closed loop. */
   rate: number | null;
+  /** Sweeps over several runtimes (--node): the Node version that measures the cell, e.g. 'v24.21.0'. */
+  runtime?: string;
+}
+
+/** A cell's runtime label: the spec's string, or a results cell's `runtime.node`; '' when the sweep had one runtime. */
+export function runtimeLabel(cell: object): string {
+  const runtime = (cell as { runtime?: unknown }).runtime;
+  if (typeof runtime === 'string') return runtime;
+  if (runtime !== null && typeof runtime === 'object' && typeof (runtime as { node?: unknown }).node === 'string') return (runtime as { node: string }).node;
+  return '';
 }
 
 /** Identity of a cell inside a results file (what `--resume` matches on). */
-export function cellKey(cell: { map: string; workload: string; threads: number; loadFactor: number; rate?: number | null }): string {
-  return `${cell.map}|${cell.workload}|t${cell.threads}|lf${cell.loadFactor}|${cell.rate == null ? 'closed' : `rate${cell.rate}`}`;
+export function cellKey(cell: { map: string; workload: string; threads: number; loadFactor: number; rate?: number | null; runtime?: unknown }): string {
+  const runtime = runtimeLabel(cell);
+  return `${cell.map}|${cell.workload}|t${cell.threads}|lf${cell.loadFactor}|${cell.rate == null ? 'closed' : `rate${cell.rate}`}` +
+    (runtime === '' ? '' : `|${runtime}`);
 }
 
 export const CONCURRENT_WRITES_ERROR = 'concurrent map writes';
@@ -140,6 +152,8 @@ export class CellRunner {
     private readonly maps: ReadonlyMap<string, { source: MapSource; factory: MapFactory }>,
     private readonly cores: number,
     private readonly keepPools = false,
+    /** Set when the sweep spans runtimes: recorded in every cell as `runtime`. */
+    private readonly runtime: { node: string; v8: string } | null = null,
   ) {}
 
   /** Runs one cell, all its trials back to back; only an interruption (signal) escapes as an exception. */
@@ -237,6 +251,7 @@ export class CellRunner {
       oversubscribed: spec.threads > this.cores,
       ...(factory.shared ? {} : { private: true }),
       ...(spec.rate === null ? {} : { rate: spec.rate }),
+      ...(this.runtime === null ? {} : { runtime: this.runtime }),
     };
   }
 

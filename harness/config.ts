@@ -14,6 +14,7 @@ import {
   type Workload,
 } from '../workloads/index.js';
 import { loadPluginModule, type MapSource } from './map-source.js';
+import { resolveSweepRuntimes, type SweepRuntime } from './runtime-axis.js';
 import { parsers, resolveOptions, UsageError, type OptionSpec, type OptionValues } from './options.js';
 
 export const PRESET_NAMES = ['quick', 'ci', 'full'] as const;
@@ -146,6 +147,7 @@ export const sweepOptionSpecs = [
   spec({ name: 'sentinel', flag: '--sentinel [bool]', description: 'interleaved sweeps: a drift-sentinel reading (a fixed memory-bound workload, 80 ms) opens every visit; disturbed visits are measured again', defaultValue: true, parse: flag }),
   spec({ name: 'remeasure', flag: '--remeasure <fraction>', description: 'interleaved sweeps: at most this fraction of visits is measured again when the sentinel or the run queues show a disturbed machine, 0..1', defaultValue: 0.15, parse: parsers.number(0, 1) }),
   spec({ name: 'tieMargin', flag: '--tie-margin <fraction>', description: 'a map wins only if its paired ratio\'s 95% CI excludes 1 and the ratio is beyond 1 ± this, 0..0.5', defaultValue: 0.03, parse: parsers.number(0, 0.5) }),
+  spec({ name: 'node', flag: '--node <list>', description: 'runtimes to sweep side by side, comma-separated: current, a major version (20, 22, 24), an exact version (24.21.0, installed on demand from the npm registry) or a path to a node binary; each runs its cells in its own process, trials interleaved', parse: parsers.list(parsers.string()) }),
   spec({ name: 'verify', flag: '--verify', description: 'before measuring, check that each map is linearizable (as maplab verify does) and record a verified / violated / unsafe badge per map in the results', parse: flag }),
   spec({ name: 'verifyHistories', flag: '--verify-histories <n>', description: `with --verify: histories per map, each of ${VERIFY_THREADS} threads, integer 1..1000000`, defaultValue: 200, parse: parsers.integer(1, 1_000_000) }),
 ] as const;
@@ -205,6 +207,8 @@ export interface SweepConfig {
   referenceMap?: string | null;
   /** Winners need their paired ratio beyond 1 ± this (and a CI excluding 1). */
   tieMargin?: number;
+  /** --node: the runtimes the sweep spans, each measuring its cells in a trial server under its binary; absent: this process only. */
+  runtimes?: SweepRuntime[];
   /** --verify: each map's linearizability is checked before any cell runs; null when off. */
   verify?: { histories: number; threads: number } | null;
   [extra: string]: unknown;
@@ -227,7 +231,7 @@ export interface ResolvedSweep {
 /** Fields of SweepConfig that define the plan: `--resume` refuses when any differs. */
 export const PLAN_FIELDS = [
   'maps', 'workloads', 'workloadDefinitions', 'threads', 'loadFactors', 'loadFactorsByWorkload', 'rates', 'durationMs', 'warmupMs',
-  'trials', 'seed', 'streamOps', 'sampleEveryOps', 'mapModule',
+  'trials', 'seed', 'streamOps', 'sampleEveryOps', 'mapModule', 'runtimes',
 ] as const;
 
 /** Drops undefined entries (commander leaves absent options undefined). */
@@ -300,6 +304,10 @@ export async function resolveSweep(flags: Record<string, unknown>): Promise<Reso
     throw new UsageError(`--reference-map must be one of the swept maps (${resolved.config.maps.join(', ')}), got ${JSON.stringify(options.referenceMap)}`);
   }
   resolved.config.referenceMap = options.referenceMap ?? null;
+  if (options.node !== undefined) {
+    if (!resolved.config.interleave) throw new UsageError('--node needs interleaved trials: drop --interleave false');
+    resolved.config.runtimes = await resolveSweepRuntimes(options.node);
+  }
   resolved.config.verify = options.verify === true ? { histories: options.verifyHistories, threads: VERIFY_THREADS } : null;
   return resolved;
 }

@@ -5,7 +5,7 @@
  */
 import type { Cell, Results } from './results.js';
 import type { GroupWinner } from './analysis/types.js';
-import type { CellSpec } from './cell.js';
+import { runtimeLabel, type CellSpec } from './cell.js';
 
 const BAR_WIDTH = 24;
 
@@ -110,12 +110,14 @@ export function summaryTable(results: Results): string {
   }
   const lines: string[] = [];
   for (const [title, group] of groups) {
-    const maps = [...new Set(group.map((cell) => cell.map))];
+    // With --node a row is a map under one runtime: the runtimes of a map sit side by side.
+    const rowKey = (cell: Cell): string => `${cell.map}${runtimeLabel(cell) === '' ? '' : ` @ ${runtimeLabel(cell)}`}`;
+    const maps = [...new Set(group.map(rowKey))];
     const header = ['map', ...threads.map((count) => `${count} thread${count === 1 ? '' : 's'}`)];
     const rows = maps.map((map) => [
-      group.find((cell) => cell.map === map)?.private ? `${map} (private)` : map,
+      group.find((cell) => rowKey(cell) === map)?.private ? `${map} (private)` : map,
       ...threads.map((count) => {
-        const cell = group.find((candidate) => candidate.map === map && candidate.threads === count);
+        const cell = group.find((candidate) => rowKey(candidate) === map && candidate.threads === count);
         if (!cell) return '';
         return describeCellResult(cell) + (cell.oversubscribed ? ' *' : '');
       }),
@@ -127,7 +129,34 @@ export function summaryTable(results: Results): string {
   if (cells.some((cell) => cell.oversubscribed)) lines.push('* oversubscribed: more threads than cores');
   const relative = relativeTable(results);
   if (relative !== '') lines.push('', relative);
+  const runtimes = runtimeTable(results);
+  if (runtimes !== '') lines.push('', runtimes);
   return lines.join('\n');
+}
+
+/** Cells under several runtimes: each map's ratio to the first runtime per (workload, load factor) and thread count, paired. */
+export function runtimeTable(results: Results): string {
+  const answers = results.analysis.runtimes ?? [];
+  if (answers.length === 0) return '';
+  const threads = [...new Set(answers.map((answer) => answer.threads))].sort((a, b) => a - b);
+  const mark = { faster: ' +', slower: ' −', tie: '', undetermined: ' ?' } as const;
+  const lines: string[] = [];
+  const titles = [...new Set(answers.map((answer) => `${answer.workload}  lf=${answer.loadFactor}${answer.rate === undefined ? '' : `  rate=${answer.rate}`}`))];
+  for (const title of titles) {
+    const inTitle = answers.filter((answer) => `${answer.workload}  lf=${answer.loadFactor}${answer.rate === undefined ? '' : `  rate=${answer.rate}`}` === title);
+    const rowKeys = [...new Set(inTitle.map((answer) => `${answer.map} @ ${answer.runtime}`))];
+    const header = [`÷ node ${inTitle[0].referenceRuntime}`, ...threads.map((count) => `${count} thread${count === 1 ? '' : 's'}`)];
+    const rows = rowKeys.map((key) => [key, ...threads.map((count) => {
+      const answer = inTitle.find((candidate) => `${candidate.map} @ ${candidate.runtime}` === key && candidate.threads === count);
+      if (!answer) return '';
+      return `${answer.ratio.median.toFixed(2)}× [${answer.ratio.ciLow.toFixed(2)}, ${answer.ratio.ciHigh.toFixed(2)}]${mark[answer.verdict]}`;
+    })]);
+    const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+    const format = (row: string[]): string => row.map((text, column) => text.padEnd(widths[column])).join('  ').trimEnd();
+    lines.push(`${title}  (runtime ÷ node ${inTitle[0].referenceRuntime}, same map, paired trials, 95% CI)`, format(header),
+      format(widths.map((width) => '-'.repeat(width))), ...rows.map(format), '');
+  }
+  return lines.join('\n').trimEnd();
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { Crossover, GroupWinner, LatencyKnee, RelativeAnswer } from './analysis/types.js';
+import type { Crossover, GroupWinner, LatencyKnee, RelativeAnswer, RuntimeAnswer } from './analysis/types.js';
 
 export const RESULTS_SCHEMA = 'maplab.results/1';
 
@@ -95,6 +95,8 @@ export interface Cell {
   private?: boolean;
   /** Open-loop cells: target ops/s per thread; absent in closed-loop cells. */
   rate?: number;
+  /** Sweeps over several runtimes (--node): the Node and V8 versions that measured the cell. */
+  runtime?: { node: string; v8: string };
   /** Open-loop cells: ops/s per thread actually completed (median over trials); below `rate` = could not keep up. */
   achievedOpsPerSec?: number;
   trials: Trial[];
@@ -137,6 +139,8 @@ export interface Analysis {
   relative?: RelativeAnswer[];
   /** The winner (or tie) of each comparison group (harness/analysis/relative.ts). */
   winners?: GroupWinner[];
+  /** Sweeps with --node: each cell under each runtime ÷ under the first runtime, paired (harness/analysis/relative.ts). */
+  runtimes?: RuntimeAnswer[];
   [extra: string]: unknown;
 }
 

@@ -18,7 +18,8 @@ import { performance } from 'node:perf_hooks';
 import { getMapFactory } from '../maps/index.js';
 import { addCalibrationRound, measureCalibration, type Calibration } from './calibration.js';
 import { QUIET_QUANTILE, QUIET_SLICE_MS } from './loop.js';
-import { CellRunner, cellKey, type CellProgress, type CellSpec, type TrialEntry } from './cell.js';
+import { CellRunner, cellKey, type CellSpec } from './cell.js';
+import { LocalCellBackend, RemoteCellBackend, type BackendCell, type CellBackend, type TrialFigures } from './cell-backend.js';
 import { CLOCK_NAME, measureClockCostNs, measureClockResolutionNs } from './clock.js';
 import { planDifferences, type ResolvedSweep, type SweepConfig } from './config.js';
 import { collectEnv } from './env.js';
@@ -35,15 +36,19 @@ import { DriftSentinel, SENTINEL_WORKLOAD, type SentinelReading } from './sentin
 import { medianWithCI } from './stats.js';
 import { verifyMaps } from './verify/index.js';
 
-/** Every cell of a config, in run order. */
+/** Every cell of a config, in run order (with --node, one cell per runtime). */
 export function planCells(config: SweepConfig): CellSpec[] {
   const cells: CellSpec[] = [];
   const rates = config.rates ?? [null];
+  const runtimes = config.runtimes ?? [];
   for (const map of config.maps) {
     for (const threads of config.threads) {
       for (const workload of config.workloads) {
         for (const loadFactor of config.loadFactorsByWorkload?.[workload] ?? config.loadFactors) {
-          for (const rate of rates) cells.push({ map, workload, threads, loadFactor, rate });
+          for (const rate of rates) {
+            if (runtimes.length === 0) cells.push({ map, workload, threads, loadFactor, rate });
+            for (const runtime of runtimes) cells.push({ map, workload, threads, loadFactor, rate, runtime: runtime.node });
+          }
         }
       }
     }
@@ -146,10 +151,16 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
 
   const interleave = sweep.config.interleave === true;
   const runner = new CellRunner(sweep.config, sweep.maps, results.env.cores, interleave);
+  const backends = new Map<string, CellBackend>();
   let interrupted = false;
   try {
     if (interleave) {
-      interrupted = await runInterleaved(sweep.config, runner, pending, results, write, observer, plan.length, signal);
+      for (const runtime of sweep.config.runtimes ?? []) {
+        observer.note?.(`starting a trial server under node ${runtime.node} (${runtime.execPath})`);
+        backends.set(runtime.node, await RemoteCellBackend.start(runtime.execPath, { config: sweep.config, maps: sweep.maps, cores: results.env.cores }));
+      }
+      if (backends.size === 0) backends.set('', new LocalCellBackend(runner));
+      interrupted = await runInterleaved(sweep.config, backends, pending, results, write, observer, plan.length, signal);
     } else {
       for (const spec of pending) {
         if (signal?.aborted) {
@@ -169,6 +180,7 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
     interrupted = true;
   } finally {
     await runner.close();
+    await Promise.all([...backends.values()].map((backend) => backend.close().catch(() => undefined)));
   }
 
   const sweepInfo = results.sweep as Record<string, unknown>;
@@ -192,7 +204,7 @@ interface Visit {
   group: number;
   generation: number;
   sentinel: SentinelReading | null;
-  entries: TrialEntry[];
+  entries: TrialFigures[];
 }
 
 /** What a visit tells the re-measure rule. */
@@ -217,11 +229,13 @@ function visitHealth(visit: Visit): VisitHealth {
  * pending cell. Returns true if interrupted.
  */
 async function runInterleaved(
-  config: SweepConfig, runner: CellRunner, pending: readonly CellSpec[], results: Results, write: () => void,
+  config: SweepConfig, backends: ReadonlyMap<string, CellBackend>, pending: readonly CellSpec[], results: Results, write: () => void,
   observer: SweepObserver, planned: number, signal: AbortSignal | undefined,
 ): Promise<boolean> {
   const cells = results.cells;
-  const progress = pending.map((spec) => runner.begin(spec));
+  const backendOf = (spec: CellSpec): CellBackend => backends.get(spec.runtime ?? '') as CellBackend;
+  const progress: BackendCell[] = [];
+  for (const spec of pending) progress.push(await backendOf(spec).begin(spec));
   const groups = comparisonGroups(progress.map((cell) => ({ ...cell.spec, cell }))).map((group) => group.map((member) => member.cell));
   const rounds = config.trials;
   const generations = config.poolGenerations ?? 1;
@@ -234,10 +248,10 @@ async function runInterleaved(
   const visits: Visit[] = [];
   let generation = 0;
 
-  const visit = async (round: number, group: number, members: readonly CellProgress[], remeasure: boolean): Promise<Visit | null> => {
+  const visit = async (round: number, group: number, members: readonly BackendCell[], remeasure: boolean): Promise<Visit | null> => {
     if (signal?.aborted) return null;
     const sentinelReading = sentinel === null ? null : await sentinel.measure(performance.now() + config.cellTimeoutMs, signal);
-    const entries: TrialEntry[] = [];
+    const entries: TrialFigures[] = [];
     for (const cell of members) {
       if (signal?.aborted) return null;
       observer.cellStarted?.(cell.spec, doneBefore + Math.floor((visits.length / totalVisits) * pending.length), planned);
@@ -246,7 +260,7 @@ async function runInterleaved(
         ...(sentinelReading === null ? {} : { sentinelOpsPerSec: Math.round(sentinelReading.quietOpsPerSec ?? sentinelReading.opsPerSec) }),
         ...(remeasure ? { remeasured: true } : {}),
       };
-      const entry = await runner.step(cell, round, performance.now() + config.cellTimeoutMs, signal, meta);
+      const entry = await backendOf(cell.spec).step(cell, round, config.cellTimeoutMs, signal, meta);
       if (entry !== null) entries.push(entry);
     }
     return { round, group, generation, sentinel: sentinelReading, entries };
@@ -256,7 +270,7 @@ async function runInterleaved(
     for (let round = 0; round < rounds; round++) {
       const roundGeneration = poolGeneration(round, rounds, generations);
       if (roundGeneration !== generation) {
-        await runner.close(); // the next generation starts every pool afresh
+        for (const backend of backends.values()) await backend.closePools(); // the next generation starts every pool afresh
         generation = roundGeneration;
       }
       results.calibration = addCalibrationRound(results.calibration as Calibration);
@@ -282,7 +296,7 @@ async function runInterleaved(
     await sentinel?.close();
   }
   for (const cell of progress) {
-    const finished = runner.finish(cell);
+    const finished = await backendOf(cell.spec).finish(cell);
     cells.push(finished);
     observer.cellFinished?.(finished, cells.length, planned);
   }

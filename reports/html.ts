@@ -21,7 +21,8 @@ import { dirname, join } from 'node:path';
 import type { Cell, Results } from '../harness/results.js';
 import { buildCharts, type ChartDefinition, type CompactTable } from './charts.js';
 import {
-  analysisTables, buildModel, configTable, environmentTable, failedTable, formatCount, formatNs, formatNumber, mapInfo, summaryLine, winnerTable,
+  analysisTables, buildModel, configTable, environmentTable, failedTable, formatCount, formatNs, formatNumber, mapInfo, runtimeTable, summaryLine,
+  winnerTable,
   type ReportModel, type Table, type TableCell,
 } from './model.js';
 
@@ -203,6 +204,8 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
     chart('chart-latency-load') + section('latency-knees', 'Latency knees', 'TPS at knee: the offered load (ops/s over all threads) past which p99 leaves its flat region, with p99 at the knee and at the next offered rate.',
       htmlTableOf(tables.latencyKnees, 'No data in this run: no open-loop cells.')),
     chart('chart-counters'),
+    ...(model.analysis.runtimes?.length ? [section('runtimes', 'Runtimes', 'Each map under each runtime ÷ the same map under the first runtime (--node), ' +
+      'from trials paired by round (the runtimes\' trials ran side by side), with a 95% CI.', htmlTableOf(runtimeTable(model), ''))] : []),
     section('failed', `Failed cells (${model.failed.length})`, 'A failed cell has no numbers: it is left out of every chart and table above, never drawn as zero.',
       htmlTableOf(failedTable(model), 'None: every cell ran.')),
     section('environment', 'Environment', 'Where and how this run was measured.', htmlTable(environmentTable(results), mapHtml, false)),

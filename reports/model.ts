@@ -275,6 +275,23 @@ export function winnerTable(model: ReportModel): Table {
   };
 }
 
+/**
+ * Sweeps over several runtimes (--node): each map's throughput under a runtime
+ * ÷ under the first runtime, per workload × load factor × threads, from
+ * trials paired by round, with the 95% CI and the verdict.
+ */
+export function runtimeTable(model: ReportModel): Table {
+  const answers = model.analysis.runtimes ?? [];
+  return {
+    headers: ['map', 'workload', 'load factor', 'threads', 'runtime', 'ratio to first runtime', '95% CI', 'verdict'],
+    rows: answers.map((answer) => [
+      { map: answer.map }, answer.workload, formatNumber(answer.loadFactor), String(answer.threads),
+      `${answer.runtime} ÷ ${answer.referenceRuntime}`, `${answer.ratio.median.toFixed(2)}×`,
+      `${answer.ratio.ciLow.toFixed(2)}–${answer.ratio.ciHigh.toFixed(2)}`, answer.verdict,
+    ]),
+  };
+}
+
 export function failedTable(model: ReportModel): Table {
   return {
     headers: ['map', 'workload', 'threads', 'load factor', 'rate (ops/s per thread)', 'reason'],
@@ -291,9 +308,19 @@ export function environmentTable(results: Results): Table {
     ['Node.js', env.node], ['V8', env.v8], ['OS', env.os], ['CPU', env.cpuModel], ['cores', String(env.cores)],
     ['memory', `${formatNumber(env.memoryBytes / 2 ** 30)} GiB`], ['commit', env.commit ?? '—'],
     ['calibration', `${formatCount(results.calibration.opsPerSec)} ops/s (fixed reference loop, same run)`],
+    ...runtimeRows(results),
     ...driftRows(results),
   ];
   return { headers: ['', ''], rows };
+}
+
+/** Sweeps over several runtimes: one row per runtime (Node, V8, binary), the first being the reference. */
+function runtimeRows(results: Results): TableCell[][] {
+  const runtimes = Array.isArray(results.config.runtimes) ? results.config.runtimes : [];
+  return runtimes.filter(isRecord).map((runtime, index) => [
+    index === 0 ? 'runtimes' : '',
+    `${String(runtime.node)} (V8 ${String(runtime.v8)}) ${String(runtime.execPath)}${index === 0 ? ' — the reference' : ''}`,
+  ]);
 }
 
 /** What an interleaved sweep recorded of the machine's drift (harness/sweep.ts driftSummary): sentinel range and re-measured visits. */

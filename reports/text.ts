@@ -4,7 +4,7 @@
  */
 import type { Analysis, Results } from '../harness/results.js';
 import {
-  analysisTables, buildModel, environmentTable, failedTable, mapInfo, summaryLine, winnerTable,
+  analysisTables, buildModel, environmentTable, failedTable, mapInfo, runtimeTable, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,
 } from './model.js';
 
@@ -57,6 +57,7 @@ export function renderText(results: Results, options: SummaryOptions = {}): stri
     section('Winner per workload × threads (shared maps, closed loop; lead over the runner-up from paired trials, 95% CI; else a tie)',
       model.winners.length ? textTable(winnerTable(model), label) : 'no successful closed-loop cells'),
     renderAnalysisText(model.analysis, label),
+    ...(model.analysis.runtimes?.length ? [section('Runtimes (ratio to the first runtime, paired trials, 95% CI)', textTable(runtimeTable(model), label))] : []),
     section(`Failed cells (${model.failed.length})`, model.failed.length ? textTable(failedTable(model), label) : 'none'),
     section('Environment', textTable(environmentTable(results))),
   ].join('\n');

@@ -191,3 +191,16 @@ test('metric sentinel divides each trial\'s quiet rate by its sentinel reading: 
   const [fallback] = compareResults(base, noSentinel, { ...options, metric: 'sentinel' }).cells;
   assert.equal(fallback.opsPerSec.field, 'quietOpsPerSec', 'a side without sentinel readings falls back to the quiet rate');
 });
+
+test('cells of different runtimes match per runtime and are labelled with it', () => {
+  const withRuntime = (results: ReturnType<typeof buildResults>, nodes: string[]): ReturnType<typeof buildResults> => {
+    results.cells = results.cells.map((cell, index) => ({ ...cell, runtime: { node: nodes[index], v8: 'x' } }));
+    return results;
+  };
+  const base = withRuntime(buildResults({ cells: [{ trials: trialsAround(1_000_000) }, { trials: trialsAround(2_000_000) }] }), ['v20.20.2', 'v24.21.0']);
+  const head = withRuntime(buildResults({ cells: [{ trials: trialsAround(2_000_000) }, { trials: trialsAround(1_000_000) }] }), ['v24.21.0', 'v20.20.2']);
+  const comparison = compareResults(base, head, options);
+  assert.deepEqual(comparison.cells.map((cell) => cell.label).sort(),
+    ['rwmutex/read-heavy/t=1/lf=0.75/node=v20.20.2', 'rwmutex/read-heavy/t=1/lf=0.75/node=v24.21.0']);
+  assert.ok(comparison.cells.every((cell) => cell.opsPerSec.verdict === '~'), 'each runtime against its own baseline: unchanged');
+});

@@ -235,3 +235,22 @@ test('--sentinel false measures no sentinel and records none', async () => {
   assert.ok(results.cells[0].trials.every((trial) => !('sentinelOpsPerSec' in trial)));
   assert.equal((results.sweep as { drift: { sentinel: unknown } }).drift.sentinel, null);
 });
+
+test('--node current measures the cells in a trial-server child process and records the runtime per cell', async () => {
+  const results = await sweep({ maps: 'rwmutex,readdirty', workloads: 'read-heavy', threads: '1', trials: '3', interleave: true, node: 'current' });
+  const runtimes = results.config.runtimes as Array<{ node: string; execPath: string }>;
+  assert.equal(runtimes.length, 1);
+  assert.equal(runtimes[0].node, process.version);
+  for (const cell of results.cells) {
+    assertMeasured(cell);
+    assert.deepEqual(cell.runtime, { node: process.version, v8: process.versions.v8 });
+    assert.equal(cell.trials.length, 3);
+  }
+  assert.equal((results.analysis.relative ?? []).length, 1, 'maps are still compared within the runtime');
+});
+
+test('--node rejects a missing binary and two specs of the same Node version, before anything runs', async () => {
+  await assert.rejects(resolveSweep({ maps: 'plain', node: '/no/such/node', quiet: true }), /--node: no such node binary/);
+  await assert.rejects(resolveSweep({ maps: 'plain', node: `current,${process.execPath}`, quiet: true }), /are the same Node/);
+  await assert.rejects(resolveSweep({ maps: 'plain', node: 'current', interleave: 'false', quiet: true }), /--node needs interleaved trials/);
+});

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseReference, groupWinners, pairCells, relativeAnswers, verdictOf } from '../harness/analysis/relative.js';
+import { chooseReference, groupWinners, pairCells, relativeAnswers, runtimeAnswers, verdictOf } from '../harness/analysis/relative.js';
 import type { Cell } from '../harness/results.js';
 import { pairedRatio, tQuantile975 } from '../harness/stats.js';
 
@@ -93,4 +93,20 @@ test('a group\'s winner must beat every other shared map; a private js-map is ne
   const [tie] = groupWinners(close);
   assert.equal(tie.verdict, 'tie');
   assert.deepEqual([tie.leader, ...tie.tiedWith].sort(), ['rwmutex', 'sharded']);
+});
+
+test('runtime answers pair each map\'s cell under every runtime with the same cell under the first runtime', () => {
+  const under = (runtime: string, map: string, rates: number[]): Cell => cellOf(map, rates, { runtime: { node: runtime, v8: 'x' } });
+  const cells = [
+    under('v20.20.2', 'rwmutex', drift.map((level) => 1e7 * level)),
+    under('v24.21.0', 'rwmutex', drift.map((level) => 1.5e7 * level)),
+    under('v20.20.2', 'sharded', drift.map((level) => 1e7 * level)),
+    under('v24.21.0', 'sharded', drift.map((level, r) => 1e7 * level * (r % 2 ? 1.01 : 0.99))),
+  ];
+  const answers = runtimeAnswers(cells, ['v20.20.2', 'v24.21.0']);
+  assert.deepEqual(answers.map((answer) => [answer.map, answer.runtime, answer.referenceRuntime, answer.verdict]),
+    [['rwmutex', 'v24.21.0', 'v20.20.2', 'faster'], ['sharded', 'v24.21.0', 'v20.20.2', 'tie']]);
+  assert.ok(Math.abs(answers[0].ratio.median - 1.5) < 1e-3);
+  assert.equal(runtimeAnswers(cells, ['v24.21.0', 'v20.20.2'])[0].referenceRuntime, 'v24.21.0', 'the first runtime given is the reference');
+  assert.equal(relativeAnswers(cells).length, 2, 'map-vs-map answers stay within one runtime');
 });

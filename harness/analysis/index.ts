@@ -13,7 +13,7 @@ import type { AnalyzeOptions, LatencyKnee } from './types.js';
 import { analyzeScaling } from './scaling.js';
 import { latencyKnee, type LoadPoint } from './latency.js';
 import { findCrossovers } from './crossovers.js';
-import { groupWinners, relativeAnswers } from './relative.js';
+import { groupWinners, relativeAnswers, runtimeAnswers } from './relative.js';
 
 export type { AnalyzeOptions, Crossover, LatencyKnee } from './types.js';
 export { analyzeScaling, medianPerThreadCount, type ScalingAnalysis } from './scaling.js';
@@ -22,8 +22,8 @@ export { kneedle, type Knee, type KneedleOptions } from './kneedle.js';
 export { writeFractionOf, CROSSOVER_MAP, CROSSOVER_RIVALS } from './crossovers.js';
 export { parseScalingCsv } from './csv.js';
 export {
-  chooseReference, groupWinners, pairCells, pairwiseAnswers, relativeAnswers, verdictOf, DEFAULT_TIE_MARGIN, MIN_PAIRS,
-  type GroupWinner, type RelativeAnswer, type RelativeVerdict,
+  chooseReference, groupWinners, pairCells, pairwiseAnswers, relativeAnswers, runtimeAnswers, verdictOf, DEFAULT_TIE_MARGIN, MIN_PAIRS,
+  type GroupWinner, type RelativeAnswer, type RelativeVerdict, type RuntimeAnswer,
 } from './relative.js';
 
 /** Closed-loop cells (no `rate`) that did not fail. */
@@ -68,6 +68,7 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
     knees, latencyKnees, crossovers: findCrossovers(closedLoop, workloadDefinitions),
     relative: relativeAnswers(results.cells, relativeOptions),
     winners: groupWinners(results.cells, relativeOptions),
+    runtimes: runtimeAnswers(results.cells, runtimeOrder(results), relativeOptions.tieMargin),
   };
 }
 
@@ -79,6 +80,12 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
 function achievedTotalOpsPerSec(cell: Cell): number {
   const perThread = cell.achievedOpsPerSec;
   return typeof perThread === 'number' && Number.isFinite(perThread) ? perThread * cell.threads : cell.opsPerSec.median;
+}
+
+/** The sweep's runtimes in the order given (--node), the reference first. */
+function runtimeOrder(results: Results): string[] {
+  const runtimes = results.config.runtimes;
+  return Array.isArray(runtimes) ? runtimes.map((runtime) => String((runtime as { node?: unknown }).node)) : [];
 }
 
 function checkOptions(options: AnalyzeOptions): void {

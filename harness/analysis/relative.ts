@@ -19,9 +19,9 @@
 import { comparisonGroups } from '../schedule.js';
 import { pairedRatio, type PairedRatio } from '../stats.js';
 import type { Cell, Trial } from '../results.js';
-import type { GroupWinner, RelativeAnswer, RelativeVerdict } from './types.js';
+import type { GroupWinner, RelativeAnswer, RelativeVerdict, RuntimeAnswer } from './types.js';
 
-export type { GroupWinner, RelativeAnswer, RelativeVerdict } from './types.js';
+export type { GroupWinner, RelativeAnswer, RelativeVerdict, RuntimeAnswer } from './types.js';
 
 export const MIN_PAIRS = 3;
 export const DEFAULT_TIE_MARGIN = 0.03;
@@ -187,4 +187,39 @@ Array<{ key: string; a: string; b: string; ratio: PairedRatio; verdict: Relative
     }
   }
   return answers;
+}
+
+/**
+ * The runtime comparison (sweeps with --node): each cell under every other
+ * runtime ÷ the same cell under the reference runtime (the first of
+ * `runtimeOrder`, else the first seen), from trials paired by round: the
+ * runtimes' trials of one round ran side by side in the same visit.
+ */
+export function runtimeAnswers(cells: readonly Cell[], runtimeOrder: readonly string[] = [], tieMargin = DEFAULT_TIE_MARGIN): RuntimeAnswer[] {
+  const withRuntime = measured(cells).filter((cell) => runtimeOf(cell) !== undefined);
+  const bySeries = new Map<string, Cell[]>();
+  for (const cell of withRuntime) {
+    const key = `${cell.map}|${cell.workload}|${cell.threads}|${cell.loadFactor}|${cell.rate ?? 'closed'}`;
+    bySeries.set(key, [...(bySeries.get(key) ?? []), cell]);
+  }
+  const answers: RuntimeAnswer[] = [];
+  for (const series of bySeries.values()) {
+    const ranked = [...series].sort((a, b) => rank(runtimeOrder, runtimeOf(a)) - rank(runtimeOrder, runtimeOf(b)));
+    const [reference, ...others] = ranked;
+    for (const cell of others) {
+      const ratio = pairCells(cell, reference);
+      if (ratio === null) continue;
+      const { runtime: _runtime, ...where } = identity(cell);
+      answers.push({
+        ...where, map: cell.map, runtime: runtimeOf(cell) as string, referenceRuntime: runtimeOf(reference) as string,
+        ratio: rounded(ratio), pairs: ratio.pairs, metric: ratio.metric, verdict: verdictOf(ratio, tieMargin),
+      });
+    }
+  }
+  return answers;
+}
+
+function rank(order: readonly string[], runtime: string | undefined): number {
+  const index = runtime === undefined ? -1 : order.indexOf(runtime);
+  return index === -1 ? order.length : index;
 }

@@ -97,3 +97,19 @@ export interface GroupWinner {
   runnerUp: string | null;
   pairs: number;
 }
+
+/** One map's cell under one runtime against the same cell under the reference (first) runtime, from paired trials. */
+export interface RuntimeAnswer {
+  map: string;
+  workload: string;
+  threads: number;
+  loadFactor: number;
+  rate?: number;
+  runtime: string;
+  referenceRuntime: string;
+  /** runtime ÷ reference runtime, ops/s; median is the paired geometric mean. */
+  ratio: { median: number; ciLow: number; ciHigh: number };
+  pairs: number;
+  metric: 'quietOpsPerSec' | 'opsPerSec';
+  verdict: RelativeVerdict;
+}

@@ -48,6 +48,8 @@ export interface CellKey {
   loadFactor: number;
   /** Open-loop cells only: target ops/s per thread. */
   rate?: number;
+  /** Sweeps over several runtimes: the cell's Node version ('v24.21.0'); cells match per runtime. */
+  runtime?: string;
 }
 
 export interface CompareOptions {
@@ -198,13 +200,16 @@ export const FALSE_POSITIVE_WARNING_LEVEL = 0.5;
 export function cellKeyOf(cell: Cell, mapName = cell.map): CellKey {
   const key: CellKey = { map: mapName, workload: cell.workload, threads: cell.threads, loadFactor: cell.loadFactor };
   if (cell.rate !== undefined) key.rate = cell.rate;
+  const runtime = cell.runtime as { node?: unknown } | undefined;
+  if (runtime !== undefined && typeof runtime.node === 'string') key.runtime = runtime.node;
   return key;
 }
 
 /** 'rwmutex/read-heavy/t=1/lf=0.75' (+ '/rate=…' for open-loop cells): stable, used as the name everywhere. */
 export function cellLabel(key: CellKey): string {
   const rate = key.rate === undefined ? '' : `/rate=${key.rate}`;
-  return `${key.map}/${key.workload}/t=${key.threads}/lf=${key.loadFactor}${rate}`;
+  const runtime = key.runtime === undefined ? '' : `/node=${key.runtime}`;
+  return `${key.map}/${key.workload}/t=${key.threads}/lf=${key.loadFactor}${rate}${runtime}`;
 }
 
 export function compareResults(base: Results, head: Results, options: CompareOptions): Comparison {

@@ -176,6 +176,12 @@ export const gateOptions = [
     description: 'plugin map module (default export: a MapFactory), passed through to the sweep',
     parse: parsers.string(),
   }),
+  defineOption({
+    name: 'node',
+    flag: '--node <list>',
+    description: 'with --preset: runtimes passed through to the sweep (as sweep --node); cells match the baseline\'s per runtime, so record the baseline with the same list',
+    parse: parsers.list(parsers.string()),
+  }),
   mapAliasOption,
   reportFormatOption,
   defineOption({

@@ -26,6 +26,8 @@ export interface SweepRequest {
   mapModule?: string;
   /** head map name → baseline map name; the sweep is asked for the head names. */
   mapAliases?: Readonly<Record<string, string>>;
+  /** --node runtimes passed through to the sweep (cells then match the baseline's per runtime). */
+  node?: string[];
   timeoutMs: number;
 }
 
@@ -54,6 +56,7 @@ export function sweepArguments(request: SweepRequest, outPath: string): string[]
   // Open-loop cells need --rates; a baseline mixing open- and closed-loop cells is re-measured closed-loop only.
   if (request.cells.every((cell) => cell.rate !== undefined)) args.push('--rates', distinct(request.cells.map((cell) => cell.rate)));
   if (request.mapModule) args.push('--map-module', resolve(request.mapModule));
+  if (request.node && request.node.length > 0) args.push('--node', request.node.join(','));
   return args;
 }
 

@@ -77,7 +77,8 @@ export function register(program: Command): void {
       const runs: BaselineRun[] = [];
       for (let run = 1; run <= options.runs; run++) {
         const results = await runSweepProcess({
-          cliPath: CLI_PATH, preset: options.preset as string, cells, mapModule: options.mapModule, mapAliases, timeoutMs: options.timeout * 1000,
+          cliPath: CLI_PATH, preset: options.preset as string, cells, mapModule: options.mapModule, mapAliases, node: options.node,
+          timeoutMs: options.timeout * 1000,
         });
         runs.push({ results, source: `run ${run}` });
       }
