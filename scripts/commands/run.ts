@@ -7,7 +7,7 @@ import { action, addOptions } from '../cli-kit.js';
 import { resolveRun, runOptionSpecs } from '../../harness/config.js';
 import { UsageError } from '../../harness/options.js';
 import { describeSpec, formatCount, formatNs } from '../../harness/progress.js';
-import { writeResultsFile, type Cell, type Results } from '../../harness/results.js';
+import { serializeResults, writeResultsFile, type Cell, type Results } from '../../harness/results.js';
 import { prepareSweep } from '../../harness/sweep.js';
 import { measureBareLoop } from '../../harness/transparency.js';
 import { generateOpStream, insertsFreshKeys, prefillEntries } from '../../workloads/index.js';
@@ -45,7 +45,7 @@ export function register(program: Command): void {
       results.transparency = compareBare(prepared, cell);
       if (prepared.out !== null) writeResultsFile(prepared.out, results);
     }
-    if (prepared.json) process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);
+    if (prepared.json) process.stdout.write(serializeResults(results));
     else if (!prepared.quiet) process.stdout.write(`${describeCell(cell, results)}\n`);
     return cell.error === undefined ? 0 : 1;
   }));
