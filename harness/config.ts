@@ -69,6 +69,27 @@ const powerOfTwo = (min: number, max: number) => (raw: unknown, label: string): 
   return value;
 };
 
+/** Shard `index` (1-based) of `count`: `sweep --shard i/n` (harness/shard.ts says which cells). */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+/** Most shards a sweep can be cut into. */
+export const MAX_SHARDS = 1000;
+
+/** "i/n" → { index: i, count: n } (a config file may give the object); throws UsageError naming `label` and the form. */
+export function parseShard(raw: unknown, label: string): ShardSpec {
+  const text = raw !== null && typeof raw === 'object' ? `${String((raw as ShardSpec).index)}/${String((raw as ShardSpec).count)}` : raw;
+  const match = typeof text === 'string' ? /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text) : null;
+  const index = match ? Number(match[1]) : NaN;
+  const count = match ? Number(match[2]) : NaN;
+  if (!(count >= 1 && count <= MAX_SHARDS && index >= 1 && index <= count)) {
+    throw new UsageError(`${label} must be i/n with 1 ≤ i ≤ n ≤ ${MAX_SHARDS} (e.g. 2/4: the second of four shards), got ${JSON.stringify(raw)}`);
+  }
+  return { index, count };
+}
+
 /** Keeps each spec's name as a literal type, so OptionValues knows every option's type. */
 function spec<const N extends string, T>(declaration: OptionSpec<T> & { readonly name: N }): OptionSpec<T> & { readonly name: N } {
   return declaration;
@@ -137,6 +158,7 @@ export const sweepOptionSpecs = [
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
   common.streamOps, common.sampleEvery, common.quiet, common.json,
   fromPreset(spec({ name: 'interleave', flag: '--interleave [bool]', description: 'run trial 1 of every cell, then trial 2 of every cell, …, every pool kept alive: each cell\'s trials are spread over the whole sweep, so a slow spell of the machine (seconds long on shared VMs) hits one trial of many cells instead of every trial of one; finished cells are written only at the end', parse: flag })),
+  spec({ name: 'shard', flag: '--shard <i/n>', description: 'run only shard i of n: a fixed partition of the planned cells, balanced by expected time (CI matrix jobs each run one; maplab merge joins their files)', parse: parseShard }),
   spec({ name: 'verify', flag: '--verify', description: 'before measuring, check that each map is linearizable (as maplab verify does) and record a verified / violated / unsafe badge per map in the results', parse: flag }),
   spec({ name: 'verifyHistories', flag: '--verify-histories <n>', description: `with --verify: histories per map, each of ${VERIFY_THREADS} threads, integer 1..1000000`, defaultValue: 200, parse: parsers.integer(1, 1_000_000) }),
 ] as const;
@@ -188,6 +210,8 @@ export interface SweepConfig {
   interleave?: boolean;
   /** --verify: each map's linearizability is checked before any cell runs; null when off. */
   verify?: { histories: number; threads: number } | null;
+  /** --shard i/n: this file holds only shard i's cells (harness/shard.ts); absent for a whole sweep. */
+  shard?: ShardSpec;
   [extra: string]: unknown;
 }
 
@@ -208,7 +232,7 @@ export interface ResolvedSweep {
 /** Fields of SweepConfig that define the plan: `--resume` refuses when any differs. */
 export const PLAN_FIELDS = [
   'maps', 'workloads', 'workloadDefinitions', 'threads', 'loadFactors', 'loadFactorsByWorkload', 'rates', 'durationMs', 'warmupMs',
-  'trials', 'seed', 'streamOps', 'sampleEveryOps', 'mapModule',
+  'trials', 'seed', 'streamOps', 'sampleEveryOps', 'mapModule', 'shard',
 ] as const;
 
 /** Drops undefined entries (commander leaves absent options undefined). */
@@ -274,6 +298,7 @@ export async function resolveSweep(flags: Record<string, unknown>): Promise<Reso
   });
   resolved.config.interleave = options.interleave === true;
   resolved.config.verify = options.verify === true ? { histories: options.verifyHistories, threads: VERIFY_THREADS } : null;
+  if (options.shard !== undefined) resolved.config.shard = options.shard;
   return resolved;
 }
 

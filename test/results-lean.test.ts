@@ -108,7 +108,7 @@ test('a results file written now is schema 2, one line per cell field, and reads
   writeResultsFile(path, results);
   const text = readFileSync(path, 'utf8');
   assert.match(text, /^\{\n "schema": "maplab\.results\/2",\n/);
-  assert.match(text, /\n   "latencyNs": \{"p50":/, 'a cell field and its value on one line');
+  assert.match(text, /\n {3}"latencyNs": \{"p50":/, 'a cell field and its value on one line');
   assert.deepEqual(readResultsFile(path), { ...results, schema: RESULTS_SCHEMA });
   writeFileSync(path, text);
 });
