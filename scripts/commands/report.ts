@@ -40,7 +40,7 @@ const reportOptionSpecs = [
 export function register(program: Command): void {
   const command = program
     .command('report')
-    .description('Render a results file: a self-contained HTML report into a report site, or a markdown / text summary')
+    .description('Render a results file: a self-contained HTML report into a report site, or a markdown / text summary; a folder of them: a history site')
     .argument('<results>', 'results file (JSON) to render, or a folder of them (history over runs)');
   addOptions(command, reportOptionSpecs);
   command.action(action((resultsPath: string, flags: Record<string, unknown>) => {
