@@ -123,6 +123,23 @@ test(`a ${RUNS}-run history site stays ≤ 5 MB, keeps the newest runs in full, 
   }
 });
 
+test('report <folder> refuses a folder without results and a verdict file that is not one (exit 2, naming it)', () => {
+  const empty = join(scratch, 'empty');
+  mkdirSync(empty);
+  const site = join(scratch, 'refused-site');
+  const none = spawnSync(process.execPath, [CLI, 'report', empty, '--out', site], { encoding: 'utf8' });
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /no results files \(\*\.json\) in the folder/);
+  const folder = join(scratch, 'bad-verdict');
+  mkdirSync(folder);
+  writeResultsFile(join(folder, 'run.json'), generatedRun(0));
+  writeFileSync(join(folder, 'run.gate.json'), '{"verdict": "pass"}');
+  const bad = spawnSync(process.execPath, [CLI, 'report', folder, '--out', site], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /run\.gate\.json is not a maplab gate verdict/);
+  assert.equal(existsSync(site), false, 'nothing written');
+});
+
 test('history keeps one record per run (a full one over a summary) and summarises all but the newest n', () => {
   const [a, b, c] = [0, 1, 2].map((index) => historyRunOf(generatedRun(index), `run-${index}`, null));
   const history = buildHistory([c, summariseRun(b), a, b], 1);

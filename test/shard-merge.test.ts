@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cellKey } from '../harness/cell.js';
-import { parseShard, resolveSweep, type SweepConfig } from '../harness/config.js';
+import { parseShard, planDifferences, resolveSweep, type SweepConfig } from '../harness/config.js';
 import { readResultsFile, writeResultsFile, type Results } from '../harness/results.js';
 import { expectedCellMs, partitionCells } from '../harness/shard.js';
 import { planAllCells, planCells } from '../harness/sweep.js';
@@ -46,6 +46,8 @@ test('the shards of a plan hold every cell exactly once, in plan order, the same
     assert.deepEqual(partitionCells([...plan].reverse(), config, count).map((shard) => shard.map((spec) => cellKey(spec)).sort()),
       shards.map((shard) => shard.map((spec) => cellKey(spec)).sort()), 'the plan\'s order does not change who runs what');
   }
+  assert.deepEqual(planDifferences({ ...config, shard: { index: 1, count: 2 } }, { ...config, shard: { index: 2, count: 2 } }), ['shard'],
+    '--resume refuses a file of another shard');
   const sharded = planCells({ ...config, shard: { index: 2, count: 3 } });
   assert.deepEqual(sharded, partitionCells(plan, config, 3)[1], 'planCells applies config.shard');
 });
