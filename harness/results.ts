@@ -190,7 +190,9 @@ export function serializeResults(results: Results): string {
 const PRETTY_LEVELS = 3;
 
 function stringifyNested(value: unknown, levels: number, indent = ''): string {
-  if (levels === 0 || value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (levels === 0 || value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return JSON.stringify(value) ?? 'null';
+  }
   const inner = `${indent} `;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';

@@ -6,6 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,4 +112,12 @@ test('a results file written now is schema 2, one line per cell field, and reads
   assert.match(text, /\n {3}"latencyNs": \{"p50":/, 'a cell field and its value on one line');
   assert.deepEqual(readResultsFile(path), { ...results, schema: RESULTS_SCHEMA });
   writeFileSync(path, text);
+});
+
+test('the one-line-below-level-3 writer means what JSON.stringify means, for any JSON value anywhere in the document', () => {
+  fc.assert(fc.property(fc.jsonValue(), fc.jsonValue(), (configValue, extraValue) => {
+    const results = { ...buildResults([]), config: { value: configValue }, extra: extraValue };
+    const expected = JSON.parse(JSON.stringify({ ...results, schema: RESULTS_SCHEMA })) as unknown;
+    assert.deepEqual(JSON.parse(serializeResults(results)), expected);
+  }), { numRuns: 300 });
 });
