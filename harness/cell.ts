@@ -34,7 +34,7 @@ import { collectGarbageIfGrown } from './gc.js';
 import { LatencyHistogram } from './histogram.js';
 import type { MapSource } from './map-source.js';
 import { MapPool, TrialInterruptedError, TrialTimeoutError } from './pool.js';
-import { quietFigures, type Cell, type LatencySummary, type Trial } from './results.js';
+import { quietFigures, type Cell, type LatencyPercentiles, type Trial } from './results.js';
 import { medianByKey, medianWithCI } from './stats.js';
 import type { TrialTask, WorkerFailure, WorkerReport } from './worker.js';
 
@@ -370,7 +370,7 @@ export class CellRunner {
       const elapsedNs = Math.max(...reports.map((r) => r.windowEndNs)) - Math.min(...reports.map((r) => r.windowStartNs));
       const windowStartNs = Math.min(...reports.map((r) => r.windowStartNs));
       const trial: Trial & Record<string, unknown> = {
-        ops, elapsedNs, opsPerSec: (ops / elapsedNs) * 1e9, counters: trialCounters[index], windowStartNs: Math.round(windowStartNs),
+        ops, elapsedNs, opsPerSec: (ops / elapsedNs) * 1e9, windowStartNs: Math.round(windowStartNs),
         ...(kept[index].runqueueWaitFraction === null ? {} : { runqueueWaitFraction: round(kept[index].runqueueWaitFraction as number, 4) }),
         ...kept[index].meta,
       };
@@ -396,10 +396,10 @@ export class CellRunner {
         clockCosts.push(report.clockCostNs);
       }
     });
-    const latencyByOpNs: Record<string, LatencySummary> = {};
+    const latencyByOpNs: Record<string, LatencyPercentiles> = {};
     for (const op of OP_NAMES) {
       const histogram = byOp.get(op);
-      if (histogram) latencyByOpNs[op] = histogram.summary();
+      if (histogram) latencyByOpNs[op] = histogram.percentiles();
     }
     const measuredMs = progress.entries.length * this.config.durationMs;
     // Fixed cost: everything but the trials' warm-ups and windows and the pool warm-up trial's window.

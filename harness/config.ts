@@ -74,6 +74,27 @@ const powerOfTwo = (min: number, max: number) => (raw: unknown, label: string): 
   return value;
 };
 
+/** Shard `index` (1-based) of `count`: `sweep --shard i/n` (harness/shard.ts says which cells). */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+/** Most shards a sweep can be cut into. */
+export const MAX_SHARDS = 1000;
+
+/** "i/n" → { index: i, count: n } (a config file may give the object); throws UsageError naming `label` and the form. */
+export function parseShard(raw: unknown, label: string): ShardSpec {
+  const text = raw !== null && typeof raw === 'object' ? `${String((raw as ShardSpec).index)}/${String((raw as ShardSpec).count)}` : raw;
+  const match = typeof text === 'string' ? /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text) : null;
+  const index = match ? Number(match[1]) : NaN;
+  const count = match ? Number(match[2]) : NaN;
+  if (!(count >= 1 && count <= MAX_SHARDS && index >= 1 && index <= count)) {
+    throw new UsageError(`${label} must be i/n with 1 ≤ i ≤ n ≤ ${MAX_SHARDS} (e.g. 2/4: the second of four shards), got ${JSON.stringify(raw)}`);
+  }
+  return { index, count };
+}
+
 /** Keeps each spec's name as a literal type, so OptionValues knows every option's type. */
 function spec<const N extends string, T>(declaration: OptionSpec<T> & { readonly name: N }): OptionSpec<T> & { readonly name: N } {
   return declaration;
@@ -148,6 +169,7 @@ export const sweepOptionSpecs = [
   spec({ name: 'remeasure', flag: '--remeasure <fraction>', description: 'interleaved sweeps: at most this fraction of visits is measured again when the sentinel or the run queues show a disturbed machine, 0..1', defaultValue: 0.15, parse: parsers.number(0, 1) }),
   spec({ name: 'tieMargin', flag: '--tie-margin <fraction>', description: 'a map wins only if its paired ratio\'s 95% CI excludes 1 and the ratio is beyond 1 ± this, 0..0.5', defaultValue: 0.03, parse: parsers.number(0, 0.5) }),
   spec({ name: 'node', flag: '--node <list>', description: 'runtimes to sweep side by side, comma-separated: current, a major version (20, 22, 24), an exact version (24.21.0, installed on demand from the npm registry) or a path to a node binary; each runs its cells in its own process, trials interleaved', parse: parsers.list(parsers.string()) }),
+  spec({ name: 'shard', flag: '--shard <i/n>', description: 'run only shard i of n: a fixed partition of the planned cells, balanced by expected time (CI matrix jobs each run one; maplab merge joins their files)', parse: parseShard }),
   spec({ name: 'verify', flag: '--verify', description: 'before measuring, check that each map is linearizable (as maplab verify does) and record a verified / violated / unsafe badge per map in the results', parse: flag }),
   spec({ name: 'verifyHistories', flag: '--verify-histories <n>', description: `with --verify: histories per map, each of ${VERIFY_THREADS} threads, integer 1..1000000`, defaultValue: 200, parse: parsers.integer(1, 1_000_000) }),
 ] as const;
@@ -166,6 +188,7 @@ export const runOptionSpecs = [
   spec({ name: 'out', flag: '--out <file>', description: 'also write a results file with this one cell', parse: parsers.string() }),
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
   common.streamOps, common.sampleEvery, common.quiet, common.json,
+  spec({ name: 'node', flag: '--node <list>', description: 'measure the cell under each of these runtimes side by side (as sweep --node), trials interleaved', parse: parsers.list(parsers.string()) }),
   spec({ name: 'compareBare', flag: '--compare-bare', description: 'also replay worker 0\'s stream in a bare loop on the main thread (no pool, barrier or timing) and print harness ns/op ÷ bare ns/op (threads 1)', parse: flag }),
 ] as const;
 
@@ -211,6 +234,8 @@ export interface SweepConfig {
   runtimes?: SweepRuntime[];
   /** --verify: each map's linearizability is checked before any cell runs; null when off. */
   verify?: { histories: number; threads: number } | null;
+  /** --shard i/n: this file holds only shard i's cells (harness/shard.ts); absent for a whole sweep. */
+  shard?: ShardSpec;
   [extra: string]: unknown;
 }
 
@@ -231,7 +256,7 @@ export interface ResolvedSweep {
 /** Fields of SweepConfig that define the plan: `--resume` refuses when any differs. */
 export const PLAN_FIELDS = [
   'maps', 'workloads', 'workloadDefinitions', 'threads', 'loadFactors', 'loadFactorsByWorkload', 'rates', 'durationMs', 'warmupMs',
-  'trials', 'seed', 'streamOps', 'sampleEveryOps', 'mapModule', 'runtimes',
+  'trials', 'seed', 'streamOps', 'sampleEveryOps', 'mapModule', 'runtimes', 'shard',
 ] as const;
 
 /** Drops undefined entries (commander leaves absent options undefined). */
@@ -309,6 +334,7 @@ export async function resolveSweep(flags: Record<string, unknown>): Promise<Reso
     resolved.config.runtimes = await resolveSweepRuntimes(options.node);
   }
   resolved.config.verify = options.verify === true ? { histories: options.verifyHistories, threads: VERIFY_THREADS } : null;
+  if (options.shard !== undefined) resolved.config.shard = options.shard;
   return resolved;
 }
 
@@ -331,6 +357,11 @@ export async function resolveRun(flags: Record<string, unknown>): Promise<Resolv
     out: options.out ?? null, resume: false, force: options.force === true,
     quiet: options.quiet === true, json: options.json === true, explicitPlan: true,
   });
+  if (options.node !== undefined) {
+    if (options.compareBare === true) throw new UsageError('--compare-bare replays one runtime on the main thread: drop --node');
+    resolved.config.interleave = true;
+    resolved.config.runtimes = await resolveSweepRuntimes(options.node);
+  }
   return { ...resolved, compareBare: options.compareBare === true };
 }
 

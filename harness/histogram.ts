@@ -12,8 +12,39 @@
  * Hand-written rather than hdr-histogram-js: recording is on the timed path,
  * and a hand-rolled bucket index costs ~4.5 ns per value against 34–190 ns
  * measured for hdr-histogram-js on this machine kind.
+ *
+ * In memory (and in 'maplab.results/1' files) a histogram is `HistogramData`:
+ * explicit [lowNs, highNs, count] buckets. 'maplab.results/2' files store it
+ * as `StoredHistogram` (encodeHistogram / decodeHistogram below): this layout's
+ * bucket indexes as sparse runs in one string, about 10× smaller, exact.
  */
-import type { HistogramData, LatencySummary } from './results.js';
+
+/** Non-empty log-linear histogram buckets: [lowNs, highNs, count], ascending. */
+export interface HistogramData {
+  unit: 'ns';
+  /** Upper bound on a recorded value's relative error (bucket width / low edge). */
+  relativeError: number;
+  buckets: Array<[lowNs: number, highNs: number, count: number]>;
+  /** Exact smallest, largest and summed recorded values (absent when empty). */
+  minNs?: number;
+  maxNs?: number;
+  sumNs?: number;
+}
+
+/** A latency distribution's headline figures (a cell's per-op latencies carry only these). */
+export interface LatencyPercentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  /** How many latencies were recorded (timing is sampled; see config). */
+  samples: number;
+}
+
+export interface LatencySummary extends LatencyPercentiles {
+  histogram: HistogramData;
+}
 
 /** log2 of the sub-buckets per power of two. */
 const SUB_BUCKET_BITS = 7;
@@ -140,7 +171,7 @@ export class LatencyHistogram {
     return histogram;
   }
 
-  summary(): LatencySummary {
+  percentiles(): LatencyPercentiles {
     return {
       p50: this.valueAtQuantile(0.5),
       p90: this.valueAtQuantile(0.9),
@@ -148,7 +179,105 @@ export class LatencyHistogram {
       p999: this.valueAtQuantile(0.999),
       max: this.maxNs,
       samples: this.totalCount,
-      histogram: this.toData(),
     };
   }
+
+  summary(): LatencySummary {
+    return { ...this.percentiles(), histogram: this.toData() };
+  }
+}
+
+/** Names this file's bucket layout in stored histograms (2^8 one-ns buckets, then 128 per power of two). */
+export const STORED_LAYOUT = 'maplab-log-linear-128';
+
+/**
+ * A histogram as 'maplab.results/2' files store it. Either `counts`, the
+ * non-empty buckets of STORED_LAYOUT as runs of adjacent bucket indexes:
+ *
+ *   counts := run (' ' run)*      run := start ':' count (',' count)*
+ *   start  := index (first run) | '+' gap (empty buckets since the previous run's last)
+ *
+ * e.g. "54:1,3 +2:5" = bucket 54 holds 1, 55 holds 3, 58 holds 5 (bucketRange
+ * gives each index's edges); or, for a histogram of another layout (synthetic
+ * ones), `buckets` as in memory.
+ */
+export interface StoredHistogram {
+  unit: 'ns';
+  layout?: typeof STORED_LAYOUT;
+  counts?: string;
+  relativeError?: number;
+  buckets?: HistogramData['buckets'];
+  minNs?: number;
+  maxNs?: number;
+  sumNs?: number;
+}
+
+/** The bucket indexes of `data` when it uses this file's layout (with integer counts), else null. */
+function layoutIndexes(data: HistogramData): number[] | null {
+  if (data.relativeError !== RELATIVE_ERROR) return null;
+  const indexes: number[] = [];
+  for (const [lowNs, highNs, count] of data.buckets) {
+    if (!Number.isSafeInteger(count) || count <= 0 || !(lowNs >= 0)) return null;
+    const index = bucketIndex(lowNs);
+    const { lowNs: low, widthNs } = bucketRange(index);
+    if (low !== lowNs || low + widthNs !== highNs || (indexes.length > 0 && index <= indexes[indexes.length - 1])) return null;
+    indexes.push(index);
+  }
+  return indexes;
+}
+
+/** The stored form of a histogram: sparse runs when it has this file's layout, its buckets otherwise. Lossless. */
+export function encodeHistogram(data: HistogramData): StoredHistogram {
+  const exact = { minNs: data.minNs, maxNs: data.maxNs, sumNs: data.sumNs };
+  const indexes = layoutIndexes(data);
+  if (indexes === null) return { unit: data.unit, relativeError: data.relativeError, buckets: data.buckets, ...exact };
+  let counts = '';
+  indexes.forEach((index, position) => {
+    const count = data.buckets[position][2];
+    if (position === 0) counts += `${index}:${count}`;
+    else if (index === indexes[position - 1] + 1) counts += `,${count}`;
+    else counts += ` +${index - indexes[position - 1] - 1}:${count}`;
+  });
+  return { unit: data.unit, layout: STORED_LAYOUT, counts, ...exact };
+}
+
+/** Reads a stored histogram back; `field` names it in the RangeError thrown for malformed input. */
+export function decodeHistogram(stored: StoredHistogram, field: string): HistogramData {
+  const exact: Pick<HistogramData, 'minNs' | 'maxNs' | 'sumNs'> = {};
+  for (const name of ['minNs', 'maxNs', 'sumNs'] as const) {
+    const value = stored[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`${field}.${name} must be a finite number`);
+    exact[name] = value;
+  }
+  if (stored.counts === undefined) {
+    if (!Array.isArray(stored.buckets)) throw new RangeError(`${field} must have counts (a string) or buckets (an array of [lowNs, highNs, count])`);
+    return stored as HistogramData; // schema 1, or another layout: already the in-memory form
+  }
+  if (stored.layout !== STORED_LAYOUT) throw new RangeError(`${field}.layout must be "${STORED_LAYOUT}", got ${JSON.stringify(stored.layout)}`);
+  if (typeof stored.counts !== 'string') throw new RangeError(`${field}.counts must be a string of bucket runs`);
+  return { unit: 'ns', relativeError: RELATIVE_ERROR, buckets: decodeRuns(stored.counts, `${field}.counts`), ...exact };
+}
+
+const RUN = /^(\+?)(\d+):(\d+(?:,\d+)*)$/;
+
+function decodeRuns(counts: string, field: string): HistogramData['buckets'] {
+  const buckets: HistogramData['buckets'] = [];
+  if (counts === '') return buckets;
+  let next = 0;
+  counts.split(' ').forEach((run, position) => {
+    const match = RUN.exec(run);
+    if (!match || (position === 0) === (match[1] === '+')) {
+      throw new RangeError(`${field}: run ${position + 1} ${JSON.stringify(run.slice(0, 40))} must be ${position === 0 ? 'index' : '+gap'}:count,count,…`);
+    }
+    let index = position === 0 ? Number(match[2]) : next + Number(match[2]);
+    for (const count of match[3].split(',')) {
+      if (index >= BUCKET_COUNT) throw new RangeError(`${field}: bucket index ${index} is past the layout's last (${BUCKET_COUNT - 1})`);
+      const { lowNs, widthNs } = bucketRange(index);
+      buckets.push([lowNs, lowNs + widthNs, Number(count)]);
+      index++;
+    }
+    next = index;
+  });
+  return buckets;
 }

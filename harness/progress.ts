@@ -62,7 +62,9 @@ export class ProgressBar {
 }
 
 export function describeSpec(spec: { map: string; workload: string; threads: number; loadFactor: number; rate?: number | null }): string {
-  return `${spec.map} ${spec.workload} t=${spec.threads} lf=${spec.loadFactor}${spec.rate == null ? '' : ` rate=${formatCount(spec.rate)}/s`}`;
+  const runtime = runtimeLabel(spec);
+  return `${spec.map} ${spec.workload} t=${spec.threads} lf=${spec.loadFactor}${spec.rate == null ? '' : ` rate=${formatCount(spec.rate)}/s`}` +
+    (runtime === '' ? '' : ` node ${runtime}`);
 }
 
 export function formatDuration(ms: number): string {

@@ -7,12 +7,33 @@
  * This is the one results reader and writer: `readResultsFile` validates what
  * it reads and names the file and field that are wrong; `writeResultsFile`
  * writes atomically (temp file + rename), so a reader never sees half a file.
+ *
+ * Schema 2 ('maplab.results/2', written since issue 17) differs from 1 only in
+ * storage, not in what readers get back (`parseResults` reads both into the
+ * same in-memory `Results`):
+ *  - a cell's `latencyNs.histogram` is stored as sparse bucket runs
+ *    (harness/histogram.ts StoredHistogram), exact;
+ *  - `latencyByOpNs[op]` keeps its percentiles but not its histogram, and a
+ *    trial keeps no `counters` of its own (the cell's `counters` are their
+ *    per-key median): no reader used either, and they were ~85% of a file;
+ *  - below the third level of nesting, values are written on one line.
+ * A quick-preset file goes from ~4.5 MB to under 0.5 MB, a ci one from ~1.4 MB
+ * to under 150 KB; rewriting a schema-1 file writes schema 2.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Crossover, GroupWinner, LatencyKnee, RelativeAnswer, RuntimeAnswer } from './analysis/types.js';
+import {
+  decodeHistogram, encodeHistogram, type HistogramData, type LatencyPercentiles, type LatencySummary, type StoredHistogram,
+} from './histogram.js';
 
-export const RESULTS_SCHEMA = 'maplab.results/1';
+export type { HistogramData, LatencyPercentiles, LatencySummary };
+
+/** The schema this code writes. */
+export const RESULTS_SCHEMA = 'maplab.results/2';
+/** Every schema this code reads. */
+export const READABLE_SCHEMAS = ['maplab.results/1', RESULTS_SCHEMA] as const;
+export type ResultsSchema = (typeof READABLE_SCHEMAS)[number];
 
 export interface ResultsEnv {
   node: string;
@@ -59,29 +80,6 @@ export interface MedianCI {
   ciLevel?: number;
   /** How the interval was computed (harness/stats.ts). */
   ciMethod?: string;
-}
-
-/** Non-empty log-linear histogram buckets: [lowNs, highNs, count], ascending. */
-export interface HistogramData {
-  unit: 'ns';
-  /** Upper bound on a recorded value's relative error (bucket width / low edge). */
-  relativeError: number;
-  buckets: Array<[lowNs: number, highNs: number, count: number]>;
-  /** Exact smallest, largest and summed recorded values (absent when empty). */
-  minNs?: number;
-  maxNs?: number;
-  sumNs?: number;
-}
-
-export interface LatencySummary {
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  /** How many latencies were recorded (timing is sampled; see config). */
-  samples: number;
-  histogram: HistogramData;
 }
 
 export interface Cell {
@@ -152,7 +150,8 @@ export interface VerificationBadge {
 }
 
 export interface Results {
-  schema: typeof RESULTS_SCHEMA;
+  /** As read (schema 1 and 2 read into the same shape); written as RESULTS_SCHEMA. */
+  schema: ResultsSchema;
   env: ResultsEnv;
   config: Record<string, unknown>;
   calibration: { opsPerSec: number; [extra: string]: unknown };
@@ -193,7 +192,7 @@ export function readResultsFile(path: string): Results {
 export function writeResultsFile(path: string, results: Results): void {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    writeFileSync(temp, JSON.stringify(results, null, 1) + '\n');
+    writeFileSync(temp, serializeResults(results));
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
@@ -201,7 +200,42 @@ export function writeResultsFile(path: string, results: Results): void {
   }
 }
 
-/** Validates the contract's required fields; returns the document typed. */
+/** The text of a results file (schema 2), as writeResultsFile writes it and `--json` prints it. */
+export function serializeResults(results: Results): string {
+  const stored = { ...results, schema: RESULTS_SCHEMA, cells: results.cells.map(storedCell) };
+  return stringifyNested(stored, PRETTY_LEVELS) + '\n';
+}
+
+/** Levels of nesting written one member per line (root, its fields, a cell's fields); deeper values stay on one line. */
+const PRETTY_LEVELS = 3;
+
+function stringifyNested(value: unknown, levels: number, indent = ''): string {
+  if (levels === 0 || value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return JSON.stringify(value) ?? 'null';
+  }
+  const inner = `${indent} `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((item) => inner + stringifyNested(item, levels - 1, inner)).join(',\n')}\n${indent}]`;
+  }
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, member]) => member !== undefined && typeof member !== 'function');
+  if (entries.length === 0) return '{}';
+  return `{\n${entries.map(([key, member]) => `${inner}${JSON.stringify(key)}: ${stringifyNested(member, levels - 1, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+/** A cell as schema 2 stores it (see the top of this file); an error cell is stored as it is. */
+function storedCell(cell: Cell): Cell {
+  if (cell.error !== undefined || cell.latencyNs === undefined) return cell;
+  const stored: Cell = { ...cell, latencyNs: { ...cell.latencyNs, histogram: encodeHistogram(cell.latencyNs.histogram) as unknown as HistogramData } };
+  if (Array.isArray(cell.trials)) stored.trials = cell.trials.map(({ counters: _counters, ...trial }: Trial & { counters?: unknown }) => trial);
+  const byOp = cell.latencyByOpNs as Record<string, Partial<LatencySummary>> | undefined;
+  if (byOp !== null && typeof byOp === 'object') {
+    stored.latencyByOpNs = Object.fromEntries(Object.entries(byOp).map(([op, { histogram: _histogram, ...summary }]) => [op, summary]));
+  }
+  return stored;
+}
+
+/** Validates the contract's required fields; returns the document typed (histograms decoded). */
 export function parseResults(json: unknown, source: string): Results {
   const fail = (field: string, expected: string): never => {
     throw new ResultsFormatError(source, `${field} must be ${expected}`);
@@ -213,7 +247,17 @@ export function parseResults(json: unknown, source: string): Results {
   const text = (value: unknown, field: string): string => (typeof value === 'string' ? value : fail(field, 'a string'));
 
   const root = object(json, 'the document');
-  if (root.schema !== RESULTS_SCHEMA) fail('schema', `"${RESULTS_SCHEMA}" (got ${JSON.stringify(root.schema)})`);
+  if (!(READABLE_SCHEMAS as readonly unknown[]).includes(root.schema)) {
+    fail('schema', `one of ${READABLE_SCHEMAS.map((schema) => `"${schema}"`).join(', ')} (got ${JSON.stringify(root.schema)})`);
+  }
+  const histogramOf = (value: unknown, field: string): HistogramData => {
+    try {
+      return decodeHistogram(object(value, field) as unknown as StoredHistogram, field);
+    } catch (error) {
+      if (error instanceof RangeError) throw new ResultsFormatError(source, error.message);
+      throw error;
+    }
+  };
   const env = object(root.env, 'env');
   for (const field of ['node', 'v8', 'os', 'cpuModel'] as const) text(env[field], `env.${field}`);
   for (const field of ['cores', 'memoryBytes'] as const) finite(env[field], `env.${field}`);
@@ -241,8 +285,13 @@ export function parseResults(json: unknown, source: string): Results {
     for (const field of ['median', 'ciLow', 'ciHigh']) finite(ops[field], `${at}.opsPerSec.${field}`);
     const latency = object(cell.latencyNs, `${at}.latencyNs`);
     for (const field of ['p50', 'p90', 'p99', 'p999', 'max', 'samples']) finite(latency[field], `${at}.latencyNs.${field}`);
-    const histogram = object(latency.histogram, `${at}.latencyNs.histogram`);
-    if (!Array.isArray(histogram.buckets)) fail(`${at}.latencyNs.histogram.buckets`, 'an array of [lowNs, highNs, count]');
+    latency.histogram = histogramOf(latency.histogram, `${at}.latencyNs.histogram`);
+    if (cell.latencyByOpNs !== undefined) {
+      for (const [op, summary] of Object.entries(object(cell.latencyByOpNs, `${at}.latencyByOpNs`))) {
+        const opSummary = object(summary, `${at}.latencyByOpNs.${op}`);
+        if (opSummary.histogram !== undefined) opSummary.histogram = histogramOf(opSummary.histogram, `${at}.latencyByOpNs.${op}.histogram`);
+      }
+    }
     object(cell.counters, `${at}.counters`);
   });
   const analysis = object(root.analysis, 'analysis');

@@ -34,10 +34,17 @@ import {
 } from './schedule.js';
 import { DriftSentinel, SENTINEL_WORKLOAD, type SentinelReading } from './sentinel.js';
 import { medianWithCI } from './stats.js';
+import { shardCells } from './shard.js';
 import { verifyMaps } from './verify/index.js';
 
-/** Every cell of a config, in run order (with --node, one cell per runtime). */
+/** The cells a config runs, in run order (with --node, one cell per runtime): with `config.shard`, only that shard's (harness/shard.ts). */
 export function planCells(config: SweepConfig): CellSpec[] {
+  const cells = planAllCells(config);
+  return config.shard === undefined ? cells : shardCells(cells, config, config.shard);
+}
+
+/** Every cell of a config, shard or not, in run order. */
+export function planAllCells(config: SweepConfig): CellSpec[] {
   const cells: CellSpec[] = [];
   const rates = config.rates ?? [null];
   const runtimes = config.runtimes ?? [];
@@ -74,6 +81,7 @@ export interface PreparedSweep extends ResolvedSweep {
  * file's when no plan option was given). Throws UsageError, writing nothing.
  */
 export async function prepareSweep(resolved: ResolvedSweep): Promise<PreparedSweep> {
+  planCells(resolved.config); // refuses a --shard left without cells, before anything is written
   const out = resolved.out;
   if (out === null) {
     if (resolved.resume) throw new UsageError('--resume needs --out (the file to finish)');
@@ -368,7 +376,7 @@ function resumeResults(existing: Results, startedAt: string, observer: SweepObse
 }
 
 /** Fixed cost per cell (pool start, streams, prefill, dispatch, barrier) as a fraction of its measured windows. */
-function fixedCostSummary(cells: Cell[]): { median: number; max: number } | null {
+export function fixedCostSummary(cells: Cell[]): { median: number; max: number } | null {
   const fractions = cells
     .map((cell) => (cell.overhead as { fractionOfWindow?: number } | undefined)?.fractionOfWindow)
     .filter((value): value is number => typeof value === 'number');

@@ -80,7 +80,7 @@ export function browserLibraries(): BrowserLibrary[] {
 }
 
 /** Expands the compact tables and draws every chart; reports a failure in the chart's box and on the console. */
-const BOOTSTRAP = `(function () {
+export const BOOTSTRAP = `(function () {
   'use strict';
   var payload = JSON.parse(document.getElementById('maplab-data').textContent);
   var expanded = {};
@@ -118,7 +118,7 @@ const BOOTSTRAP = `(function () {
 /** Tables longer than this start folded, so that the charts stay close together. */
 const LONG_TABLE_ROWS = 24;
 
-const VEGA_CONFIG = {
+export const VEGA_CONFIG = {
   font: 'system-ui, -apple-system, "Segoe UI", sans-serif',
   axis: { labelFontSize: 10, titleFontSize: 11, gridOpacity: 0.5 },
   header: { labelFontSize: 12, labelFontWeight: 600 },
@@ -126,7 +126,7 @@ const VEGA_CONFIG = {
   view: { stroke: '#ddd' },
 };
 
-const STYLE = `
+export const STYLE = `
 :root { color-scheme: light; --ink: #1d2330; --muted: #5b6473; --rule: #e2e5ea; --accent: #2f5fa7; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: #fafbfc; }
@@ -172,12 +172,7 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
     datasets: usedDatasets(datasets, drawn),
     charts: drawn.map((chart) => ({ id: chart.id, spec: chart.spec })),
   };
-  const scripts = drawn.length ? [...libs.map((lib) => lib.source), BOOTSTRAP] : [];
-  const scriptHashes = scripts.map((source) => `'sha256-${createHash('sha256').update(source, 'utf8').digest('base64')}'`);
-  const csp = [
-    "default-src 'none'", `script-src ${scriptHashes.join(' ') || "'none'"}`, "style-src 'unsafe-inline'", 'img-src data:',
-    "font-src 'none'", "connect-src 'none'", "base-uri 'none'", "form-action 'none'",
-  ].join('; ');
+  const { scripts, csp } = pageScripts(drawn.length > 0);
   const title = `maplab report${options.runId ? ` — ${options.runId}` : ''}`;
   const chartById = new Map(charts.map((chart) => [chart.id, chart]));
   const chart = (id: string) => chartSection(chartById.get(id)!);
@@ -246,7 +241,18 @@ ${scripts.map((source) => `<script>${source}</script>`).join('\n')}
 `;
 }
 
-function usedDatasets(datasets: Record<string, CompactTable>, drawn: ChartDefinition[]): Record<string, CompactTable> {
+/** The inlined libraries and bootstrap (none when nothing is drawn) and a CSP that lets only them run. */
+export function pageScripts(drawsCharts: boolean): { scripts: string[]; csp: string } {
+  const scripts = drawsCharts ? [...browserLibraries().map((lib) => lib.source), BOOTSTRAP] : [];
+  const scriptHashes = scripts.map((source) => `'sha256-${createHash('sha256').update(source, 'utf8').digest('base64')}'`);
+  const csp = [
+    "default-src 'none'", `script-src ${scriptHashes.join(' ') || "'none'"}`, "style-src 'unsafe-inline'", 'img-src data:',
+    "font-src 'none'", "connect-src 'none'", "base-uri 'none'", "form-action 'none'",
+  ].join('; ');
+  return { scripts, csp };
+}
+
+export function usedDatasets(datasets: Record<string, CompactTable>, drawn: ChartDefinition[]): Record<string, CompactTable> {
   const used = new Set<string>();
   const use = (name: string): void => {
     used.add(name);
@@ -257,11 +263,11 @@ function usedDatasets(datasets: Record<string, CompactTable>, drawn: ChartDefini
   return Object.fromEntries(Object.entries(datasets).filter(([name]) => used.has(name)));
 }
 
-function section(id: string, title: string, description: string, body: string): string {
+export function section(id: string, title: string, description: string, body: string): string {
   return `<section id="${id}"><h2>${escapeHtml(title)}</h2><p class="description">${escapeHtml(description)}</p>${body}</section>`;
 }
 
-function chartSection(chart: ChartDefinition): string {
+export function chartSection(chart: ChartDefinition): string {
   const body = chart.spec
     ? `<div class="chart" id="${chart.id}" data-chart="${chart.id}"></div>`
     : `<p class="no-data" data-no-data="${chart.id}">${escapeHtml(chart.noData ?? 'No data in this run.')}</p>`;

@@ -191,6 +191,12 @@ export const gateOptions = [
     parse: parsers.string(),
   }),
   defineOption({
+    name: 'verdictOut',
+    flag: '--verdict-out <file.gate.json>',
+    description: 'also save the verdict (the --format json report) to this file; name it <results>.gate.json beside the results it judged and maplab report <folder> marks it on the history trends',
+    parse: parsers.string(),
+  }),
+  defineOption({
     name: 'runs',
     flag: '--runs <n>',
     description: 'with --preset: run the sweep this many times, each in a fresh process, and pool the trials per cell as a baseline of several runs is pooled (also for the re-run), integer 1..20',

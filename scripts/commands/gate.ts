@@ -19,6 +19,7 @@ import { runSweepProcess, SweepFailedError, type SweepRequest } from '../../harn
 import { resolveOptions, UsageError } from '../../harness/options.js';
 import { readResultsFile, writeResultsFile, type Results } from '../../harness/results.js';
 import { renderGateMarkdown, renderGateText } from '../../reports/compare-gate.js';
+import { writeFileAtomic } from '../../reports/site.js';
 import { action, addOptions } from '../cli-kit.js';
 
 /** dist/scripts/cli.js, beside this command's directory once compiled. */
@@ -131,6 +132,7 @@ export function register(program: Command): void {
       return 1;
     }
     process.stdout.write(renderGate(report, options.format));
+    if (options.verdictOut !== undefined) writeFileAtomic(options.verdictOut, renderGate(report, 'json'));
     appendStepSummary(renderGateMarkdown(report));
     return report.passed ? 0 : 1;
   }));

@@ -6,8 +6,8 @@ import type { Command } from 'commander';
 import { action, addOptions } from '../cli-kit.js';
 import { resolveRun, runOptionSpecs } from '../../harness/config.js';
 import { UsageError } from '../../harness/options.js';
-import { describeSpec, formatCount, formatNs } from '../../harness/progress.js';
-import { writeResultsFile, type Cell, type Results } from '../../harness/results.js';
+import { describeSpec, formatCount, formatNs, runtimeTable } from '../../harness/progress.js';
+import { serializeResults, writeResultsFile, type Cell, type Results } from '../../harness/results.js';
 import { prepareSweep } from '../../harness/sweep.js';
 import { measureBareLoop } from '../../harness/transparency.js';
 import { generateOpStream, insertsFreshKeys, prefillEntries } from '../../workloads/index.js';
@@ -45,9 +45,14 @@ export function register(program: Command): void {
       results.transparency = compareBare(prepared, cell);
       if (prepared.out !== null) writeResultsFile(prepared.out, results);
     }
-    if (prepared.json) process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);
-    else if (!prepared.quiet) process.stdout.write(`${describeCell(cell, results)}\n`);
-    return cell.error === undefined ? 0 : 1;
+    if (prepared.json) process.stdout.write(serializeResults(results));
+    else if (!prepared.quiet) {
+      // --node: one cell per runtime, then each runtime's ratio to the first from paired trials.
+      process.stdout.write(`${results.cells.map((each) => describeCell(each, results)).join('\n')}\n`);
+      const runtimes = runtimeTable(results);
+      if (runtimes !== '') process.stdout.write(`\n${runtimes}\n`);
+    }
+    return results.cells.every((each) => each.error === undefined) ? 0 : 1;
   }));
 }
 

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { action, addOptions } from '../cli-kit.js';
 import { resolveSweep, sweepOptionSpecs } from '../../harness/config.js';
 import { describeCellResult, describeSpec, ProgressBar, summaryTable } from '../../harness/progress.js';
+import { serializeResults } from '../../harness/results.js';
 import { planCells, prepareSweep, runSweep, type PreparedSweep, type SweepObserver, type SweepOutcome } from '../../harness/sweep.js';
 
 const EXAMPLES = `
@@ -37,7 +38,7 @@ export function register(program: Command): void {
         `finish with: maplab sweep --resume --out ${prepared.out}\n`);
       return 130;
     }
-    if (prepared.json) process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);
+    if (prepared.json) process.stdout.write(serializeResults(results));
     else if (!prepared.quiet) process.stdout.write(`${summaryTable(results)}\n${footer(prepared, outcome)}\n`);
     return 0;
   }));

@@ -1,0 +1,123 @@
+/**
+ * Lean results files (schema 2): histograms stored as sparse bucket runs,
+ * exactly; schema-1 files (the committed baselines) still read, and the gate
+ * says the same of a baseline whether it reads the file as written (schema 1)
+ * or re-encoded (schema 2).
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeHistogram, encodeHistogram, LatencyHistogram } from '../harness/histogram.js';
+import { parseResults, readResultsFile, RESULTS_SCHEMA, serializeResults, ResultsFormatError, writeResultsFile } from '../harness/results.js';
+import { buildCell, buildResults, histogramOf } from './fixtures/results-builder.js';
+import { seededRandom } from './fixtures/seeded-random.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'dist', 'scripts', 'cli.js');
+const BASELINE_DIR = join(ROOT, 'results', 'baseline');
+const baselines = readdirSync(BASELINE_DIR).flatMap((kind) => readdirSync(join(BASELINE_DIR, kind)).map((name) => join(BASELINE_DIR, kind, name)));
+const directory = mkdtempSync(join(tmpdir(), 'maplab-lean-'));
+after(() => rmSync(directory, { recursive: true, force: true }));
+
+const CI_FILE_LIMIT_BYTES = 150 * 1024;
+
+test('a recorded histogram survives encode → decode exactly, from 0 ns to past 2^31 ns', () => {
+  const random = seededRandom(3);
+  const histogram = new LatencyHistogram();
+  for (let i = 0; i < 20_000; i++) histogram.record(Math.floor(40 * Math.exp(6 * random())));
+  histogram.record(0);
+  histogram.record(3e9);
+  const data = histogram.toData();
+  const stored = encodeHistogram(data);
+  assert.equal(typeof stored.counts, 'string', 'the maplab layout is stored as runs');
+  assert.equal(stored.buckets, undefined);
+  assert.deepEqual(decodeHistogram(JSON.parse(JSON.stringify(stored)), 'h'), data);
+  assert.ok(JSON.stringify(stored).length * 4 < JSON.stringify(data).length, 'runs are several times smaller than bucket triples');
+});
+
+test('a histogram of another layout (synthetic fixtures) is stored as its buckets, unchanged', () => {
+  const data = histogramOf([10, 11, 500, 9000]);
+  const stored = encodeHistogram(data);
+  assert.equal(stored.counts, undefined);
+  assert.deepEqual(decodeHistogram(JSON.parse(JSON.stringify(stored)), 'h'), data);
+});
+
+test('malformed bucket runs are rejected naming the field', () => {
+  const results = JSON.parse(serializeResults(buildResults([buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 1 })])));
+  results.cells[0].latencyNs.histogram = { unit: 'ns', layout: 'maplab-log-linear-128', counts: '54:1 7:2' };
+  assert.throws(() => parseResults(results, 'file.json'), (error: Error) =>
+    error instanceof ResultsFormatError && /file\.json: cells\[0\]\.latencyNs\.histogram\.counts: run 2 "7:2" must be \+gap/.test(error.message));
+  results.cells[0].latencyNs.histogram = { unit: 'ns', layout: 'other', counts: '54:1' };
+  assert.throws(() => parseResults(results, 'file.json'), /cells\[0\]\.latencyNs\.histogram\.layout must be "maplab-log-linear-128"/);
+});
+
+test('a schema this code does not know is refused, naming the ones it reads', () => {
+  const results = JSON.parse(serializeResults(buildResults([])));
+  results.schema = 'maplab.results/9';
+  assert.throws(() => parseResults(results, 'f'), /schema must be one of "maplab\.results\/1", "maplab\.results\/2" \(got "maplab\.results\/9"\)/);
+});
+
+test('every committed schema-1 baseline loads, and re-encoded as schema 2 it is ≤ 150 KB and reads back the same', () => {
+  assert.ok(baselines.length >= 3, `${baselines.length} baselines found`);
+  for (const path of baselines) {
+    const original = readResultsFile(path);
+    assert.equal(original.schema, 'maplab.results/1', `${path} is a schema-1 file`);
+    const text = serializeResults(original);
+    assert.ok(text.length <= CI_FILE_LIMIT_BYTES, `${path}: ${text.length} bytes re-encoded (from ${readFileSync(path).length})`);
+    const reread = parseResults(JSON.parse(text), 'reencoded');
+    assert.equal(reread.schema, RESULTS_SCHEMA);
+    assert.deepEqual(reread.cells.map((cell) => cell.latencyNs?.histogram), original.cells.map((cell) => cell.latencyNs?.histogram), path);
+    reread.cells.forEach((cell, index) => {
+      const before = original.cells[index];
+      assert.deepEqual([cell.map, cell.workload, cell.threads, cell.loadFactor, cell.error], [before.map, before.workload, before.threads, before.loadFactor, before.error]);
+      if (cell.error !== undefined) return;
+      assert.deepEqual(cell.opsPerSec, before.opsPerSec);
+      assert.deepEqual(cell.trials.map((trial) => [trial.ops, trial.elapsedNs, trial.opsPerSec, trial.quietOpsPerSec]),
+        before.trials.map((trial) => [trial.ops, trial.elapsedNs, trial.opsPerSec, trial.quietOpsPerSec]));
+      assert.deepEqual(cell.counters, before.counters);
+      const { histogram: _histogram, ...percentiles } = before.latencyNs;
+      assert.deepEqual({ ...cell.latencyNs, histogram: undefined }, { ...percentiles, histogram: undefined });
+    });
+    assert.deepEqual(reread.analysis, original.analysis);
+    assert.deepEqual(reread.config, original.config);
+  }
+});
+
+test('the gate gives the same report against a schema-1 baseline whether the current run is read as schema 1 or 2', () => {
+  const [baseline, current] = baselines.filter((path) => path.includes('amd-epyc'));
+  const reencoded = join(directory, 'current-v2.json');
+  writeResultsFile(reencoded, readResultsFile(current));
+  assert.equal(JSON.parse(readFileSync(reencoded, 'utf8')).schema, RESULTS_SCHEMA);
+  const gate = (path: string) => {
+    const result = spawnSync(process.execPath, [CLI, 'gate', '--baseline', baseline, '--current', path, '--format', 'json'], { encoding: 'utf8' });
+    assert.ok(result.status === 0 || result.status === 1, result.stderr);
+    return JSON.parse(result.stdout.split(JSON.stringify(path).slice(1, -1)).join('CURRENT')) as Record<string, unknown>;
+  };
+  const fromV1 = gate(current);
+  assert.ok(Array.isArray((fromV1.comparison as { cells: unknown[] }).cells) && (fromV1.comparison as { cells: unknown[] }).cells.length > 0);
+  assert.deepEqual(gate(reencoded), fromV1);
+});
+
+test('a results file written now is schema 2, one line per cell field, and reads back as written', () => {
+  const results = buildResults([buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2 }), buildCell({ map: 'plain', workload: 'mixed', threads: 2, error: 'concurrent map writes' })]);
+  const path = join(directory, 'written.json');
+  writeResultsFile(path, results);
+  const text = readFileSync(path, 'utf8');
+  assert.match(text, /^\{\n "schema": "maplab\.results\/2",\n/);
+  assert.match(text, /\n {3}"latencyNs": \{"p50":/, 'a cell field and its value on one line');
+  assert.deepEqual(readResultsFile(path), { ...results, schema: RESULTS_SCHEMA });
+  writeFileSync(path, text);
+});
+
+test('the one-line-below-level-3 writer means what JSON.stringify means, for any JSON value anywhere in the document', () => {
+  fc.assert(fc.property(fc.jsonValue(), fc.jsonValue(), (configValue, extraValue) => {
+    const results = { ...buildResults([]), config: { value: configValue }, extra: extraValue };
+    const expected = JSON.parse(JSON.stringify({ ...results, schema: RESULTS_SCHEMA })) as unknown;
+    assert.deepEqual(JSON.parse(serializeResults(results)), expected);
+  }), { numRuns: 300 });
+});
