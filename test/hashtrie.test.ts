@@ -255,3 +255,16 @@ test('attach on the same thread returns the one view of that map; a handle witho
   assert.notEqual(hashTrieMapFactory.attach(hashTrieMapFactory.create({ maxBytes: 4 * MiB })), first);
   assert.throws(() => hashTrieMapFactory.attach({ ...handle, id: undefined }), /handle\.id must be the string/);
 });
+
+test('a forEach nested in a forEach callback walks the whole trie, and the outer walk then continues where it was', () => {
+  const map = newMap();
+  for (let key = 0; key < 700; key++) map.set(key, key);
+  let outer = 0;
+  let inner = 0;
+  map.forEach((key) => {
+    outer++;
+    if (key % 100 === 0) map.forEach(() => { inner++; });
+  });
+  assert.equal(outer, 700);
+  assert.equal(inner, 7 * 700);
+});
