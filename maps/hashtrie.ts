@@ -378,10 +378,12 @@ export class HashTrieMap implements ConcurrentMap {
       this.counters[C_OVERFLOW_INSERTS]++;
       return newEntry | ENTRY_TAG;
     }
-    const created: number[] = [];
+    let top = 0;
+    let created = 0;
     try {
-      let node = this.newIndirect(parent);
-      created.push(node);
+      top = this.newIndirect(parent);
+      created++;
+      let node = top;
       for (;;) {
         if (shift === 0) throw new Error('hashtrie: ran out of hash bits while inserting');
         shift -= CHILDREN_LOG2; // shift was for the parent's level: one level deeper
@@ -393,16 +395,30 @@ export class HashTrieMap implements ConcurrentMap {
           break;
         }
         const next = this.newIndirect(node);
-        created.push(next);
+        created++;
         memory[node + IND_CHILDREN + oldDigit] = next;
         node = next;
       }
     } catch (error) {
-      for (const node of created) this.arena.free(node, INDIRECT_WORDS); // never published
+      this.freeUnpublishedSubtree(top);
       throw error;
     }
-    this.counters[C_EXPANSIONS] += created.length;
-    return created[0];
+    this.counters[C_EXPANSIONS] += created;
+    return top;
+  }
+
+  /** Frees a path of indirect nodes expand built but never published (each links the next, if any). */
+  private freeUnpublishedSubtree(top: number): void {
+    const memory = this.memory;
+    for (let node = top; node !== 0;) {
+      let next = 0;
+      for (let digit = 0; digit < CHILDREN; digit++) {
+        const child = memory[node + IND_CHILDREN + digit];
+        if (child !== 0 && (child & ENTRY_TAG) === 0) next = child;
+      }
+      this.arena.free(node, INDIRECT_WORDS);
+      node = next;
+    }
   }
 
   // ── Go: LoadAndDelete (Delete) ──────────────────────────────────────────────
@@ -746,7 +762,8 @@ export class HashTrieMap implements ConcurrentMap {
   private newIndirect(parent: number): number {
     const memory = this.memory;
     const node = this.arena.allocate(INDIRECT_WORDS);
-    memory.fill(0, node, node + INDIRECT_WORDS);
+    // A loop, not TypedArray.prototype.fill: a builtin call costs more than 19 stores.
+    for (let word = 0; word < INDIRECT_WORDS; word++) memory[node + word] = 0;
     memory[node + IND_PARENT] = parent;
     return node;
   }
