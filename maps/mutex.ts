@@ -41,6 +41,50 @@ export interface MutexCounterIndexes {
   sleeps: number;
 }
 
+/**
+ * The lock, as functions over any word: for structures with one mutex per
+ * node (hashtrie), where a Mutex object per node would allocate per operation.
+ * The Mutex class below is these functions bound to one word.
+ */
+export function lockWord(memory: Int32Array, index: number, counters: Float64Array, counterIndexes: MutexCounterIndexes): void {
+  counters[counterIndexes.acquisitions]++;
+  if (Atomics.compareExchange(memory, index, UNLOCKED, LOCKED) === UNLOCKED) return;
+  lockWordContended(memory, index, counters, counterIndexes);
+}
+
+/** Takes the lock only if it is free right now; never waits. */
+export function tryLockWord(memory: Int32Array, index: number, counters: Float64Array, counterIndexes: MutexCounterIndexes): boolean {
+  if (Atomics.compareExchange(memory, index, UNLOCKED, LOCKED) !== UNLOCKED) return false;
+  counters[counterIndexes.acquisitions]++;
+  return true;
+}
+
+export function unlockWord(memory: Int32Array, index: number): void {
+  const previous = Atomics.sub(memory, index, 1);
+  if (previous === LOCKED) return;
+  if (previous === UNLOCKED) {
+    Atomics.store(memory, index, UNLOCKED);
+    throw new Error('Mutex.unlock: the mutex was not locked');
+  }
+  // previous === LOCKED_CONTENDED: someone may sleep; hand the word back and wake one.
+  Atomics.store(memory, index, UNLOCKED);
+  Atomics.notify(memory, index, 1);
+}
+
+function lockWordContended(memory: Int32Array, index: number, counters: Float64Array, counterIndexes: MutexCounterIndexes): void {
+  counters[counterIndexes.contended]++;
+  for (let spin = 0; spin < SPIN_LIMIT; spin++) {
+    if (Atomics.load(memory, index) === UNLOCKED &&
+        Atomics.compareExchange(memory, index, UNLOCKED, LOCKED) === UNLOCKED) return;
+  }
+  // From here on we may sleep, so we must leave the word at LOCKED_CONTENDED
+  // whenever we take it: we cannot know whether other sleepers remain.
+  while (Atomics.exchange(memory, index, LOCKED_CONTENDED) !== UNLOCKED) {
+    counters[counterIndexes.sleeps]++;
+    Atomics.wait(memory, index, LOCKED_CONTENDED);
+  }
+}
+
 export class Mutex {
   constructor(
     private readonly memory: Int32Array,
@@ -50,42 +94,15 @@ export class Mutex {
   ) {}
 
   lock(): void {
-    this.counters[this.counterIndexes.acquisitions]++;
-    if (Atomics.compareExchange(this.memory, this.index, UNLOCKED, LOCKED) === UNLOCKED) return;
-    this.lockContended();
+    lockWord(this.memory, this.index, this.counters, this.counterIndexes);
   }
 
   /** Takes the lock only if it is free right now; never waits. */
   tryLock(): boolean {
-    if (Atomics.compareExchange(this.memory, this.index, UNLOCKED, LOCKED) !== UNLOCKED) return false;
-    this.counters[this.counterIndexes.acquisitions]++;
-    return true;
+    return tryLockWord(this.memory, this.index, this.counters, this.counterIndexes);
   }
 
   unlock(): void {
-    const previous = Atomics.sub(this.memory, this.index, 1);
-    if (previous === LOCKED) return;
-    if (previous === UNLOCKED) {
-      Atomics.store(this.memory, this.index, UNLOCKED);
-      throw new Error('Mutex.unlock: the mutex was not locked');
-    }
-    // previous === LOCKED_CONTENDED: someone may sleep; hand the word back and wake one.
-    Atomics.store(this.memory, this.index, UNLOCKED);
-    Atomics.notify(this.memory, this.index, 1);
-  }
-
-  private lockContended(): void {
-    const { memory, index, counters, counterIndexes } = this;
-    counters[counterIndexes.contended]++;
-    for (let spin = 0; spin < SPIN_LIMIT; spin++) {
-      if (Atomics.load(memory, index) === UNLOCKED &&
-          Atomics.compareExchange(memory, index, UNLOCKED, LOCKED) === UNLOCKED) return;
-    }
-    // From here on we may sleep, so we must leave the word at LOCKED_CONTENDED
-    // whenever we take it: we cannot know whether other sleepers remain.
-    while (Atomics.exchange(memory, index, LOCKED_CONTENDED) !== UNLOCKED) {
-      counters[counterIndexes.sleeps]++;
-      Atomics.wait(memory, index, LOCKED_CONTENDED);
-    }
+    unlockWord(this.memory, this.index);
   }
 }

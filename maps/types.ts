@@ -66,7 +66,7 @@ export interface MapHandle {
 }
 
 export interface MapFactory {
-  /** Registry name: 'js-map', 'plain', 'rwmutex', 'sharded', 'readdirty', or a plugin's own. */
+  /** Registry name: 'js-map', 'plain', 'rwmutex', 'sharded', 'readdirty', 'hashtrie', or a plugin's own. */
   readonly name: string;
   /** One-line description for help text and reports. */
   readonly description: string;
