@@ -62,10 +62,18 @@ export function checkMapFactory(value: unknown, label: string): MapFactory {
   if (value === null || typeof value !== 'object') return must('got no object; export default { name, description, shared, safeForConcurrentWrites, create, attach }');
   const candidate = value as Record<string, unknown>;
   if (typeof candidate.name !== 'string' || candidate.name === '') must('name must be a non-empty string');
-  if (typeof candidate.description !== 'string') must('description must be a string');
+  if (candidate.description !== undefined && typeof candidate.description !== 'string') must('description must be a string when given');
   if (typeof candidate.shared !== 'boolean') must('shared must be a boolean');
   if (typeof candidate.safeForConcurrentWrites !== 'boolean') must('safeForConcurrentWrites must be a boolean');
   if (typeof candidate.create !== 'function') must('create must be a function');
   if (typeof candidate.attach !== 'function') must('attach must be a function');
+  // description is optional for plugins: it defaults to the name (help text and reports show it).
+  if (candidate.description === undefined) {
+    const factory = value as Omit<MapFactory, 'description'>;
+    return {
+      name: factory.name, description: factory.name, shared: factory.shared, safeForConcurrentWrites: factory.safeForConcurrentWrites,
+      create: (options) => factory.create(options), attach: (handle) => factory.attach(handle),
+    };
+  }
   return value as MapFactory;
 }
