@@ -12,7 +12,7 @@
  *     noisy neighbour that slows everything does not trip the gate;
  *  2. effect size — a cell counts only if its normalised median is more than
  *     `thresholdPct` below the baseline (default 10%, the issue's figure,
- *     well under the 30% to catch; maplab's CI uses 15% with a 3-run
+ *     well under the 30% to catch; maplab's CI uses 18% with a 6-run
  *     baseline, see baseline.ts and scripts/gate-simulate.ts);
  *  3. significance — and only if the test over the trials (default: a
  *     bootstrap of the effect ratio; or Mann–Whitney U) says p < alpha
