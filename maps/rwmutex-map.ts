@@ -20,7 +20,8 @@
  *               during the call.
  */
 import { CACHE_LINE_PAIR_WORDS, attachMapMemory, createMapMemory, forEachPair, memoryStats, sumCounters, type MapMemory } from './map-memory.js';
-import { LockedTable } from './locked-table.js';
+import { hashKey } from './hash-table.js';
+import { LockedTable, lockedGet } from './locked-table.js';
 import { RW_COUNTER_NAMES } from './rwmutex.js';
 import type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
 import { checkDelta, checkKey, checkValue, resolveMapOptions } from './validate.js';
@@ -29,14 +30,20 @@ const NAME = 'rwmutex';
 
 export class RWMutexMap implements ConcurrentMap {
   private readonly table: LockedTable;
+  private readonly memory: Int32Array;
+  private readonly header: number;
+  private readonly counters: Float64Array;
 
   constructor(private readonly mapMemory: MapMemory) {
     this.table = new LockedTable(mapMemory.arena, mapMemory.header, mapMemory.counters);
+    this.memory = mapMemory.memory;
+    this.header = mapMemory.header;
+    this.counters = mapMemory.counters;
   }
 
   get(key: number): number | undefined {
     checkKey(key);
-    return this.table.get(key);
+    return lockedGet(this.memory, this.header, this.counters, key, hashKey(key));
   }
 
   set(key: number, value: number): void {
