@@ -6,8 +6,11 @@
  * Use it as the baseline the `sharded` and `readdirty` maps must beat.
  *
  * Shared words (see locked-table.ts for the rules of each): the map header is
- * one LockedTable — RWMutex words, the table root — on its own 128-byte line;
+ * one LockedTable — RWMutex words, the table root — on its own 128-byte line
+ * pair (reader count on the first line, semaphores and root on the second);
  * the table region; per-thread counters (each written only by its thread).
+ * get() runs locked-table.ts's lockedGet on these words directly, the same
+ * read path as `sharded`'s.
  *
  * Linearisation points: get/size/forEach at their rLock; set, delete,
  * getOrSet, compareAndSet and add at their write lock.

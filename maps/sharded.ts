@@ -14,7 +14,8 @@
  * 128-byte aligned: one adjacent-line-prefetch pair each, so two shards' lock
  * words never share a line); block s holds shard s's LockedTable — its
  * RWMutex words and table root, each under that shard's lock as described in
- * locked-table.ts. Plus each shard's table region and the per-thread counters.
+ * locked-table.ts. get() finds block s by arithmetic (header + s × 32) and
+ * runs lockedGet on its words: no object per shard on the read path. Plus each shard's table region and the per-thread counters.
  * The shard count is fixed at create() and travels in the handle.
  *
  * Linearisation points: each single-key operation at its shard's lock (read
