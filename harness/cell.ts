@@ -34,6 +34,7 @@ import { collectGarbageIfGrown } from './gc.js';
 import { LatencyHistogram } from './histogram.js';
 import type { MapSource } from './map-source.js';
 import { MapPool, TrialInterruptedError, TrialTimeoutError } from './pool.js';
+import { profileStem } from './profiler.js';
 import { quietFigures, type Cell, type LatencyPercentiles, type Trial } from './results.js';
 import { medianByKey, medianWithCI } from './stats.js';
 import type { TrialTask, WorkerFailure, WorkerReport } from './worker.js';
@@ -203,12 +204,12 @@ export class CellRunner {
         // JIT warm-up of a fresh pool (discarded): without it the first cell of every pool measures
         // interpreter/baseline code (3–5× slower first trial, measured on readdirty).
         const warmupStartMs = performance.now();
-        await this.runTrial(context, { seed: this.config.seed - 1, warmupMs: 0, durationMs: this.poolWarmupMs(), rate: null });
+        await this.runTrial(context, { seed: this.config.seed - 1, warmupMs: 0, durationMs: this.poolWarmupMs(), rate: null, trial: null });
         overhead.poolWarmupMs += performance.now() - warmupStartMs;
         overhead.poolWarmups++;
       }
       const outcome = await this.runTrial(context, {
-        seed: this.config.seed + trial, warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, rate: spec.rate,
+        seed: this.config.seed + trial, warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, rate: spec.rate, trial,
       });
       if ('failure' in outcome) {
         progress.ended = failedCell(progress, outcome.failure.message, outcome.failure.name === CONCURRENT_MAP_WRITE_ERROR_NAME);
@@ -315,7 +316,7 @@ export class CellRunner {
   }
 
   private async runTrial(
-    context: TrialContext, timing: { seed: number; warmupMs: number; durationMs: number; rate: number | null },
+    context: TrialContext, timing: { seed: number; warmupMs: number; durationMs: number; rate: number | null; trial: number | null },
   ): Promise<{ reports: WorkerReport[]; counters: Record<string, number> } | { failure: { name: string; message: string } }> {
     const { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal } = context;
     const prefillStartMs = performance.now();
@@ -330,10 +331,12 @@ export class CellRunner {
     overhead.prefillMs += performance.now() - prefillStartMs;
 
     const control = new TrialControl();
+    const profileDir = this.config.profileDir;
+    const profile = profileDir && timing.trial !== null ? { dir: profileDir, stem: profileStem(spec, timing.trial) } : null;
     const tasks: TrialTask[] = streams.map((stream, workerIndex) => ({
       kind: 'trial', control: control.buffer, workerIndex, workerCount: spec.threads, map: source, handle,
       privatePrefill: factory.shared ? null : prefill, stream, sampleEveryOps: this.config.sampleEveryOps,
-      warmupMs: timing.warmupMs, durationMs: timing.durationMs, ratePerSec: timing.rate, seed: timing.seed,
+      warmupMs: timing.warmupMs, durationMs: timing.durationMs, ratePerSec: timing.rate, seed: timing.seed, profile,
     }));
     const outcomes = await pool.runTrial(tasks, control, deadlineMs, signal);
     const failures = outcomes.filter((outcome): outcome is WorkerFailure => !outcome.ok);

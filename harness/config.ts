@@ -5,8 +5,8 @@
  * UsageError naming the flag or field and the allowed values, before anything
  * is measured or written.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { mapFactories } from '../maps/index.js';
 import type { MapFactory } from '../maps/types.js';
 import {
@@ -16,6 +16,7 @@ import {
 import { loadPluginModule, type MapSource } from './map-source.js';
 import { resolveSweepRuntimes, type SweepRuntime } from './runtime-axis.js';
 import { parsers, resolveOptions, UsageError, type OptionSpec, type OptionValues } from './options.js';
+import { PROFILE_EXTENSION, PROFILE_SAMPLING_INTERVAL_US } from './profiler.js';
 
 export const PRESET_NAMES = ['quick', 'ci', 'full'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -146,6 +147,7 @@ const common = {
   sampleEvery: spec({ name: 'sampleEvery', flag: '--sample-every <ops>', description: 'closed loop: time one op in about this many (jittered), 2..65536', defaultValue: DEFAULT_SAMPLE_EVERY, parse: parsers.integer(2, 65536) }),
   quiet: spec({ name: 'quiet', flag: '--quiet', description: 'no progress bar and no summary table', parse: flag }),
   json: spec({ name: 'json', flag: '--json', description: 'print the results document as JSON on stdout', parse: flag }),
+  profile: spec({ name: 'profile', flag: '--profile <dir>', description: `write a V8 CPU profile of every worker's measured window to <dir> (created if absent; sampled every ${PROFILE_SAMPLING_INTERVAL_US} µs, which slows the run) and print the top self-time functions per map`, parse: parsers.string() }),
 };
 
 export const sweepOptionSpecs = [
@@ -161,7 +163,7 @@ export const sweepOptionSpecs = [
   spec({ name: 'out', flag: '--out <file>', description: 'results file, written after every cell', defaultValue: 'results/latest.json', parse: parsers.string() }),
   spec({ name: 'resume', flag: '--resume', description: 'finish a partial --out file: skip its finished cells (the config must match)', parse: flag }),
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
-  common.streamOps, common.sampleEvery, common.quiet, common.json,
+  common.streamOps, common.sampleEvery, common.quiet, common.json, common.profile,
   fromPreset(spec({ name: 'interleave', flag: '--interleave [bool]', description: 'run trial 1 of every cell, then trial 2 of every cell, …, every pool kept alive: each cell\'s trials are spread over the whole sweep, so a slow spell of the machine (seconds long on shared VMs) hits one trial of many cells instead of every trial of one; finished cells are written only at the end', parse: flag })),
   spec({ name: 'referenceMap', flag: '--reference-map <name>', description: 'the map every other map is compared with (paired ratio with a 95% CI per group), default rwmutex when swept, else the first shared map', parse: parsers.string() }),
   spec({ name: 'poolGenerations', flag: '--pool-generations <n>', description: 'interleaved sweeps: split the rounds over this many sets of fresh worker pools, integer 1..16 (a cell\'s trials then come from several pools)', defaultValue: 2, parse: parsers.integer(1, 16) }),
@@ -187,7 +189,7 @@ export const runOptionSpecs = [
   common.seed,
   spec({ name: 'out', flag: '--out <file>', description: 'also write a results file with this one cell', parse: parsers.string() }),
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
-  common.streamOps, common.sampleEvery, common.quiet, common.json,
+  common.streamOps, common.sampleEvery, common.quiet, common.json, common.profile,
   spec({ name: 'node', flag: '--node <list>', description: 'measure the cell under each of these runtimes side by side (as sweep --node), trials interleaved', parse: parsers.list(parsers.string()) }),
   spec({ name: 'compareBare', flag: '--compare-bare', description: 'also replay worker 0\'s stream in a bare loop on the main thread (no pool, barrier or timing) and print harness ns/op ÷ bare ns/op (threads 1)', parse: flag }),
 ] as const;
@@ -236,6 +238,8 @@ export interface SweepConfig {
   verify?: { histories: number; threads: number } | null;
   /** --shard i/n: this file holds only shard i's cells (harness/shard.ts); absent for a whole sweep. */
   shard?: ShardSpec;
+  /** --profile: absolute directory the workers write CPU profiles to (profiler.ts); null or absent: not profiled. */
+  profileDir?: string | null;
   [extra: string]: unknown;
 }
 
@@ -297,7 +301,7 @@ export async function resolveSweep(flags: Record<string, unknown>): Promise<Reso
     { source: configPath ?? 'config file', values: fileLayer },
     { source: 'command line', values: flagLayer, flags: true },
   ]);
-  const explicitPlan = Object.keys(flagLayer).some((name) => !['out', 'resume', 'force', 'quiet', 'json', 'cellTimeoutMs'].includes(name)) ||
+  const explicitPlan = Object.keys(flagLayer).some((name) => !['out', 'resume', 'force', 'quiet', 'json', 'cellTimeoutMs', 'profile'].includes(name)) ||
     configPath !== undefined;
   const mapsGiven = flagLayer.maps !== undefined || fileLayer.maps !== undefined;
   const given = (name: string): boolean => flagLayer[name] !== undefined || fileLayer[name] !== undefined;
@@ -378,7 +382,7 @@ interface PlanInput {
   options: {
     keys?: number; durationMs?: number; warmupMs?: number; trials?: number; seed: number; cellTimeoutMs?: number;
     mapModule?: string; workloadFile?: string; mix?: string; distribution?: string; prefill?: number;
-    streamOps: number; sampleEvery: number;
+    streamOps: number; sampleEvery: number; profile?: string;
   };
   labels: { maps: string; workloads: string };
 }
@@ -485,9 +489,35 @@ async function finishResolution(input: PlanInput, extras: Extras): Promise<Resol
     sampleEveryOps: options.sampleEvery,
     cellTimeoutMs: options.cellTimeoutMs ?? AUTO_TIMEOUT_BASE_MS + trials * (2 * (warmupMs + durationMs) + AUTO_TIMEOUT_PER_TRIAL_MS),
     mapModule,
+    profileDir: options.profile === undefined ? null : checkProfileDir(options.profile, extras.force),
   };
   const chosen = new Map([...maps].filter(([name]) => mapNames.includes(name)));
   return { config, maps: chosen, ...extras };
+}
+
+/**
+ * --profile <dir>: an existing directory, or one mkdir can create (its
+ * nearest existing ancestor is a writable directory). A directory already
+ * holding .cpuprofile files needs --force, since this run may overwrite them.
+ * Returns the absolute path; creates nothing.
+ */
+export function checkProfileDir(dir: string, force: boolean): string {
+  const absolute = resolve(dir);
+  let existing = absolute;
+  while (!existsSync(existing)) existing = dirname(existing);
+  if (!statSync(existing).isDirectory()) {
+    throw new UsageError(`--profile must name a directory; ${existing === absolute ? dir : existing} is a file`);
+  }
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch {
+    throw new UsageError(`--profile: ${existing} is not writable`);
+  }
+  if (existing === absolute && !force) {
+    const old = readdirSync(absolute).filter((name) => name.endsWith(PROFILE_EXTENSION)).length;
+    if (old > 0) throw new UsageError(`--profile: ${dir} already holds ${old} ${PROFILE_EXTENSION} files; pass --force to overwrite them, or name an empty directory`);
+  }
+  return absolute;
 }
 
 /** Names of plan fields whose values differ between two configs ([] when the plans match). */

@@ -22,6 +22,7 @@ import { LatencyHistogram } from './histogram.js';
 import { readThreadSchedstat, runqueueWaitFraction, type SchedSample } from './interference.js';
 import { QUIET_SLICE_MS, quietRate, runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from './loop.js';
 import { loadMapFactory, type MapSource } from './map-source.js';
+import { profilePath, ThreadProfiler, type ProfileTarget } from './profiler.js';
 import type { HistogramData } from './results.js';
 
 /** Start handshake: every thread of a fresh pool arrives, so all are up and have loaded the map. */
@@ -50,6 +51,8 @@ export interface TrialTask {
   ratePerSec: number | null;
   /** Seeds the sample-position jitter. */
   seed: number;
+  /** --profile: write a CPU profile of the measured window (profiler.ts); null: no profiling. */
+  profile?: ProfileTarget | null;
 }
 
 export interface WorkerFailure {
@@ -125,6 +128,7 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
     index: 0, checksum: 0, rng: (Math.imul(task.seed ^ 0x9e3779b9, task.workerIndex + 1) | 1) >>> 0,
   };
   const offsetMs = localClockOffsetMs();
+  const profiler = task.profile ? ThreadProfiler.forThisThread() : null;
   const releaseNs = control.arriveAndWait(task.workerCount, monotonicNs);
   if (releaseNs === null) return { ok: false, workerIndex: task.workerIndex, aborted: true };
 
@@ -141,10 +145,12 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
     if (task.warmupMs > 0) runClosedLoop(state, discarded, noSlices, warmupEndMs);
     windowStartIndex = state.index;
     schedAtStart = readThreadSchedstat();
+    profiler?.start();
     windowStartMs = performance.now();
     slices.start(windowStartIndex, windowStartMs);
     runClosedLoop(state, byOp, slices, windowEndMs);
     windowStopMs = performance.now();
+    if (profiler && task.profile) profiler.stopAndWrite(profilePath(task.profile, task.workerIndex));
     quietOpsPerSec = quietRate(slices);
   } else {
     const intervalMs = 1000 / task.ratePerSec;
@@ -154,7 +160,9 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
     schedAtStart = readThreadSchedstat();
     // The window is the schedule's, even if warm-up overran: ops due meanwhile count as late, not as a burst.
     windowStartMs = warmupEndMs;
+    profiler?.start();
     const outcome = runOpenLoop(state, byOp, control, warmupEndMs, intervalMs, windowEndMs);
+    if (profiler && task.profile) profiler.stopAndWrite(profilePath(task.profile, task.workerIndex));
     backlog = outcome.backlog;
     windowStopMs = outcome.endMs;
   }

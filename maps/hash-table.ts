@@ -99,10 +99,15 @@ export function regionLoadFactor(memory: Int32Array, base: number): number {
 
 /** Word index of `key`'s value word in the region at `base`, or −1 when absent. */
 export function findValueIndex(memory: Int32Array, base: number, key: number): number {
+  return findHashedValueIndex(memory, base, key, hashKey(key));
+}
+
+/** findValueIndex for a caller that already has hashKey(key) (the sharded map hashes once for shard and slot). */
+export function findHashedValueIndex(memory: Int32Array, base: number, key: number, hash: number): number {
   const slots = memory[base + TABLE_SLOTS];
   const first = base + TABLE_HEADER_WORDS;
   const end = first + 2 * slots;
-  let index = first + 2 * homeSlot(hashKey(key), slots);
+  let index = first + 2 * homeSlot(hash, slots);
   for (let probes = slots; probes > 0; probes--) {
     const probed = memory[index];
     if (probed === key) return index + 1;

@@ -6,8 +6,11 @@
  * Use it as the baseline the `sharded` and `readdirty` maps must beat.
  *
  * Shared words (see locked-table.ts for the rules of each): the map header is
- * one LockedTable — RWMutex words, the table root — on its own 128-byte line;
+ * one LockedTable — RWMutex words, the table root — on its own 128-byte line
+ * pair (reader count on the first line, semaphores and root on the second);
  * the table region; per-thread counters (each written only by its thread).
+ * get() runs locked-table.ts's lockedGet on these words directly, the same
+ * read path as `sharded`'s.
  *
  * Linearisation points: get/size/forEach at their rLock; set, delete,
  * getOrSet, compareAndSet and add at their write lock.
@@ -20,7 +23,8 @@
  *               during the call.
  */
 import { CACHE_LINE_PAIR_WORDS, attachMapMemory, createMapMemory, forEachPair, memoryStats, sumCounters, type MapMemory } from './map-memory.js';
-import { LockedTable } from './locked-table.js';
+import { hashKey } from './hash-table.js';
+import { LockedTable, lockedGet } from './locked-table.js';
 import { RW_COUNTER_NAMES } from './rwmutex.js';
 import type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
 import { checkDelta, checkKey, checkValue, resolveMapOptions } from './validate.js';
@@ -29,14 +33,20 @@ const NAME = 'rwmutex';
 
 export class RWMutexMap implements ConcurrentMap {
   private readonly table: LockedTable;
+  private readonly memory: Int32Array;
+  private readonly header: number;
+  private readonly counters: Float64Array;
 
   constructor(private readonly mapMemory: MapMemory) {
     this.table = new LockedTable(mapMemory.arena, mapMemory.header, mapMemory.counters);
+    this.memory = mapMemory.memory;
+    this.header = mapMemory.header;
+    this.counters = mapMemory.counters;
   }
 
   get(key: number): number | undefined {
     checkKey(key);
-    return this.table.get(key);
+    return lockedGet(this.memory, this.header, this.counters, key, hashKey(key));
   }
 
   set(key: number, value: number): void {

@@ -14,7 +14,8 @@
  * 128-byte aligned: one adjacent-line-prefetch pair each, so two shards' lock
  * words never share a line); block s holds shard s's LockedTable — its
  * RWMutex words and table root, each under that shard's lock as described in
- * locked-table.ts. Plus each shard's table region and the per-thread counters.
+ * locked-table.ts. get() finds block s by arithmetic (header + s × 32) and
+ * runs lockedGet on its words: no object per shard on the read path. Plus each shard's table region and the per-thread counters.
  * The shard count is fixed at create() and travels in the handle.
  *
  * Linearisation points: each single-key operation at its shard's lock (read
@@ -35,7 +36,7 @@
  */
 import { hashKey } from './hash-table.js';
 import { CACHE_LINE_PAIR_WORDS, attachMapMemory, createMapMemory, forEachPair, memoryStats, sumCounters, type MapMemory, type SharedMapHandle } from './map-memory.js';
-import { LOCKED_TABLE_WORDS, LockedTable } from './locked-table.js';
+import { LOCKED_TABLE_WORDS, LockedTable, lockedGet } from './locked-table.js';
 import { RW_COUNTER_NAMES } from './rwmutex.js';
 import type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
 import { MAX_SHARDS, checkDelta, checkKey, checkValue, resolveMapOptions } from './validate.js';
@@ -43,6 +44,7 @@ import { MAX_SHARDS, checkDelta, checkKey, checkValue, resolveMapOptions } from 
 const NAME = 'sharded';
 /** Words per shard block: one 128-byte line pair. */
 export const SHARD_STRIDE_WORDS = CACHE_LINE_PAIR_WORDS;
+const SHARD_STRIDE_SHIFT = Math.log2(SHARD_STRIDE_WORDS);
 if (LOCKED_TABLE_WORDS > SHARD_STRIDE_WORDS) throw new Error('sharded layout: a LockedTable does not fit its shard block');
 
 export interface ShardedMapHandle extends SharedMapHandle {
@@ -63,21 +65,29 @@ export function shardCapacity(capacity: number, shards: number): number {
 export class ShardedMap implements ConcurrentMap {
   private readonly shards: LockedTable[] = [];
   private readonly shardMask: number;
+  private readonly memory: Int32Array;
+  private readonly header: number;
+  private readonly counters: Float64Array;
 
   constructor(private readonly mapMemory: MapMemory, shardCount: number) {
     for (let shard = 0; shard < shardCount; shard++) {
       this.shards.push(new LockedTable(mapMemory.arena, mapMemory.header + shard * SHARD_STRIDE_WORDS, mapMemory.counters));
     }
     this.shardMask = shardCount - 1;
+    this.memory = mapMemory.memory;
+    this.header = mapMemory.header;
+    this.counters = mapMemory.counters;
   }
 
   private shardOf(key: number): LockedTable {
     return this.shards[hashKey(key) & this.shardMask];
   }
 
+  /** The read path works on the shard's words directly: one hash for shard and slot, no object per shard. */
   get(key: number): number | undefined {
     checkKey(key);
-    return this.shardOf(key).get(key);
+    const hash = hashKey(key);
+    return lockedGet(this.memory, this.header + ((hash & this.shardMask) << SHARD_STRIDE_SHIFT), this.counters, key, hash);
   }
 
   set(key: number, value: number): void {

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MAX_READERS, RW_COUNTERS, RW_COUNTER_READ_ACQUISITIONS, RW_COUNTER_WRITE_ACQUISITIONS, RW_READER_COUNT, RWMUTEX_WORDS, RWMutex,
+  MAX_READERS, RW_COUNTERS, RW_COUNTER_READ_ACQUISITIONS, RW_COUNTER_WRITE_ACQUISITIONS, RW_READER_COUNT, RW_WRITER_SLEEPERS,
+  RWMUTEX_WORDS, RWMutex,
 } from '../maps/rwmutex.js';
 import { THREAD_COUNTERS_BYTES, sumThreadCounter } from '../maps/thread-counters.js';
 import { runWorkers } from './fixtures/maps-workers.js';
-import { LOCK, LOCK_TEST_WORDS, WORD_A, WORD_B, type LockResult, type LockTask } from './fixtures/maps-locks-worker.js';
+import { FLAG, LOCK, LOCK_TEST_WORDS, WORD_A, WORD_B, type LockResult, type LockTask } from './fixtures/maps-locks-worker.js';
 
 const LOCK_WORKER = new URL('./fixtures/maps-locks-worker.js', import.meta.url);
 const ITERATIONS = 50_000;
@@ -35,7 +36,7 @@ test('readers share an RWMutex, and it returns to all-zero words when everyone h
   lock.lock();
   assert.ok(Atomics.load(memory, LOCK + RW_READER_COUNT) < 0, 'a writer makes readerCount negative');
   lock.unlock();
-  assert.deepEqual([...memory.subarray(LOCK, LOCK + RWMUTEX_WORDS)], [0, 0, 0, 0, 0]);
+  assert.deepEqual([...memory.subarray(LOCK, LOCK + RWMUTEX_WORDS)], new Array(RWMUTEX_WORDS).fill(0));
   assert.equal(counters[RW_COUNTER_READ_ACQUISITIONS], 2);
   assert.equal(counters[RW_COUNTER_WRITE_ACQUISITIONS], 1);
 });
@@ -44,7 +45,7 @@ test('rUnlock and unlock of an RWMutex not held throw and leave it usable', () =
   const { memory, lock } = newLock();
   assert.throws(() => lock.rUnlock(), /not read-locked/);
   assert.throws(() => lock.unlock(), /not write-locked/);
-  assert.deepEqual([...memory.subarray(LOCK, LOCK + RWMUTEX_WORDS)], [0, 0, 0, 0, 0]);
+  assert.deepEqual([...memory.subarray(LOCK, LOCK + RWMUTEX_WORDS)], new Array(RWMUTEX_WORDS).fill(0));
   lock.lock();
   assert.throws(() => lock.rUnlock(), /not read-locked/, 'a write lock is not a read lock');
   lock.unlock();
@@ -61,7 +62,7 @@ test('RWMutex write locks exclude: 4 oversubscribed workers incrementing plain w
   assert.equal(words[WORD_A], 4 * ITERATIONS, 'every increment survived');
   assert.equal(words[WORD_B], 4 * ITERATIONS);
   assert.equal(results.reduce((sum, result) => sum + result.torn, 0), 0);
-  assert.deepEqual([...words.subarray(LOCK, LOCK + RWMUTEX_WORDS)], [0, 0, 0, 0, 0], 'lock words back to unlocked');
+  assert.deepEqual([...words.subarray(LOCK, LOCK + RWMUTEX_WORDS)], new Array(RWMUTEX_WORDS).fill(0), 'lock words back to unlocked');
   assert.equal(sumThreadCounter(counters, 0, RW_COUNTER_WRITE_ACQUISITIONS), 4 * ITERATIONS);
 });
 
@@ -79,7 +80,7 @@ test('readers under RLock never see the two-word invariant half-updated by write
   const words = new Int32Array(memory);
   assert.equal(words[WORD_A], 2 * ITERATIONS);
   assert.equal(sumThreadCounter(counters, 0, RW_COUNTER_READ_ACQUISITIONS), 4 * ITERATIONS);
-  assert.deepEqual([...words.subarray(LOCK, LOCK + RWMUTEX_WORDS)], [0, 0, 0, 0, 0]);
+  assert.deepEqual([...words.subarray(LOCK, LOCK + RWMUTEX_WORDS)], new Array(RWMUTEX_WORDS).fill(0));
 });
 
 test('a waiting writer blocks new readers: a reader arriving after it gets in only once the writer is done', async () => {
@@ -102,4 +103,21 @@ test('a waiting writer blocks new readers: a reader arriving after it gets in on
   await writer;
   const [{ flag }] = await reader;
   assert.equal(flag, 1, 'the reader was admitted after the writer set the flag');
+});
+
+test('a writer that announced a sleep while a reader held the lock is woken by that reader\'s rUnlock', async () => {
+  const memory = new SharedArrayBuffer(LOCK_TEST_WORDS * 4);
+  const counters = new SharedArrayBuffer(THREAD_COUNTERS_BYTES);
+  const words = new Int32Array(memory);
+  const mainLock = new RWMutex(words, LOCK, new Float64Array(RW_COUNTERS), 0);
+  mainLock.rLock();
+  const writer = runWorkers<LockTask, LockResult>(LOCK_WORKER, [{ kind: 'rwmutex-set-flag', memory, counters, slot: 0 }], 60_000);
+  try {
+    await until(() => Atomics.load(words, LOCK + RW_WRITER_SLEEPERS) === 1, 'the writer has spun out and announced its sleep');
+  } finally {
+    mainLock.rUnlock();
+  }
+  await writer;
+  assert.equal(Atomics.load(words, FLAG), 1, 'the writer got the lock and set the flag');
+  assert.deepEqual([...words.subarray(LOCK, LOCK + RWMUTEX_WORDS)], new Array(RWMUTEX_WORDS).fill(0), 'no sleeper left announced');
 });

@@ -12,7 +12,7 @@ import { prepareSweep } from '../../harness/sweep.js';
 import { measureBareLoop } from '../../harness/transparency.js';
 import { generateOpStream, insertsFreshKeys, prefillEntries } from '../../workloads/index.js';
 import { FRESH_KEY_STREAM_FACTOR } from '../../harness/config.js';
-import { runWithSignals } from './sweep.js';
+import { profileSummary, runWithSignals, withProfileDir } from './sweep.js';
 
 const EXAMPLES = `
 Examples:
@@ -36,7 +36,7 @@ export function register(program: Command): void {
     if (resolved.compareBare && (config.threads[0] !== 1 || config.rates !== null)) {
       throw new UsageError('--compare-bare compares one closed-loop thread: use --threads 1 and no --rate');
     }
-    const prepared = await prepareSweep(resolved);
+    const prepared = withProfileDir(await prepareSweep(resolved), resolved.config.profileDir ?? null);
     const outcome = await runWithSignals(prepared, {});
     if (outcome.interrupted) return 130;
     const results: Results = outcome.results;
@@ -48,7 +48,7 @@ export function register(program: Command): void {
     if (prepared.json) process.stdout.write(serializeResults(results));
     else if (!prepared.quiet) {
       // --node: one cell per runtime, then each runtime's ratio to the first from paired trials.
-      process.stdout.write(`${results.cells.map((each) => describeCell(each, results)).join('\n')}\n`);
+      process.stdout.write(`${results.cells.map((each) => describeCell(each, results)).join('\n')}\n${profileSummary(prepared)}`);
       const runtimes = runtimeTable(results);
       if (runtimes !== '') process.stdout.write(`\n${runtimes}\n`);
     }

@@ -8,6 +8,7 @@ import { action, addOptions } from '../cli-kit.js';
 import { resolveSweep, sweepOptionSpecs } from '../../harness/config.js';
 import { describeCellResult, describeSpec, ProgressBar, summaryTable } from '../../harness/progress.js';
 import { serializeResults } from '../../harness/results.js';
+import { formatProfileSummary, summariseProfiles } from '../../harness/profile-summary.js';
 import { planCells, prepareSweep, runSweep, type PreparedSweep, type SweepObserver, type SweepOutcome } from '../../harness/sweep.js';
 
 const EXAMPLES = `
@@ -29,7 +30,8 @@ export function register(program: Command): void {
   addOptions(command, sweepOptionSpecs);
   command.addHelpText('after', EXAMPLES);
   command.action(action(async (flags: Record<string, unknown>) => {
-    const prepared = await prepareSweep(await resolveSweep(flags));
+    const resolved = await resolveSweep(flags);
+    const prepared = withProfileDir(await prepareSweep(resolved), resolved.config.profileDir ?? null);
     const observer = observerFor(prepared);
     const outcome = await runWithSignals(prepared, observer).finally(() => observer.stop?.());
     const { results } = outcome;
@@ -39,9 +41,21 @@ export function register(program: Command): void {
       return 130;
     }
     if (prepared.json) process.stdout.write(serializeResults(results));
-    else if (!prepared.quiet) process.stdout.write(`${summaryTable(results)}\n${footer(prepared, outcome)}\n`);
+    else if (!prepared.quiet) process.stdout.write(`${summaryTable(results)}\n${footer(prepared, outcome)}\n${profileSummary(prepared)}`);
     return 0;
   }));
+}
+
+/** --profile applies to this invocation, also when --resume adopted the file's config. */
+export function withProfileDir(prepared: PreparedSweep, profileDir: string | null): PreparedSweep {
+  return { ...prepared, config: { ...prepared.config, profileDir } };
+}
+
+/** With --profile: the top self-time functions per (map, threads), as text ending in a newline; else ''. */
+export function profileSummary(prepared: PreparedSweep): string {
+  const dir = prepared.config.profileDir;
+  if (!dir) return '';
+  return `\n${formatProfileSummary(dir, summariseProfiles(dir, planCells(prepared.config), prepared.config.trials))}\n`;
 }
 
 function footer(prepared: PreparedSweep, outcome: SweepOutcome): string {
