@@ -7,6 +7,7 @@ import { plainMapFactory } from './plain.js';
 import { rwmutexMapFactory } from './rwmutex-map.js';
 import { shardedMapFactory } from './sharded.js';
 import { readDirtyMapFactory } from './readdirty.js';
+import { clhtMapFactory } from './clht.js';
 import type { MapFactory } from './types.js';
 
 export type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
@@ -19,6 +20,7 @@ export const mapFactories: readonly MapFactory[] = [
   rwmutexMapFactory,
   shardedMapFactory,
   readDirtyMapFactory,
+  clhtMapFactory,
 ];
 
 export function getMapFactory(name: string): MapFactory {
