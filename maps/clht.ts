@@ -300,6 +300,8 @@ export class ClhtMap implements ConcurrentMap {
   /** findLocked's second answer when the key is absent: the first free key word (0: chain full) and the last bucket. */
   private freeKeyWord = 0;
   private tailBucket = 0;
+  private cachedTable = -1;
+  private cachedScale = 0.5;
 
   constructor(private readonly mapMemory: MapMemory) {
     const { memory, header, arena, counters, buffer, countersByteOffset } = mapMemory;
@@ -340,13 +342,27 @@ export class ClhtMap implements ConcurrentMap {
   private read(key: number): number {
     const memory = this.memory;
     const hash = hashKey(key);
-    const head = headOf(memory, memory[this.tableWord], hash); // plain: a stale table is all FROZEN
+    const table = memory[this.tableWord]; // plain: a stale table is all FROZEN
+    if (table !== this.cachedTable) this.cacheTable(table);
+    const head = table + TABLE_HEADER_WORDS + ((((hash >>> 0) * this.cachedScale) | 0) << BUCKET_SHIFT);
     const version = memory[head]; // plain: see "Seqlock reads"
     if ((version & FLAGS) === 0) {
       const found = scanChain(memory, head, key, hash);
       if (memory[head] === version) return found;
     }
     return this.readSlow(key, hash);
+  }
+
+  /**
+   * get()'s view of the table's geometry, keyed by its base: buckets × 2^-32
+   * (headOf's range-reduction factor). Saves a dependent load and a multiply.
+   * A base never names two geometries: bucket counts only double, so two
+   * tables of one map never share an arena size class (the arena reuses a
+   * block only within its class), and a base is only ever a table's.
+   */
+  private cacheTable(table: number): void {
+    this.cachedTable = table;
+    this.cachedScale = this.memory[table + T_BUCKETS] * TWO_TO_MINUS_32;
   }
 
   /** A read that met a writer, a resize, or a version change: retry until a scan validates. */
