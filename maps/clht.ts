@@ -235,7 +235,7 @@ const TWO_TO_MINUS_32 = 2 ** -32;
 const ABSENT = RESERVED_VALUE_BASE;
 
 /** Per-thread counters (thread-counters.ts), in this order from index 0. */
-const COUNTER_NAMES = [
+export const COUNTER_NAMES = [
   'gets', 'versionRetries', 'lockAcquisitions', 'lockWaits', 'lockSleeps', 'migrationWaits',
   'overflowBucketsAllocated', 'overflowBucketsUnlinked', 'overflowBucketsReclaimed', 'tablesReclaimed',
   'entriesCounted',
@@ -374,6 +374,7 @@ export class ClhtMap implements ConcurrentMap {
       const head = headOf(memory, table, hash);
       const version = Atomics.load(memory, head);
       if ((version & WRITING) !== 0) {
+        if (spins === 0) this.counters[C_VERSION_RETRIES]++; // one per wait, however long
         spins = this.backOff(spins, head, version);
         continue;
       }
