@@ -95,20 +95,24 @@
  *      QUIESCENT_INTERVAL_OPS operations; forEach pins (no announcement while
  *      its callback runs); quiesce() goes idle. Memory stays bounded under churn.
  *
- * Seqlock reads: load the version (Atomics: ordered before the data loads,
- * and it keeps the JIT from reusing anything across operations), scan the
- * chain with plain loads, load the version again (plain), and accept the
- * result if the version did not change (a FROZEN bit appearing is no change:
- * freezing writes nothing in the chain). The second load is plain because on
- * x86-64 (TSO) loads are not reordered with older loads, and TurboFan neither
- * eliminates nor reorders typed-array loads (its load elimination does not
- * track them; they stay on the effect chain in program order), so the plain
- * load still happens after the data loads; an Atomics.load there costs ~11 ns
- * on a ~25 ns get. On a weakly ordered CPU (arm64) this re-load would need a
- * load fence that JavaScript cannot express; maplab's hosts are x86-64.
+ * Seqlock reads: load the version, scan the chain, load the version again,
+ * and accept the result if the version did not change (a FROZEN bit
+ * appearing is no change: freezing writes nothing in the chain). On the fast
+ * path (get, and the lock-free prefixes of getOrSet and compareAndSet) all of
+ * these are plain loads: on x86-64 (TSO) loads are not reordered with older
+ * loads, the writer's data stores sit between its lock CAS and its unlocking
+ * Atomics.store, and TurboFan neither eliminates nor reorders typed-array
+ * loads (its load elimination does not track them; they stay on the effect
+ * chain in program order). Each Atomics.load there measured +4-6 ns on a
+ * ~20 ns get (2^16 keys): 1.17x plain's get-hit with none, 1.37x with one,
+ * 1.71x with two. Every other path (a retry, a frozen bucket, size, forEach,
+ * writers) uses Atomics. On a weakly ordered CPU (arm64) the re-load would
+ * need a load fence that JavaScript cannot express; maplab's hosts are x86-64.
  * A torn scan — a link followed into a bucket just unlinked — reads memory
  * that invariant 5 keeps allocated and unchanged, and the version check
- * rejects it; the walk is bounded anyway (MAX_CHAIN_HOPS).
+ * rejects it; probes and walks are bounded anyway (7 slots, MAX_CHAIN_HOPS).
+ * The table word is loaded plainly too: a stale value names a retired
+ * table, all FROZEN (invariant 3), which sends the read to the slow path.
  *
  * Resize (grow, with resizeMu held): allocate a table of twice the buckets;
  * for each old bucket, wait until no writer holds it, freeze it (CAS), copy
@@ -123,13 +127,15 @@
  * the table doubles before that insert would pass it, so occupancy (entries /
  * bucket slots) swings between loadFactor/2 and loadFactor like the other
  * maps'. (The sum is read with plain loads, so concurrent inserts may overshoot
- * it by a few entries; it is exact when threads are quiet.)
+ * it by a few entries; it is exact when threads are quiet. Past 64 attached
+ * views counter slots are shared and increments may be lost: growth may then
+ * come early or late; correctness and size() do not depend on it.)
  *
  * Linearisation points:
- *   get          — the Atomics.load of the version that began the accepted scan
- *                  (the chain did not change between it and the re-load); for a
- *                  scan of a bucket FROZEN at that load, the Atomics.load of
- *                  CL_TABLE that found the table still current (invariant 4).
+ *   get          — the load of the version that began the accepted scan (the
+ *                  chain did not change between it and the re-load); for a scan
+ *                  of a bucket FROZEN at that load, the Atomics.load of CL_TABLE
+ *                  that found the table still current (invariant 4).
  *   set, delete, getOrSet, compareAndSet, add — while the bucket is locked;
  *                  readers see either none or all of the change, so take the
  *                  unlocking Atomics.store. Their lock-free prefixes:
