@@ -275,7 +275,8 @@ function growAtFor(buckets: number, loadFactor: number): number {
 
 /** Word offset of the head bucket for `hash` in `table` (Lemire's range reduction; see hash-table.ts homeSlot). */
 function headOf(memory: Int32Array, table: number, hash: number): number {
-  return table + TABLE_HEADER_WORDS + ((((hash >>> 0) * memory[table + T_BUCKETS] * TWO_TO_MINUS_32) | 0) << BUCKET_SHIFT);
+  const bucket = ((hash >>> 0) * memory[table + T_BUCKETS] * TWO_TO_MINUS_32) | 0;
+  return table + TABLE_HEADER_WORDS + (bucket << BUCKET_SHIFT);
 }
 
 export class ClhtMap implements ConcurrentMap {
@@ -319,8 +320,9 @@ export class ClhtMap implements ConcurrentMap {
     this.tableWord = header + CL_TABLE;
     this.claimWord = memory[header + CL_CLAIM_WORD];
     this.loadFactor = memory[header + CL_LOAD_FACTOR] / LOAD_FACTOR_SCALE;
-    this.resizeMu = new Mutex(memory, header + CL_RESIZE_MU, new Float64Array(3), { acquisitions: 0, contended: 1, sleeps: 2 });
-    this.poolMu = new Mutex(memory, header + CL_POOL_MU, new Float64Array(3), { acquisitions: 0, contended: 1, sleeps: 2 });
+    const uncounted = { acquisitions: 0, contended: 1, sleeps: 2 };
+    this.resizeMu = new Mutex(memory, header + CL_RESIZE_MU, new Float64Array(3), uncounted);
+    this.poolMu = new Mutex(memory, header + CL_POOL_MU, new Float64Array(3), uncounted);
     this.epoch = new EpochDomain(arena, memory[header + CL_EPOCH_BLOCK]);
     this.reclaimItem = (offset, size) => this.reclaimLocked(offset, size);
   }
@@ -852,13 +854,18 @@ export class ClhtMap implements ConcurrentMap {
     return this.unlinkEmptyTail(bucket, previous, head);
   }
 
-  /** Unlinks the chain's last bucket if it is an empty overflow bucket behind an at most half-full one (invariant 1). */
+  /**
+   * Unlinks the chain's last bucket if it is an empty overflow bucket
+   * behind an at most half-full one (invariant 1).
+   */
   private unlinkEmptyTail(last: number, previous: number, head: number): number {
     const memory = this.memory;
     if (previous === 0 || memory[last + B_KEYS] !== EMPTY_KEY) return 0;
     if (previous === head) {
       let entries = 0;
-      for (let word = head + B_KEYS; word < head + B_KEYS + ENTRIES_PER_BUCKET; word++) if (memory[word] !== EMPTY_KEY) entries++;
+      for (let word = head + B_KEYS; word < head + B_KEYS + ENTRIES_PER_BUCKET; word++) {
+        if (memory[word] !== EMPTY_KEY) entries++;
+      }
       if (entries > HALF_FULL_ENTRIES) return 0;
     } else if (memory[previous + B_KEYS + HALF_FULL_ENTRIES] !== EMPTY_KEY) {
       return 0;
@@ -1130,7 +1137,7 @@ function scanOverflow(memory: Int32Array, first: number, key: number): number {
   return ABSENT; // the end of the chain, or a torn walk (whose version check fails)
 }
 
-/** A key's first slot in its head bucket: the hash's low 16 bits scaled to 0..6 (the bucket came from the high bits). */
+/** A key's first slot in its head bucket: the hash's low 16 bits scaled to 0..6 (the high bits chose the bucket). */
 function preferredSlot(hash: number): number {
   return ((hash & 0xffff) * ENTRIES_PER_BUCKET) >>> 16;
 }
@@ -1217,14 +1224,13 @@ function countOverflowBuckets(memory: Int32Array, table: number): number {
   const buckets = memory[table + T_BUCKETS];
   let overflow = 0;
   for (let bucket = 0; bucket < buckets; bucket++) {
-    for (let next = memory[table + TABLE_HEADER_WORDS + (bucket << BUCKET_SHIFT) + B_NEXT]; next !== 0; next = memory[next + B_NEXT]) {
-      overflow++;
-    }
+    let next = memory[table + TABLE_HEADER_WORDS + (bucket << BUCKET_SHIFT) + B_NEXT];
+    for (; next !== 0; next = memory[next + B_NEXT]) overflow++;
   }
   return overflow;
 }
 
-/** Bytes a retired table accounts for: its block and the overflow buckets it held; the same at retirement and reclamation. */
+/** Bytes a retired table accounts for: its block and its overflow buckets (the same at retirement and reclamation). */
 function retiredTableBytes(memory: Int32Array, table: number): number {
   return Arena.blockBytes(memory[table + T_BLOCK_WORDS]) + memory[table + T_RETIRED_OVERFLOW] * BUCKET_BYTES;
 }
@@ -1243,7 +1249,7 @@ interface ClhtHandle extends SharedMapHandle {
 
 export const clhtMapFactory: MapFactory = {
   name: NAME,
-  description: 'CLHT / xsync MapOf: one cache line per bucket (7 keys, 7 values), seqlock reads, per-bucket write locks',
+  description: 'CLHT / xsync MapOf: one cache line per bucket (7 keys, 7 values), seqlock reads, bucket write locks',
   shared: true,
   safeForConcurrentWrites: true,
   create(options?: MapOptions): MapHandle {
@@ -1257,7 +1263,9 @@ export const clhtMapFactory: MapFactory = {
     let id: string | undefined;
     if (handle !== null && typeof handle === 'object' && handle.map === NAME) {
       const candidate = (handle as Partial<ClhtHandle>).id;
-      if (typeof candidate !== 'string') throw new TypeError(`handle.id must be the string ${NAME}'s create() returned, got ${String(candidate)}`);
+      if (typeof candidate !== 'string') {
+        throw new TypeError(`handle.id must be the string ${NAME}'s create() returned, got ${String(candidate)}`);
+      }
       const cached = viewsOnThisThread.get(candidate)?.deref();
       if (cached !== undefined) return cached;
       id = candidate;

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  B_KEYS, B_VALUES, BUCKET_WORDS, CL_TABLE, COUNTER_NAMES, ENTRIES_PER_BUCKET, TABLE_HEADER_WORDS, T_BUCKETS, VERSION_STEP,
-  WRITING, clhtMapFactory, bucketsFor,
+  B_KEYS, B_VALUES, BUCKET_WORDS, CL_TABLE, COUNTER_NAMES, ENTRIES_PER_BUCKET, TABLE_HEADER_WORDS, T_BUCKETS,
+  VERSION_STEP, WRITING, clhtMapFactory, bucketsFor,
 } from '../maps/clht.js';
 import { hashKey } from '../maps/hash-table.js';
 import type { SharedMapHandle } from '../maps/map-memory.js';
@@ -24,7 +24,8 @@ const fixture = new URL('./fixtures/clht-worker.js', import.meta.url);
 function headBucketOf(handle: SharedMapHandle, key: number): number {
   const memory = new Int32Array(handle.buffer);
   const table = Atomics.load(memory, handle.header + CL_TABLE);
-  return table + TABLE_HEADER_WORDS + BUCKET_WORDS * Math.floor(((hashKey(key) >>> 0) * memory[table + T_BUCKETS]) / 2 ** 32);
+  const bucket = Math.floor(((hashKey(key) >>> 0) * memory[table + T_BUCKETS]) / 2 ** 32);
+  return table + TABLE_HEADER_WORDS + BUCKET_WORDS * bucket;
 }
 
 test('clht keeps long overflow chains exact through inserts and deletes in head and overflow buckets', () => {
@@ -50,7 +51,9 @@ test('clht keeps long overflow chains exact through inserts and deletes in head 
       assert.equal(map.delete(key), reference.delete(key), `delete(${key}) at step ${step}`);
     }
     if (step % 97 === 0) {
-      for (const candidate of sameBucket) assert.equal(map.get(candidate), reference.get(candidate), `get(${candidate}) at step ${step}`);
+      for (const candidate of sameBucket) {
+        assert.equal(map.get(candidate), reference.get(candidate), `get(${candidate}) at step ${step}`);
+      }
       const stats = map.stats();
       assert.equal(stats.resizes, 0, 'the chain grew without a resize');
       assert.equal(stats.entries, reference.size);
@@ -65,7 +68,7 @@ test('clht keeps long overflow chains exact through inserts and deletes in head 
   assert.deepEqual(seen, reference);
 });
 
-test('clht get waits out a bucket whose WRITING bit is set, counts a version retry, and returns the value written meanwhile', async () => {
+test('clht get waits out a WRITING bit, counts a version retry, and returns the value written meanwhile', async () => {
   const handle = clhtMapFactory.create({ capacity: 64, maxBytes: 1 << 20 }) as SharedMapHandle;
   const map = clhtMapFactory.attach(handle);
   const key = 12345;
@@ -77,7 +80,8 @@ test('clht get waits out a bucket whose WRITING bit is set, counts a version ret
   const version = Atomics.load(memory, head);
   assert.equal(Atomics.compareExchange(memory, head, version, version | WRITING), version);
   const reader = runWorkers<ClhtTask, ClhtResult>(fixture, [{ role: 'get', handle, key }]);
-  const retries = (): number => sumThreadCounter(handle.buffer, handle.countersByteOffset, COUNTER_NAMES.indexOf('versionRetries'));
+  const retriesIndex = COUNTER_NAMES.indexOf('versionRetries');
+  const retries = (): number => sumThreadCounter(handle.buffer, handle.countersByteOffset, retriesIndex);
   for (let waited = 0; retries() === 0; waited++) {
     assert.ok(waited < 60_000, 'the reader never reported waiting');
     await sleep(1);
@@ -93,7 +97,8 @@ test('clht get waits out a bucket whose WRITING bit is set, counts a version ret
   assert.ok(map.stats().versionRetries >= 1);
 });
 
-test('clht readers never see a wrong or missing value while a writer forces resizes and overflow churn, and all retired memory is reclaimed', async () => {
+test('clht readers never see a wrong or missing value while a writer forces resizes and overflow churn; '
+  + 'all retired memory is reclaimed', async () => {
   const handle = clhtMapFactory.create({ capacity: 8, loadFactor: 0.9, maxBytes: 64 * 1024 * 1024 });
   const main = clhtMapFactory.attach(handle);
   for (let key = 0; key < STABLE_KEYS; key++) main.set(key, valueOf(key, 0));
@@ -114,7 +119,8 @@ test('clht readers never see a wrong or missing value while a writer forces resi
   assert.ok(stats.resizes - resizesBefore >= 3, `the writer forced resizes: ${stats.resizes - resizesBefore}`);
   assert.equal(stats.tablesReclaimed, stats.resizes, 'every replaced table was reclaimed');
   assert.equal(stats.bytesAwaitingReclamation, 0);
-  assert.ok(stats.overflowBucketsUnlinked > 0 && stats.overflowBucketsReclaimed > 0, 'overflow buckets were unlinked and reused');
+  assert.ok(stats.overflowBucketsUnlinked > 0, 'emptied overflow buckets were unlinked');
+  assert.ok(stats.overflowBucketsReclaimed > 0, 'overflow buckets were reclaimed for reuse');
   assert.equal(stats.entries, STABLE_KEYS + 4096);
   for (let key = 0; key < STABLE_KEYS; key++) assert.equal((main.get(key) as number) % (1 << 16), key);
   // The table for the peak of 8704 live keys (2048 buckets, 128 KiB), the overflow pool at its peak and the
