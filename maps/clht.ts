@@ -613,6 +613,8 @@ export class ClhtMap implements ConcurrentMap {
    * a hit reads; `maxProbeLength` the longest chain, in buckets.
    */
   stats(): Record<string, number> {
+    // A quiescent point first, as every operation: the walk below must be covered by this thread's epoch slot.
+    if (--this.opsUntilQuiescentPoint < 0) this.passQuiescentPoint();
     this.flushCounters();
     const { entriesCounted, ...counters } = sumCounters(this.mapMemory, COUNTER_NAMES);
     const memory = this.memory;
