@@ -8,6 +8,7 @@ import { rwmutexMapFactory } from './rwmutex-map.js';
 import { shardedMapFactory } from './sharded.js';
 import { readDirtyMapFactory } from './readdirty.js';
 import { hashTrieMapFactory } from './hashtrie.js';
+import { clhtMapFactory } from './clht.js';
 import type { MapFactory } from './types.js';
 
 export type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
@@ -21,6 +22,7 @@ export const mapFactories: readonly MapFactory[] = [
   shardedMapFactory,
   readDirtyMapFactory,
   hashTrieMapFactory,
+  clhtMapFactory,
 ];
 
 export function getMapFactory(name: string): MapFactory {
