@@ -93,7 +93,7 @@ test('gate without --current or --preset, or with bad flag values, exits 2 with 
   assert.match(badAlias.stderr, /--map-alias\[0\] must be head=base/);
   const badMetric = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--metric', 'fastest']);
   assert.equal(badMetric.code, 2);
-  assert.match(badMetric.stderr, /--metric must be one of ops, quiet, got "fastest"/);
+  assert.match(badMetric.stderr, /--metric must be one of ops, quiet, sentinel, got "fastest"/);
   const badRuns = maplab(['gate', '--baseline', baselinePath, '--preset', 'ci', '--runs', '0']);
   assert.equal(badRuns.code, 2);
   assert.match(badRuns.stderr, /--runs must be an integer 1\.\.20, got "0"/);
