@@ -95,13 +95,15 @@ test('resolveRuntimes reads current and paths by running them, installs versions
   const cacheDir = tempCache();
   const fakePath = writeFakeNode(join(cacheDir, 'elsewhere', 'node'), 'v23.1.0');
   const installer = fakeInstaller();
-  const runtimes = await resolveRuntimes(['current', fakePath, '24'], { cacheDir, installer, resolver: exactResolver });
+  // A version no real binary here reports, so `current` never collides with it.
+  const resolver = async (spec: string): Promise<string> => (spec === '99' ? '99.1.0' : spec);
+  const runtimes = await resolveRuntimes(['current', fakePath, '99'], { cacheDir, installer, resolver });
   assert.deepEqual(runtimes.map((runtime) => [runtime.spec, runtime.node]), [
-    ['current', process.version], [fakePath, 'v23.1.0'], ['24', 'v24.21.0'],
+    ['current', process.version], [fakePath, 'v23.1.0'], ['99', 'v99.1.0'],
   ]);
   assert.equal(runtimes[0].v8, process.versions.v8);
-  await assert.rejects(resolveRuntimes(['24', '24.21.0'], { cacheDir, installer, resolver: exactResolver }),
-    (error: unknown) => error instanceof UsageError && /24 and 24\.21\.0 are both Node v24\.21\.0/.test(error.message));
+  await assert.rejects(resolveRuntimes(['99', '99.1.0'], { cacheDir, installer, resolver }),
+    (error: unknown) => error instanceof UsageError && /99 and 99\.1\.0 are both Node v99\.1\.0/.test(error.message));
   await assert.rejects(resolveRuntimes([join(cacheDir, 'missing', 'node')]),
     (error: unknown) => error instanceof UsageError && /missing\/node: no such file/.test(error.message));
   const notNode = join(cacheDir, 'not-node.sh');

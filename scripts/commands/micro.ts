@@ -2,11 +2,42 @@
  * `maplab micro` (`npm run micro`): the single-thread micro benchmark of every
  * map's basic operations (harness/micro.ts). Prints a table of ns/op per
  * map × op × load factor and the issue's target ratios, or JSON with --json.
+ * `--primitives` measures the primitives the maps rest on instead
+ * (harness/primitives.ts); `--node <list>` runs either under each runtime in a
+ * child process and prints the runtimes side by side.
  */
 import type { Command } from 'commander';
-import { microOptions, renderMicroTable, runMicro } from '../../harness/micro.js';
+import { microOptions, renderMicroRuntimesTable, renderMicroTable, runMicro, runMicroUnder, type MicroOptions } from '../../harness/micro.js';
 import { resolveOptions } from '../../harness/options.js';
+import { measurePrimitives, measurePrimitivesUnder, renderPrimitivesTable } from '../../harness/primitives.js';
+import { resolveRuntimes } from '../../harness/runtime-install.js';
 import { action, addOptions } from '../cli-kit.js';
+
+function print(options: MicroOptions, value: unknown, table: string): void {
+  process.stdout.write(options.json ? JSON.stringify(value, null, 2) + '\n' : table);
+}
+
+async function acrossRuntimes(options: MicroOptions, specs: string[]): Promise<void> {
+  const runtimes = await resolveRuntimes(specs);
+  const progress = (runtime: { node: string }): void => {
+    if (!options.json) process.stderr.write(`micro: Node ${runtime.node} done\n`);
+  };
+  if (options.primitives) {
+    const results = [];
+    for (const runtime of runtimes) {
+      results.push(await measurePrimitivesUnder(runtime, options.timeMs));
+      progress(runtime);
+    }
+    print(options, results, renderPrimitivesTable(results));
+    return;
+  }
+  const results = [];
+  for (const runtime of runtimes) {
+    results.push(await runMicroUnder(runtime, options));
+    progress(runtime);
+  }
+  print(options, results, renderMicroRuntimesTable(results));
+}
 
 export function register(program: Command): void {
   const command = program
@@ -14,8 +45,15 @@ export function register(program: Command): void {
     .description('single-thread ns/op of get-hit, get-miss, set-update and insert+delete on every map (tinybench), with the plain/js-map and rwmutex/plain ratios');
   addOptions(command, microOptions).action(action(async (flags: Record<string, unknown>) => {
     const options = resolveOptions(microOptions, [{ source: 'command line', values: flags, flags: true }]);
-    const result = await runMicro(options, options.json ? undefined : (map) => process.stderr.write(`micro: ${map} done\n`));
-    process.stdout.write(options.json ? JSON.stringify(result, null, 2) + '\n' : renderMicroTable(result));
+    if (options.node) {
+      await acrossRuntimes(options, options.node);
+    } else if (options.primitives) {
+      const result = await measurePrimitives(options.timeMs);
+      print(options, result, renderPrimitivesTable([result]));
+    } else {
+      const result = await runMicro(options, options.json ? undefined : (map) => process.stderr.write(`micro: ${map} done\n`));
+      print(options, result, renderMicroTable(result));
+    }
     return 0;
   }));
 }
