@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .action(action((flags: Record<string, unknown>) => {
       const { dir } = flagsOf(listSpecs, flags);
       const cached = listRuntimes({ cacheDir: dir });
-      process.stdout.write(`runtimes in ${dir ?? defaultCacheDir()}: ${cached.length === 0 ? 'none' : ''}\n`);
+      process.stdout.write(`runtimes in ${dir ?? defaultCacheDir()}:${cached.length === 0 ? ' none' : ''}\n`);
       for (const runtime of cached) process.stdout.write(`  ${runtime.version.padEnd(10)} ${runtime.execPath}\n`);
     }));
 
