@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MICRO_OPS, renderMicroTable, runMicro, targetRatios, type MicroCell } from '../harness/micro.js';
-import { PRIMITIVES, measurePrimitives, renderPrimitivesTable } from '../harness/primitives.js';
+import { PRIMITIVES, fastestOf, measurePrimitives, renderPrimitivesTable, type PrimitivesResult } from '../harness/primitives.js';
 
 const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 
@@ -74,4 +74,16 @@ test('micro --node rejects an unsupported version or a missing binary with exit 
     assert.match(run.stderr, /--node/);
     assert.equal(run.stdout, '');
   }
+});
+
+test('the fastest of repeated primitives results keeps each primitive\'s lowest median and counts the runs', () => {
+  const run = (load: number, add: number): PrimitivesResult => ({
+    schema: 'maplab.primitives/1', node: 'v24.0.0', v8: '13', timeMs: 10, cells: [
+      { name: 'Atomics.load', unit: 'ns/op', median: load, samples: 5 },
+      { name: 'Atomics.add', unit: 'ns/op', median: add, samples: 5 },
+    ],
+  });
+  const merged = fastestOf([run(7, 15), run(14, 8)]);
+  assert.deepEqual(merged.cells.map((cell) => [cell.name, cell.median]), [['Atomics.load', 7], ['Atomics.add', 8]]);
+  assert.equal(merged.runs, 2);
 });

@@ -9,9 +9,12 @@
 import type { Command } from 'commander';
 import { microOptions, renderMicroRuntimesTable, renderMicroTable, runMicro, runMicroUnder, type MicroOptions } from '../../harness/micro.js';
 import { resolveOptions } from '../../harness/options.js';
-import { measurePrimitives, measurePrimitivesUnder, renderPrimitivesTable } from '../../harness/primitives.js';
+import { measurePrimitives, measurePrimitivesAcross, renderPrimitivesTable } from '../../harness/primitives.js';
 import { resolveRuntimes } from '../../harness/runtime-install.js';
 import { action, addOptions } from '../cli-kit.js';
+
+/** Child processes per runtime for --primitives --node: two, interleaved, the fastest kept (harness/primitives.ts). */
+const PRIMITIVE_ROUNDS = 2;
 
 function print(options: MicroOptions, value: unknown, table: string): void {
   process.stdout.write(options.json ? JSON.stringify(value, null, 2) + '\n' : table);
@@ -19,15 +22,11 @@ function print(options: MicroOptions, value: unknown, table: string): void {
 
 async function acrossRuntimes(options: MicroOptions, specs: string[]): Promise<void> {
   const runtimes = await resolveRuntimes(specs);
-  const progress = (runtime: { node: string }): void => {
-    if (!options.json) process.stderr.write(`micro: Node ${runtime.node} done\n`);
+  const progress = (runtime: { node: string }, round?: number): void => {
+    if (!options.json) process.stderr.write(`micro: Node ${runtime.node}${round === undefined ? '' : ` round ${round + 1}`} done\n`);
   };
   if (options.primitives) {
-    const results = [];
-    for (const runtime of runtimes) {
-      results.push(await measurePrimitivesUnder(runtime, options.timeMs));
-      progress(runtime);
-    }
+    const results = await measurePrimitivesAcross(runtimes, { timeMs: options.timeMs, rounds: PRIMITIVE_ROUNDS }, progress);
     print(options, results, renderPrimitivesTable(results));
     return;
   }
