@@ -14,7 +14,7 @@ import {
   type Workload,
 } from '../workloads/index.js';
 import { loadPluginModule, type MapSource } from './map-source.js';
-import { resolveSweepRuntimes, type SweepRuntime } from './runtime-axis.js';
+import { parseNodeList, resolveRuntimes, type Runtime } from './runtime-install.js';
 import { parsers, resolveOptions, UsageError, type OptionSpec, type OptionValues } from './options.js';
 import { PROFILE_EXTENSION, PROFILE_SAMPLING_INTERVAL_US } from './profiler.js';
 
@@ -170,7 +170,7 @@ export const sweepOptionSpecs = [
   spec({ name: 'sentinel', flag: '--sentinel [bool]', description: 'interleaved sweeps: a drift-sentinel reading (a fixed memory-bound workload, 80 ms) opens every visit; disturbed visits are measured again', defaultValue: true, parse: flag }),
   spec({ name: 'remeasure', flag: '--remeasure <fraction>', description: 'interleaved sweeps: at most this fraction of visits is measured again when the sentinel or the run queues show a disturbed machine, 0..1', defaultValue: 0.15, parse: parsers.number(0, 1) }),
   spec({ name: 'tieMargin', flag: '--tie-margin <fraction>', description: 'a map wins only if its paired ratio\'s 95% CI excludes 1 and the ratio is beyond 1 ± this, 0..0.5', defaultValue: 0.03, parse: parsers.number(0, 0.5) }),
-  spec({ name: 'node', flag: '--node <list>', description: 'runtimes to sweep side by side, comma-separated: current, a major version (20, 22, 24), an exact version (24.21.0, installed on demand from the npm registry) or a path to a node binary; each runs its cells in its own process, trials interleaved', parse: parsers.list(parsers.string()) }),
+  spec({ name: 'node', flag: '--node <list>', description: 'runtimes to sweep side by side, comma-separated: current, a major version (20, 22, 24), an exact version (24.21.0, installed on demand from the npm registry) or a path to a node binary; each runs its cells in its own process, trials interleaved', parse: parseNodeList }),
   spec({ name: 'shard', flag: '--shard <i/n>', description: 'run only shard i of n: a fixed partition of the planned cells, balanced by expected time (CI matrix jobs each run one; maplab merge joins their files)', parse: parseShard }),
   spec({ name: 'verify', flag: '--verify', description: 'before measuring, check that each map is linearizable (as maplab verify does) and record a verified / violated / unsafe badge per map in the results', parse: flag }),
   spec({ name: 'verifyHistories', flag: '--verify-histories <n>', description: `with --verify: histories per map, each of ${VERIFY_THREADS} threads, integer 1..1000000`, defaultValue: 200, parse: parsers.integer(1, 1_000_000) }),
@@ -190,7 +190,7 @@ export const runOptionSpecs = [
   spec({ name: 'out', flag: '--out <file>', description: 'also write a results file with this one cell', parse: parsers.string() }),
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
   common.streamOps, common.sampleEvery, common.quiet, common.json, common.profile,
-  spec({ name: 'node', flag: '--node <list>', description: 'measure the cell under each of these runtimes side by side (as sweep --node), trials interleaved', parse: parsers.list(parsers.string()) }),
+  spec({ name: 'node', flag: '--node <list>', description: 'measure the cell under each of these runtimes side by side (as sweep --node), trials interleaved', parse: parseNodeList }),
   spec({ name: 'compareBare', flag: '--compare-bare', description: 'also replay worker 0\'s stream in a bare loop on the main thread (no pool, barrier or timing) and print harness ns/op ÷ bare ns/op (threads 1)', parse: flag }),
 ] as const;
 
@@ -233,7 +233,7 @@ export interface SweepConfig {
   /** Winners need their paired ratio beyond 1 ± this (and a CI excluding 1). */
   tieMargin?: number;
   /** --node: the runtimes the sweep spans, each measuring its cells in a trial server under its binary; absent: this process only. */
-  runtimes?: SweepRuntime[];
+  runtimes?: Runtime[];
   /** --verify: each map's linearizability is checked before any cell runs; null when off. */
   verify?: { histories: number; threads: number } | null;
   /** --shard i/n: this file holds only shard i's cells (harness/shard.ts); absent for a whole sweep. */
@@ -335,7 +335,7 @@ export async function resolveSweep(flags: Record<string, unknown>): Promise<Reso
   resolved.config.referenceMap = options.referenceMap ?? null;
   if (options.node !== undefined) {
     if (!resolved.config.interleave) throw new UsageError('--node needs interleaved trials: drop --interleave false');
-    resolved.config.runtimes = await resolveSweepRuntimes(options.node);
+    resolved.config.runtimes = await resolveRuntimes(options.node);
   }
   resolved.config.verify = options.verify === true ? { histories: options.verifyHistories, threads: VERIFY_THREADS } : null;
   if (options.shard !== undefined) resolved.config.shard = options.shard;
@@ -364,7 +364,7 @@ export async function resolveRun(flags: Record<string, unknown>): Promise<Resolv
   if (options.node !== undefined) {
     if (options.compareBare === true) throw new UsageError('--compare-bare replays one runtime on the main thread: drop --node');
     resolved.config.interleave = true;
-    resolved.config.runtimes = await resolveSweepRuntimes(options.node);
+    resolved.config.runtimes = await resolveRuntimes(options.node);
   }
   return { ...resolved, compareBare: options.compareBare === true };
 }

@@ -15,7 +15,11 @@ import { loadavg } from 'node:os';
 import { mapFactories } from '../maps/index.js';
 import { DEFAULT_ARENA_BYTES } from '../maps/arena.js';
 import { collectEnv } from './env.js';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { parsers, type OptionSpec, type OptionValues } from './options.js';
+import { parseNodeList, type Runtime } from './runtime-install.js';
 
 export const MICRO_OPS = ['get-hit', 'get-miss', 'set-update', 'insert+delete'] as const;
 export type MicroOp = (typeof MICRO_OPS)[number];
@@ -58,7 +62,19 @@ const jsonOption: NamedSpec<'json', boolean> = {
   parse: parsers.boolean(),
 };
 
-export const microOptions = [mapsOption, keysOption, loadFactorsOption, timeOption, jsonOption] as const;
+const primitivesOption: NamedSpec<'primitives', boolean> = {
+  name: 'primitives', flag: '--primitives', defaultValue: false,
+  description: 'measure the primitives the maps rest on (typed-array read, Atomics, wait→notify wake-up, clock reads, Map.get) instead of the maps',
+  parse: parsers.boolean(),
+};
+const nodeOption: NamedSpec<'node', string[] | undefined> = {
+  name: 'node', flag: '--node <list>',
+  description: 'run under each of these runtimes, side by side: current, a major (20, 22, 24), an exact version (24.21.0) ' +
+    'or a path to a node binary; versions are installed on demand (maplab runtimes)',
+  parse: parseNodeList,
+};
+
+export const microOptions = [mapsOption, keysOption, loadFactorsOption, timeOption, jsonOption, primitivesOption, nodeOption] as const;
 
 export type MicroOptions = OptionValues<typeof microOptions>;
 
@@ -132,8 +148,10 @@ function runWorker(task: MicroWorkerTask): Promise<MicroCell[]> {
   });
 }
 
+export type MicroRunOptions = Pick<MicroOptions, 'maps' | 'keys' | 'loadFactors' | 'timeMs'>;
+
 /** Runs every selected map (one worker each, one after another) and computes the target ratios. */
-export async function runMicro(options: MicroOptions, onMapDone?: (map: string) => void): Promise<MicroResult> {
+export async function runMicro(options: MicroRunOptions, onMapDone?: (map: string) => void): Promise<MicroResult> {
   const before = loadavg();
   const cells: MicroCell[] = [];
   for (const map of options.maps) {
@@ -205,4 +223,40 @@ export function renderMicroTable(result: MicroResult): string {
 
 function formatLoad(load: number[]): string {
   return load.map((value) => value.toFixed(2)).join(' ');
+}
+
+const CLI_PATH = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
+
+/** The map micro benchmark in a child process under `runtime`'s binary (`maplab micro --json`). */
+export async function runMicroUnder(runtime: Runtime, options: MicroRunOptions): Promise<MicroResult> {
+  const args = [CLI_PATH, 'micro', '--json', '--maps', options.maps.join(','), '--keys', String(options.keys),
+    '--load-factors', options.loadFactors.join(','), '--time-ms', String(options.timeMs)];
+  const { stdout } = await promisify(execFile)(runtime.execPath, args, { timeout: 3_600_000, maxBuffer: 64 << 20 });
+  const result = JSON.parse(stdout) as MicroResult;
+  if (result.schema !== 'maplab.micro/1') throw new Error(`${runtime.execPath}: micro printed no micro result`);
+  return result;
+}
+
+/** Runtimes side by side: get-hit … insert+delete ns/op per map × load factor, one column per runtime and op. */
+export function renderMicroRuntimesTable(results: MicroResult[]): string {
+  const { maps, loadFactors } = results[0].config;
+  const header = ['map', 'lf', 'op', ...results.map((result) => `Node ${result.env.node}`)];
+  const rows: string[][] = [];
+  for (const map of maps) {
+    for (const loadFactor of loadFactors) {
+      for (const op of MICRO_OPS) {
+        const values = results.map((result) => result.cells.find((cell) => cell.map === map && cell.op === op && cell.loadFactor === loadFactor));
+        const firstNs = values[0]?.nsPerOp;
+        rows.push([map, String(loadFactor), op, ...values.map((cell, index) => {
+          if (!cell) return '—';
+          return `${cell.nsPerOp.toFixed(1)}${index > 0 && firstNs ? ` (${(cell.nsPerOp / firstNs).toFixed(2)}×)` : ''}`;
+        })]);
+      }
+    }
+  }
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const format = (row: string[]): string => row.map((text, column) => (column < 3 ? text.padEnd(widths[column]) : text.padStart(widths[column]))).join('  ');
+  const title = `maplab micro: one thread, ${results[0].config.keys} keys, ns/op per runtime (one child process each, one after another); ` +
+    '(×) = ratio to the first runtime';
+  return [title, '', format(header), ...rows.map(format)].join('\n') + '\n';
 }

@@ -17,6 +17,7 @@ import { register as registerExport } from './commands/export.js';
 import { register as registerVerify } from './commands/verify.js';
 import { register as registerRepeatability } from './commands/repeatability.js';
 import { register as registerMerge } from './commands/merge.js';
+import { register as registerRuntimes } from './commands/runtimes.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,7 +26,7 @@ const program = exitCodeTwoOnUsageErrors(new Command('maplab'))
   .version(version)
   .showHelpAfterError();
 
-for (const register of [registerSweep, registerRun, registerMicro, registerAnalyze, registerReport, registerCompare, registerGate, registerExport, registerVerify, registerRepeatability, registerMerge]) {
+for (const register of [registerSweep, registerRun, registerMicro, registerAnalyze, registerReport, registerCompare, registerGate, registerExport, registerVerify, registerRepeatability, registerMerge, registerRuntimes]) {
   register(program);
 }
 

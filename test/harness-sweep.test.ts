@@ -250,7 +250,7 @@ test('--node current measures the cells in a trial-server child process and reco
 });
 
 test('--node rejects a missing binary and two specs of the same Node version, before anything runs', async () => {
-  await assert.rejects(resolveSweep({ maps: 'plain', node: '/no/such/node', quiet: true }), /--node: no such node binary/);
-  await assert.rejects(resolveSweep({ maps: 'plain', node: `current,${process.execPath}`, quiet: true }), /are the same Node/);
+  await assert.rejects(resolveSweep({ maps: 'plain', node: '/no/such/node', quiet: true }), /--node \/no\/such\/node: no such file/);
+  await assert.rejects(resolveSweep({ maps: 'plain', node: `current,${process.execPath}`, quiet: true }), /are both Node/);
   await assert.rejects(resolveSweep({ maps: 'plain', node: 'current', interleave: 'false', quiet: true }), /--node needs interleaved trials/);
 });

@@ -3,6 +3,7 @@
  * declared once (harness/options.ts): flag, help with unit and default, parser.
  */
 import { parsers, UsageError, type OptionSpec } from '../options.js';
+import { parseNodeList } from '../runtime-install.js';
 import { THROUGHPUT_METRICS, THROUGHPUT_TESTS, type ThroughputMetric, type ThroughputTest } from './compare.js';
 import { EXPORT_METRICS, type ExportMetric } from './export.js';
 
@@ -180,7 +181,7 @@ export const gateOptions = [
     name: 'node',
     flag: '--node <list>',
     description: 'with --preset: runtimes passed through to the sweep (as sweep --node); cells match the baseline\'s per runtime, so record the baseline with the same list',
-    parse: parsers.list(parsers.string()),
+    parse: parseNodeList,
   }),
   mapAliasOption,
   reportFormatOption,
