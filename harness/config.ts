@@ -21,6 +21,7 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 
 export const HEADLINE_WORKLOADS = ['read-heavy', 'write-heavy', 'mixed'];
 const WRITE_FRACTION_WORKLOADS = ['writes-0', 'writes-1', 'writes-5', 'writes-10', 'writes-15', 'writes-25', 'writes-50'];
+const CHURN_WORKLOADS = ['churn-0', 'churn-1', 'churn-2', 'churn-5', 'churn-10', 'churn-15', 'churn-25', 'churn-50'];
 const GO_WORKLOADS = [
   'go-load-mostly-hits', 'go-load-mostly-misses', 'go-load-or-store-balanced', 'go-load-or-store-unique',
   'go-load-or-store-collision', 'go-adversarial-alloc', 'go-adversarial-delete', 'go-delete-collision', 'go-range',
@@ -35,7 +36,7 @@ const GO_WORKLOADS = [
  *   test on 3 vs 3 trials can never reach p < 0.05), interleaved (each cell's
  *   trials spread over the whole run, see sweep.ts) — ≤ 60 s for 5 maps.
  * full: the real lab; 1 s windows, 5 trials, threads to 8 (oversubscribed on
- *   small machines, and flagged so), every headline, write-fraction and Go
+ *   small machines, and flagged so), every headline, write-fraction (writes-N, churn-N) and Go
  *   workload; load factors 0.5/0.75/0.9 except on Go's scenarios (1–1024
  *   keys, where the load factor is not the question: 0.75).
  */
@@ -46,7 +47,7 @@ export const PRESETS: Readonly<Record<PresetName, Record<string, unknown>>> = {
   },
   ci: { workloads: ['read-heavy', 'write-heavy'], threads: [1, 2], loadFactors: [0.75], durationMs: 300, warmupMs: 200, trials: 5, interleave: true },
   full: {
-    workloads: [...HEADLINE_WORKLOADS, ...WRITE_FRACTION_WORKLOADS, ...GO_WORKLOADS],
+    workloads: [...HEADLINE_WORKLOADS, ...WRITE_FRACTION_WORKLOADS, ...CHURN_WORKLOADS, ...GO_WORKLOADS],
     threads: [1, 2, 4, 8], loadFactors: [0.5, 0.75, 0.9],
     loadFactorsByWorkload: Object.fromEntries(GO_WORKLOADS.map((name) => [name, [0.75]])), durationMs: 1000, warmupMs: 300, trials: 5,
     interleave: false,
