@@ -119,8 +119,10 @@ export interface Analysis {
   knees: KneeResult[];
   /** p99 vs offered load knees of open-loop cells (harness/analysis). */
   latencyKnees?: LatencyKnee[];
-  /** Write fraction where readdirty falls below rwmutex / sharded (harness/analysis). */
+  /** Where the faster of two maps changes along a write-fraction family (harness/analysis). */
   crossovers?: Crossover[];
+  /** familyMember of every workload of a write-fraction family in the file, by workload name. */
+  writeFractions?: Record<string, FamilyMember>;
   [extra: string]: unknown;
 }
 
@@ -143,6 +145,38 @@ export interface Results {
   /** `sweep --verify`: each map's linearizability verdict (status verified / violated / unsafe / private …). */
   verification?: Record<string, VerificationBadge>;
   [extra: string]: unknown;
+}
+
+/** A workload of a write-fraction family: `<family>-<N>` with N a percentage 0..100. */
+export interface FamilyMember {
+  family: string;
+  /** 0..1: 1 − mix.get − mix.forEach from the file's workload definition when it has one, else N / 100. */
+  writeFraction: number;
+}
+
+const FAMILY_NAME = /^([a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*)-(\d+(?:\.\d+)?)$/;
+
+/**
+ * The one write-fraction rule of a results file (analysis and reports both use
+ * it): the family and write fraction of a workload named `<family>-<N>`
+ * (writes-N, churn-N, a user's `mine-30`), or null for any other name or N > 100.
+ */
+export function familyMember(workload: string, workloadDefinitions: unknown): FamilyMember | null {
+  const match = FAMILY_NAME.exec(workload);
+  if (!match) return null;
+  const percent = Number(match[2]);
+  if (!(percent <= 100)) return null;
+  const definition = isObject(workloadDefinitions) ? workloadDefinitions[workload] : undefined;
+  const mix = isObject(definition) ? definition.mix : undefined;
+  if (isObject(mix)) {
+    const share = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+    return { family: match[1], writeFraction: Math.max(0, Number((1 - share(mix.get) - share(mix.forEach)).toPrecision(12))) };
+  }
+  return { family: match[1], writeFraction: percent / 100 };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** A results file that cannot be used: names the file and the field. */

@@ -233,12 +233,13 @@ export function buildCharts(model: ReportModel): ChartSet {
   datasets.crossover = crossoverTable(model, labelOf);
   charts.push({
     id: 'chart-crossover',
-    title: 'Write fraction vs throughput: the readdirty crossover',
-    description: 'The writes-N workloads. Vertical rules: where readdirty (Go sync.Map design) falls below rwmutex (solid) and sharded (dashed).',
-    ...(datasets.crossover.rows.length === 0 ? { noData: 'No data in this run: no writes-N workloads.' } : {
+    title: 'Write fraction vs throughput: where the faster map changes',
+    description: 'The write-fraction families (writes-N: updates of present keys; churn-N: inserts of new keys and deletes). ' +
+      'Vertical rules: crossovers, where one map falls below another (hover for which).',
+    ...(datasets.crossover.rows.length === 0 ? { noData: 'No data in this run: no writes-N or churn-N workloads.' } : {
       spec: {
         data: { name: 'crossover' }, params: lfParam(), transform: lfFilter,
-        facet: { field: 'threads', type: 'ordinal', title: 'threads', sort: 'ascending' }, columns: 4, resolve: { scale: { y: 'independent' } },
+        facet: { field: 'panel', type: 'nominal', title: null, sort: 'ascending' }, columns: 4, resolve: { scale: { y: 'independent' } },
         spec: {
           width: PANEL_WIDTH, height: PANEL_HEIGHT,
           layer: [
@@ -251,8 +252,8 @@ export function buildCharts(model: ReportModel): ChartSet {
             { transform: [{ filter: { field: 'kind', equal: 'crossing' } }], mark: { type: 'rule', color: '#333' },
               encoding: {
                 x: { field: 'writePercent', type: 'quantitative' },
-                strokeDash: { field: 'versus', type: 'nominal', title: 'readdirty falls below', scale: { domain: ['rwmutex', 'sharded'], range: [[1, 0], [5, 3]] } },
-                tooltip: [{ field: 'versus', title: 'falls below' }, { field: 'writePercent', title: 'at writes %', format: '.2f' }],
+                strokeDash: { field: 'versus', type: 'nominal', title: 'crossover' },
+                tooltip: [{ field: 'versus', title: 'crossover' }, { field: 'writePercent', title: 'at writes %', format: '.2f' }],
               } },
           ],
         },
@@ -422,35 +423,24 @@ function bytesPerEntryTable(cells: Cell[], labelOf: (map: string) => string): Co
   };
 }
 
-const WRITES_FAMILY = /^writes-(\d+(?:\.\d+)?)$/;
-
-/** Same rule as harness/analysis `writeFractionOf`: 1 − mix.get from the workload definition, else N / 100. */
-export function writeFraction(workload: string, definitions: unknown): number | null {
-  const match = WRITES_FAMILY.exec(workload);
-  if (!match) return null;
-  const definition = definitions !== null && typeof definitions === 'object' ? (definitions as Record<string, unknown>)[workload] : undefined;
-  const mix = definition !== null && typeof definition === 'object' ? (definition as { mix?: unknown }).mix : undefined;
-  if (mix !== null && typeof mix === 'object') {
-    const get = (mix as { get?: unknown }).get;
-    return 1 - (typeof get === 'number' && Number.isFinite(get) ? get : 0);
-  }
-  const percent = Number(match[1]);
-  return percent <= 100 ? percent / 100 : null;
-}
-
 function crossoverTable(model: ReportModel, labelOf: (map: string) => string): CompactTable {
-  const definitions = model.results.config.workloadDefinitions;
+  // The one write-fraction rule is harness/results.ts familyMember; the analysis records its verdict per workload.
+  const families = model.analysis.writeFractions ?? {};
   const rows: unknown[][] = [];
+  const panel = (family: string, threads: number) => `${family}-N · ${threads} thread${threads === 1 ? '' : 's'}`;
   for (const cell of model.closedLoop) {
-    const fraction = writeFraction(cell.workload, definitions);
-    if (fraction !== null) rows.push(['measured', labelOf(cell.map), cell.workload, cell.threads, cell.loadFactor, round(fraction * 100), round(cell.opsPerSec.median), null]);
+    const member = families[cell.workload];
+    if (member === undefined) continue;
+    rows.push(['measured', labelOf(cell.map), cell.workload, panel(member.family, cell.threads), cell.threads, cell.loadFactor,
+      round(member.writeFraction * 100), round(cell.opsPerSec.median), null]);
   }
   if (rows.length === 0) return { columns: [], rows };
   for (const crossover of model.analysis.crossovers ?? []) {
     if (crossover.writeFraction === null) continue;
-    rows.push(['crossing', labelOf(crossover.map), '', crossover.threads, crossover.loadFactor, round(crossover.writeFraction * 100), round(crossover.opsPerSec ?? 0), crossover.versus]);
+    rows.push(['crossing', labelOf(crossover.map), '', panel(crossover.family ?? 'writes', crossover.threads), crossover.threads, crossover.loadFactor,
+      round(crossover.writeFraction * 100), round(crossover.opsPerSec ?? 0), `${labelOf(crossover.map)} falls below ${labelOf(crossover.versus)}`]);
   }
-  return { columns: ['kind', 'mapLabel', 'workload', 'threads', 'loadFactor', 'writePercent', 'ops', 'versus'], rows };
+  return { columns: ['kind', 'mapLabel', 'workload', 'panel', 'threads', 'loadFactor', 'writePercent', 'ops', 'versus'], rows };
 }
 
 function loadTable(model: ReportModel, labelOf: (map: string) => string): CompactTable {

@@ -55,7 +55,7 @@ export function renderMarkdown(results: Results, options: SummaryOptions = {}): 
     'Shared maps only, closed loop, median ops/s and lead over the runner-up; private maps (js-map) are the no-sharing ceiling, not competitors.\n',
     block('Scalability knees (Kneedle + USL)', tables.knees, 'no closed-loop cells'),
     block('Latency knees (p99 vs offered load)', tables.latencyKnees, 'no open-loop cells'),
-    block('Write-fraction crossovers', tables.crossovers, 'no writes-N workloads with readdirty'),
+    block('Write-fraction crossovers', tables.crossovers, 'no write-fraction family (writes-N, churn-N) with two maps'),
     block(`Failed cells (${model.failed.length})`, failedTable(model), 'none'),
     block('Environment', { headers: ['field', 'value'], rows: environmentTable(results).rows }, ''),
   ].join('\n');

@@ -198,10 +198,11 @@ export function analysisTables(analysis: Analysis): AnalysisTables {
       ]),
     },
     crossovers: {
-      headers: ['threads', 'load factor', 'map', 'falls below', 'at write fraction', 'ops/s there', 'note'],
+      headers: ['family', 'threads', 'load factor', 'map', 'falls below', 'at write fraction', '95% CI', 'ops/s there', 'note'],
       rows: (analysis.crossovers ?? []).map((crossover) => [
-        String(crossover.threads), formatNumber(crossover.loadFactor), label(crossover.map), label(crossover.versus),
-        formatPercent(crossover.writeFraction), formatCount(crossover.opsPerSec), crossover.reason ?? '',
+        `${crossover.family ?? 'writes'}-N`, String(crossover.threads), formatNumber(crossover.loadFactor), label(crossover.map), label(crossover.versus),
+        formatPercent(crossover.writeFraction), crossover.ciLow == null ? '—' : `${formatPercent(crossover.ciLow)} – ${formatPercent(crossover.ciHigh ?? null)}`,
+        formatCount(crossover.opsPerSec), crossover.reason ?? '',
       ]),
     },
   };

@@ -29,7 +29,7 @@ export function renderAnalysisText(analysis: Analysis, label?: (map: string) => 
   return [
     section('Scalability knees (throughput vs threads: Kneedle + USL)', tables.knees.rows.length ? textTable(tables.knees, label) : 'no closed-loop cells'),
     section('Latency knees (p99 vs offered load)', tables.latencyKnees.rows.length ? textTable(tables.latencyKnees, label) : 'no open-loop cells'),
-    section('Write-fraction crossovers', tables.crossovers.rows.length ? textTable(tables.crossovers, label) : 'no writes-N workloads with readdirty'),
+    section('Write-fraction crossovers', tables.crossovers.rows.length ? textTable(tables.crossovers, label) : 'no write-fraction family (writes-N, churn-N) with two maps'),
   ].join('\n');
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  analyzeResults, analyzeScaling, fitUsl, kneedle, parseScalingCsv, uslPeak, uslThroughput, writeFractionOf,
+  analyzeResults, analyzeScaling, fitUsl, kneedle, parseScalingCsv, uslPeak, uslThroughput, familyMember,
 } from '../harness/analysis/index.js';
 import { latencyKnee, type LoadPoint } from '../harness/analysis/latency.js';
 import { levenbergMarquardt } from '../harness/analysis/levenberg-marquardt.js';
@@ -218,37 +218,70 @@ test('a flat p99 has no latency knee, and fewer than 3 rates is not enough point
 
 // ---- crossovers ------------------------------------------------------------
 
-function crossoverTable(rows: Record<string, number[]>, writes = [0, 10, 20, 30]) {
-  return Object.entries(rows).flatMap(([map, opsPerSec]) =>
-    opsPerSec.map((ops, i) => buildCell({ map, workload: `writes-${writes[i]}`, threads: 4, opsPerSec: ops, samples: 10 })));
+function crossoverTable(rows: Record<string, number[]>, writes = [0, 10, 20, 30], family = 'writes', spread = [0.98, 1, 1.02]) {
+  // Each map's trials get the spread in another order, so paired trials do not cancel it.
+  return Object.entries(rows).flatMap(([map, opsPerSec], m) =>
+    opsPerSec.map((ops, i) => ({
+      ...buildCell({ map, workload: `${family}-${writes[i]}`, threads: 4, opsPerSec: ops, samples: 10 }),
+      trials: spread.map((_, t) => spread[(t + m + i) % spread.length]).map((factor) => ({ ops: ops * factor, elapsedNs: 1e9, opsPerSec: ops * factor })),
+    })));
 }
 
-test('crossover: the write fraction where readdirty falls below rwmutex, interpolated linearly', () => {
+test('crossover: the write fraction where the faster map changes, interpolated in log ratio, with a bootstrap interval', () => {
   const cells = crossoverTable({ readdirty: [100, 90, 70, 50], rwmutex: [60, 65, 72, 80], sharded: [20, 25, 30, 35] });
   const crossovers = analyzeResults(buildResults(cells)).crossovers ?? [];
-  const versusRwmutex = crossovers.find((crossover) => crossover.versus === 'rwmutex');
-  // lead 40, 25, −2 → crosses between 10% and 20% at 0.1 + 0.1 · 25/27
-  assert.ok(versusRwmutex?.writeFraction != null && Math.abs(versusRwmutex.writeFraction - (0.1 + 0.1 * 25 / 27)) < 1e-12);
-  assert.ok(versusRwmutex.opsPerSec != null && Math.abs(versusRwmutex.opsPerSec - (90 - 20 * 25 / 27)) < 1e-9);
+  const versusRwmutex = crossovers.find((crossover) => crossover.map === 'readdirty' && crossover.versus === 'rwmutex');
+  // ln(90/65) and ln(70/72) bracket the change between 10% and 20%
+  const [lead10, lead20] = [Math.log(90 / 65), Math.log(70 / 72)];
+  const expected = 0.1 + 0.1 * lead10 / (lead10 - lead20);
+  assert.ok(versusRwmutex?.writeFraction != null && Math.abs(versusRwmutex.writeFraction - expected) < 1e-12, JSON.stringify(versusRwmutex));
+  assert.equal(versusRwmutex.family, 'writes');
   assert.equal(versusRwmutex.threads, 4);
   assert.equal(versusRwmutex.points, 4);
-  const versusSharded = crossovers.find((crossover) => crossover.versus === 'sharded');
+  assert.ok(versusRwmutex.ciLow !== null && versusRwmutex.ciHigh !== null);
+  assert.ok(versusRwmutex.ciLow <= expected && expected <= versusRwmutex.ciHigh && versusRwmutex.ciLow >= 0.1 && versusRwmutex.ciHigh <= 0.3,
+    JSON.stringify(versusRwmutex));
+  const versusSharded = crossovers.find((crossover) => crossover.versus === 'sharded' || crossover.map === 'sharded');
   assert.equal(versusSharded?.writeFraction, null);
-  assert.match(versusSharded?.reason ?? '', /stays at or above sharded up to 30% writes/);
+  assert.match(versusSharded?.reason ?? '', /stays ahead of sharded from 0% to 30% writes/);
 });
 
-test('crossover is null with a reason when readdirty is below from the start or a rival is missing', () => {
-  const crossovers = analyzeResults(buildResults(crossoverTable({ readdirty: [10, 9, 8, 7], rwmutex: [60, 65, 72, 80] }))).crossovers ?? [];
-  assert.match(crossovers.find((c) => c.versus === 'rwmutex')?.reason ?? '', /already below rwmutex at the fewest writes measured \(0%\)/);
-  assert.match(crossovers.find((c) => c.versus === 'sharded')?.reason ?? '', /no sharded cells/);
+test('crossover: noisier trials give a wider interval, reaching the lowest fraction when the order there is uncertain', () => {
+  const tight = analyzeResults(buildResults(crossoverTable({ readdirty: [100, 90, 70, 50], rwmutex: [60, 65, 72, 80] }))).crossovers![0];
+  const noisy = analyzeResults(buildResults(crossoverTable({ readdirty: [100, 90, 70, 50], rwmutex: [60, 65, 72, 80] },
+    undefined, 'writes', [0.8, 1, 1.25]))).crossovers![0];
+  assert.ok(noisy.ciLow !== null && tight.ciLow !== null && tight.ciHigh !== null);
+  assert.ok((noisy.ciHigh ?? Infinity) - noisy.ciLow > tight.ciHigh - tight.ciLow, `${JSON.stringify(noisy)} vs ${JSON.stringify(tight)}`);
+  const undecided = analyzeResults(buildResults(crossoverTable({ a: [100, 100, 100, 99], b: [99, 99, 99, 100] },
+    undefined, 'churn', [0.9, 1, 1.1]))).crossovers![0];
+  assert.equal(undecided.family, 'churn');
+  assert.ok(undecided.writeFraction !== null);
+  // ±10% trials around a 1% gap: some resamples already start behind, so the interval reaches the lowest fraction.
+  assert.equal(undecided.ciLow, 0);
+  assert.ok((undecided.ciHigh ?? Infinity) - (undecided.ciLow ?? 0) > 0.2, JSON.stringify(undecided));
+});
+
+test('crossover: a map behind from the start is the one that leads the pair; any family name works', () => {
+  const crossovers = analyzeResults(buildResults(crossoverTable({ readdirty: [10, 9, 8, 7], rwmutex: [6, 7, 9, 12] }, [0, 5, 10, 20], 'churn')))
+    .crossovers ?? [];
+  assert.equal(crossovers.length, 1);
+  assert.equal(crossovers[0].map, 'readdirty');
+  assert.equal(crossovers[0].family, 'churn');
+  assert.ok(crossovers[0].writeFraction !== null && crossovers[0].writeFraction > 0.05 && crossovers[0].writeFraction < 0.1);
+  const reversed = analyzeResults(buildResults(crossoverTable({ readdirty: [6, 7, 9, 12], rwmutex: [10, 9, 8, 7] }))).crossovers ?? [];
+  assert.equal(reversed[0].map, 'rwmutex');
+  assert.equal(reversed[0].versus, 'readdirty');
 });
 
 test("write fraction comes from the workload definition's mix when present, else from the name", () => {
-  assert.equal(writeFractionOf('writes-25', undefined), 0.25);
-  assert.equal(writeFractionOf('writes-25', { 'writes-25': { mix: { get: 0.7, set: 0.3 } } }), 1 - 0.7);
-  assert.equal(writeFractionOf('writes-0', { 'writes-0': { mix: { get: 1 } } }), 0);
-  assert.equal(writeFractionOf('mixed', {}), null);
-  assert.equal(writeFractionOf('writes-500', undefined), null);
+  assert.deepEqual(familyMember('writes-25', undefined), { family: 'writes', writeFraction: 0.25 });
+  assert.equal(familyMember('writes-25', { 'writes-25': { mix: { get: 0.7, set: 0.3 } } })?.writeFraction, 0.3);
+  assert.equal(familyMember('churn-10', { 'churn-10': { mix: { get: 0.9, set: 0.05, delete: 0.05 } } })?.writeFraction, 0.1);
+  assert.equal(familyMember('writes-0', { 'writes-0': { mix: { get: 1 } } })?.writeFraction, 0);
+  assert.equal(familyMember('mixed', {}), null);
+  assert.equal(familyMember('ycsb-a', {}), null);
+  assert.equal(familyMember('writes-500', undefined), null);
+  assert.deepEqual(familyMember('my-mix-30', undefined), { family: 'my-mix', writeFraction: 0.3 });
 });
 
 // ---- analyzeResults --------------------------------------------------------
@@ -279,7 +312,7 @@ test('analyzeResults on a whole synthetic sweep: every group analysed, crossover
   assert.ok(analysis.knees.filter((knee) => knee.map === 'rwmutex').every((knee) => knee.usl !== null && knee.usl.r2 > 0.95));
   assert.equal(analysis.latencyKnees?.length, 4);
   assert.ok(analysis.latencyKnees?.every((knee) => knee.tpsAtKnee !== null), JSON.stringify(analysis.latencyKnees));
-  const crossing = analysis.crossovers?.find((c) => c.threads === 8 && c.loadFactor === 0.75 && c.versus === 'rwmutex');
+  const crossing = analysis.crossovers?.find((c) => c.threads === 8 && c.loadFactor === 0.75 && c.map === 'readdirty' && c.versus === 'rwmutex');
   assert.ok(crossing?.writeFraction != null && crossing.writeFraction > 0.05 && crossing.writeFraction < 0.5, JSON.stringify(crossing));
   assert.deepEqual(JSON.parse(JSON.stringify(analysis)), analysis);
 });

@@ -3,12 +3,12 @@
  *   - knees: how many threads before throughput stops scaling (Kneedle), and
  *     why (USL: contention σ, coherency κ, retrograde peak N*)?
  *   - latencyKnees: how much offered load before p99 leaves its flat region?
- *   - crossovers: at what write fraction does sync.Map's design (readdirty)
- *     lose to rwmutex and to sharded?
+ *   - crossovers: along a write-fraction family (writes-N, churn-N), at what
+ *     write fraction does the faster of two maps change?
  * Pure: reads cells, returns plain data; the sweep stores it in the results'
  * `analysis`, `maplab analyze` prints or stores it.
  */
-import type { Analysis, Cell, KneeResult, Results } from '../results.js';
+import { familyMember, type Analysis, type Cell, type FamilyMember, type KneeResult, type Results } from '../results.js';
 import type { AnalyzeOptions, LatencyKnee } from './types.js';
 import { analyzeScaling } from './scaling.js';
 import { latencyKnee, type LoadPoint } from './latency.js';
@@ -18,7 +18,8 @@ export type { AnalyzeOptions, Crossover, LatencyKnee } from './types.js';
 export { analyzeScaling, medianPerThreadCount, type ScalingAnalysis } from './scaling.js';
 export { fitUsl, uslPeak, uslThroughput, type ScalingPoint } from './usl.js';
 export { kneedle, type Knee, type KneedleOptions } from './kneedle.js';
-export { writeFractionOf, CROSSOVER_MAP, CROSSOVER_RIVALS } from './crossovers.js';
+export { firstCrossing } from './crossovers.js';
+export { familyMember } from '../results.js';
 export { parseScalingCsv } from './csv.js';
 
 /** Closed-loop cells (no `rate`) that did not fail. */
@@ -55,7 +56,12 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
     return { map, workload, loadFactor, threads, ...latencyKnee(points, options) };
   });
 
-  return { knees, latencyKnees, crossovers: findCrossovers(closedLoop, workloadDefinitions) };
+  const writeFractions: Record<string, FamilyMember> = {};
+  for (const cell of results.cells) {
+    const member = familyMember(cell.workload, workloadDefinitions);
+    if (member !== null) writeFractions[cell.workload] = member;
+  }
+  return { knees, latencyKnees, crossovers: findCrossovers(closedLoop, workloadDefinitions), writeFractions };
 }
 
 /**

@@ -31,20 +31,25 @@ export interface LatencyKnee {
 }
 
 /**
- * Where Go's read-mostly design (`readdirty`) stops paying: the write fraction
- * at which its throughput falls below a lock-based map's, for one
- * (threads, loadFactor), interpolated linearly between measured fractions.
+ * Where the faster of two maps changes along a write-fraction family, for
+ * one (family, threads, loadFactor), interpolated in log ratio between the
+ * measured fractions that bracket it (harness/analysis/crossovers.ts).
  */
 export interface Crossover {
+  /** The workload family: `writes` for writes-N, `churn` for churn-N. */
+  family: string;
   threads: number;
   loadFactor: number;
-  /** Always 'readdirty' today; kept as data so a report need not know. */
+  /** The map ahead at the fewest writes measured. */
   map: string;
-  /** The map it is compared with: 'rwmutex' or 'sharded'. */
+  /** The map it falls below at `writeFraction`. */
   versus: string;
-  /** Write fraction 0..1 at the crossing; null when it never crosses (see `reason`). */
+  /** Write fraction 0..1 where `map` falls below `versus`; null when it never does (see `reason`). */
   writeFraction: number | null;
-  /** Interpolated throughput of both maps at the crossing, ops/s; null with writeFraction. */
+  /** 95% bootstrap interval over trials; null when open or not computable (see `reason`). */
+  ciLow: number | null;
+  ciHigh: number | null;
+  /** Interpolated throughput of `map` at the crossing, ops/s; null with writeFraction. */
   opsPerSec: number | null;
   /** Write fractions measured for both maps. */
   points: number;
