@@ -31,6 +31,7 @@ import type { SweepConfig } from './config.js';
 import { FRESH_KEY_STREAM_FACTOR } from './config.js';
 import { TrialControl } from './control.js';
 import { collectGarbageIfGrown } from './gc.js';
+import { DEFAULT_HICCUP_INTERVAL_MS, HiccupMeter, hiccupP99Ns, summarizeHiccups, type HiccupReport } from './hiccup.js';
 import { LatencyHistogram } from './histogram.js';
 import type { MapSource } from './map-source.js';
 import { MapPool, TrialInterruptedError, TrialTimeoutError } from './pool.js';
@@ -99,6 +100,8 @@ export interface CellProgress {
   readonly overhead: CellOverhead;
   readonly reports: WorkerReport[][];
   readonly trialCounters: Array<Record<string, number>>;
+  /** The machine's hiccups during each trial's window (harness/hiccup.ts); null where the meter is off or failed. */
+  readonly hiccups: Array<HiccupReport | null>;
   /** Wall time spent on this cell so far (its steps; contiguous when trials are not interleaved), ms. */
   wallMs: number;
   /** Set when the cell ended early (an error or timeout cell): no more steps. */
@@ -110,6 +113,8 @@ export class CellRunner {
   private readonly pools = new Map<string, MapPool>();
   private readonly streams = new Map<string, OpStream[]>();
   private readonly prefills = new Map<string, { keys: Int32Array; values: Int32Array }>();
+  /** One meter thread for the runner's life: trials never overlap, so one suffices. */
+  private readonly hiccupMeter: HiccupMeter | null;
 
   /**
    * `keepPools`: keep every (map, threads) pool alive between cells, so that
@@ -121,7 +126,10 @@ export class CellRunner {
     private readonly maps: ReadonlyMap<string, { source: MapSource; factory: MapFactory }>,
     private readonly cores: number,
     private readonly keepPools = false,
-  ) {}
+  ) {
+    const intervalMs = config.hiccupIntervalMs ?? DEFAULT_HICCUP_INTERVAL_MS;
+    this.hiccupMeter = intervalMs > 0 ? new HiccupMeter(intervalMs) : null;
+  }
 
   /** Runs one cell, all its trials back to back; only an interruption (signal) escapes as an exception. */
   async run(spec: CellSpec, signal?: AbortSignal): Promise<Cell> {
@@ -144,6 +152,7 @@ export class CellRunner {
       overhead: { poolStartMs: 0, poolWarmupMs: 0, streamsMs: 0, prefillMs: 0, gcMs: 0 },
       reports: [],
       trialCounters: [],
+      hiccups: [],
       wallMs: 0,
       ended: null,
     };
@@ -173,13 +182,14 @@ export class CellRunner {
       }
       const outcome = await this.runTrial(context, {
         seed: this.config.seed + trial, warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, rate: spec.rate,
-      });
+      }, true);
       if ('failure' in outcome) {
         progress.ended = failedCell(progress, outcome.failure.message, outcome.failure.name === CONCURRENT_MAP_WRITE_ERROR_NAME);
         return;
       }
       progress.reports.push(outcome.reports);
       progress.trialCounters.push(outcome.counters);
+      progress.hiccups.push(outcome.hiccups);
     } catch (error) {
       if (error instanceof TrialInterruptedError) throw error;
       const message = error instanceof TrialTimeoutError
@@ -201,7 +211,7 @@ export class CellRunner {
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map((pool) => pool.destroy()));
+    await Promise.all([...pools.map((pool) => pool.destroy()), this.hiccupMeter?.close()]);
   }
 
   private identity(spec: CellSpec, factory: MapFactory): Record<string, unknown> {
@@ -276,8 +286,8 @@ export class CellRunner {
   }
 
   private async runTrial(
-    context: TrialContext, timing: { seed: number; warmupMs: number; durationMs: number; rate: number | null },
-  ): Promise<{ reports: WorkerReport[]; counters: Record<string, number> } | { failure: { name: string; message: string } }> {
+    context: TrialContext, timing: { seed: number; warmupMs: number; durationMs: number; rate: number | null }, meterHiccups = false,
+  ): Promise<{ reports: WorkerReport[]; counters: Record<string, number>; hiccups: HiccupReport | null } | { failure: { name: string; message: string } }> {
     const { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal } = context;
     const prefillStartMs = performance.now();
     const handle: MapHandle = factory.create({ capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor });
@@ -296,7 +306,18 @@ export class CellRunner {
       privatePrefill: factory.shared ? null : prefill, stream, sampleEveryOps: this.config.sampleEveryOps,
       warmupMs: timing.warmupMs, durationMs: timing.durationMs, ratePerSec: timing.rate, seed: timing.seed,
     }));
-    const outcomes = await pool.runTrial(tasks, control, deadlineMs, signal);
+    const meter = meterHiccups && this.hiccupMeter ? await this.hiccupMeter.ready().then(() => this.hiccupMeter, () => null) : null;
+    const hiccups = meter ? meter.measure(control.buffer, timing.warmupMs, timing.durationMs) : null;
+    let outcomes: Awaited<ReturnType<MapPool['runTrial']>>;
+    try {
+      outcomes = await pool.runTrial(tasks, control, deadlineMs, signal);
+    } catch (error) {
+      control.abort(); // releases the meter if the trial never started
+      await hiccups?.catch(() => null);
+      throw error;
+    }
+    // The meter closes its window on its own clock, a hair after the workers; a failed meter only costs its figure.
+    const hiccupReport = hiccups === null ? null : await hiccups.catch(() => null);
     const failures = outcomes.filter((outcome): outcome is WorkerFailure => !outcome.ok);
     if (failures.length > 0) {
       const cause = failures.find((failure) => failure.error !== undefined)?.error;
@@ -311,11 +332,11 @@ export class CellRunner {
     const gcStartMs = performance.now();
     collectGarbageIfGrown();
     overhead.gcMs += performance.now() - gcStartMs;
-    return { reports, counters };
+    return { reports, counters, hiccups: hiccupReport };
   }
 
   private assemble(progress: CellProgress): Cell {
-    const { identity, spec, workload, reports: reportsByTrial, trialCounters, overhead, wallMs } = progress;
+    const { identity, spec, workload, reports: reportsByTrial, trialCounters, overhead, wallMs, hiccups } = progress;
     const merged = new LatencyHistogram();
     const byOp = new Map<string, LatencyHistogram>();
     const opCounts: Record<string, number> = {};
@@ -332,16 +353,20 @@ export class CellRunner {
       };
       const quiet = reports.map((report) => report.quietOpsPerSec);
       if (quiet.every((rate): rate is number => rate !== null)) trial.quietOpsPerSec = quiet.reduce((sum, rate) => sum + rate, 0);
+      const hiccup = hiccups[index];
+      if (hiccup) trial.hiccupP99Ns = hiccupP99Ns(hiccup);
       if (spec.rate !== null) {
         trial.slowestWorkerOpsPerSec = Math.min(...reports.map((r) => (r.ops / (r.windowEndNs - r.windowStartNs)) * 1e9));
         trial.backlogOps = reports.reduce((sum, r) => sum + r.backlog, 0);
       }
       trials.push(trial);
+      const trialLatency = new LatencyHistogram();
       for (const report of reports) {
         for (const [op, data] of Object.entries(report.histograms)) {
           if (!data) continue;
           const histogram = LatencyHistogram.fromData(data);
           merged.merge(histogram);
+          trialLatency.merge(histogram);
           const existing = byOp.get(op);
           if (existing) existing.merge(histogram);
           else byOp.set(op, histogram);
@@ -351,6 +376,7 @@ export class CellRunner {
         streamWraps = Math.max(streamWraps, report.streamWraps);
         clockCosts.push(report.clockCostNs);
       }
+      if (trialLatency.totalCount > 0) trial.p99Ns = trialLatency.valueAtQuantile(0.99);
     });
     const latencyByOpNs: Record<string, LatencySummary> = {};
     for (const op of OP_NAMES) {
@@ -368,6 +394,7 @@ export class CellRunner {
       ...quietSummary(trials),
       latencyNs: merged.summary(),
       latencyByOpNs,
+      ...hiccupSummary(hiccups, this.hiccupMeter?.intervalMs ?? 0),
       counters: medianByKey(trialCounters),
       opCounts,
       timing: spec.rate === null
@@ -403,6 +430,12 @@ export function generateCellStreams(workload: Workload, options: { seed: number;
 function quietSummary(trials: readonly Trial[]): { quietOpsPerSec?: ReturnType<typeof medianWithCI> } {
   const rates = quietFigures(trials);
   return rates === null ? {} : { quietOpsPerSec: medianWithCI(rates) };
+}
+
+/** `hiccupNs` when the meter measured at least one trial. */
+function hiccupSummary(reports: ReadonlyArray<HiccupReport | null>, intervalMs: number): { hiccupNs?: ReturnType<typeof summarizeHiccups> } {
+  const summary = summarizeHiccups(reports.filter((report): report is HiccupReport => report !== null), intervalMs);
+  return summary === null ? {} : { hiccupNs: summary };
 }
 
 function poolKey(source: MapSource, threads: number): string {

@@ -13,6 +13,7 @@ import {
   getWorkload, loadWorkloadFile, MAX_STREAM_LENGTH, withKeySpace, workloadFromFlags, WorkloadError,
   type Workload,
 } from '../workloads/index.js';
+import { DEFAULT_HICCUP_INTERVAL_MS } from './hiccup.js';
 import { loadPluginModule, type MapSource } from './map-source.js';
 import { parsers, resolveOptions, UsageError, type OptionSpec, type OptionValues } from './options.js';
 
@@ -119,6 +120,7 @@ const common = {
   prefill: spec({ name: 'prefill', flag: '--prefill <fraction>', description: 'custom workload: fraction of the key space inserted before measuring, 0..1 (default: 0.75; needs --mix)', parse: parsers.number(0, 1) }),
   streamOps: spec({ name: 'streamOps', flag: '--stream-ops <n>', description: `ops pre-generated per worker and replayed cyclically, a power of two (×${FRESH_KEY_STREAM_FACTOR} for workloads that insert fresh keys)`, defaultValue: DEFAULT_STREAM_OPS, parse: powerOfTwo(1024, MAX_STREAM_LENGTH / FRESH_KEY_STREAM_FACTOR) }),
   sampleEvery: spec({ name: 'sampleEvery', flag: '--sample-every <ops>', description: 'closed loop: time one op in about this many (jittered), 2..65536', defaultValue: DEFAULT_SAMPLE_EVERY, parse: parsers.integer(2, 65536) }),
+  hiccupIntervalMs: spec({ name: 'hiccupIntervalMs', flag: '--hiccup-interval-ms <ms>', description: 'hiccup meter: a thread beside each trial sleeps this long again and again and records how late it wakes (the machine\'s own stalls), ms 0..100; 0 turns it off', defaultValue: DEFAULT_HICCUP_INTERVAL_MS, parse: parsers.number(0, 100) }),
   quiet: spec({ name: 'quiet', flag: '--quiet', description: 'no progress bar and no summary table', parse: flag }),
   json: spec({ name: 'json', flag: '--json', description: 'print the results document as JSON on stdout', parse: flag }),
 };
@@ -136,7 +138,7 @@ export const sweepOptionSpecs = [
   spec({ name: 'out', flag: '--out <file>', description: 'results file, written after every cell', defaultValue: 'results/latest.json', parse: parsers.string() }),
   spec({ name: 'resume', flag: '--resume', description: 'finish a partial --out file: skip its finished cells (the config must match)', parse: flag }),
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
-  common.streamOps, common.sampleEvery, common.quiet, common.json,
+  common.streamOps, common.sampleEvery, common.hiccupIntervalMs, common.quiet, common.json,
   fromPreset(spec({ name: 'interleave', flag: '--interleave [bool]', description: 'run trial 1 of every cell, then trial 2 of every cell, …, every pool kept alive: each cell\'s trials are spread over the whole sweep, so a slow spell of the machine (seconds long on shared VMs) hits one trial of many cells instead of every trial of one; finished cells are written only at the end', parse: flag })),
   spec({ name: 'verify', flag: '--verify', description: 'before measuring, check that each map is linearizable (as maplab verify does) and record a verified / violated / unsafe badge per map in the results', parse: flag }),
   spec({ name: 'verifyHistories', flag: '--verify-histories <n>', description: `with --verify: histories per map, each of ${VERIFY_THREADS} threads, integer 1..1000000`, defaultValue: 200, parse: parsers.integer(1, 1_000_000) }),
@@ -155,7 +157,7 @@ export const runOptionSpecs = [
   common.seed,
   spec({ name: 'out', flag: '--out <file>', description: 'also write a results file with this one cell', parse: parsers.string() }),
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
-  common.streamOps, common.sampleEvery, common.quiet, common.json,
+  common.streamOps, common.sampleEvery, common.hiccupIntervalMs, common.quiet, common.json,
   spec({ name: 'compareBare', flag: '--compare-bare', description: 'also replay worker 0\'s stream in a bare loop on the main thread (no pool, barrier or timing) and print harness ns/op ÷ bare ns/op (threads 1)', parse: flag }),
 ] as const;
 
@@ -183,6 +185,8 @@ export interface SweepConfig {
   streamOps: number;
   sampleEveryOps: number;
   cellTimeoutMs: number;
+  /** Hiccup meter sleep interval, ms (harness/hiccup.ts); 0: off. Absent in older files: 1. */
+  hiccupIntervalMs?: number;
   /** Absolute path of the plugin map module, or null. */
   mapModule: string | null;
   /** Trials of all cells alternate (trial 1 of every cell, then trial 2…); absent in older files: false. */
@@ -313,7 +317,7 @@ interface PlanInput {
   options: {
     keys?: number; durationMs?: number; warmupMs?: number; trials?: number; seed: number; cellTimeoutMs?: number;
     mapModule?: string; workloadFile?: string; mix?: string; distribution?: string; prefill?: number;
-    streamOps: number; sampleEvery: number;
+    streamOps: number; sampleEvery: number; hiccupIntervalMs: number;
   };
   labels: { maps: string; workloads: string };
 }
@@ -418,6 +422,7 @@ async function finishResolution(input: PlanInput, extras: Extras): Promise<Resol
     seed: options.seed,
     streamOps: options.streamOps,
     sampleEveryOps: options.sampleEvery,
+    hiccupIntervalMs: options.hiccupIntervalMs,
     cellTimeoutMs: options.cellTimeoutMs ?? AUTO_TIMEOUT_BASE_MS + trials * (2 * (warmupMs + durationMs) + AUTO_TIMEOUT_PER_TRIAL_MS),
     mapModule,
   };

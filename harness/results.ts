@@ -30,6 +30,10 @@ export interface Trial {
   opsPerSec: number;
   /** Closed-loop windows of ≥ 5 slices: the quiet rate (harness/loop.ts). */
   quietOpsPerSec?: number;
+  /** This trial's p99 latency (all ops), ns. */
+  p99Ns?: number;
+  /** The hiccup meter's p99 during this trial's window, ns. */
+  hiccupP99Ns?: number;
 }
 
 /** The trials' quiet rates, or null unless every trial has one (then a cell has no quiet figure). */
@@ -89,6 +93,8 @@ export interface Cell {
   opsPerSec: MedianCI;
   latencyNs: LatencySummary;
   counters: Record<string, number>;
+  /** The machine's own stalls during the trials' windows (harness/hiccup.ts); absent in older files. */
+  hiccupNs?: LatencySummary & { intervalMs: number; awakeFraction: number };
   /** A failed cell carries only its reason: no numbers. */
   error?: string;
   [extra: string]: unknown;

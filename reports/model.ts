@@ -191,10 +191,12 @@ export function analysisTables(analysis: Analysis): AnalysisTables {
       ]),
     },
     latencyKnees: {
-      headers: ['map', 'workload', 'load factor', 'threads', 'TPS at knee (offered ops/s)', 'achieved ops/s', 'p99 at knee', 'p99 past knee', 'note'],
+      headers: ['map', 'workload', 'load factor', 'threads', 'verdict', 'TPS at knee (offered ops/s)', '95% CI', 'p99 at knee', 'p99 past knee', 'ratio', 'hiccup p99', 'note'],
       rows: (analysis.latencyKnees ?? []).map((knee) => [
-        label(knee.map), knee.workload, formatNumber(knee.loadFactor), String(knee.threads), formatCount(knee.tpsAtKnee),
-        formatCount(knee.achievedOpsPerSecAtKnee), formatNs(knee.p99BeforeNs), formatNs(knee.p99AfterNs), knee.note ?? '',
+        label(knee.map), knee.workload, formatNumber(knee.loadFactor), String(knee.threads), knee.verdict ?? '—', formatCount(knee.tpsAtKnee),
+        knee.tpsCiLow == null ? '—' : `${formatCount(knee.tpsCiLow)} – ${formatCount(knee.tpsCiHigh ?? null)}`,
+        formatNs(knee.p99BeforeNs), formatNs(knee.p99AfterNs), knee.p99Ratio == null ? '—' : `${knee.p99Ratio.median.toFixed(1)}×`,
+        formatNs(knee.hiccupP99Ns ?? null), knee.note ?? '',
       ]),
     },
     crossovers: {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   analyzeResults, analyzeScaling, fitUsl, kneedle, parseScalingCsv, uslPeak, uslThroughput, familyMember,
 } from '../harness/analysis/index.js';
+import { isotonicFit } from '../harness/analysis/isotonic.js';
 import { latencyKnee, type LoadPoint } from '../harness/analysis/latency.js';
 import { levenbergMarquardt } from '../harness/analysis/levenberg-marquardt.js';
 import { UsageError } from '../harness/options.js';
@@ -173,44 +174,100 @@ test('repeated thread counts count once, by their median', () => {
 
 // ---- latency knees ---------------------------------------------------------
 
-function hockeyStick(p99Ns: number[]): LoadPoint[] {
-  return p99Ns.map((p99, i) => ({ offeredOpsPerSec: (i + 1) * 1e5, ratePerThread: ((i + 1) * 1e5) / 4, achievedOpsPerSec: Math.min((i + 1) * 1e5, 7.5e5), p99Ns: p99 }));
+/** One point per p99, rates 1e5, 2e5, …; each rate gets trials at p99 × `spread` (several trials: an interval). */
+function hockeyStick(p99Ns: number[], spread: number[] = [0.97, 1, 1.03], hiccupP99Ns?: number): LoadPoint[] {
+  return p99Ns.map((p99, i) => ({
+    offeredOpsPerSec: (i + 1) * 1e5, ratePerThread: ((i + 1) * 1e5) / 4, achievedOpsPerSec: Math.min((i + 1) * 1e5, 7.5e5), p99Ns: p99,
+    trialP99Ns: spread.map((factor) => p99 * factor), ...(hiccupP99Ns === undefined ? {} : { hiccupP99Ns }),
+  }));
 }
 
-test('latency knee of a hockey-stick p99 curve: TPS at the last flat point, p99 before and after', () => {
-  const points = hockeyStick([900, 920, 910, 950, 930, 980, 1000, 4000, 40_000, 400_000]);
-  const knee = latencyKnee(points);
+test('latency knee of a hockey-stick p99 curve: TPS at the last flat point, p99 before and after, with intervals', () => {
+  const knee = latencyKnee(hockeyStick([900, 920, 910, 950, 930, 980, 1000, 4000, 40_000, 400_000]));
+  assert.equal(knee.verdict, 'knee');
   assert.equal(knee.tpsAtKnee, 7e5);
   assert.equal(knee.ratePerThreadAtKnee, 7e5 / 4);
   assert.equal(knee.achievedOpsPerSecAtKnee, 7e5);
-  assert.equal(knee.p99BeforeNs, 1000);
-  assert.equal(knee.p99AfterNs, 4000);
+  assert.ok(relative(knee.p99BeforeNs ?? 0, 1000) < 1e-9 && relative(knee.p99AfterNs ?? 0, 4000) < 1e-9);
+  assert.ok(knee.p99Ratio !== null && relative(knee.p99Ratio.median, 4) < 1e-9);
+  assert.ok(knee.tpsCiLow !== null && knee.tpsCiHigh !== null && knee.tpsCiLow <= 7e5 && knee.tpsCiHigh >= 7e5);
   assert.equal(knee.points, 10);
   assert.equal(knee.note, undefined);
 });
 
 test('latency knee on an M/M/1-like p99 = c/(1−ρ) curve lands where queueing takes over, before saturation', () => {
   const rho = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
-  const knee = latencyKnee(rho.map((utilisation) => ({ offeredOpsPerSec: utilisation * 1e6, ratePerThread: utilisation * 1e6, achievedOpsPerSec: utilisation * 1e6, p99Ns: 4600 / (1 - utilisation) })));
-  assert.ok(knee.tpsAtKnee !== null && knee.tpsAtKnee >= 0.7e6 && knee.tpsAtKnee <= 0.95e6, `knee at ${knee.tpsAtKnee}`);
+  const knee = latencyKnee(rho.map((utilisation) => ({
+    offeredOpsPerSec: utilisation * 1e6, ratePerThread: utilisation * 1e6, achievedOpsPerSec: utilisation * 1e6, p99Ns: 4600 / (1 - utilisation),
+    trialP99Ns: [0.95, 1, 1.05].map((factor) => (factor * 4600) / (1 - utilisation)),
+  })));
+  assert.ok(knee.tpsAtKnee !== null && knee.tpsAtKnee >= 0.6e6 && knee.tpsAtKnee <= 0.95e6, `knee at ${knee.tpsAtKnee}`);
+});
+
+test('one stalled point cannot make a knee: the monotone fit pools it, and the verdict is no knee', () => {
+  // The issue's readdirty series shape: a 10 ms stall at one low rate, the rest flat.
+  const stalled = hockeyStick([1000, 1000, 1050, 1000, 1100, 1000], [1, 1, 1]).map((point, i) =>
+    (i === 1 ? { ...point, p99Ns: 9e6, trialP99Ns: [1000, 1100, 9e6] } : point));
+  const knee = latencyKnee(stalled);
+  assert.equal(knee.tpsAtKnee, null);
+  assert.equal(knee.verdict, 'no-knee', JSON.stringify(knee));
+  assert.match(knee.note ?? '', /no knee within the rates measured/);
+});
+
+test('trials that disagree about the jump give "undetermined (noise)", not a knee', () => {
+  const points = hockeyStick([1000, 1000, 1000, 1000, 1000]).map((point, i) =>
+    (i >= 2 ? { ...point, trialP99Ns: [1000, 8000, 1000, 9000, 8500] } : { ...point, trialP99Ns: [1000, 1000, 1000, 1000, 1000] }));
+  const knee = latencyKnee(points);
+  assert.equal(knee.verdict, 'undetermined', JSON.stringify(knee));
+  assert.match(knee.note ?? '', /undetermined \(noise\)/);
+});
+
+test('a knee whose p99 stays within twice the hiccup floor is machine-limited', () => {
+  const knee = latencyKnee(hockeyStick([1000, 1000, 1000, 4000, 4200], undefined, 3000));
+  assert.equal(knee.verdict, 'machine-limited');
+  assert.equal(knee.hiccupP99Ns, 3000);
+  const real = latencyKnee(hockeyStick([1000, 1000, 1000, 40_000, 42_000], undefined, 3000));
+  assert.equal(real.verdict, 'knee');
+});
+
+test('without per-trial p99s (older files) the knee is only a point estimate: undetermined', () => {
+  const knee = latencyKnee(hockeyStick([900, 920, 910, 950, 1000, 4000, 40_000]).map(({ trialP99Ns: _trials, ...point }) => point));
+  assert.equal(knee.tpsAtKnee, 5e5);
+  assert.equal(knee.verdict, 'undetermined');
+  assert.match(knee.note ?? '', /1 trial p99 at some rate, need 3/);
+});
+
+test('isotonic fit: pool-adjacent-violators gives the closest non-decreasing sequence', () => {
+  assert.deepEqual(isotonicFit([1, 3, 2, 4]), [1, 2.5, 2.5, 4]);
+  assert.deepEqual(isotonicFit([5, 1, 1, 1]), [2, 2, 2, 2]);
+  assert.deepEqual(isotonicFit([3, 1], [3, 1]), [2.5, 2.5]);
+  assert.deepEqual(isotonicFit([1, 2, 3]), [1, 2, 3]);
+  assert.throws(() => isotonicFit([1, 2], [1]), /same length/);
 });
 
 test('analyzeResults reads open-loop cells as the harness writes them: rate and achievedOpsPerSec per thread', () => {
   const p99 = [900, 920, 910, 950, 1000, 5000, 50_000];
-  const cells = p99.map((p99Ns, i) => buildCell({
-    map: 'sharded', workload: 'mixed', threads: 2, rate: (i + 1) * 1e5, achievedOpsPerSec: Math.min((i + 1) * 1e5, 4.5e5), p99Ns, samples: 10,
-  }));
+  const cells = p99.map((p99Ns, i) => {
+    const cell = buildCell({
+      map: 'sharded', workload: 'mixed', threads: 2, rate: (i + 1) * 1e5, achievedOpsPerSec: Math.min((i + 1) * 1e5, 4.5e5), p99Ns, samples: 10,
+    });
+    return { ...cell, trials: cell.trials.map((trial, t) => ({ ...trial, p99Ns: p99Ns * (0.98 + 0.02 * t), hiccupP99Ns: 100 })), hiccupNs: { ...cell.latencyNs, p99: 100, intervalMs: 1, awakeFraction: 0.001 } };
+  });
   const [knee] = analyzeResults(buildResults(cells)).latencyKnees ?? [];
   assert.equal(knee.threads, 2);
+  assert.equal(knee.verdict, 'knee');
   assert.equal(knee.ratePerThreadAtKnee, 5e5);
   assert.equal(knee.tpsAtKnee, 1e6);
   assert.equal(knee.achievedOpsPerSecAtKnee, 9e5);
-  assert.equal(knee.p99BeforeNs, 1000);
-  assert.equal(knee.p99AfterNs, 5000);
+  assert.ok(relative(knee.p99BeforeNs ?? 0, 1000) < 1e-9);
+  assert.ok(relative(knee.p99AfterNs ?? 0, 5000) < 1e-9);
+  assert.equal(knee.hiccupP99Ns, 100);
 });
 
 test('a flat p99 has no latency knee, and fewer than 3 rates is not enough points', () => {
-  assert.match(latencyKnee(hockeyStick([1000, 1100, 1050, 1200, 1000])).note ?? '', /p99 stays flat/);
+  const flat = latencyKnee(hockeyStick([1000, 1100, 1050, 1200, 1000]));
+  assert.equal(flat.verdict, 'no-knee');
+  assert.match(flat.note ?? '', /p99 stays flat/);
   const few = latencyKnee(hockeyStick([1000, 9000]));
   assert.equal(few.tpsAtKnee, null);
   assert.match(few.note ?? '', /not enough points: 2 offered rates/);

@@ -52,6 +52,8 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
       ratePerThread: cell.rate as number,
       achievedOpsPerSec: achievedTotalOpsPerSec(cell),
       p99Ns: cell.latencyNs.p99,
+      ...trialP99s(cell),
+      ...(typeof cell.hiccupNs?.p99 === 'number' ? { hiccupP99Ns: cell.hiccupNs.p99 } : {}),
     }));
     return { map, workload, loadFactor, threads, ...latencyKnee(points, options) };
   });
@@ -74,6 +76,12 @@ function achievedTotalOpsPerSec(cell: Cell): number {
   return typeof perThread === 'number' && Number.isFinite(perThread) ? perThread * cell.threads : cell.opsPerSec.median;
 }
 
+/** The trials' p99s when every trial has one (files older than the hiccup meter have none). */
+function trialP99s(cell: Cell): { trialP99Ns?: number[] } {
+  const values = cell.trials.map((trial) => (trial as { p99Ns?: unknown }).p99Ns);
+  return values.length > 0 && values.every((value): value is number => typeof value === 'number' && Number.isFinite(value)) ? { trialP99Ns: values } : {};
+}
+
 function checkOptions(options: AnalyzeOptions): void {
   const check = (name: string, value: number | undefined, ok: (value: number) => boolean, allowed: string) => {
     if (value !== undefined && !(Number.isFinite(value) && ok(value))) throw new RangeError(`${name} must be ${allowed}, got ${value}`);
@@ -81,6 +89,7 @@ function checkOptions(options: AnalyzeOptions): void {
   check('sensitivity', options.sensitivity, (value) => value > 0, 'a number > 0');
   check('flatTolerance', options.flatTolerance, (value) => value >= 0 && value < 1, 'a fraction 0..1');
   check('latencyFlatRatio', options.latencyFlatRatio, (value) => value >= 1, 'a ratio ≥ 1');
+  check('kneeRatio', options.kneeRatio, (value) => value > 1, 'a ratio > 1');
 }
 
 /** Groups in order of first appearance, so the analysis lists maps and workloads as the sweep ran them. */

@@ -5,28 +5,40 @@
  * these as optional fields of `Analysis`, so this file imports nothing.
  */
 
+/** knee: found and stable; no-knee: p99 stays near its floor; undetermined: the trials do not decide; machine-limited: the jump is the machine's hiccups. */
+export type LatencyKneeVerdict = 'knee' | 'no-knee' | 'undetermined' | 'machine-limited';
+
 /**
  * The knee of p99 latency against offered load, for one
- * (map, workload, loadFactor, threads) series of open-loop cells.
+ * (map, workload, loadFactor, threads) series of open-loop cells
+ * (harness/analysis/latency.ts: isotonic fit, bootstrap over trials).
  */
 export interface LatencyKnee {
   map: string;
   workload: string;
   loadFactor: number;
   threads: number;
+  verdict: LatencyKneeVerdict;
   /** "TPS at knee": offered load at the knee, ops/s over all threads (cell `rate` × threads); null: no knee. */
   tpsAtKnee: number | null;
+  /** 95% bootstrap interval of the knee's offered load over trials. */
+  tpsCiLow: number | null;
+  tpsCiHigh: number | null;
   /** The cells' `rate` at the knee: target ops/s per thread. */
   ratePerThreadAtKnee: number | null;
   /** Throughput achieved at the knee, ops/s over all threads (the cell's per-thread `achievedOpsPerSec` × threads). */
   achievedOpsPerSecAtKnee: number | null;
-  /** p99 at the knee: the last offered rate whose p99 is still in the flat region, ns. */
+  /** Fitted p99 at the knee (the last rate still near the floor), ns. */
   p99BeforeNs: number | null;
-  /** p99 at the next offered rate measured, past the knee, ns. */
+  /** Fitted p99 at the next offered rate measured, past the knee, ns. */
   p99AfterNs: number | null;
+  /** p99 after ÷ before, with its bootstrap interval. */
+  p99Ratio: { median: number; ciLow: number | null; ciHigh: number | null } | null;
+  /** The hiccup meter's p99 at the rate past the knee, ns. */
+  hiccupP99Ns: number | null;
   /** Distinct offered rates measured in the series. */
   points: number;
-  /** Why there is no knee (not enough points, p99 stays flat, …). */
+  /** The verdict in words (why no knee, why undetermined…). */
   note?: string;
 }
 
@@ -64,4 +76,6 @@ export interface AnalyzeOptions {
   flatTolerance?: number;
   /** p99 whose max / min is below this never left its flat region: no knee. Ratio ≥ 1, default 1.5. */
   latencyFlatRatio?: number;
+  /** The latency knee is where fitted p99 passes this × its floor. Ratio > 1, default 3. */
+  kneeRatio?: number;
 }
