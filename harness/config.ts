@@ -133,7 +133,7 @@ export const sweepOptionSpecs = [
   fromPreset(spec({ name: 'threads', flag: '--threads <list>', description: 'worker thread counts, comma-separated integers 1..256 (more than the cores is allowed and flagged oversubscribed)', parse: parsers.list(parsers.integer(1, 256)) })),
   fromPreset(spec({ name: 'loadFactors', flag: '--load-factors <list>', description: 'map load factors, comma-separated numbers in (0, 1)', parse: parsers.list(parsers.number(0, 1, true)) })),
   spec({ name: 'loadFactorsByWorkload', flag: '--load-factors-by-workload <json>', description: 'per-workload load factors instead of --load-factors, JSON like {"write-heavy":[0.75]} (quick: read-heavy sweeps all three, the others run at 0.75; --load-factors alone clears the preset\'s)', parse: loadFactorsByWorkloadParser }),
-  spec({ name: 'rates', flag: '--rates <list>', description: 'open-loop mode: target ops/s per thread, comma-separated (default: closed loop)', parse: parsers.list(parsers.number(1, 1e9)) }),
+  spec({ name: 'rates', flag: '--rates <list|auto>', description: 'open-loop mode: target ops/s per thread, comma-separated, or auto: per cell, measure the closed-loop capacity, offer 0.1 … 1.2 of it and refine where p99 jumps (default: closed loop)', parse: ratesParser }),
   common.keys, fromPreset(common.durationMs), fromPreset(common.warmupMs), fromPreset(common.trials), common.seed,
   spec({ name: 'out', flag: '--out <file>', description: 'results file, written after every cell', defaultValue: 'results/latest.json', parse: parsers.string() }),
   spec({ name: 'resume', flag: '--resume', description: 'finish a partial --out file: skip its finished cells (the config must match)', parse: flag }),
@@ -175,8 +175,8 @@ export interface SweepConfig {
   loadFactors: number[];
   /** Workloads that run at other load factors than `loadFactors` (only planned workloads appear). */
   loadFactorsByWorkload: Record<string, number[]>;
-  /** Open loop: target ops/s per thread; null: closed loop. */
-  rates: number[] | null;
+  /** Open loop: target ops/s per thread; 'auto': planned per cell from its capacity (harness/rate-plan.ts); null: closed loop. */
+  rates: number[] | 'auto' | null;
   keys: number | null;
   durationMs: number;
   warmupMs: number;
@@ -215,6 +215,17 @@ export const PLAN_FIELDS = [
   'maps', 'workloads', 'workloadDefinitions', 'threads', 'loadFactors', 'loadFactorsByWorkload', 'rates', 'durationMs', 'warmupMs',
   'trials', 'seed', 'streamOps', 'sampleEveryOps', 'mapModule',
 ] as const;
+
+/** `--rates`: a list of per-thread ops/s, each 1..1e9, or the word auto. */
+function ratesParser(raw: unknown, label: string): number[] | 'auto' {
+  if (raw === 'auto') return 'auto';
+  try {
+    return parsers.list(parsers.number(1, 1e9))(raw, label);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(`${label} must be auto or a comma-separated list of numbers 1..1000000000 (ops/s per thread), got ${JSON.stringify(raw)}`);
+  }
+}
 
 /** Drops undefined entries (commander leaves absent options undefined). */
 function defined(values: Record<string, unknown>): Record<string, unknown> {
@@ -313,7 +324,7 @@ interface PlanInput {
   threads: number[] | undefined;
   loadFactors: number[] | undefined;
   loadFactorsByWorkload: Record<string, number[]>;
-  rates: number[] | null;
+  rates: number[] | 'auto' | null;
   options: {
     keys?: number; durationMs?: number; warmupMs?: number; trials?: number; seed: number; cellTimeoutMs?: number;
     mapModule?: string; workloadFile?: string; mix?: string; distribution?: string; prefill?: number;
@@ -354,7 +365,7 @@ async function finishResolution(input: PlanInput, extras: Extras): Promise<Resol
   const trials = required(options.trials, '--trials');
   const threads = unique(required(input.threads, '--threads'), '--threads');
   const loadFactors = unique(required(input.loadFactors, '--load-factors'), '--load-factors');
-  if (input.rates) unique(input.rates, '--rates');
+  if (Array.isArray(input.rates)) unique(input.rates, '--rates');
 
   // Maps: the registry, plus the plugin module when given.
   const maps = new Map<string, { source: MapSource; factory: MapFactory }>();

@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { getMapFactory } from '../maps/index.js';
 import { addCalibrationRound, measureCalibration, type Calibration } from './calibration.js';
 import { QUIET_QUANTILE, QUIET_SLICE_MS } from './loop.js';
+import { runAutoRateSeries } from './rate-plan.js';
 import { CellRunner, cellKey, type CellSpec } from './cell.js';
 import { CLOCK_NAME, measureClockCostNs, measureClockResolutionNs } from './clock.js';
 import { planDifferences, type ResolvedSweep, type SweepConfig } from './config.js';
@@ -30,10 +31,10 @@ import { readResultsFile, RESULTS_SCHEMA, writeResultsFile, type Cell, type Resu
 import { medianWithCI } from './stats.js';
 import { verifyMaps } from './verify/index.js';
 
-/** Every cell of a config, in run order. */
+/** Every cell of a config, in run order (with --rates auto: the closed-loop capacity cells; their series are planned as they finish). */
 export function planCells(config: SweepConfig): CellSpec[] {
   const cells: CellSpec[] = [];
-  const rates = config.rates ?? [null];
+  const rates = Array.isArray(config.rates) ? config.rates : [null];
   for (const map of config.maps) {
     for (const threads of config.threads) {
       for (const workload of config.workloads) {
@@ -139,7 +140,17 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
     write();
   }
 
-  const interleave = sweep.config.interleave === true;
+  // --rates auto plans each series from a finished cell, so it runs cell after cell (rate-plan.ts).
+  const autoRates = sweep.config.rates === 'auto';
+  const interleave = sweep.config.interleave === true && !autoRates;
+  const runCell = async (spec: CellSpec): Promise<Cell> => {
+    observer.cellStarted?.(spec, cells.length, plan.length);
+    const cell = await runner.run(spec, signal);
+    cells.push(cell);
+    write();
+    observer.cellFinished?.(cell, cells.length, plan.length);
+    return cell;
+  };
   const runner = new CellRunner(sweep.config, sweep.maps, results.env.cores, interleave);
   let interrupted = false;
   try {
@@ -151,12 +162,9 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
           interrupted = true;
           break;
         }
-        observer.cellStarted?.(spec, cells.length, plan.length);
         results.calibration = addCalibrationRound(results.calibration as Calibration);
-        const cell = await runner.run(spec, signal);
-        cells.push(cell);
-        write();
-        observer.cellFinished?.(cell, cells.length, plan.length);
+        const cell = await runCell(spec);
+        if (autoRates) await runAutoRateSeries(spec, cell, cells, runCell, () => signal?.aborted === true);
       }
     }
   } catch (error) {
