@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { Crossover, LatencyKnee } from './analysis/types.js';
+import type { Crossover, Finding, LatencyKnee } from './analysis/types.js';
 
 export const RESULTS_SCHEMA = 'maplab.results/1';
 
@@ -127,6 +127,8 @@ export interface Analysis {
   latencyKnees?: LatencyKnee[];
   /** Where the faster of two maps changes along a write-fraction family (harness/analysis). */
   crossovers?: Crossover[];
+  /** The answers as plain sentences with their uncertainty (harness/analysis/findings.ts). */
+  findings?: Finding[];
   /** familyMember of every workload of a write-fraction family in the file, by workload name. */
   writeFractions?: Record<string, FamilyMember>;
   [extra: string]: unknown;

@@ -5,7 +5,7 @@
  */
 import type { Results } from '../harness/results.js';
 import {
-  analysisTables, buildModel, environmentTable, failedTable, mapInfo, summaryLine, winnerTable,
+  analysisTables, buildModel, environmentTable, findingLines, failedTable, mapInfo, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,
 } from './model.js';
 import type { SummaryOptions } from './text.js';
@@ -51,6 +51,7 @@ export function renderMarkdown(results: Results, options: SummaryOptions = {}): 
     `## maplab results${options.runId ? ` — ${escapeMarkdown(options.runId)}` : ''}\n`,
     `${escapeMarkdown(summaryLine(model))}\n`,
     `Maps: ${model.maps.map((map) => markdownMapLabel(model, 'all')(map.name)).join(' · ') || '_none_'}\n`,
+    `### Findings\n\n${findingLines(model.analysis).map((line) => `- ${escapeMarkdown(line)}`).join('\n') || '_none_'}\n`,
     block('Winner per workload × threads', winnerTable(model), 'no successful closed-loop cells'),
     'Shared maps only, closed loop, median ops/s and lead over the runner-up; private maps (js-map) are the no-sharing ceiling, not competitors.\n',
     block('Scalability knees (Kneedle + USL)', tables.knees, 'no closed-loop cells'),

@@ -210,6 +210,11 @@ export function analysisTables(analysis: Analysis): AnalysisTables {
   };
 }
 
+/** The findings' sentences, undetermined ones marked; [] when the analysis has none (a file never analysed). */
+export function findingLines(analysis: Analysis): string[] {
+  return (analysis.findings ?? []).map((finding) => finding.sentence);
+}
+
 /** Winner per workload × threads: "readdirty 5.2 M (+12%)", or "—" where every shared map failed or none ran. */
 export function winnerTable(model: ReportModel): Table {
   const severalLoadFactors = model.loadFactors.length > 1;

@@ -3,6 +3,8 @@
  *   - knees: how many threads before throughput stops scaling (Kneedle), and
  *     why (USL: contention σ, coherency κ, retrograde peak N*)?
  *   - latencyKnees: how much offered load before p99 leaves its flat region?
+ *   - findings: the answers above (and the winner, from analysis.relative)
+ *     as one plain sentence each, with their uncertainty;
  *   - crossovers: along a write-fraction family (writes-N, churn-N), at what
  *     write fraction does the faster of two maps change?
  * Pure: reads cells, returns plain data; the sweep stores it in the results'
@@ -13,12 +15,14 @@ import type { AnalyzeOptions, LatencyKnee } from './types.js';
 import { analyzeScaling } from './scaling.js';
 import { latencyKnee, type LoadPoint } from './latency.js';
 import { findCrossovers } from './crossovers.js';
+import { buildFindings, type RelativeEntry } from './findings.js';
 
 export type { AnalyzeOptions, Crossover, LatencyKnee } from './types.js';
 export { analyzeScaling, medianPerThreadCount, type ScalingAnalysis } from './scaling.js';
 export { fitUsl, uslPeak, uslThroughput, type ScalingPoint } from './usl.js';
 export { kneedle, type Knee, type KneedleOptions } from './kneedle.js';
 export { firstCrossing } from './crossovers.js';
+export { buildFindings, type Finding, type RelativeEntry } from './findings.js';
 export { familyMember } from '../results.js';
 export { parseScalingCsv } from './csv.js';
 
@@ -63,7 +67,11 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
     const member = familyMember(cell.workload, workloadDefinitions);
     if (member !== null) writeFractions[cell.workload] = member;
   }
-  return { knees, latencyKnees, crossovers: findCrossovers(closedLoop, workloadDefinitions), writeFractions };
+  const crossovers = findCrossovers(closedLoop, workloadDefinitions);
+  // analysis.relative (paired-trial ratios) is computed where trials are paired; kept as it is, and read for the winners.
+  const relative = Array.isArray(results.analysis?.relative) ? (results.analysis.relative as RelativeEntry[]) : undefined;
+  const findings = buildFindings({ cells: results.cells, relative, latencyKnees, crossovers });
+  return { knees, latencyKnees, crossovers, writeFractions, ...(relative === undefined ? {} : { relative }), findings };
 }
 
 /**

@@ -196,5 +196,5 @@ function median(values: readonly number[]): number {
 }
 
 function formatRate(value: number): string {
-  return `${+value.toPrecision(3)}`;
+  return value >= 1e6 ? `${+(value / 1e6).toPrecision(3)}M` : value >= 1e3 ? `${+(value / 1e3).toPrecision(3)}k` : `${+value.toPrecision(3)}`;
 }

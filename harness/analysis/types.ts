@@ -68,6 +68,17 @@ export interface Crossover {
   reason?: string;
 }
 
+/** One answer of the lab as a plain sentence (harness/analysis/findings.ts builds them). */
+export interface Finding {
+  kind: 'winner' | 'knee' | 'crossover' | 'load-factor';
+  /** One plain sentence, its uncertainty included. */
+  sentence: string;
+  /** false: the data do not decide (the sentence says "not determined" or "undetermined"). */
+  determined: boolean;
+  /** What the sentence is about (workload, threads, maps…), for tools. */
+  subject: Record<string, string | number>;
+}
+
 /** Tuning of `analyzeResults`; every field has a default. */
 export interface AnalyzeOptions {
   /** Kneedle sensitivity S (Satopää et al. 2011): larger waits for a sharper bend; > 0, default 1. */

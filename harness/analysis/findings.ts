@@ -1,0 +1,219 @@
+/**
+ * Findings: the lab's answers as plain sentences, each with its uncertainty,
+ * and "not determined" wherever the data do not decide. Built from the rest
+ * of the analysis, never from a single cell's absolute figure:
+ *   - winner per workload × threads × load factor [× runtime]: from
+ *     `analysis.relative` (paired trials, ratio map ÷ reference with a CI);
+ *     a file without it gets "not determined (no paired trials)";
+ *   - each map's latency knee (latency.ts verdicts);
+ *   - each write-fraction crossover (crossovers.ts), and families where no
+ *     pair crosses;
+ *   - the load-factor trade: ns/op against bytes/entry between the lowest and
+ *     highest load factor measured, from cells whose maps report `bytes` and
+ *     `entries` counters.
+ */
+import type { Cell } from '../results.js';
+import type { Crossover, Finding, LatencyKnee } from './types.js';
+
+export type { Finding } from './types.js';
+
+/** One entry of `analysis.relative` (written by the sweep's paired-trial analysis). */
+export interface RelativeEntry {
+  workload: string;
+  threads: number;
+  loadFactor: number;
+  runtime?: string;
+  reference: string;
+  map: string;
+  /** map ÷ reference ops/s over paired trials. */
+  ratio: { median: number; ciLow: number; ciHigh: number };
+  pairs: number;
+  verdict: 'faster' | 'slower' | 'tie' | 'undetermined';
+}
+
+export interface FindingsInput {
+  cells: readonly Cell[];
+  relative: readonly RelativeEntry[] | undefined;
+  latencyKnees: readonly LatencyKnee[];
+  crossovers: readonly Crossover[];
+}
+
+export function buildFindings(input: FindingsInput): Finding[] {
+  return [
+    ...winnerFindings(input.relative),
+    ...input.latencyKnees.map(kneeFinding),
+    ...crossoverFindings(input.crossovers),
+    ...loadFactorFindings(input.cells),
+  ];
+}
+
+// ---- winners -----------------------------------------------------------------
+
+function winnerFindings(relative: readonly RelativeEntry[] | undefined): Finding[] {
+  if (relative === undefined) {
+    return [{ kind: 'winner', determined: false, subject: {},
+      sentence: 'Winner per workload and thread count: not determined (no paired trials in this file).' }];
+  }
+  const groups = new Map<string, RelativeEntry[]>();
+  for (const entry of relative) {
+    const key = JSON.stringify([entry.workload, entry.threads, entry.loadFactor, entry.runtime ?? '', entry.reference]);
+    groups.set(key, [...(groups.get(key) ?? []), entry]);
+  }
+  return [...groups.values()].map(winnerOf);
+}
+
+function winnerOf(entries: RelativeEntry[]): Finding {
+  const { workload, threads, loadFactor, runtime, reference } = entries[0];
+  const where = `${workload}, ${threadsText(threads)}, load factor ${loadFactor}${runtime ? `, ${runtime}` : ''}`;
+  const subject = { workload, threads, loadFactor, ...(runtime ? { runtime } : {}) };
+  const ratio = (entry: RelativeEntry) => `${fixed(entry.ratio.median)}× [${fixed(entry.ratio.ciLow)}, ${fixed(entry.ratio.ciHigh)}]`;
+  const undecided = entries.filter((entry) => entry.verdict === 'undetermined');
+  if (undecided.length > 0) {
+    return { kind: 'winner', determined: false, subject,
+      sentence: `${where}: winner not determined (fewer than 3 paired trials for ${undecided.map((entry) => entry.map).join(', ')}).` };
+  }
+  const best = entries.reduce((a, b) => (b.ratio.median > a.ratio.median ? b : a));
+  if (best.ratio.median <= 1) {
+    // The reference leads every map's median.
+    const ties = entries.filter((entry) => entry.verdict !== 'slower');
+    if (ties.length > 0) {
+      return { kind: 'winner', determined: false, subject: { ...subject, map: reference },
+        sentence: `${where}: ${reference} or ${ties.map((entry) => entry.map).join(' or ')} — not determined (${ties.map((entry) => `${entry.map} ${ratio(entry)} of ${reference}`).join('; ')}).` };
+    }
+    const runnerUp = entries.reduce((a, b) => (b.ratio.median > a.ratio.median ? b : a));
+    return { kind: 'winner', determined: true, subject: { ...subject, map: reference },
+      sentence: `${where}: ${reference} is fastest; the runner-up ${runnerUp.map} runs at ${ratio(runnerUp)} of it.` };
+  }
+  // A map beats the reference's median: it must beat the reference and every other map's interval.
+  const overlapping = entries.filter((entry) => entry !== best && entry.ratio.ciHigh >= best.ratio.ciLow);
+  if (best.verdict !== 'faster' || overlapping.length > 0) {
+    const rivals = [...(best.verdict === 'faster' ? [] : [reference]), ...overlapping.map((entry) => entry.map)];
+    return { kind: 'winner', determined: false, subject: { ...subject, map: best.map },
+      sentence: `${where}: ${best.map} (${ratio(best)} of ${reference}) or ${rivals.join(' or ')} — not determined.` };
+  }
+  return { kind: 'winner', determined: true, subject: { ...subject, map: best.map },
+    sentence: `${where}: ${best.map} is fastest, ${ratio(best)} the ops/s of ${reference}.` };
+}
+
+// ---- knees -------------------------------------------------------------------
+
+function kneeFinding(knee: LatencyKnee): Finding {
+  const where = `${knee.map} (${knee.workload}, ${threadsText(knee.threads)}, load factor ${knee.loadFactor})`;
+  const subject = { map: knee.map, workload: knee.workload, threads: knee.threads, loadFactor: knee.loadFactor };
+  const interval = knee.tpsCiLow !== null && knee.tpsCiHigh !== null ? ` [${opsText(knee.tpsCiLow)}, ${opsText(knee.tpsCiHigh)}]` : '';
+  const p99 = knee.p99BeforeNs !== null && knee.p99AfterNs !== null
+    ? `p99 ${nsText(knee.p99BeforeNs)} → ${nsText(knee.p99AfterNs)}${knee.p99Ratio ? ` (${fixed(knee.p99Ratio.median, 1)}×` +
+      `${knee.p99Ratio.ciLow !== null && knee.p99Ratio.ciHigh !== null ? ` [${fixed(knee.p99Ratio.ciLow, 1)}, ${fixed(knee.p99Ratio.ciHigh, 1)}]` : ''})` : ''}`
+    : '';
+  switch (knee.verdict) {
+    case 'knee':
+      return { kind: 'knee', determined: true, subject,
+        sentence: `${where}: knee at ${opsText(knee.tpsAtKnee)} ops/s offered${interval}, ${p99}.` };
+    case 'machine-limited':
+      return { kind: 'knee', determined: false, subject,
+        sentence: `${where}: machine-limited — p99 rises past ${opsText(knee.tpsAtKnee)} ops/s (${p99}) but stays within 2× the machine's hiccup p99 (${nsText(knee.hiccupP99Ns)}).` };
+    case 'no-knee':
+      return { kind: 'knee', determined: true, subject, sentence: `${where}: ${knee.note ?? 'no knee within the rates measured'}.` };
+    default: {
+      const reason = (knee.note ?? 'noise').replace(/^undetermined \(noise\): /, 'noise: ');
+      const estimate = knee.tpsAtKnee !== null && !reason.includes('interval') ? `; point estimate ${opsText(knee.tpsAtKnee)} ops/s${interval}` : '';
+      return { kind: 'knee', determined: false, subject, sentence: `${where}: knee not determined (${reason}${estimate}).` };
+    }
+  }
+}
+
+// ---- crossovers --------------------------------------------------------------
+
+function crossoverFindings(crossovers: readonly Crossover[]): Finding[] {
+  const findings: Finding[] = [];
+  const groups = new Map<string, Crossover[]>();
+  for (const crossover of crossovers) {
+    const key = JSON.stringify([crossover.family ?? 'writes', crossover.threads, crossover.loadFactor]);
+    groups.set(key, [...(groups.get(key) ?? []), crossover]);
+  }
+  for (const group of groups.values()) {
+    const { family = 'writes', threads, loadFactor } = group[0];
+    const where = `${family}-N, ${threadsText(threads)}, load factor ${loadFactor}`;
+    const crossings = group.filter((crossover) => crossover.writeFraction !== null);
+    for (const crossover of crossings) {
+      const subject = { family, threads, loadFactor, map: crossover.map, versus: crossover.versus };
+      const at = percentText(crossover.writeFraction);
+      if (crossover.ciLow !== null && crossover.ciHigh !== null) {
+        findings.push({ kind: 'crossover', determined: true, subject,
+          sentence: `${where}: ${crossover.map} falls below ${crossover.versus} at ${at} writes [${percentText(crossover.ciLow)}, ${percentText(crossover.ciHigh)}].` });
+      } else {
+        findings.push({ kind: 'crossover', determined: false, subject,
+          sentence: `${where}: ${crossover.map} falls below ${crossover.versus} near ${at} writes; interval not determined (${crossover.reason ?? 'no interval'}).` });
+      }
+    }
+    if (crossings.length === 0) {
+      const maps = [...new Set(group.flatMap((crossover) => [crossover.map, crossover.versus]))].sort();
+      const fractions = group.map((crossover) => crossover.points);
+      findings.push({ kind: 'crossover', determined: true, subject: { family, threads, loadFactor },
+        sentence: `${where}: no crossover among ${maps.join(', ')} within the ${Math.max(...fractions)} write fractions measured.` });
+    }
+  }
+  return findings;
+}
+
+// ---- load factor ---------------------------------------------------------------
+
+function loadFactorFindings(cells: readonly Cell[]): Finding[] {
+  const groups = new Map<string, Cell[]>();
+  for (const cell of cells) {
+    if (cell.error !== undefined || typeof cell.rate === 'number') continue;
+    const { bytes, entries } = cell.counters ?? {};
+    if (!(typeof bytes === 'number' && typeof entries === 'number' && entries > 0)) continue;
+    const key = JSON.stringify([cell.map, cell.workload, cell.threads]);
+    groups.set(key, [...(groups.get(key) ?? []), cell]);
+  }
+  const findings: Finding[] = [];
+  for (const group of groups.values()) {
+    const byFactor = [...group].sort((a, b) => a.loadFactor - b.loadFactor);
+    const low = byFactor[0];
+    const high = byFactor[byFactor.length - 1];
+    if (low.loadFactor === high.loadFactor) continue;
+    const bytesLow = low.counters.bytes / low.counters.entries;
+    const bytesHigh = high.counters.bytes / high.counters.entries;
+    // ns/op of one thread = threads / ops/s; the ratio high ÷ low, with bounds from the cells' intervals.
+    const nsRatio = low.opsPerSec.median / high.opsPerSec.median;
+    const nsLow = low.opsPerSec.ciLow / high.opsPerSec.ciHigh;
+    const nsHigh = low.opsPerSec.ciHigh / Math.max(high.opsPerSec.ciLow, Number.MIN_VALUE);
+    const where = `${low.map} (${low.workload}, ${threadsText(low.threads)})`;
+    const subject = { map: low.map, workload: low.workload, threads: low.threads };
+    const memory = `load factor ${low.loadFactor} → ${high.loadFactor}: ${fixed(bytesLow, 0)} → ${fixed(bytesHigh, 0)} bytes/entry`;
+    const cost = nsLow > 1 || nsHigh < 1
+      ? `ns/op ×${fixed(nsRatio)} [${fixed(nsLow)}, ${fixed(nsHigh)}]`
+      : `ns/op ×${fixed(nsRatio)} [${fixed(nsLow)}, ${fixed(nsHigh)}], a difference not determined`;
+    findings.push({ kind: 'load-factor', determined: nsLow > 1 || nsHigh < 1, subject, sentence: `${where}: ${memory}, ${cost}.` });
+  }
+  return findings;
+}
+
+// ---- wording -----------------------------------------------------------------
+
+function threadsText(threads: number): string {
+  return `${threads} thread${threads === 1 ? '' : 's'}`;
+}
+
+function fixed(value: number, digits = 2): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '—';
+}
+
+function percentText(fraction: number | null): string {
+  return fraction === null ? '—' : `${+(fraction * 100).toFixed(1)}%`;
+}
+
+function opsText(opsPerSec: number | null): string {
+  if (opsPerSec === null) return '—';
+  if (opsPerSec >= 1e6) return `${+(opsPerSec / 1e6).toPrecision(3)}M`;
+  if (opsPerSec >= 1e3) return `${+(opsPerSec / 1e3).toPrecision(3)}k`;
+  return `${+opsPerSec.toPrecision(3)}`;
+}
+
+function nsText(ns: number | null): string {
+  if (ns === null) return '—';
+  if (ns >= 1e6) return `${+(ns / 1e6).toPrecision(3)} ms`;
+  if (ns >= 1e3) return `${+(ns / 1e3).toPrecision(3)} µs`;
+  return `${+ns.toPrecision(3)} ns`;
+}
