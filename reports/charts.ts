@@ -266,7 +266,7 @@ export function buildCharts(model: ReportModel): ChartSet {
   charts.push({
     id: 'chart-latency-load',
     title: 'p99 vs offered load (open loop)',
-    description: 'Coordinated-omission-corrected p99 as the offered rate rises; the vertical rule marks the TPS at the knee, past which p99 leaves its flat region.',
+    description: 'Coordinated-omission-corrected p99 as the offered rate rises, beside the machine\'s own hiccup p99 in the same windows (dotted, grey); the vertical rule marks the TPS at a knee the analysis found.',
     ...(model.openLoop.length === 0 ? { noData: 'No data in this run: no open-loop cells (cells with a target rate).' } : {
       spec: {
         data: { name: 'load' }, facet: { field: 'panel', type: 'nominal', title: null }, columns: 3, resolve: { scale: { x: 'independent', y: 'independent' } },
@@ -278,6 +278,11 @@ export function buildCharts(model: ReportModel): ChartSet {
                 x: { field: 'offered', type: 'quantitative', title: 'offered load (ops/s)', axis: { format: '~s', tickCount: 5 } },
                 y: { field: 'p99Us', type: 'quantitative', title: 'p99 (µs)', scale: { type: 'log' } }, color: colour,
                 tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'offered', title: 'offered ops/s', format: ',.0f' }, { field: 'achieved', title: 'achieved ops/s', format: ',.0f' }, { field: 'p99Us', title: 'p99 µs' }],
+              } },
+            { transform: [{ filter: { field: 'kind', equal: 'hiccup' } }, positive('p99Us')], mark: { type: 'line', strokeDash: [1, 2], color: '#888', point: { color: '#888', size: 12 } },
+              encoding: {
+                x: { field: 'offered', type: 'quantitative' }, y: { field: 'p99Us', type: 'quantitative' }, detail: { field: 'mapLabel' },
+                tooltip: [{ field: 'mapLabel', title: 'cells of' }, { field: 'offered', title: 'offered ops/s', format: ',.0f' }, { field: 'p99Us', title: 'hiccup p99 µs' }],
               } },
             { transform: [{ filter: { field: 'kind', equal: 'knee' } }], mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
               encoding: {
@@ -452,8 +457,13 @@ function loadTable(model: ReportModel, labelOf: (map: string) => string): Compac
     const achieved = typeof cell.achievedOpsPerSec === 'number' ? cell.achievedOpsPerSec * cell.threads : cell.opsPerSec.median;
     return ['measured', labelOf(cell.map), panel(cell.workload, cell.threads, cell.loadFactor), round((cell.rate as number) * cell.threads), round(achieved), round(cell.latencyNs.p99 / 1e3), null];
   });
+  for (const cell of model.openLoop) {
+    const hiccup = (cell.hiccupNs as { p99?: unknown } | undefined)?.p99;
+    if (typeof hiccup !== 'number') continue;
+    rows.push(['hiccup', labelOf(cell.map), panel(cell.workload, cell.threads, cell.loadFactor), round((cell.rate as number) * cell.threads), null, round(hiccup / 1e3), null]);
+  }
   for (const knee of model.analysis.latencyKnees ?? []) {
-    if (knee.tpsAtKnee === null) continue;
+    if (knee.tpsAtKnee === null || (knee.verdict !== undefined && knee.verdict !== 'knee')) continue;
     rows.push(['knee', labelOf(knee.map), panel(knee.workload, knee.threads, knee.loadFactor), round(knee.tpsAtKnee), round(knee.achievedOpsPerSecAtKnee ?? knee.tpsAtKnee),
       round((knee.p99BeforeNs ?? 0) / 1e3), round((knee.p99AfterNs ?? 0) / 1e3)]);
   }

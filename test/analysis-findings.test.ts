@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { analyzeResults, buildFindings, type RelativeEntry } from '../harness/analysis/index.js';
 import type { Crossover, LatencyKnee } from '../harness/analysis/types.js';
 import type { Cell } from '../harness/results.js';
-import { renderAnalysisText, renderHtml, renderMarkdown } from '../reports/index.js';
+import { buildCharts, buildModel, renderAnalysisText, renderHtml, renderMarkdown } from '../reports/index.js';
 import { buildCell, buildResults } from './fixtures/results-builder.js';
 
 /** analysis.relative as the sweep's paired-trial analysis writes it (the shape the lead specified). */
@@ -85,4 +85,16 @@ test('findings lead the analyze text, the markdown and the HTML report', () => {
   assert.match(renderMarkdown(results), /### Findings\n\n- Winner per workload/);
   const html = renderHtml(results);
   assert.ok(html.indexOf('id="findings"') > 0 && html.indexOf('id="findings"') < html.indexOf('id="maps"'));
+});
+
+test("the p99-vs-offered-load chart carries the machine's hiccup p99 beside each open-loop cell", () => {
+  const cell = buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2, rate: 1e5, p99Ns: 40_000 });
+  const results = buildResults([{ ...cell, hiccupNs: { ...cell.latencyNs, p99: 20_000, intervalMs: 1, awakeFraction: 0.002 } }]);
+  results.analysis = analyzeResults(results);
+  const { datasets } = buildCharts(buildModel(results));
+  const kind = datasets.load.columns.indexOf('kind');
+  const p99 = datasets.load.columns.indexOf('p99Us');
+  const hiccups = datasets.load.rows.filter((row) => row[kind] === 'hiccup');
+  assert.equal(hiccups.length, 1);
+  assert.equal(hiccups[0][p99], 20);
 });
