@@ -338,6 +338,7 @@ export class CellRunner {
   private assemble(progress: CellProgress): Cell {
     const { identity, spec, workload, reports: reportsByTrial, trialCounters, overhead, wallMs, hiccups } = progress;
     const merged = new LatencyHistogram();
+    const stalls = new LatencyHistogram();
     const byOp = new Map<string, LatencyHistogram>();
     const opCounts: Record<string, number> = {};
     const trials: Array<Trial & Record<string, unknown>> = [];
@@ -361,7 +362,9 @@ export class CellRunner {
       }
       trials.push(trial);
       const trialLatency = new LatencyHistogram();
+      const trialStalls = new LatencyHistogram();
       for (const report of reports) {
+        if (report.stalls) trialStalls.merge(LatencyHistogram.fromData(report.stalls));
         for (const [op, data] of Object.entries(report.histograms)) {
           if (!data) continue;
           const histogram = LatencyHistogram.fromData(data);
@@ -377,6 +380,10 @@ export class CellRunner {
         clockCosts.push(report.clockCostNs);
       }
       if (trialLatency.totalCount > 0) trial.p99Ns = trialLatency.valueAtQuantile(0.99);
+      if (trialStalls.totalCount > 0) {
+        trial.stallP99Ns = trialStalls.valueAtQuantile(0.99);
+        stalls.merge(trialStalls);
+      }
     });
     const latencyByOpNs: Record<string, LatencySummary> = {};
     for (const op of OP_NAMES) {
@@ -395,6 +402,7 @@ export class CellRunner {
       latencyNs: merged.summary(),
       latencyByOpNs,
       ...hiccupSummary(hiccups, this.hiccupMeter?.intervalMs ?? 0),
+      ...(stalls.totalCount > 0 ? { workerStallNs: stalls.summary() } : {}),
       counters: medianByKey(trialCounters),
       opCounts,
       timing: spec.rate === null

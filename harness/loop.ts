@@ -21,6 +21,8 @@
  * latency from its intended start, not its actual start, so time spent behind
  * schedule counts (coordinated omission corrected, like wrk2 / YCSB "intended").
  * Behind schedule, the ops already due run in batches between clock reads.
+ * Gaps in the wait spin (the thread was descheduled) go to a stall histogram:
+ * the machine's hiccups as this worker suffered them (recordStall).
  * Ops still due when the window closes are recorded with the wait they had
  * already suffered (a lower bound) and counted as backlog.
  */
@@ -49,6 +51,25 @@ const SLEEP_MARGIN_MS = 0.3;
  * 0.80–1.00 (noisy shared machine; README "Hiccups, knees and crossovers").
  */
 const OPEN_LOOP_BATCH = 64;
+/** Open loop: a gap this long between two clock reads of the wait spin means the thread was not running, ms. */
+const STALL_GAP_MS = 0.02;
+/** Groups a stall's delayed ops are recorded in (recordMany), so a long stall costs a few records, not one per op. */
+const STALL_GROUPS = 16;
+
+/**
+ * A stall of `gapNs` seen while waiting: the ops due during it (one per
+ * `intervalNs`) would have been delayed by amounts spread evenly over
+ * (0, gapNs]; recorded in STALL_GROUPS equal groups. With the window's other
+ * ops added as zeros (worker.ts), the histogram is what the thread's own
+ * stalls alone would make of the op latencies: the worker-side floor.
+ */
+export function recordStall(stalls: LatencyHistogram, gapNs: number, intervalNs: number): void {
+  const delayedOps = gapNs / intervalNs;
+  if (delayedOps < 1) return;
+  const groups = Math.min(STALL_GROUPS, Math.floor(delayedOps));
+  for (let group = 1; group <= groups; group++) stalls.recordMany((gapNs * group) / groups, delayedOps / groups);
+}
+
 /** Open loop: the abort word is polled every 256 ops. */
 const ABORT_POLL_MASK = 255;
 /** Backlog ops recorded one by one up to this many; beyond, in equal groups. */
@@ -200,7 +221,7 @@ export interface OpenLoopOutcome {
  */
 export function runOpenLoop(
   state: LoopState, byOp: readonly LatencyHistogram[], control: TrialControl,
-  scheduleStartMs: number, intervalMs: number, untilMs: number,
+  scheduleStartMs: number, intervalMs: number, untilMs: number, stalls: LatencyHistogram,
 ): OpenLoopOutcome {
   const { map, stream, controlWords } = state;
   const mask = stream.length - 1;
@@ -215,7 +236,12 @@ export function runOpenLoop(
     if (intendedMs >= untilMs) break;
     if (nowMs < intendedMs) {
       if (intendedMs - nowMs > SLEEP_THRESHOLD_MS) control.sleep(intendedMs - nowMs - SLEEP_MARGIN_MS);
-      do nowMs = performance.now(); while (nowMs < intendedMs);
+      let previousMs = performance.now();
+      do {
+        nowMs = performance.now();
+        if (nowMs - previousMs > STALL_GAP_MS) recordStall(stalls, (nowMs - previousMs) * 1e6, intervalMs * 1e6);
+        previousMs = nowMs;
+      } while (nowMs < intendedMs);
     } else if (nowMs >= untilMs) {
       break;
     }

@@ -34,6 +34,8 @@ export interface Trial {
   p99Ns?: number;
   /** The hiccup meter's p99 during this trial's window, ns. */
   hiccupP99Ns?: number;
+  /** Open loop: p99 of the workers' stall histogram in this trial, ns. */
+  stallP99Ns?: number;
 }
 
 /** The trials' quiet rates, or null unless every trial has one (then a cell has no quiet figure). */
@@ -95,6 +97,8 @@ export interface Cell {
   counters: Record<string, number>;
   /** The machine's own stalls during the trials' windows (harness/hiccup.ts); absent in older files. */
   hiccupNs?: LatencySummary & { intervalMs: number; awakeFraction: number };
+  /** Open loop: what the workers' own stalls (gaps in their wait spin) alone make of the op latencies (harness/loop.ts). */
+  workerStallNs?: LatencySummary;
   /** A failed cell carries only its reason: no numbers. */
   error?: string;
   [extra: string]: unknown;

@@ -57,7 +57,7 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
       achievedOpsPerSec: achievedTotalOpsPerSec(cell),
       p99Ns: cell.latencyNs.p99,
       ...trialP99s(cell),
-      ...(typeof cell.hiccupNs?.p99 === 'number' ? { hiccupP99Ns: cell.hiccupNs.p99 } : {}),
+      ...machineFloor(cell),
     }));
     return { map, workload, loadFactor, threads, ...latencyKnee(points, options) };
   });
@@ -82,6 +82,16 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
 function achievedTotalOpsPerSec(cell: Cell): number {
   const perThread = cell.achievedOpsPerSec;
   return typeof perThread === 'number' && Number.isFinite(perThread) ? perThread * cell.threads : cell.opsPerSec.median;
+}
+
+/**
+ * The machine's p99 floor for a cell: the larger of the hiccup meter's p99 (a
+ * sleeping thread's wake-up lateness) and the workers' own stall p99 (a
+ * spinning thread is time-sliced on a busy machine, which the meter does not see).
+ */
+function machineFloor(cell: Cell): { hiccupP99Ns?: number } {
+  const floors = [cell.hiccupNs?.p99, cell.workerStallNs?.p99].filter((value): value is number => typeof value === 'number' && value > 0);
+  return floors.length === 0 ? {} : { hiccupP99Ns: Math.max(...floors) };
 }
 
 /** The trials' p99s when every trial has one (files older than the hiccup meter have none). */
