@@ -60,7 +60,7 @@ test('knees and crossovers become one sentence each, with intervals; undecided o
   const sentences = findings.map((finding) => finding.sentence);
   assert.ok(sentences.includes('readdirty (read-heavy, 2 threads, load factor 0.75): knee at 12.8k ops/s offered [11k, 14k], p99 1 µs → 3.7 µs (3.7× [3.0, 4.5]).'), sentences.join('\n'));
   assert.ok(sentences.some((line) => /knee not determined \(noise: only 40% of resamples find a knee; point estimate 12.8k ops\/s/.test(line)));
-  assert.ok(sentences.some((line) => /machine-limited — p99 rises past 12.8k ops\/s .* within 2× the machine's hiccup p99 \(500 ns\)/.test(line)));
+  assert.ok(sentences.some((line) => /machine-limited — p99 rises past 12.8k ops\/s .* within 2× the machine's own stalls \(p99 500 ns\)/.test(line)));
   assert.ok(sentences.some((line) => /no knee within the rates measured: p99 stays flat/.test(line)));
   assert.ok(sentences.includes('churn-N, 2 threads, load factor 0.75: readdirty falls below rwmutex at 15% writes [12%, 18%].'));
   assert.ok(sentences.some((line) => /near 20% writes; interval not determined \(open interval/.test(line)));

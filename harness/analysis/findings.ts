@@ -111,7 +111,7 @@ function kneeFinding(knee: LatencyKnee): Finding {
         sentence: `${where}: knee at ${opsText(knee.tpsAtKnee)} ops/s offered${interval}, ${p99}.` };
     case 'machine-limited':
       return { kind: 'knee', determined: false, subject,
-        sentence: `${where}: machine-limited — p99 rises past ${opsText(knee.tpsAtKnee)} ops/s (${p99}) but stays within 2× the machine's hiccup p99 (${nsText(knee.hiccupP99Ns)}).` };
+        sentence: `${where}: machine-limited — p99 rises past ${opsText(knee.tpsAtKnee)} ops/s (${p99}) but stays within 2× the machine's own stalls (p99 ${nsText(knee.hiccupP99Ns)}).` };
     case 'no-knee':
       return { kind: 'knee', determined: true, subject, sentence: `${where}: ${knee.note ?? 'no knee within the rates measured'}.` };
     default: {

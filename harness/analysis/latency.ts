@@ -20,8 +20,9 @@
  *      the verdict: knee (≥ 90% and an interval within a factor 2), no knee
  *      within the rates measured (≤ 10%), otherwise undetermined (noise);
  *   5. a knee whose fitted p99 past it is within `hiccupFloorRatio` (2) × the
- *      hiccup meter's p99 at that rate is "machine-limited": the machine's
- *      own stalls, not the map, set that tail.
+ *      machine floor at that rate (the larger of the hiccup meter's p99 and
+ *      the workers' own stall p99) is "machine-limited": the machine's own
+ *      stalls, not the map, set that tail.
  * Without per-trial p99s (files older than the hiccup meter) the fit runs on
  * one value per rate and the verdict is "undetermined": nothing says how
  * noisy the points are.
@@ -112,7 +113,7 @@ export function latencyKnee(points: readonly LoadPoint[], options: LatencyKneeOp
   }
   const hiccup = series[kneeIndex + 1].point.hiccupP99Ns;
   if (hiccup !== undefined && hiccup > 0 && (figures.p99AfterNs ?? Infinity) <= floorRatio * hiccup) {
-    return verdict('machine-limited', `machine-limited: p99 past the knee is within ${floorRatio}× the machine's hiccup p99`);
+    return verdict('machine-limited', `machine-limited: p99 past the knee is within ${floorRatio}× the machine's own stalls`);
   }
   return verdict('knee');
 }

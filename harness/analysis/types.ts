@@ -34,7 +34,7 @@ export interface LatencyKnee {
   p99AfterNs: number | null;
   /** p99 after ÷ before, with its bootstrap interval. */
   p99Ratio: { median: number; ciLow: number | null; ciHigh: number | null } | null;
-  /** The hiccup meter's p99 at the rate past the knee, ns. */
+  /** The machine floor at the rate past the knee: max of the hiccup meter's p99 and the workers' stall p99, ns. */
   hiccupP99Ns: number | null;
   /** Distinct offered rates measured in the series. */
   points: number;
