@@ -60,7 +60,9 @@ export class HiccupMeter {
   private pending: { resolve: (report: HiccupReport) => void; reject: (error: Error) => void } | null = null;
 
   constructor(readonly intervalMs = DEFAULT_HICCUP_INTERVAL_MS) {
-    if (!(intervalMs > 0 && intervalMs <= 100)) throw new RangeError(`hiccup intervalMs must be a number in (0, 100], got ${intervalMs}`);
+    if (!(intervalMs > 0 && intervalMs <= 100)) {
+      throw new RangeError(`hiccup intervalMs must be a number in (0, 100], got ${intervalMs}`);
+    }
   }
 
   /** Starts the meter thread (once) and resolves when it has loaded and can measure: await before a trial. */
@@ -122,7 +124,7 @@ export class HiccupMeter {
   }
 }
 
-/** Records one wake `latenessNs` late, plus the wakes a stall that long swallowed (jHiccup's expected-interval fill). */
+/** Records one wake `latenessNs` late, plus the wakes a stall that long swallowed (jHiccup's interval fill). */
 export function recordHiccup(histogram: LatencyHistogram, latenessNs: number, intervalNs: number): void {
   histogram.record(Math.max(0, latenessNs));
   for (let missedNs = latenessNs - intervalNs; missedNs > 0; missedNs -= intervalNs) histogram.record(missedNs);

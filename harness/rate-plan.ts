@@ -25,7 +25,9 @@ export function bracketRates(capacityOpsPerSec: number, threads: number): number
   if (!(capacityOpsPerSec > 0) || !Number.isFinite(capacityOpsPerSec)) {
     throw new RangeError(`capacityOpsPerSec must be a finite number > 0, got ${capacityOpsPerSec}`);
   }
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be an integer ≥ 1, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`threads must be an integer ≥ 1, got ${threads}`);
+  }
   return unique(AUTO_BRACKET.map((fraction) => roundRate((fraction * capacityOpsPerSec) / threads)));
 }
 
@@ -76,7 +78,8 @@ function unique(values: number[]): number[] {
  * when `stopped()` (Ctrl-C). A failed capacity cell plans nothing.
  */
 export async function runAutoRateSeries(
-  spec: CellSpec, capacityCell: Cell, cells: readonly Cell[], runCell: (spec: CellSpec) => Promise<Cell>, stopped: () => boolean,
+  spec: CellSpec, capacityCell: Cell, cells: readonly Cell[],
+  runCell: (spec: CellSpec) => Promise<Cell>, stopped: () => boolean,
 ): Promise<void> {
   const capacity = capacityOf(capacityCell);
   if (capacity === null) return;

@@ -40,18 +40,20 @@ interface Group {
   maps: Map<string, Series>;
 }
 
-/** `cells`: closed-loop cells without error. Every pair of maps measured in a family at the same threads and load factor. */
+/** `cells`: closed-loop cells without error. Every pair of maps in a family at equal threads and load factor. */
 export function findCrossovers(cells: readonly Cell[], workloadDefinitions: unknown): Crossover[] {
   const groups = new Map<string, Group>();
   for (const cell of cells) {
     const member = familyMember(cell.workload, workloadDefinitions);
     if (member === null) continue;
     const key = `${member.family}\u0000${cell.threads}\u0000${cell.loadFactor}`;
-    const group = groups.get(key) ?? { family: member.family, threads: cell.threads, loadFactor: cell.loadFactor, maps: new Map() };
+    const group = groups.get(key)
+      ?? { family: member.family, threads: cell.threads, loadFactor: cell.loadFactor, maps: new Map() };
     groups.set(key, group);
     const series = group.maps.get(cell.map) ?? new Map<number, number[]>();
     group.maps.set(cell.map, series);
-    series.set(member.writeFraction, [...(series.get(member.writeFraction) ?? []), ...cell.trials.map((trial) => trial.opsPerSec)]);
+    const trials = cell.trials.map((trial) => trial.opsPerSec);
+    series.set(member.writeFraction, [...(series.get(member.writeFraction) ?? []), ...trials]);
   }
   const crossovers: Crossover[] = [];
   for (const group of groups.values()) {
@@ -63,11 +65,11 @@ export function findCrossovers(cells: readonly Cell[], workloadDefinitions: unkn
       }
     }
   }
-  return crossovers.sort((a, b) => a.family.localeCompare(b.family) || a.loadFactor - b.loadFactor || a.threads - b.threads
-    || a.map.localeCompare(b.map) || a.versus.localeCompare(b.versus));
+  return crossovers.sort((a, b) => a.family.localeCompare(b.family) || a.loadFactor - b.loadFactor
+    || a.threads - b.threads || a.map.localeCompare(b.map) || a.versus.localeCompare(b.versus));
 }
 
-/** The pair's crossover, oriented so that `map` is the one ahead at the fewest writes; null with fewer than 2 common fractions. */
+/** The pair's crossover, `map` being the one ahead at the fewest writes; null with fewer than 2 common fractions. */
 function crossingOf(group: Group, first: string, second: string): Crossover | null {
   const a = group.maps.get(first)!;
   const b = group.maps.get(second)!;
@@ -80,25 +82,28 @@ function crossingOf(group: Group, first: string, second: string): Crossover | nu
   const [map, versus] = aLeads ? [first, second] : [second, first];
   const [ahead, behind] = aLeads ? [aTrials, bTrials] : [bTrials, aTrials];
   const lead = aLeads ? logRatios : logRatios.map((value) => -value);
-  const base = { family: group.family, threads: group.threads, loadFactor: group.loadFactor, map, versus, points: fractions.length };
+  const { family, threads, loadFactor } = group;
+  const base = { family, threads, loadFactor, map, versus, points: fractions.length };
   const percent = (fraction: number) => `${+(fraction * 100).toFixed(2)}%`;
   const crossing = firstCrossing(fractions, lead);
   if (crossing === null) {
     return { ...base, writeFraction: null, ciLow: null, ciHigh: null, opsPerSec: null,
-      reason: `${map} stays ahead of ${versus} from ${percent(fractions[0])} to ${percent(fractions[fractions.length - 1])} writes` };
+      reason: `${map} stays ahead of ${versus} from ${percent(fractions[0])} to ` +
+        `${percent(fractions[fractions.length - 1])} writes` };
   }
   const opsPerSec = interpolate(crossing, fractions, ahead.map(median));
   const fewest = Math.min(...ahead.map((trials) => trials.length), ...behind.map((trials) => trials.length));
   if (fewest < MIN_CROSSOVER_TRIALS) {
     return { ...base, writeFraction: crossing, ciLow: null, ciHigh: null, opsPerSec,
-      reason: `no interval: ${fewest} trial${fewest === 1 ? '' : 's'} at some write fraction, need ${MIN_CROSSOVER_TRIALS}` };
+      reason: `no interval: ${fewest} trial${fewest === 1 ? '' : 's'} at some write fraction, ` +
+        `need ${MIN_CROSSOVER_TRIALS}` };
   }
   const interval = bootstrapCrossing(fractions, ahead, behind);
   return { ...base, writeFraction: crossing, ciLow: interval.low, ciHigh: interval.high, opsPerSec,
     ...(interval.note === undefined ? {} : { reason: interval.note }) };
 }
 
-/** The first write fraction where `lead` (ln ahead/behind) goes from ≥ 0 to < 0, interpolated; null if it never does. */
+/** The first write fraction where `lead` (ln ahead/behind) goes from ≥ 0 to < 0, interpolated; null if never. */
 export function firstCrossing(fractions: readonly number[], lead: readonly number[]): number | null {
   for (let k = 0; k + 1 < fractions.length; k++) {
     if (lead[k] >= 0 && lead[k + 1] < 0) {
@@ -111,7 +116,8 @@ export function firstCrossing(fractions: readonly number[], lead: readonly numbe
 
 /** 95% percentile interval of the crossing over trial resamples (paired by trial index where the counts match). */
 function bootstrapCrossing(
-  fractions: readonly number[], ahead: readonly number[][], behind: readonly number[][], resamples = CROSSOVER_RESAMPLES,
+  fractions: readonly number[], ahead: readonly number[][], behind: readonly number[][],
+  resamples = CROSSOVER_RESAMPLES,
 ): { low: number | null; high: number | null; note?: string } {
   const random = new Sfc32(CROSSOVER_SEED);
   const crossings: number[] = [];
@@ -126,7 +132,11 @@ function bootstrapCrossing(
         aheadDraw[i] = ahead[k][index];
         if (paired) behindDraw[i] = behind[k][index];
       }
-      if (!paired) for (let i = 0; i < behindDraw.length; i++) behindDraw[i] = behind[k][Math.floor(random.nextFloat() * behindDraw.length)];
+      if (!paired) {
+        for (let i = 0; i < behindDraw.length; i++) {
+          behindDraw[i] = behind[k][Math.floor(random.nextFloat() * behindDraw.length)];
+        }
+      }
       lead[k] = Math.log(median(aheadDraw) / median(behindDraw));
     }
     // A resample that starts behind crosses "before the first fraction": count it at the lowest fraction.

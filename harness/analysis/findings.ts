@@ -66,11 +66,13 @@ function winnerOf(entries: RelativeEntry[]): Finding {
   const { workload, threads, loadFactor, runtime, reference } = entries[0];
   const where = `${workload}, ${threadsText(threads)}, load factor ${loadFactor}${runtime ? `, ${runtime}` : ''}`;
   const subject = { workload, threads, loadFactor, ...(runtime ? { runtime } : {}) };
-  const ratio = (entry: RelativeEntry) => `${fixed(entry.ratio.median)}× [${fixed(entry.ratio.ciLow)}, ${fixed(entry.ratio.ciHigh)}]`;
+  const ratio = (entry: RelativeEntry) =>
+    `${fixed(entry.ratio.median)}× [${fixed(entry.ratio.ciLow)}, ${fixed(entry.ratio.ciHigh)}]`;
+  const names = (list: RelativeEntry[], separator: string) => list.map((entry) => entry.map).join(separator);
   const undecided = entries.filter((entry) => entry.verdict === 'undetermined');
   if (undecided.length > 0) {
     return { kind: 'winner', determined: false, subject,
-      sentence: `${where}: winner not determined (fewer than 3 paired trials for ${undecided.map((entry) => entry.map).join(', ')}).` };
+      sentence: `${where}: winner not determined (fewer than 3 paired trials for ${names(undecided, ', ')}).` };
   }
   const best = entries.reduce((a, b) => (b.ratio.median > a.ratio.median ? b : a));
   if (best.ratio.median <= 1) {
@@ -78,7 +80,8 @@ function winnerOf(entries: RelativeEntry[]): Finding {
     const ties = entries.filter((entry) => entry.verdict !== 'slower');
     if (ties.length > 0) {
       return { kind: 'winner', determined: false, subject: { ...subject, map: reference },
-        sentence: `${where}: ${reference} or ${ties.map((entry) => entry.map).join(' or ')} — not determined (${ties.map((entry) => `${entry.map} ${ratio(entry)} of ${reference}`).join('; ')}).` };
+        sentence: `${where}: ${reference} or ${names(ties, ' or ')} — not determined ` +
+          `(${ties.map((entry) => `${entry.map} ${ratio(entry)} of ${reference}`).join('; ')}).` };
     }
     const runnerUp = entries.reduce((a, b) => (b.ratio.median > a.ratio.median ? b : a));
     return { kind: 'winner', determined: true, subject: { ...subject, map: reference },
@@ -89,7 +92,8 @@ function winnerOf(entries: RelativeEntry[]): Finding {
   if (best.verdict !== 'faster' || overlapping.length > 0) {
     const rivals = [...(best.verdict === 'faster' ? [] : [reference]), ...overlapping.map((entry) => entry.map)];
     return { kind: 'winner', determined: false, subject: { ...subject, map: best.map },
-      sentence: `${where}: ${best.map} (${ratio(best)} of ${reference}) or ${rivals.join(' or ')} — not determined.` };
+      sentence: `${where}: ${best.map} (${ratio(best)} of ${reference}) or ${rivals.join(' or ')} — not determined.`,
+    };
   }
   return { kind: 'winner', determined: true, subject: { ...subject, map: best.map },
     sentence: `${where}: ${best.map} is fastest, ${ratio(best)} the ops/s of ${reference}.` };
@@ -100,10 +104,14 @@ function winnerOf(entries: RelativeEntry[]): Finding {
 function kneeFinding(knee: LatencyKnee): Finding {
   const where = `${knee.map} (${knee.workload}, ${threadsText(knee.threads)}, load factor ${knee.loadFactor})`;
   const subject = { map: knee.map, workload: knee.workload, threads: knee.threads, loadFactor: knee.loadFactor };
-  const interval = knee.tpsCiLow !== null && knee.tpsCiHigh !== null ? ` [${opsText(knee.tpsCiLow)}, ${opsText(knee.tpsCiHigh)}]` : '';
+  const interval = knee.tpsCiLow !== null && knee.tpsCiHigh !== null
+    ? ` [${opsText(knee.tpsCiLow)}, ${opsText(knee.tpsCiHigh)}]` : '';
+  const ratio = knee.p99Ratio;
+  const ratioInterval = ratio && ratio.ciLow !== null && ratio.ciHigh !== null
+    ? ` [${fixed(ratio.ciLow, 1)}, ${fixed(ratio.ciHigh, 1)}]` : '';
   const p99 = knee.p99BeforeNs !== null && knee.p99AfterNs !== null
-    ? `p99 ${nsText(knee.p99BeforeNs)} → ${nsText(knee.p99AfterNs)}${knee.p99Ratio ? ` (${fixed(knee.p99Ratio.median, 1)}×` +
-      `${knee.p99Ratio.ciLow !== null && knee.p99Ratio.ciHigh !== null ? ` [${fixed(knee.p99Ratio.ciLow, 1)}, ${fixed(knee.p99Ratio.ciHigh, 1)}]` : ''})` : ''}`
+    ? `p99 ${nsText(knee.p99BeforeNs)} → ${nsText(knee.p99AfterNs)}` +
+      `${ratio ? ` (${fixed(ratio.median, 1)}×${ratioInterval})` : ''}`
     : '';
   switch (knee.verdict) {
     case 'knee':
@@ -111,13 +119,17 @@ function kneeFinding(knee: LatencyKnee): Finding {
         sentence: `${where}: knee at ${opsText(knee.tpsAtKnee)} ops/s offered${interval}, ${p99}.` };
     case 'machine-limited':
       return { kind: 'knee', determined: false, subject,
-        sentence: `${where}: machine-limited — p99 rises past ${opsText(knee.tpsAtKnee)} ops/s (${p99}) but stays within 2× the machine's own stalls (p99 ${nsText(knee.hiccupP99Ns)}).` };
+        sentence: `${where}: machine-limited — p99 rises past ${opsText(knee.tpsAtKnee)} ops/s (${p99}) but stays ` +
+          `within 2× the machine's own stalls (p99 ${nsText(knee.hiccupP99Ns)}).` };
     case 'no-knee':
-      return { kind: 'knee', determined: true, subject, sentence: `${where}: ${knee.note ?? 'no knee within the rates measured'}.` };
+      return { kind: 'knee', determined: true, subject,
+        sentence: `${where}: ${knee.note ?? 'no knee within the rates measured'}.` };
     default: {
       const reason = (knee.note ?? 'noise').replace(/^undetermined \(noise\): /, 'noise: ');
-      const estimate = knee.tpsAtKnee !== null && !reason.includes('interval') ? `; point estimate ${opsText(knee.tpsAtKnee)} ops/s${interval}` : '';
-      return { kind: 'knee', determined: false, subject, sentence: `${where}: knee not determined (${reason}${estimate}).` };
+      const estimate = knee.tpsAtKnee !== null && !reason.includes('interval')
+        ? `; point estimate ${opsText(knee.tpsAtKnee)} ops/s${interval}` : '';
+      return { kind: 'knee', determined: false, subject,
+        sentence: `${where}: knee not determined (${reason}${estimate}).` };
     }
   }
 }
@@ -140,17 +152,20 @@ function crossoverFindings(crossovers: readonly Crossover[]): Finding[] {
       const at = percentText(crossover.writeFraction);
       if (crossover.ciLow !== null && crossover.ciHigh !== null) {
         findings.push({ kind: 'crossover', determined: true, subject,
-          sentence: `${where}: ${crossover.map} falls below ${crossover.versus} at ${at} writes [${percentText(crossover.ciLow)}, ${percentText(crossover.ciHigh)}].` });
+          sentence: `${where}: ${crossover.map} falls below ${crossover.versus} at ${at} writes ` +
+            `[${percentText(crossover.ciLow)}, ${percentText(crossover.ciHigh)}].` });
       } else {
         findings.push({ kind: 'crossover', determined: false, subject,
-          sentence: `${where}: ${crossover.map} falls below ${crossover.versus} near ${at} writes; interval not determined (${crossover.reason ?? 'no interval'}).` });
+          sentence: `${where}: ${crossover.map} falls below ${crossover.versus} near ${at} writes; ` +
+            `interval not determined (${crossover.reason ?? 'no interval'}).` });
       }
     }
     if (crossings.length === 0) {
       const maps = [...new Set(group.flatMap((crossover) => [crossover.map, crossover.versus]))].sort();
       const fractions = group.map((crossover) => crossover.points);
       findings.push({ kind: 'crossover', determined: true, subject: { family, threads, loadFactor },
-        sentence: `${where}: no crossover among ${maps.join(', ')} within the ${Math.max(...fractions)} write fractions measured.` });
+        sentence: `${where}: no crossover among ${maps.join(', ')} within the ${Math.max(...fractions)} ` +
+          'write fractions measured.' });
     }
   }
   return findings;
@@ -181,11 +196,13 @@ function loadFactorFindings(cells: readonly Cell[]): Finding[] {
     const nsHigh = low.opsPerSec.ciHigh / Math.max(high.opsPerSec.ciLow, Number.MIN_VALUE);
     const where = `${low.map} (${low.workload}, ${threadsText(low.threads)})`;
     const subject = { map: low.map, workload: low.workload, threads: low.threads };
-    const memory = `load factor ${low.loadFactor} → ${high.loadFactor}: ${fixed(bytesLow, 0)} → ${fixed(bytesHigh, 0)} bytes/entry`;
+    const memory = `load factor ${low.loadFactor} → ${high.loadFactor}: ` +
+      `${fixed(bytesLow, 0)} → ${fixed(bytesHigh, 0)} bytes/entry`;
     const cost = nsLow > 1 || nsHigh < 1
       ? `ns/op ×${fixed(nsRatio)} [${fixed(nsLow)}, ${fixed(nsHigh)}]`
       : `ns/op ×${fixed(nsRatio)} [${fixed(nsLow)}, ${fixed(nsHigh)}], a difference not determined`;
-    findings.push({ kind: 'load-factor', determined: nsLow > 1 || nsHigh < 1, subject, sentence: `${where}: ${memory}, ${cost}.` });
+    findings.push({ kind: 'load-factor', determined: nsLow > 1 || nsHigh < 1, subject,
+      sentence: `${where}: ${memory}, ${cost}.` });
   }
   return findings;
 }

@@ -17,7 +17,9 @@ export function isotonicFit(values: readonly number[], weights?: readonly number
   const sizes: number[] = [];
   values.forEach((value, i) => {
     const weight = weights?.[i] ?? 1;
-    if (!(weight > 0) || !Number.isFinite(value)) throw new RangeError(`isotonicFit needs finite values and weights > 0 (index ${i})`);
+    if (!(weight > 0) || !Number.isFinite(value)) {
+      throw new RangeError(`isotonicFit needs finite values and weights > 0 (index ${i})`);
+    }
     means.push(value);
     totals.push(weight);
     sizes.push(1);

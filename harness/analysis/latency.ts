@@ -83,7 +83,8 @@ export function latencyKnee(points: readonly LoadPoint[], options: LatencyKneeOp
     p99BeforeNs: null, p99AfterNs: null, p99Ratio: null, hiccupP99Ns: null, points: series.length,
   };
   if (series.length < MIN_CURVE_POINTS) {
-    return { ...none, verdict: 'undetermined', note: `not enough points: ${series.length} offered rate${series.length === 1 ? '' : 's'}, need at least ${MIN_CURVE_POINTS}` };
+    const rates = `${series.length} offered rate${series.length === 1 ? '' : 's'}`;
+    return { ...none, verdict: 'undetermined', note: `not enough points: ${rates}, need at least ${MIN_CURVE_POINTS}` };
   }
   const offered = series.map((rate) => rate.point.offeredOpsPerSec);
   const { fitted, medians } = fitLogP99(series.map((rate) => rate.logTrials));
@@ -94,26 +95,36 @@ export function latencyKnee(points: readonly LoadPoint[], options: LatencyKneeOp
   const fewestTrials = Math.min(...series.map((rate) => rate.logTrials.length));
   const figures = kneeIndex === null ? none : kneeFigures(series, fitted, kneeIndex, resampled.ratios);
   const kneeShare = resampled.knees.length / KNEE_RESAMPLES;
-  const interval = resampled.knees.length > 0 ? percentileInterval(resampled.knees.map((index) => offered[index])) : null;
+  const kneeRates = resampled.knees.map((index) => offered[index]);
+  const interval = kneeRates.length > 0 ? percentileInterval(kneeRates) : null;
   const withInterval = { ...figures, tpsCiLow: interval?.low ?? null, tpsCiHigh: interval?.high ?? null };
   const verdict = (value: LatencyKneeVerdict, note?: string): LatencyKneeFigures =>
     ({ ...withInterval, verdict: value, ...(note === undefined ? {} : { note }) });
 
   if (fewestTrials < MIN_KNEE_TRIALS) {
-    return verdict('undetermined', `${fewestTrials} trial p99${fewestTrials === 1 ? '' : 's'} at some rate, need ${MIN_KNEE_TRIALS} per rate for an interval`);
+    const trials = `${fewestTrials} trial p99${fewestTrials === 1 ? '' : 's'}`;
+    return verdict('undetermined', `${trials} at some rate, need ${MIN_KNEE_TRIALS} per rate for an interval`);
   }
   if (kneeIndex === null) {
-    if (kneeShare > NO_KNEE_SHARE) return verdict('undetermined', `undetermined (noise): ${(kneeShare * 100).toFixed(0)}% of resamples find a knee`);
-    return verdict('no-knee', spread < flatRatio ? `no knee within the rates measured: p99 stays flat (max/min ${spread.toFixed(2)})`
+    if (kneeShare > NO_KNEE_SHARE) {
+      return verdict('undetermined', `undetermined (noise): ${(kneeShare * 100).toFixed(0)}% of resamples find a knee`);
+    }
+    return verdict('no-knee', spread < flatRatio
+      ? `no knee within the rates measured: p99 stays flat (max/min ${spread.toFixed(2)})`
       : `no knee within the rates measured: p99 does not stay above ${kneeRatio}× its floor`);
   }
-  if (kneeShare < KNEE_FOUND_SHARE) return verdict('undetermined', `undetermined (noise): only ${(kneeShare * 100).toFixed(0)}% of resamples find a knee`);
+  if (kneeShare < KNEE_FOUND_SHARE) {
+    const share = `${(kneeShare * 100).toFixed(0)}%`;
+    return verdict('undetermined', `undetermined (noise): only ${share} of resamples find a knee`);
+  }
   if (interval !== null && interval.high / interval.low > MAX_KNEE_SPREAD) {
-    return verdict('undetermined', `undetermined (noise): the knee's interval spans ${formatRate(interval.low)}–${formatRate(interval.high)} ops/s`);
+    const span = `${formatRate(interval.low)}–${formatRate(interval.high)} ops/s`;
+    return verdict('undetermined', `undetermined (noise): the knee's interval spans ${span}`);
   }
   const hiccup = series[kneeIndex + 1].point.hiccupP99Ns;
   if (hiccup !== undefined && hiccup > 0 && (figures.p99AfterNs ?? Infinity) <= floorRatio * hiccup) {
-    return verdict('machine-limited', `machine-limited: p99 past the knee is within ${floorRatio}× the machine's own stalls`);
+    return verdict('machine-limited',
+      `machine-limited: p99 past the knee is within ${floorRatio}× the machine's own stalls`);
   }
   return verdict('knee');
 }
@@ -135,7 +146,9 @@ function fitLogP99(logTrials: readonly number[][]): { fitted: number[]; medians:
   return { fitted: isotonicFit(medians, logTrials.map((trials) => trials.length)), medians };
 }
 
-function kneeFigures(series: readonly Rate[], fittedLog: readonly number[], index: number, ratios: number[]): Omit<LatencyKneeFigures, 'verdict'> {
+function kneeFigures(
+  series: readonly Rate[], fittedLog: readonly number[], index: number, ratios: number[],
+): Omit<LatencyKneeFigures, 'verdict'> {
   const at = series[index].point;
   const before = Math.exp(fittedLog[index]);
   const after = Math.exp(fittedLog[index + 1]);
@@ -160,7 +173,8 @@ function bootstrapKnees(series: readonly Rate[], kneeRatio: number): { knees: nu
   const knees: number[] = [];
   const ratios: number[] = [];
   for (let resample = 0; resample < KNEE_RESAMPLES; resample++) {
-    const drawn = series.map(({ logTrials }) => logTrials.map(() => logTrials[Math.floor(random.nextFloat() * logTrials.length)]));
+    const drawn = series.map(({ logTrials }) =>
+      logTrials.map(() => logTrials[Math.floor(random.nextFloat() * logTrials.length)]));
     const { fitted, medians } = fitLogP99(drawn);
     const knee = findKnee(fitted, medians, kneeRatio);
     if (knee === null) continue;
@@ -179,7 +193,9 @@ function percentileInterval(values: readonly number[]): { low: number; high: num
 /** One entry per offered rate, ascending; repeats of a rate pool their trials (or their cell p99s). */
 function onePointPerRate(points: readonly LoadPoint[]): Rate[] {
   const byRate = new Map<number, LoadPoint[]>();
-  for (const point of points) byRate.set(point.offeredOpsPerSec, [...(byRate.get(point.offeredOpsPerSec) ?? []), point]);
+  for (const point of points) {
+    byRate.set(point.offeredOpsPerSec, [...(byRate.get(point.offeredOpsPerSec) ?? []), point]);
+  }
   return [...byRate.entries()]
     .sort(([a], [b]) => a - b)
     .map(([, repeats]) => {
@@ -197,5 +213,6 @@ function median(values: readonly number[]): number {
 }
 
 function formatRate(value: number): string {
-  return value >= 1e6 ? `${+(value / 1e6).toPrecision(3)}M` : value >= 1e3 ? `${+(value / 1e3).toPrecision(3)}k` : `${+value.toPrecision(3)}`;
+  if (value >= 1e6) return `${+(value / 1e6).toPrecision(3)}M`;
+  return value >= 1e3 ? `${+(value / 1e3).toPrecision(3)}k` : `${+value.toPrecision(3)}`;
 }
