@@ -31,6 +31,7 @@ import type { SweepConfig } from './config.js';
 import { FRESH_KEY_STREAM_FACTOR } from './config.js';
 import { TrialControl } from './control.js';
 import { collectGarbageIfGrown } from './gc.js';
+import { DEFAULT_HICCUP_INTERVAL_MS, HiccupMeter, hiccupP99Ns, summarizeHiccups, type HiccupReport } from './hiccup.js';
 import { LatencyHistogram } from './histogram.js';
 import type { MapSource } from './map-source.js';
 import { MapPool, TrialInterruptedError, TrialTimeoutError } from './pool.js';
@@ -115,6 +116,8 @@ export interface TrialEntry {
   readonly quietOpsPerSec: number | null;
   /** The largest run-queue wait share of the trial's workers (harness/interference.ts); null off Linux. */
   readonly runqueueWaitFraction: number | null;
+  /** The machine's hiccups during the trial's window (harness/hiccup.ts); null where the meter is off or failed. */
+  readonly hiccups: HiccupReport | null;
   readonly meta: Record<string, unknown>;
   superseded: boolean;
 }
@@ -142,6 +145,8 @@ export class CellRunner {
   private readonly pools = new Map<string, MapPool>();
   private readonly streams = new Map<string, OpStream[]>();
   private readonly prefills = new Map<string, { keys: Int32Array; values: Int32Array }>();
+  /** One meter thread for the runner's life: trials never overlap, so one suffices. */
+  private readonly hiccupMeter: HiccupMeter | null;
 
   /**
    * `keepPools`: keep every (map, threads) pool alive between cells, so that
@@ -155,7 +160,10 @@ export class CellRunner {
     private readonly keepPools = false,
     /** Set when the sweep spans runtimes: recorded in every cell as `runtime`. */
     private readonly runtime: { node: string; v8: string } | null = null,
-  ) {}
+  ) {
+    const intervalMs = config.hiccupIntervalMs ?? DEFAULT_HICCUP_INTERVAL_MS;
+    this.hiccupMeter = intervalMs > 0 ? new HiccupMeter(intervalMs) : null;
+  }
 
   /** Runs one cell, all its trials back to back; only an interruption (signal) escapes as an exception. */
   async run(spec: CellSpec, signal?: AbortSignal): Promise<Cell> {
@@ -210,12 +218,12 @@ export class CellRunner {
       }
       const outcome = await this.runTrial(context, {
         seed: this.config.seed + trial, warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, rate: spec.rate, trial,
-      });
+      }, true);
       if ('failure' in outcome) {
         progress.ended = failedCell(progress, outcome.failure.message, outcome.failure.name === CONCURRENT_MAP_WRITE_ERROR_NAME);
         return null;
       }
-      const entry = trialEntry(outcome.reports, outcome.counters, meta);
+      const entry = trialEntry(outcome.reports, outcome.counters, outcome.hiccups, meta);
       progress.entries.push(entry);
       return entry;
     } catch (error) {
@@ -240,7 +248,7 @@ export class CellRunner {
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map((pool) => pool.destroy()));
+    await Promise.all([...pools.map((pool) => pool.destroy()), this.hiccupMeter?.close()]);
   }
 
   private identity(spec: CellSpec, factory: MapFactory): Record<string, unknown> {
@@ -317,7 +325,8 @@ export class CellRunner {
 
   private async runTrial(
     context: TrialContext, timing: { seed: number; warmupMs: number; durationMs: number; rate: number | null; trial: number | null },
-  ): Promise<{ reports: WorkerReport[]; counters: Record<string, number> } | { failure: { name: string; message: string } }> {
+    meterHiccups = false,
+  ): Promise<{ reports: WorkerReport[]; counters: Record<string, number>; hiccups: HiccupReport | null } | { failure: { name: string; message: string } }> {
     const { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal } = context;
     const prefillStartMs = performance.now();
     const handle: MapHandle = factory.create({ capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor });
@@ -338,7 +347,18 @@ export class CellRunner {
       privatePrefill: factory.shared ? null : prefill, stream, sampleEveryOps: this.config.sampleEveryOps,
       warmupMs: timing.warmupMs, durationMs: timing.durationMs, ratePerSec: timing.rate, seed: timing.seed, profile,
     }));
-    const outcomes = await pool.runTrial(tasks, control, deadlineMs, signal);
+    const meter = meterHiccups && this.hiccupMeter ? await this.hiccupMeter.ready().then(() => this.hiccupMeter, () => null) : null;
+    const hiccups = meter ? meter.measure(control.buffer, timing.warmupMs, timing.durationMs) : null;
+    let outcomes: Awaited<ReturnType<MapPool['runTrial']>>;
+    try {
+      outcomes = await pool.runTrial(tasks, control, deadlineMs, signal);
+    } catch (error) {
+      control.abort(); // releases the meter if the trial never started
+      await hiccups?.catch(() => null);
+      throw error;
+    }
+    // The meter closes its window on its own clock, a hair after the workers; a failed meter only costs its figure.
+    const hiccupReport = hiccups === null ? null : await hiccups.catch(() => null);
     const failures = outcomes.filter((outcome): outcome is WorkerFailure => !outcome.ok);
     if (failures.length > 0) {
       const cause = failures.find((failure) => failure.error !== undefined)?.error;
@@ -353,7 +373,7 @@ export class CellRunner {
     const gcStartMs = performance.now();
     collectGarbageIfGrown();
     overhead.gcMs += performance.now() - gcStartMs;
-    return { reports, counters };
+    return { reports, counters, hiccups: hiccupReport };
   }
 
   private assemble(progress: CellProgress): Cell {
@@ -361,7 +381,9 @@ export class CellRunner {
     const kept = progress.entries.filter((entry) => !entry.superseded);
     const reportsByTrial = kept.map((entry) => entry.reports);
     const trialCounters = kept.map((entry) => entry.counters);
+    const hiccups = kept.map((entry) => entry.hiccups);
     const merged = new LatencyHistogram();
+    const stalls = new LatencyHistogram();
     const byOp = new Map<string, LatencyHistogram>();
     const opCounts: Record<string, number> = {};
     const trials: Array<Trial & Record<string, unknown>> = [];
@@ -379,16 +401,22 @@ export class CellRunner {
       };
       const quiet = reports.map((report) => report.quietOpsPerSec);
       if (quiet.every((rate): rate is number => rate !== null)) trial.quietOpsPerSec = quiet.reduce((sum, rate) => sum + rate, 0);
+      const hiccup = hiccups[index];
+      if (hiccup) trial.hiccupP99Ns = hiccupP99Ns(hiccup);
       if (spec.rate !== null) {
         trial.slowestWorkerOpsPerSec = Math.min(...reports.map((r) => (r.ops / (r.windowEndNs - r.windowStartNs)) * 1e9));
         trial.backlogOps = reports.reduce((sum, r) => sum + r.backlog, 0);
       }
       trials.push(trial);
+      const trialLatency = new LatencyHistogram();
+      const trialStalls = new LatencyHistogram();
       for (const report of reports) {
+        if (report.stalls) trialStalls.merge(LatencyHistogram.fromData(report.stalls));
         for (const [op, data] of Object.entries(report.histograms)) {
           if (!data) continue;
           const histogram = LatencyHistogram.fromData(data);
           merged.merge(histogram);
+          trialLatency.merge(histogram);
           const existing = byOp.get(op);
           if (existing) existing.merge(histogram);
           else byOp.set(op, histogram);
@@ -397,6 +425,11 @@ export class CellRunner {
         backlogOps += report.backlog;
         streamWraps = Math.max(streamWraps, report.streamWraps);
         clockCosts.push(report.clockCostNs);
+      }
+      if (trialLatency.totalCount > 0) trial.p99Ns = trialLatency.valueAtQuantile(0.99);
+      if (trialStalls.totalCount > 0) {
+        trial.stallP99Ns = trialStalls.valueAtQuantile(0.99);
+        stalls.merge(trialStalls);
       }
     });
     const latencyByOpNs: Record<string, LatencyPercentiles> = {};
@@ -415,6 +448,8 @@ export class CellRunner {
       ...quietSummary(trials),
       latencyNs: merged.summary(),
       latencyByOpNs,
+      ...hiccupSummary(hiccups, this.hiccupMeter?.intervalMs ?? 0),
+      ...(stalls.totalCount > 0 ? { workerStallNs: stalls.summary() } : {}),
       counters: medianByKey(trialCounters),
       opCounts,
       timing: spec.rate === null
@@ -448,7 +483,9 @@ export function generateCellStreams(workload: Workload, options: { seed: number;
     generateOpStream(workload, { seed, workerIndex, workerCount: threads, length, shared: true }));
 }
 
-function trialEntry(reports: WorkerReport[], counters: Record<string, number>, meta: Record<string, unknown>): TrialEntry {
+function trialEntry(
+  reports: WorkerReport[], counters: Record<string, number>, hiccups: HiccupReport | null, meta: Record<string, unknown>,
+): TrialEntry {
   const ops = reports.reduce((sum, report) => sum + report.ops, 0);
   const elapsedNs = Math.max(...reports.map((r) => r.windowEndNs)) - Math.min(...reports.map((r) => r.windowStartNs));
   const quiet = reports.map((report) => report.quietOpsPerSec);
@@ -459,6 +496,7 @@ function trialEntry(reports: WorkerReport[], counters: Record<string, number>, m
     opsPerSec: (ops / elapsedNs) * 1e9,
     quietOpsPerSec: quiet.every((rate): rate is number => rate !== null) ? quiet.reduce((sum, rate) => sum + rate, 0) : null,
     runqueueWaitFraction: waits.every((wait): wait is number => wait !== null) ? Math.max(...waits) : null,
+    hiccups,
     meta,
     superseded: false,
   };
@@ -468,6 +506,12 @@ function trialEntry(reports: WorkerReport[], counters: Record<string, number>, m
 function quietSummary(trials: readonly Trial[]): { quietOpsPerSec?: ReturnType<typeof medianWithCI> } {
   const rates = quietFigures(trials);
   return rates === null ? {} : { quietOpsPerSec: medianWithCI(rates) };
+}
+
+/** `hiccupNs` when the meter measured at least one trial. */
+function hiccupSummary(reports: ReadonlyArray<HiccupReport | null>, intervalMs: number): { hiccupNs?: ReturnType<typeof summarizeHiccups> } {
+  const summary = summarizeHiccups(reports.filter((report): report is HiccupReport => report !== null), intervalMs);
+  return summary === null ? {} : { hiccupNs: summary };
 }
 
 function poolKey(source: MapSource, threads: number): string {

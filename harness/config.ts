@@ -13,6 +13,7 @@ import {
   getWorkload, loadWorkloadFile, MAX_STREAM_LENGTH, withKeySpace, workloadFromFlags, WorkloadError,
   type Workload,
 } from '../workloads/index.js';
+import { DEFAULT_HICCUP_INTERVAL_MS } from './hiccup.js';
 import { loadPluginModule, type MapSource } from './map-source.js';
 import { parseNodeList, resolveRuntimes, type Runtime } from './runtime-install.js';
 import { parsers, resolveOptions, UsageError, type OptionSpec, type OptionValues } from './options.js';
@@ -23,6 +24,7 @@ export type PresetName = (typeof PRESET_NAMES)[number];
 
 export const HEADLINE_WORKLOADS = ['read-heavy', 'write-heavy', 'mixed'];
 const WRITE_FRACTION_WORKLOADS = ['writes-0', 'writes-1', 'writes-5', 'writes-10', 'writes-15', 'writes-25', 'writes-50'];
+const CHURN_WORKLOADS = ['churn-0', 'churn-1', 'churn-2', 'churn-5', 'churn-10', 'churn-15', 'churn-25', 'churn-50'];
 const GO_WORKLOADS = [
   'go-load-mostly-hits', 'go-load-mostly-misses', 'go-load-or-store-balanced', 'go-load-or-store-unique',
   'go-load-or-store-collision', 'go-adversarial-alloc', 'go-adversarial-delete', 'go-delete-collision', 'go-range',
@@ -41,7 +43,7 @@ const GO_WORKLOADS = [
  * ci: read-heavy and write-heavy, threads 1,2, lf 0.75, 5 trials (a Mann–Whitney
  *   test on 3 vs 3 trials can never reach p < 0.05) — ≤ 60 s for 5 maps.
  * full: the real lab; 1 s windows, 5 trials, threads to 8 (oversubscribed on
- *   small machines, and flagged so), every headline, write-fraction and Go
+ *   small machines, and flagged so), every headline, write-fraction (writes-N, churn-N) and Go
  *   workload; load factors 0.5/0.75/0.9 except on Go's scenarios (1–1024
  *   keys, where the load factor is not the question: 0.75).
  */
@@ -52,7 +54,7 @@ export const PRESETS: Readonly<Record<PresetName, Record<string, unknown>>> = {
   },
   ci: { workloads: ['read-heavy', 'write-heavy'], threads: [1, 2], loadFactors: [0.75], durationMs: 300, warmupMs: 200, trials: 5, interleave: true },
   full: {
-    workloads: [...HEADLINE_WORKLOADS, ...WRITE_FRACTION_WORKLOADS, ...GO_WORKLOADS],
+    workloads: [...HEADLINE_WORKLOADS, ...WRITE_FRACTION_WORKLOADS, ...CHURN_WORKLOADS, ...GO_WORKLOADS],
     threads: [1, 2, 4, 8], loadFactors: [0.5, 0.75, 0.9],
     loadFactorsByWorkload: Object.fromEntries(GO_WORKLOADS.map((name) => [name, [0.75]])), durationMs: 1000, warmupMs: 300, trials: 6,
     interleave: true,
@@ -145,6 +147,7 @@ const common = {
   prefill: spec({ name: 'prefill', flag: '--prefill <fraction>', description: 'custom workload: fraction of the key space inserted before measuring, 0..1 (default: 0.75; needs --mix)', parse: parsers.number(0, 1) }),
   streamOps: spec({ name: 'streamOps', flag: '--stream-ops <n>', description: `ops pre-generated per worker and replayed cyclically, a power of two (×${FRESH_KEY_STREAM_FACTOR} for workloads that insert fresh keys)`, defaultValue: DEFAULT_STREAM_OPS, parse: powerOfTwo(1024, MAX_STREAM_LENGTH / FRESH_KEY_STREAM_FACTOR) }),
   sampleEvery: spec({ name: 'sampleEvery', flag: '--sample-every <ops>', description: 'closed loop: time one op in about this many (jittered), 2..65536', defaultValue: DEFAULT_SAMPLE_EVERY, parse: parsers.integer(2, 65536) }),
+  hiccupIntervalMs: spec({ name: 'hiccupIntervalMs', flag: '--hiccup-interval-ms <ms>', description: 'hiccup meter: a thread beside each trial sleeps this long again and again and records how late it wakes (the machine\'s own stalls), ms 0..100; 0 turns it off', defaultValue: DEFAULT_HICCUP_INTERVAL_MS, parse: parsers.number(0, 100) }),
   quiet: spec({ name: 'quiet', flag: '--quiet', description: 'no progress bar and no summary table', parse: flag }),
   json: spec({ name: 'json', flag: '--json', description: 'print the results document as JSON on stdout', parse: flag }),
   profile: spec({ name: 'profile', flag: '--profile <dir>', description: `write a V8 CPU profile of every worker's measured window to <dir> (created if absent; sampled every ${PROFILE_SAMPLING_INTERVAL_US} µs, which slows the run) and print the top self-time functions per map`, parse: parsers.string() }),
@@ -158,12 +161,12 @@ export const sweepOptionSpecs = [
   fromPreset(spec({ name: 'threads', flag: '--threads <list>', description: 'worker thread counts, comma-separated integers 1..256 (more than the cores is allowed and flagged oversubscribed)', parse: parsers.list(parsers.integer(1, 256)) })),
   fromPreset(spec({ name: 'loadFactors', flag: '--load-factors <list>', description: 'map load factors, comma-separated numbers in (0, 1)', parse: parsers.list(parsers.number(0, 1, true)) })),
   spec({ name: 'loadFactorsByWorkload', flag: '--load-factors-by-workload <json>', description: 'per-workload load factors instead of --load-factors, JSON like {"write-heavy":[0.75]} (quick: read-heavy sweeps all three, the others run at 0.75; --load-factors alone clears the preset\'s)', parse: loadFactorsByWorkloadParser }),
-  spec({ name: 'rates', flag: '--rates <list>', description: 'open-loop mode: target ops/s per thread, comma-separated (default: closed loop)', parse: parsers.list(parsers.number(1, 1e9)) }),
+  spec({ name: 'rates', flag: '--rates <list|auto>', description: 'open-loop mode: target ops/s per thread, comma-separated, or auto: per cell, measure the closed-loop capacity, offer 0.1 … 1.2 of it and refine where p99 jumps (default: closed loop)', parse: ratesParser }),
   common.keys, fromPreset(common.durationMs), fromPreset(common.warmupMs), fromPreset(common.trials), common.seed,
   spec({ name: 'out', flag: '--out <file>', description: 'results file, written after every cell', defaultValue: 'results/latest.json', parse: parsers.string() }),
   spec({ name: 'resume', flag: '--resume', description: 'finish a partial --out file: skip its finished cells (the config must match)', parse: flag }),
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
-  common.streamOps, common.sampleEvery, common.quiet, common.json, common.profile,
+  common.streamOps, common.sampleEvery, common.hiccupIntervalMs, common.quiet, common.json, common.profile,
   fromPreset(spec({ name: 'interleave', flag: '--interleave [bool]', description: 'run trial 1 of every cell, then trial 2 of every cell, …, every pool kept alive: each cell\'s trials are spread over the whole sweep, so a slow spell of the machine (seconds long on shared VMs) hits one trial of many cells instead of every trial of one; finished cells are written only at the end', parse: flag })),
   spec({ name: 'referenceMap', flag: '--reference-map <name>', description: 'the map every other map is compared with (paired ratio with a 95% CI per group), default rwmutex when swept, else the first shared map', parse: parsers.string() }),
   spec({ name: 'poolGenerations', flag: '--pool-generations <n>', description: 'interleaved sweeps: split the rounds over this many sets of fresh worker pools, integer 1..16 (a cell\'s trials then come from several pools)', defaultValue: 2, parse: parsers.integer(1, 16) }),
@@ -189,7 +192,7 @@ export const runOptionSpecs = [
   common.seed,
   spec({ name: 'out', flag: '--out <file>', description: 'also write a results file with this one cell', parse: parsers.string() }),
   common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
-  common.streamOps, common.sampleEvery, common.quiet, common.json, common.profile,
+  common.streamOps, common.sampleEvery, common.hiccupIntervalMs, common.quiet, common.json, common.profile,
   spec({ name: 'node', flag: '--node <list>', description: 'measure the cell under each of these runtimes side by side (as sweep --node), trials interleaved', parse: parseNodeList }),
   spec({ name: 'compareBare', flag: '--compare-bare', description: 'also replay worker 0\'s stream in a bare loop on the main thread (no pool, barrier or timing) and print harness ns/op ÷ bare ns/op (threads 1)', parse: flag }),
 ] as const;
@@ -208,8 +211,8 @@ export interface SweepConfig {
   loadFactors: number[];
   /** Workloads that run at other load factors than `loadFactors` (only planned workloads appear). */
   loadFactorsByWorkload: Record<string, number[]>;
-  /** Open loop: target ops/s per thread; null: closed loop. */
-  rates: number[] | null;
+  /** Open loop: target ops/s per thread; 'auto': planned per cell from its capacity (harness/rate-plan.ts); null: closed loop. */
+  rates: number[] | 'auto' | null;
   keys: number | null;
   durationMs: number;
   warmupMs: number;
@@ -218,6 +221,8 @@ export interface SweepConfig {
   streamOps: number;
   sampleEveryOps: number;
   cellTimeoutMs: number;
+  /** Hiccup meter sleep interval, ms (harness/hiccup.ts); 0: off. Absent in older files: 1. */
+  hiccupIntervalMs?: number;
   /** Absolute path of the plugin map module, or null. */
   mapModule: string | null;
   /** Trials of all cells alternate (trial 1 of every cell, then trial 2…); absent in older files: false. */
@@ -262,6 +267,17 @@ export const PLAN_FIELDS = [
   'maps', 'workloads', 'workloadDefinitions', 'threads', 'loadFactors', 'loadFactorsByWorkload', 'rates', 'durationMs', 'warmupMs',
   'trials', 'seed', 'streamOps', 'sampleEveryOps', 'mapModule', 'runtimes', 'shard',
 ] as const;
+
+/** `--rates`: a list of per-thread ops/s, each 1..1e9, or the word auto. */
+function ratesParser(raw: unknown, label: string): number[] | 'auto' {
+  if (raw === 'auto') return 'auto';
+  try {
+    return parsers.list(parsers.number(1, 1e9))(raw, label);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(`${label} must be auto or a comma-separated list of numbers 1..1000000000 (ops/s per thread), got ${JSON.stringify(raw)}`);
+  }
+}
 
 /** Drops undefined entries (commander leaves absent options undefined). */
 function defined(values: Record<string, unknown>): Record<string, unknown> {
@@ -378,11 +394,11 @@ interface PlanInput {
   threads: number[] | undefined;
   loadFactors: number[] | undefined;
   loadFactorsByWorkload: Record<string, number[]>;
-  rates: number[] | null;
+  rates: number[] | 'auto' | null;
   options: {
     keys?: number; durationMs?: number; warmupMs?: number; trials?: number; seed: number; cellTimeoutMs?: number;
     mapModule?: string; workloadFile?: string; mix?: string; distribution?: string; prefill?: number;
-    streamOps: number; sampleEvery: number; profile?: string;
+    streamOps: number; sampleEvery: number; hiccupIntervalMs: number; profile?: string;
   };
   labels: { maps: string; workloads: string };
 }
@@ -419,7 +435,7 @@ async function finishResolution(input: PlanInput, extras: Extras): Promise<Resol
   const trials = required(options.trials, '--trials');
   const threads = unique(required(input.threads, '--threads'), '--threads');
   const loadFactors = unique(required(input.loadFactors, '--load-factors'), '--load-factors');
-  if (input.rates) unique(input.rates, '--rates');
+  if (Array.isArray(input.rates)) unique(input.rates, '--rates');
 
   // Maps: the registry, plus the plugin module when given.
   const maps = new Map<string, { source: MapSource; factory: MapFactory }>();
@@ -487,6 +503,7 @@ async function finishResolution(input: PlanInput, extras: Extras): Promise<Resol
     seed: options.seed,
     streamOps: options.streamOps,
     sampleEveryOps: options.sampleEvery,
+    hiccupIntervalMs: options.hiccupIntervalMs,
     cellTimeoutMs: options.cellTimeoutMs ?? AUTO_TIMEOUT_BASE_MS + trials * (2 * (warmupMs + durationMs) + AUTO_TIMEOUT_PER_TRIAL_MS),
     mapModule,
     profileDir: options.profile === undefined ? null : checkProfileDir(options.profile, extras.force),

@@ -52,6 +52,16 @@ export class TrialControl {
     return this.aborted() ? null : this.times[RELEASE_NS];
   }
 
+  /**
+   * Waits for the release without arriving (an observer of the trial, such as
+   * the hiccup meter). Returns the release time (timeline ns), or null when
+   * the trial was aborted first.
+   */
+  waitForRelease(): number | null {
+    while (Atomics.load(this.words, GO) === 0 && !this.aborted()) Atomics.wait(this.words, GO, 0, WAIT_SLICE_MS);
+    return this.aborted() ? null : this.times[RELEASE_NS];
+  }
+
   abort(): void {
     Atomics.store(this.words, ABORT, 1);
     Atomics.notify(this.words, GO);

@@ -20,6 +20,9 @@
  * worker waits (sleeps, then spins) until an op is due, and records every op's
  * latency from its intended start, not its actual start, so time spent behind
  * schedule counts (coordinated omission corrected, like wrk2 / YCSB "intended").
+ * Behind schedule, the ops already due run in batches between clock reads.
+ * Gaps in the wait spin (the thread was descheduled) go to a stall histogram:
+ * the machine's hiccups as this worker suffered them (recordStall).
  * Ops still due when the window closes are recorded with the wait they had
  * already suffered (a lower bound) and counted as backlog.
  */
@@ -41,6 +44,32 @@ const OP_COMPARE_AND_SET = Op.compareAndSet;
 /** Open loop: waits longer than this sleep (Atomics.wait wakes 14–150 µs late), the rest is spun. */
 const SLEEP_THRESHOLD_MS = 1;
 const SLEEP_MARGIN_MS = 0.3;
+/**
+ * Open loop: most ops already due that run back to back between two clock reads. With one clock read per op,
+ * a worker behind schedule ran read-heavy at 0.55–0.62 (rwmutex) and 0.54 (readdirty) of its closed-loop ops/s
+ * on one thread (a clock read costs about as much as an op); batches of 16: 0.86 / 0.76; of 64: 0.73–0.98 /
+ * 0.76–1.00 (noisy shared machine; scripts/open-loop-ceiling.ts; README "Hiccups, knees and crossovers").
+ */
+const OPEN_LOOP_BATCH = 64;
+/** Open loop: a gap this long between two clock reads of the wait spin means the thread was not running, ms. */
+const STALL_GAP_MS = 0.02;
+/** Groups a stall's delayed ops are recorded in (recordMany), so a long stall costs a few records, not one per op. */
+const STALL_GROUPS = 16;
+
+/**
+ * A stall of `gapNs` seen while waiting: the ops due during it (one per
+ * `intervalNs`) would have been delayed by amounts spread evenly over
+ * (0, gapNs]; recorded in STALL_GROUPS equal groups. With the window's other
+ * ops added as zeros (worker.ts), the histogram is what the thread's own
+ * stalls alone would make of the op latencies: the worker-side floor.
+ */
+export function recordStall(stalls: LatencyHistogram, gapNs: number, intervalNs: number): void {
+  const delayedOps = gapNs / intervalNs;
+  if (delayedOps < 1) return;
+  const groups = Math.min(STALL_GROUPS, Math.floor(delayedOps));
+  for (let group = 1; group <= groups; group++) stalls.recordMany((gapNs * group) / groups, delayedOps / groups);
+}
+
 /** Open loop: the abort word is polled every 256 ops. */
 const ABORT_POLL_MASK = 255;
 /** Backlog ops recorded one by one up to this many; beyond, in equal groups. */
@@ -185,34 +214,55 @@ export interface OpenLoopOutcome {
   endMs: number;
 }
 
-/** Issues op i at scheduleStartMs + i·intervalMs until untilMs; every op's latency is measured from its due time. */
+/**
+ * Issues op i at scheduleStartMs + i·intervalMs until untilMs; every op's latency is measured from its due time.
+ * Ops already due when the worker gets to them (it is behind schedule) run in a batch of up to OPEN_LOOP_BATCH
+ * with one clock read after the batch; each op's completion is interpolated linearly across the batch.
+ */
 export function runOpenLoop(
   state: LoopState, byOp: readonly LatencyHistogram[], control: TrialControl,
-  scheduleStartMs: number, intervalMs: number, untilMs: number,
+  scheduleStartMs: number, intervalMs: number, untilMs: number, stalls: LatencyHistogram,
 ): OpenLoopOutcome {
   const { map, stream, controlWords } = state;
   const mask = stream.length - 1;
+  const ops = stream.ops;
+  const dueInWindow = Math.ceil((untilMs - scheduleStartMs) / intervalMs);
   let { index, checksum } = state;
   let issued = 0;
+  let nextAbortPoll = ABORT_POLL_MASK + 1;
   let nowMs = performance.now();
   for (;;) {
     const intendedMs = scheduleStartMs + issued * intervalMs;
     if (intendedMs >= untilMs) break;
     if (nowMs < intendedMs) {
       if (intendedMs - nowMs > SLEEP_THRESHOLD_MS) control.sleep(intendedMs - nowMs - SLEEP_MARGIN_MS);
-      do nowMs = performance.now(); while (nowMs < intendedMs);
+      let previousMs = performance.now();
+      do {
+        nowMs = performance.now();
+        if (nowMs - previousMs > STALL_GAP_MS) recordStall(stalls, (nowMs - previousMs) * 1e6, intervalMs * 1e6);
+        previousMs = nowMs;
+      } while (nowMs < intendedMs);
     } else if (nowMs >= untilMs) {
       break;
     }
-    const position = index & mask;
-    checksum = (checksum + applyOp(map, stream, position)) | 0;
+    const overdue = Math.floor((nowMs - scheduleStartMs) / intervalMs) + 1 - issued;
+    const batch = Math.max(1, Math.min(OPEN_LOOP_BATCH, overdue, dueInWindow - issued));
+    const batchStartMs = nowMs;
+    for (let k = 0; k < batch; k++) checksum = (checksum + applyOp(map, stream, (index + k) & mask)) | 0;
     nowMs = performance.now();
-    byOp[stream.ops[position]].record((nowMs - intendedMs) * 1e6);
-    index++;
-    issued++;
-    if ((issued & ABORT_POLL_MASK) === 0 && Atomics.load(controlWords, ABORT_WORD) !== 0) break;
+    const perOpMs = (nowMs - batchStartMs) / batch;
+    for (let k = 0; k < batch; k++) {
+      const completedMs = batchStartMs + (k + 1) * perOpMs;
+      byOp[ops[(index + k) & mask]].record((completedMs - (scheduleStartMs + (issued + k) * intervalMs)) * 1e6);
+    }
+    index += batch;
+    issued += batch;
+    if (issued >= nextAbortPoll) {
+      nextAbortPoll += ABORT_POLL_MASK + 1;
+      if (Atomics.load(controlWords, ABORT_WORD) !== 0) break;
+    }
   }
-  const due = Math.max(0, Math.ceil((untilMs - scheduleStartMs) / intervalMs));
+  const due = Math.max(0, dueInWindow);
   const backlog = Atomics.load(controlWords, ABORT_WORD) !== 0 ? 0 : Math.max(0, due - issued);
   const group = Math.max(1, Math.ceil(backlog / MAX_BACKLOG_RECORDS));
   for (let first = 0; first < backlog; first += group) {

@@ -22,7 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { Crossover, GroupWinner, LatencyKnee, RelativeAnswer, RuntimeAnswer } from './analysis/types.js';
+import type { Crossover, Finding, GroupWinner, LatencyKnee, RelativeAnswer, RuntimeAnswer } from './analysis/types.js';
 import {
   decodeHistogram, encodeHistogram, type HistogramData, type LatencyPercentiles, type LatencySummary, type StoredHistogram,
 } from './histogram.js';
@@ -63,6 +63,12 @@ export interface Trial {
   runqueueWaitFraction?: number;
   /** Measured again because the first visit was disturbed (harness/schedule.ts). */
   remeasured?: boolean;
+  /** This trial's p99 latency (all ops), ns. */
+  p99Ns?: number;
+  /** The hiccup meter's p99 during this trial's window, ns. */
+  hiccupP99Ns?: number;
+  /** Open loop: p99 of the workers' stall histogram in this trial, ns. */
+  stallP99Ns?: number;
 }
 
 /** The trials' quiet rates, or null unless every trial has one (then a cell has no quiet figure). */
@@ -101,6 +107,10 @@ export interface Cell {
   opsPerSec: MedianCI;
   latencyNs: LatencySummary;
   counters: Record<string, number>;
+  /** The machine's own stalls during the trials' windows (harness/hiccup.ts); absent in older files. */
+  hiccupNs?: LatencySummary & { intervalMs: number; awakeFraction: number };
+  /** Open loop: what the workers' own stalls (gaps in their wait spin) alone make of the op latencies (harness/loop.ts). */
+  workerStallNs?: LatencySummary;
   /** A failed cell carries only its reason: no numbers. */
   error?: string;
   [extra: string]: unknown;
@@ -131,7 +141,7 @@ export interface Analysis {
   knees: KneeResult[];
   /** p99 vs offered load knees of open-loop cells (harness/analysis). */
   latencyKnees?: LatencyKnee[];
-  /** Write fraction where readdirty falls below rwmutex / sharded (harness/analysis). */
+  /** Where the faster of two maps changes along a write-fraction family (harness/analysis). */
   crossovers?: Crossover[];
   /** Each map ÷ the reference map per comparison group, from paired trials (harness/analysis/relative.ts). */
   relative?: RelativeAnswer[];
@@ -139,6 +149,10 @@ export interface Analysis {
   winners?: GroupWinner[];
   /** Sweeps with --node: each cell under each runtime ÷ under the first runtime, paired (harness/analysis/relative.ts). */
   runtimes?: RuntimeAnswer[];
+  /** The answers as plain sentences with their uncertainty (harness/analysis/findings.ts). */
+  findings?: Finding[];
+  /** familyMember of every workload of a write-fraction family in the file, by workload name. */
+  writeFractions?: Record<string, FamilyMember>;
   [extra: string]: unknown;
 }
 
@@ -162,6 +176,38 @@ export interface Results {
   /** `sweep --verify`: each map's linearizability verdict (status verified / violated / unsafe / private …). */
   verification?: Record<string, VerificationBadge>;
   [extra: string]: unknown;
+}
+
+/** A workload of a write-fraction family: `<family>-<N>` with N a percentage 0..100. */
+export interface FamilyMember {
+  family: string;
+  /** 0..1: 1 − mix.get − mix.forEach from the file's workload definition when it has one, else N / 100. */
+  writeFraction: number;
+}
+
+const FAMILY_NAME = /^([a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*)-(\d+(?:\.\d+)?)$/;
+
+/**
+ * The one write-fraction rule of a results file (analysis and reports both use
+ * it): the family and write fraction of a workload named `<family>-<N>`
+ * (writes-N, churn-N, a user's `mine-30`), or null for any other name or N > 100.
+ */
+export function familyMember(workload: string, workloadDefinitions: unknown): FamilyMember | null {
+  const match = FAMILY_NAME.exec(workload);
+  if (!match) return null;
+  const percent = Number(match[2]);
+  if (!(percent <= 100)) return null;
+  const definition = isObject(workloadDefinitions) ? workloadDefinitions[workload] : undefined;
+  const mix = isObject(definition) ? definition.mix : undefined;
+  if (isObject(mix)) {
+    const share = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+    return { family: match[1], writeFraction: Math.max(0, Number((1 - share(mix.get) - share(mix.forEach)).toPrecision(12))) };
+  }
+  return { family: match[1], writeFraction: percent / 100 };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** A results file that cannot be used: names the file and the field. */

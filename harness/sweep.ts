@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { getMapFactory } from '../maps/index.js';
 import { addCalibrationRound, measureCalibration, type Calibration } from './calibration.js';
 import { QUIET_QUANTILE, QUIET_SLICE_MS } from './loop.js';
+import { runAutoRateSeries } from './rate-plan.js';
 import { CellRunner, cellKey, type CellSpec } from './cell.js';
 import { LocalCellBackend, RemoteCellBackend, type BackendCell, type CellBackend, type TrialFigures } from './cell-backend.js';
 import { CLOCK_NAME, measureClockCostNs, measureClockResolutionNs } from './clock.js';
@@ -37,7 +38,10 @@ import { medianWithCI } from './stats.js';
 import { shardCells } from './shard.js';
 import { verifyMaps } from './verify/index.js';
 
-/** The cells a config runs, in run order (with --node, one cell per runtime): with `config.shard`, only that shard's (harness/shard.ts). */
+/**
+ * The cells a config runs, in run order (with --node, one cell per runtime; with --rates auto, the
+ * closed-loop capacity cells, their series planned as they finish): with `config.shard`, only that shard's.
+ */
 export function planCells(config: SweepConfig): CellSpec[] {
   const cells = planAllCells(config);
   return config.shard === undefined ? cells : shardCells(cells, config, config.shard);
@@ -46,7 +50,7 @@ export function planCells(config: SweepConfig): CellSpec[] {
 /** Every cell of a config, shard or not, in run order. */
 export function planAllCells(config: SweepConfig): CellSpec[] {
   const cells: CellSpec[] = [];
-  const rates = config.rates ?? [null];
+  const rates = Array.isArray(config.rates) ? config.rates : [null];
   const runtimes = config.runtimes ?? [];
   for (const map of config.maps) {
     for (const threads of config.threads) {
@@ -157,7 +161,17 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
     write();
   }
 
-  const interleave = sweep.config.interleave === true;
+  // --rates auto plans each series from a finished cell, so it runs cell after cell (rate-plan.ts).
+  const autoRates = sweep.config.rates === 'auto';
+  const interleave = sweep.config.interleave === true && !autoRates;
+  const runCell = async (spec: CellSpec): Promise<Cell> => {
+    observer.cellStarted?.(spec, cells.length, plan.length);
+    const cell = await runner.run(spec, signal);
+    cells.push(cell);
+    write();
+    observer.cellFinished?.(cell, cells.length, plan.length);
+    return cell;
+  };
   const runner = new CellRunner(sweep.config, sweep.maps, results.env.cores, interleave);
   const backends = new Map<string, CellBackend>();
   let interrupted = false;
@@ -175,12 +189,9 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
           interrupted = true;
           break;
         }
-        observer.cellStarted?.(spec, cells.length, plan.length);
         results.calibration = addCalibrationRound(results.calibration as Calibration);
-        const cell = await runner.run(spec, signal);
-        cells.push(cell);
-        write();
-        observer.cellFinished?.(cell, cells.length, plan.length);
+        const cell = await runCell(spec);
+        if (autoRates) await runAutoRateSeries(spec, cell, cells, runCell, () => signal?.aborted === true);
       }
     }
   } catch (error) {

@@ -75,6 +75,8 @@ export interface WorkerReport {
   histograms: Partial<Record<string, HistogramData>>;
   /** Closed loop: the window's quiet rate (loop.ts quietRate), ops/s; null for open loop or too short a window. */
   quietOpsPerSec: number | null;
+  /** Open loop: what this thread's own stalls (gaps in its wait spin) alone would make of the op latencies (loop.ts recordStall). */
+  stalls: HistogramData | null;
   /** Ops executed in the measured window, by op name. */
   opCounts: Partial<Record<string, number>>;
   /** A private map's counters (shared maps are read once by the main thread). */
@@ -95,6 +97,7 @@ const OP_KINDS = OP_NAMES.length;
 /** Warm-up latencies go here and are never read: the same record calls as the window, so the same JIT state. */
 const discarded = Array.from({ length: OP_KINDS }, () => new LatencyHistogram());
 const noSlices = new SliceRecorder(0, QUIET_SLICE_MS);
+const discardedStalls = new LatencyHistogram();
 
 export default async function runTask(task: ReadyTask | TrialTask): Promise<unknown> {
   const control = new TrialControl(task.control);
@@ -140,6 +143,7 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
   let windowStartIndex: number;
   let quietOpsPerSec: number | null = null;
   let schedAtStart: SchedSample | null = null;
+  const stalls = new LatencyHistogram();
   if (task.ratePerSec === null) {
     const slices = new SliceRecorder(Math.ceil(task.durationMs / QUIET_SLICE_MS) + 1, QUIET_SLICE_MS);
     if (task.warmupMs > 0) runClosedLoop(state, discarded, noSlices, warmupEndMs);
@@ -155,15 +159,16 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
   } else {
     const intervalMs = 1000 / task.ratePerSec;
     const releaseMs = warmupEndMs - task.warmupMs;
-    if (task.warmupMs > 0) runOpenLoop(state, discarded, control, releaseMs, intervalMs, warmupEndMs);
+    if (task.warmupMs > 0) runOpenLoop(state, discarded, control, releaseMs, intervalMs, warmupEndMs, discardedStalls);
     windowStartIndex = state.index;
     schedAtStart = readThreadSchedstat();
     // The window is the schedule's, even if warm-up overran: ops due meanwhile count as late, not as a burst.
     windowStartMs = warmupEndMs;
     profiler?.start();
-    const outcome = runOpenLoop(state, byOp, control, warmupEndMs, intervalMs, windowEndMs);
+    const outcome = runOpenLoop(state, byOp, control, warmupEndMs, intervalMs, windowEndMs, stalls);
     if (profiler && task.profile) profiler.stopAndWrite(profilePath(task.profile, task.workerIndex));
     backlog = outcome.backlog;
+    stalls.recordMany(0, outcome.issued + outcome.backlog - stalls.totalCount);
     windowStopMs = outcome.endMs;
   }
   const schedAtEnd = readThreadSchedstat();
@@ -183,6 +188,7 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
     windowEndNs: (windowStopMs - offsetMs) * 1e6,
     histograms,
     quietOpsPerSec,
+    stalls: task.ratePerSec === null ? null : stalls.toData(),
     opCounts: countOps(task.stream, windowStartIndex, state.index),
     counters: factory.shared ? null : map.stats(),
     clockCostNs,

@@ -233,12 +233,13 @@ export function buildCharts(model: ReportModel): ChartSet {
   datasets.crossover = crossoverTable(model, labelOf);
   charts.push({
     id: 'chart-crossover',
-    title: 'Write fraction vs throughput: the readdirty crossover',
-    description: 'The writes-N workloads. Vertical rules: where readdirty (Go sync.Map design) falls below rwmutex (solid) and sharded (dashed).',
-    ...(datasets.crossover.rows.length === 0 ? { noData: 'No data in this run: no writes-N workloads.' } : {
+    title: 'Write fraction vs throughput: where the faster map changes',
+    description: 'The write-fraction families (writes-N: updates of present keys; churn-N: inserts of new keys and deletes). ' +
+      'Vertical rules: crossovers, where one map falls below another (hover for which).',
+    ...(datasets.crossover.rows.length === 0 ? { noData: 'No data in this run: no writes-N or churn-N workloads.' } : {
       spec: {
         data: { name: 'crossover' }, params: lfParam(), transform: lfFilter,
-        facet: { field: 'threads', type: 'ordinal', title: 'threads', sort: 'ascending' }, columns: 4, resolve: { scale: { y: 'independent' } },
+        facet: { field: 'panel', type: 'nominal', title: null, sort: 'ascending' }, columns: 4, resolve: { scale: { y: 'independent' } },
         spec: {
           width: PANEL_WIDTH, height: PANEL_HEIGHT,
           layer: [
@@ -251,8 +252,8 @@ export function buildCharts(model: ReportModel): ChartSet {
             { transform: [{ filter: { field: 'kind', equal: 'crossing' } }], mark: { type: 'rule', color: '#333' },
               encoding: {
                 x: { field: 'writePercent', type: 'quantitative' },
-                strokeDash: { field: 'versus', type: 'nominal', title: 'readdirty falls below', scale: { domain: ['rwmutex', 'sharded'], range: [[1, 0], [5, 3]] } },
-                tooltip: [{ field: 'versus', title: 'falls below' }, { field: 'writePercent', title: 'at writes %', format: '.2f' }],
+                strokeDash: { field: 'versus', type: 'nominal', title: 'crossover' },
+                tooltip: [{ field: 'versus', title: 'crossover' }, { field: 'writePercent', title: 'at writes %', format: '.2f' }],
               } },
           ],
         },
@@ -265,7 +266,7 @@ export function buildCharts(model: ReportModel): ChartSet {
   charts.push({
     id: 'chart-latency-load',
     title: 'p99 vs offered load (open loop)',
-    description: 'Coordinated-omission-corrected p99 as the offered rate rises; the vertical rule marks the TPS at the knee, past which p99 leaves its flat region.',
+    description: 'Coordinated-omission-corrected p99 as the offered rate rises, beside the machine\'s own hiccup p99 in the same windows (dotted, grey); the vertical rule marks the TPS at a knee the analysis found.',
     ...(model.openLoop.length === 0 ? { noData: 'No data in this run: no open-loop cells (cells with a target rate).' } : {
       spec: {
         data: { name: 'load' }, facet: { field: 'panel', type: 'nominal', title: null }, columns: 3, resolve: { scale: { x: 'independent', y: 'independent' } },
@@ -277,6 +278,11 @@ export function buildCharts(model: ReportModel): ChartSet {
                 x: { field: 'offered', type: 'quantitative', title: 'offered load (ops/s)', axis: { format: '~s', tickCount: 5 } },
                 y: { field: 'p99Us', type: 'quantitative', title: 'p99 (µs)', scale: { type: 'log' } }, color: colour,
                 tooltip: [{ field: 'mapLabel', title: 'map' }, { field: 'offered', title: 'offered ops/s', format: ',.0f' }, { field: 'achieved', title: 'achieved ops/s', format: ',.0f' }, { field: 'p99Us', title: 'p99 µs' }],
+              } },
+            { transform: [{ filter: { field: 'kind', equal: 'hiccup' } }, positive('p99Us')], mark: { type: 'line', strokeDash: [1, 2], color: '#888', point: { color: '#888', size: 12 } },
+              encoding: {
+                x: { field: 'offered', type: 'quantitative' }, y: { field: 'p99Us', type: 'quantitative' }, detail: { field: 'mapLabel' },
+                tooltip: [{ field: 'mapLabel', title: 'cells of' }, { field: 'offered', title: 'offered ops/s', format: ',.0f' }, { field: 'p99Us', title: 'hiccup p99 µs' }],
               } },
             { transform: [{ filter: { field: 'kind', equal: 'knee' } }], mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
               encoding: {
@@ -422,35 +428,24 @@ function bytesPerEntryTable(cells: Cell[], labelOf: (map: string) => string): Co
   };
 }
 
-const WRITES_FAMILY = /^writes-(\d+(?:\.\d+)?)$/;
-
-/** Same rule as harness/analysis `writeFractionOf`: 1 − mix.get from the workload definition, else N / 100. */
-export function writeFraction(workload: string, definitions: unknown): number | null {
-  const match = WRITES_FAMILY.exec(workload);
-  if (!match) return null;
-  const definition = definitions !== null && typeof definitions === 'object' ? (definitions as Record<string, unknown>)[workload] : undefined;
-  const mix = definition !== null && typeof definition === 'object' ? (definition as { mix?: unknown }).mix : undefined;
-  if (mix !== null && typeof mix === 'object') {
-    const get = (mix as { get?: unknown }).get;
-    return 1 - (typeof get === 'number' && Number.isFinite(get) ? get : 0);
-  }
-  const percent = Number(match[1]);
-  return percent <= 100 ? percent / 100 : null;
-}
-
 function crossoverTable(model: ReportModel, labelOf: (map: string) => string): CompactTable {
-  const definitions = model.results.config.workloadDefinitions;
+  // The one write-fraction rule is harness/results.ts familyMember; the analysis records its verdict per workload.
+  const families = model.analysis.writeFractions ?? {};
   const rows: unknown[][] = [];
+  const panel = (family: string, threads: number) => `${family}-N · ${threads} thread${threads === 1 ? '' : 's'}`;
   for (const cell of model.closedLoop) {
-    const fraction = writeFraction(cell.workload, definitions);
-    if (fraction !== null) rows.push(['measured', labelOf(cell.map), cell.workload, cell.threads, cell.loadFactor, round(fraction * 100), round(cell.opsPerSec.median), null]);
+    const member = families[cell.workload];
+    if (member === undefined) continue;
+    rows.push(['measured', labelOf(cell.map), cell.workload, panel(member.family, cell.threads), cell.threads, cell.loadFactor,
+      round(member.writeFraction * 100), round(cell.opsPerSec.median), null]);
   }
   if (rows.length === 0) return { columns: [], rows };
   for (const crossover of model.analysis.crossovers ?? []) {
     if (crossover.writeFraction === null) continue;
-    rows.push(['crossing', labelOf(crossover.map), '', crossover.threads, crossover.loadFactor, round(crossover.writeFraction * 100), round(crossover.opsPerSec ?? 0), crossover.versus]);
+    rows.push(['crossing', labelOf(crossover.map), '', panel(crossover.family ?? 'writes', crossover.threads), crossover.threads, crossover.loadFactor,
+      round(crossover.writeFraction * 100), round(crossover.opsPerSec ?? 0), `${labelOf(crossover.map)} falls below ${labelOf(crossover.versus)}`]);
   }
-  return { columns: ['kind', 'mapLabel', 'workload', 'threads', 'loadFactor', 'writePercent', 'ops', 'versus'], rows };
+  return { columns: ['kind', 'mapLabel', 'workload', 'panel', 'threads', 'loadFactor', 'writePercent', 'ops', 'versus'], rows };
 }
 
 function loadTable(model: ReportModel, labelOf: (map: string) => string): CompactTable {
@@ -462,8 +457,13 @@ function loadTable(model: ReportModel, labelOf: (map: string) => string): Compac
     const achieved = typeof cell.achievedOpsPerSec === 'number' ? cell.achievedOpsPerSec * cell.threads : cell.opsPerSec.median;
     return ['measured', labelOf(cell.map), panel(cell.workload, cell.threads, cell.loadFactor), round((cell.rate as number) * cell.threads), round(achieved), round(cell.latencyNs.p99 / 1e3), null];
   });
+  for (const cell of model.openLoop) {
+    const hiccup = (cell.hiccupNs as { p99?: unknown } | undefined)?.p99;
+    if (typeof hiccup !== 'number') continue;
+    rows.push(['hiccup', labelOf(cell.map), panel(cell.workload, cell.threads, cell.loadFactor), round((cell.rate as number) * cell.threads), null, round(hiccup / 1e3), null]);
+  }
   for (const knee of model.analysis.latencyKnees ?? []) {
-    if (knee.tpsAtKnee === null) continue;
+    if (knee.tpsAtKnee === null || (knee.verdict !== undefined && knee.verdict !== 'knee')) continue;
     rows.push(['knee', labelOf(knee.map), panel(knee.workload, knee.threads, knee.loadFactor), round(knee.tpsAtKnee), round(knee.achievedOpsPerSecAtKnee ?? knee.tpsAtKnee),
       round((knee.p99BeforeNs ?? 0) / 1e3), round((knee.p99AfterNs ?? 0) / 1e3)]);
   }

@@ -21,8 +21,8 @@ import { dirname, join } from 'node:path';
 import type { Cell, Results } from '../harness/results.js';
 import { buildCharts, type ChartDefinition, type CompactTable } from './charts.js';
 import {
-  analysisTables, buildModel, configTable, environmentTable, failedTable, formatCount, formatNs, formatNumber, mapInfo, runtimeTable, summaryLine,
-  winnerTable,
+  analysisTables, buildModel, configTable, findingLines, environmentTable, failedTable, formatCount, formatNs, formatNumber, mapInfo,
+  runtimeTable, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,
 } from './model.js';
 
@@ -182,7 +182,10 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
     return fold && table.rows.length > LONG_TABLE_ROWS ? `<details><summary>Show all ${table.rows.length} rows</summary>${body}</details>` : body;
   };
 
+  const findings = findingLines(model.analysis);
   const sections = [
+    section('findings', 'Findings', 'The answers of this run, one sentence each with its uncertainty; "not determined" where the data do not decide.',
+      findings.length ? `<ul>${findings.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>` : '<p class="no-data">No findings: this file was never analysed.</p>'),
     section('maps', 'Maps', 'Each map in this run; private maps give every thread its own copy (the no-sharing ceiling, not a competitor). The badge is the map\'s concurrency verification, when the run carries one.', mapsTable(model, mapHtml)),
     section('winners', 'Winner per workload × threads', 'The fastest shared map (closed loop) and its lead over the runner-up from paired trials with a 95% CI; ' +
       'a winner only where the CI excludes a tie (±3%), else "tie". "—": every shared map failed or none ran.',
@@ -194,8 +197,8 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
     chart('chart-histogram'),
     chart('chart-loadfactor-throughput'),
     chart('chart-loadfactor-bytes'),
-    chart('chart-crossover') + section('crossovers', 'Crossovers', 'The write fraction at which readdirty\'s throughput falls below each rival\'s, interpolated linearly between measured fractions.',
-      htmlTableOf(tables.crossovers, 'No data in this run: no writes-N workloads with readdirty.')),
+    chart('chart-crossover') + section('crossovers', 'Crossovers', 'Per write-fraction family and pair of maps: the write fraction where the faster map changes, interpolated in log ratio between measured fractions, with a 95% bootstrap interval over trials.',
+      htmlTableOf(tables.crossovers, 'No data in this run: no write-fraction family (writes-N, churn-N) with two maps.')),
     chart('chart-latency-load') + section('latency-knees', 'Latency knees', 'TPS at knee: the offered load (ops/s over all threads) past which p99 leaves its flat region, with p99 at the knee and at the next offered rate.',
       htmlTableOf(tables.latencyKnees, 'No data in this run: no open-loop cells.')),
     chart('chart-counters'),
@@ -208,7 +211,7 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
       `${htmlTable(configTable(results), mapHtml, false)}<details><summary>Whole config as JSON</summary><pre>${escapeHtml(JSON.stringify(results.config, null, 2))}</pre></details>`),
     section('cells', `All cells (${results.cells.length})`, 'Every cell of the run as measured.', `<details><summary>Show the table</summary>${cellsTable(model)}</details>`),
   ];
-  const nav = [['maps', 'Maps'], ['winners', 'Winners'], ['chart-throughput', 'Scaling'], ['chart-p99-threads', 'p99'], ['chart-percentiles', 'Percentiles'],
+  const nav = [['findings', 'Findings'], ['maps', 'Maps'], ['winners', 'Winners'], ['chart-throughput', 'Scaling'], ['chart-p99-threads', 'p99'], ['chart-percentiles', 'Percentiles'],
     ['chart-histogram', 'Histogram'], ['chart-loadfactor-throughput', 'Load factor'], ['chart-crossover', 'Crossover'], ['chart-latency-load', 'Latency vs load'],
     ['chart-counters', 'Counters'], ['failed', 'Failed'], ['environment', 'Environment'], ['config', 'Config'], ['cells', 'Cells']]
     .map(([id, label]) => `<a href="#${id.startsWith('chart-') ? `section-${id}` : id}">${label}</a>`).join('');

@@ -5,7 +5,7 @@
  */
 import type { Results } from '../harness/results.js';
 import {
-  analysisTables, buildModel, environmentTable, failedTable, mapInfo, runtimeTable, summaryLine, winnerTable,
+  analysisTables, buildModel, environmentTable, findingLines, failedTable, mapInfo, runtimeTable, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,
 } from './model.js';
 import type { SummaryOptions } from './text.js';
@@ -51,12 +51,13 @@ export function renderMarkdown(results: Results, options: SummaryOptions = {}): 
     `## maplab results${options.runId ? ` — ${escapeMarkdown(options.runId)}` : ''}\n`,
     `${escapeMarkdown(summaryLine(model))}\n`,
     `Maps: ${model.maps.map((map) => markdownMapLabel(model, 'all')(map.name)).join(' · ') || '_none_'}\n`,
+    `### Findings\n\n${findingLines(model.analysis).map((line) => `- ${escapeMarkdown(line)}`).join('\n') || '_none_'}\n`,
     block('Winner per workload × threads', winnerTable(model), 'no successful closed-loop cells'),
     'Shared maps only, closed loop; the lead over the runner-up comes from paired trials with a 95% CI, and a winner is named only where ' +
       'that CI excludes a tie; private maps (js-map) are the no-sharing ceiling, not competitors.\n',
     block('Scalability knees (Kneedle + USL)', tables.knees, 'no closed-loop cells'),
     block('Latency knees (p99 vs offered load)', tables.latencyKnees, 'no open-loop cells'),
-    block('Write-fraction crossovers', tables.crossovers, 'no writes-N workloads with readdirty'),
+    block('Write-fraction crossovers', tables.crossovers, 'no write-fraction family (writes-N, churn-N) with two maps'),
     ...(model.analysis.runtimes?.length ? [block('Runtimes (ratio to the first runtime, paired trials)', runtimeTable(model), '')] : []),
     block(`Failed cells (${model.failed.length})`, failedTable(model), 'none'),
     block('Environment', { headers: ['field', 'value'], rows: environmentTable(results).rows }, ''),

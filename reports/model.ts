@@ -233,20 +233,28 @@ export function analysisTables(analysis: Analysis): AnalysisTables {
       ]),
     },
     latencyKnees: {
-      headers: ['map', 'workload', 'load factor', 'threads', 'TPS at knee (offered ops/s)', 'achieved ops/s', 'p99 at knee', 'p99 past knee', 'note'],
+      headers: ['map', 'workload', 'load factor', 'threads', 'verdict', 'TPS at knee (offered ops/s)', '95% CI', 'p99 at knee', 'p99 past knee', 'ratio', 'hiccup p99', 'note'],
       rows: (analysis.latencyKnees ?? []).map((knee) => [
-        label(knee.map), knee.workload, formatNumber(knee.loadFactor), String(knee.threads), formatCount(knee.tpsAtKnee),
-        formatCount(knee.achievedOpsPerSecAtKnee), formatNs(knee.p99BeforeNs), formatNs(knee.p99AfterNs), knee.note ?? '',
+        label(knee.map), knee.workload, formatNumber(knee.loadFactor), String(knee.threads), knee.verdict ?? '—', formatCount(knee.tpsAtKnee),
+        knee.tpsCiLow == null ? '—' : `${formatCount(knee.tpsCiLow)} – ${formatCount(knee.tpsCiHigh ?? null)}`,
+        formatNs(knee.p99BeforeNs), formatNs(knee.p99AfterNs), knee.p99Ratio == null ? '—' : `${knee.p99Ratio.median.toFixed(1)}×`,
+        formatNs(knee.hiccupP99Ns ?? null), knee.note ?? '',
       ]),
     },
     crossovers: {
-      headers: ['threads', 'load factor', 'map', 'falls below', 'at write fraction', 'ops/s there', 'note'],
+      headers: ['family', 'threads', 'load factor', 'map', 'falls below', 'at write fraction', '95% CI', 'ops/s there', 'note'],
       rows: (analysis.crossovers ?? []).map((crossover) => [
-        String(crossover.threads), formatNumber(crossover.loadFactor), label(crossover.map), label(crossover.versus),
-        formatPercent(crossover.writeFraction), formatCount(crossover.opsPerSec), crossover.reason ?? '',
+        `${crossover.family ?? 'writes'}-N`, String(crossover.threads), formatNumber(crossover.loadFactor), label(crossover.map), label(crossover.versus),
+        formatPercent(crossover.writeFraction), crossover.ciLow == null ? '—' : `${formatPercent(crossover.ciLow)} – ${formatPercent(crossover.ciHigh ?? null)}`,
+        formatCount(crossover.opsPerSec), crossover.reason ?? '',
       ]),
     },
   };
+}
+
+/** The findings' sentences, undetermined ones marked; [] when the analysis has none (a file never analysed). */
+export function findingLines(analysis: Analysis): string[] {
+  return (analysis.findings ?? []).map((finding) => finding.sentence);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { Analysis, Results } from '../harness/results.js';
 import {
-  analysisTables, buildModel, environmentTable, failedTable, mapInfo, runtimeTable, summaryLine, winnerTable,
+  analysisTables, buildModel, findingLines, environmentTable, failedTable, mapInfo, runtimeTable, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,
 } from './model.js';
 
@@ -26,10 +26,12 @@ function section(title: string, body: string): string {
 /** The knee, latency-knee and crossover tables. */
 export function renderAnalysisText(analysis: Analysis, label?: (map: string) => string): string {
   const tables = analysisTables(analysis);
+  const findings = findingLines(analysis);
   return [
+    section('Findings', findings.length ? findings.map((line) => `- ${line}`).join('\n') : 'none (run maplab analyze)'),
     section('Scalability knees (throughput vs threads: Kneedle + USL)', tables.knees.rows.length ? textTable(tables.knees, label) : 'no closed-loop cells'),
     section('Latency knees (p99 vs offered load)', tables.latencyKnees.rows.length ? textTable(tables.latencyKnees, label) : 'no open-loop cells'),
-    section('Write-fraction crossovers', tables.crossovers.rows.length ? textTable(tables.crossovers, label) : 'no writes-N workloads with readdirty'),
+    section('Write-fraction crossovers', tables.crossovers.rows.length ? textTable(tables.crossovers, label) : 'no write-fraction family (writes-N, churn-N) with two maps'),
   ].join('\n');
 }
 

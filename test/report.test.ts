@@ -6,12 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyzeResults, isClosedLoopCell, writeFractionOf } from '../harness/analysis/index.js';
+import { analyzeResults, isClosedLoopCell } from '../harness/analysis/index.js';
 import { writeResultsFile, type Results } from '../harness/results.js';
 import {
   escapeMarkdown, jsonForScript, listRuns, publishRun, renderHtml, renderMarkdown, renderText, runIdOf, slug,
 } from '../reports/index.js';
-import { writeFraction } from '../reports/charts.js';
 import { isClosedLoop } from '../reports/model.js';
 import { buildCell, buildResults, HOSTILE_MAP, HOSTILE_WORKLOAD, realisticResults, usl } from './fixtures/results-builder.js';
 
@@ -134,7 +133,7 @@ test('private maps are labelled private in the HTML, the charts, markdown and te
 
 test('winners leave private maps out and name the fastest shared map per workload and threads', () => {
   const text = renderText(smallResults());
-  assert.match(text, /mixed\s+rwmutex 1 M\s+rwmutex/);
+  assert.match(text, /mixed\s+rwmutex 1 M by median\s+rwmutex/, 'a file without paired trials ranks by median and says so');
   assert.doesNotMatch(text.split('Winner per workload')[1].split('Scalability knees')[0], /js-map/);
 });
 
@@ -189,11 +188,9 @@ test('the markdown summary has the winner, knee and failed-cell tables', () => {
   assert.match(markdown, /_no open-loop cells_/);
 });
 
-test("reports keep harness/analysis's rules for closed-loop cells and write fractions", () => {
+test("reports keep harness/analysis's rule for closed-loop cells", () => {
   const results = hostileResults();
   for (const cell of results.cells) assert.equal(isClosedLoop(cell), isClosedLoopCell(cell));
-  const definitions = results.config.workloadDefinitions;
-  for (const name of ['writes-0', 'writes-25', 'writes-7', 'mixed', 'writes-x']) assert.equal(writeFraction(name, definitions), writeFractionOf(name, definitions), name);
 });
 
 test('reports/ imports nothing from outside reports/ but types from harness/', () => {

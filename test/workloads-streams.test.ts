@@ -277,3 +277,48 @@ test('a stream can live on SharedArrayBuffers', () => {
   assert.ok(shared.keys.buffer instanceof SharedArrayBuffer && shared.ops.buffer instanceof SharedArrayBuffer);
   assert.deepEqual(shared.keys, generateOpStream(getWorkload('mixed'), { seed: SEED, workerIndex: 0, workerCount: 1, length: 1000 }).keys);
 });
+
+test('churn-N: writes alternate fresh inserts and deletes of present keys, so the size stays put and gets hit', () => {
+  for (const percent of [10, 50]) {
+    const workload = getWorkload(`churn-${percent}`);
+    const workers = 2;
+    const length = 40_000;
+    const streams = Array.from({ length: workers }, (_, w) => stream(workload, w, workers, length));
+    const present = new Set(prefillEntries(workload, SEED).keys);
+    const prefilled = present.size;
+    let writes = 0, inserts = 0, deleteHits = 0, deletes = 0, gets = 0, getHits = 0, maxDrift = 0;
+    // Workers run in lock step: what concurrent workers at equal speed do.
+    for (let i = 0; i < length; i++) {
+      for (const { ops, keys } of streams) {
+        const key = keys[i];
+        if (ops[i] === Op.get) {
+          gets++;
+          if (present.has(key)) getHits++;
+          continue;
+        }
+        writes++;
+        if (ops[i] === Op.set) {
+          assert.ok(!present.has(key), `churn-${percent}: insert of a key already present (${key})`);
+          inserts++;
+          present.add(key);
+        } else {
+          assert.equal(ops[i], Op.delete);
+          deletes++;
+          if (present.delete(key)) deleteHits++;
+        }
+      }
+      maxDrift = Math.max(maxDrift, Math.abs(present.size - prefilled));
+    }
+    const fraction = writes / (workers * length);
+    assert.ok(Math.abs(fraction - percent / 100) < 0.01, `churn-${percent}: write fraction ${fraction}`);
+    assert.ok(Math.abs(inserts - deletes) <= workers, `inserts ${inserts} vs deletes ${deletes}`);
+    assert.equal(deleteHits, deletes, 'every delete removes a present key');
+    assert.ok(maxDrift <= workers, `size drifted by ${maxDrift}`);
+    assert.ok(getHits / gets > 0.99, `churn-${percent}: get hit ratio ${getHits / gets}`);
+  }
+});
+
+test('churn-0 is all gets of present keys', () => {
+  const { ops } = stream(getWorkload('churn-0'), 0, 2, 10_000);
+  assert.ok(ops.every((op) => op === Op.get));
+});

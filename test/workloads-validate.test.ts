@@ -83,7 +83,7 @@ test('keys must be an integer 1..2^31 and prefill a fraction 0..1', () => {
 
 test('pattern kinds and their parameters are checked', () => {
   rejects(() => validateWorkload(withFields({ pattern: { kind: 'zigzag' } })),
-    /workload 'mine': pattern.kind must be one of cyclic, load-or-store-balanced, adversarial-alloc, adversarial-delete, got "zigzag"/);
+    /workload 'mine': pattern.kind must be one of cyclic, load-or-store-balanced, adversarial-alloc, adversarial-delete, churn, got "zigzag"/);
   rejects(() => validateWorkload(withFields({ pattern: { kind: 'adversarial-delete', every: 0 } })),
     /workload 'mine': pattern.every must be an integer 1\.\./);
   rejects(() => validateWorkload(withFields({ pattern: { kind: 'cyclic', every: 4 } })),
@@ -102,6 +102,7 @@ test('the preset families are all registered under their exact names', () => {
     'go-load-mostly-hits', 'go-load-mostly-misses', 'go-load-or-store-balanced', 'go-load-or-store-unique',
     'go-load-or-store-collision', 'go-adversarial-alloc', 'go-adversarial-delete', 'go-delete-collision', 'go-range',
     'writes-0', 'writes-1', 'writes-5', 'writes-10', 'writes-15', 'writes-25', 'writes-50',
+    'churn-0', 'churn-1', 'churn-2', 'churn-5', 'churn-10', 'churn-15', 'churn-25', 'churn-50',
   ];
   assert.deepEqual([...workloadPresetNames], expected);
 });

@@ -96,6 +96,7 @@ export function insertsFreshKeys(workload: Workload): boolean {
 export function keyUpperBound(workload: Workload, options: { workerCount: number; length: number }): number {
   const freshKeys = options.workerCount * options.length;
   const kind = workload.pattern?.kind;
+  if (kind === 'churn') return workload.keys + freshKeys;
   if (kind !== undefined) return kind === 'cyclic' ? workload.keys : Math.max(workload.keys, freshKeys);
   if (insertsFreshKeys(workload)) return workload.keys + freshKeys;
   return workload.keys;

@@ -37,6 +37,9 @@ export function fillPattern(stream: OpStream, workload: Workload, context: Patte
       fillAdversarialDelete(stream, every, context, firstI);
       return;
     }
+    case 'churn':
+      fillChurn(stream, workload, context, random);
+      return;
   }
 }
 
@@ -124,5 +127,43 @@ function fillAdversarialDelete(stream: OpStream, every: number, context: Pattern
       stream.keys[position++] = i;
       presentKeys[tail++] = i;
     }
+  }
+}
+
+/**
+ * churn-N: gets hit present keys; writes alternate insert of a fresh key and
+ * delete of the oldest present key, so the map's size stays within one entry
+ * per worker of the prefill while the key set keeps moving (the case where
+ * Go's sync.Map pays: every insert lands in the dirty map under the mutex,
+ * every delete of a promoted key expunges).
+ *
+ * Worker w owns a sequence of keys: first the prefilled keys of its residue
+ * class (k ≡ w mod workerCount), then its fresh keys keys + n × workerCount + w.
+ * Its live keys are a sliding window [deleted, owned + inserted) of that
+ * sequence. A get picks a worker v and a position uniformly in v's window,
+ * estimated as if v had done as many writes as this worker (a get may race a
+ * slower or faster peer at the window's edges and miss, as clients would).
+ */
+function fillChurn(stream: OpStream, workload: Workload, context: PatternContext, random: Sfc32): void {
+  const { workerIndex, workerCount, prefilledKeys } = context;
+  fillOpsFromMix(stream.ops, workload.mix, random);
+  const ownedBy = (worker: number) => (worker < prefilledKeys ? Math.ceil((prefilledKeys - worker) / workerCount) : 0);
+  const keyAt = (worker: number, position: number, owned: number) =>
+    position < owned ? worker + position * workerCount : workload.keys + (position - owned) * workerCount + worker;
+  const { ops, keys } = stream;
+  let inserted = 0;
+  let deleted = 0;
+  for (let i = 0; i < stream.length; i++) {
+    if (ops[i] !== Op.get) {
+      const insert = inserted <= deleted;
+      ops[i] = insert ? Op.set : Op.delete;
+      const owned = ownedBy(workerIndex);
+      keys[i] = insert ? keyAt(workerIndex, owned + inserted++, owned) : keyAt(workerIndex, deleted++, owned);
+      continue;
+    }
+    const worker = workerCount === 1 ? 0 : random.nextBelow(workerCount);
+    const owned = ownedBy(worker);
+    const live = owned + inserted - deleted;
+    keys[i] = live <= 0 ? keyAt(worker, deleted, owned) : keyAt(worker, deleted + random.nextBelow(live), owned);
   }
 }

@@ -6,7 +6,9 @@
  * - headline: read-heavy, write-heavy, mixed — uniform over 65 536 keys.
  * - YCSB core workloads A–F (Cooper et al., SoCC 2010), E omitted (below).
  * - Go's sync.Map benchmarks (src/sync/map_bench_test.go), one per scenario.
- * - writes-N: the write-fraction sweep that locates the read/dirty map's knee.
+ * - writes-N: the write-fraction sweep of updates to present keys.
+ * - churn-N: the write-fraction sweep where writes insert new keys and delete
+ *   old ones (equal rates, size stationary): where read/dirty loses.
  */
 import { WorkloadError } from './errors.js';
 import type { Mix, Workload } from './types.js';
@@ -59,6 +61,23 @@ function writes(percent: number): Workload {
     distribution: { kind: 'uniform' },
     keys: HEADLINE_KEYS,
     prefill: 1,
+  };
+}
+
+/** The churn-N write fractions (percent). */
+export const CHURN_PERCENTS = [0, 1, 2, 5, 10, 15, 25, 50] as const;
+
+function churn(percent: number): Workload {
+  const writeFraction = percent / 100;
+  return {
+    name: `churn-${percent}`,
+    description: `${percent}% writes, alternately an insert of a new key and a delete of the oldest; ` +
+      `rest get of present keys; ${HEADLINE_KEYS} keys present throughout`,
+    mix: percent === 0 ? { get: 1 } : { get: 1 - writeFraction, set: writeFraction / 2, delete: writeFraction / 2 },
+    distribution: { kind: 'uniform' },
+    keys: HEADLINE_KEYS,
+    prefill: 1,
+    pattern: { kind: 'churn' },
   };
 }
 
@@ -189,6 +208,7 @@ const presetList: Workload[] = [
   },
 
   ...[0, 1, 5, 10, 15, 25, 50].map(writes),
+  ...CHURN_PERCENTS.map(churn),
 ];
 
 function deepFreeze<T>(value: T): T {

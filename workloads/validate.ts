@@ -29,6 +29,8 @@ export const PATTERN_PARAMETERS = {
   'adversarial-alloc': [],
   /** get(i) each step; every `every` steps (default: keys, Go's mapSize) delete a present key and set(i). */
   'adversarial-delete': ['every'],
+  /** writes alternate insert of a fresh key / delete of the oldest present one (size stationary); gets hit present keys. */
+  churn: [],
 } as const satisfies Record<string, readonly string[]>;
 export type PatternKind = keyof typeof PATTERN_PARAMETERS;
 export const PATTERN_KINDS = Object.keys(PATTERN_PARAMETERS) as PatternKind[];

@@ -3,23 +3,28 @@
  *   - knees: how many threads before throughput stops scaling (Kneedle), and
  *     why (USL: contention σ, coherency κ, retrograde peak N*)?
  *   - latencyKnees: how much offered load before p99 leaves its flat region?
- *   - crossovers: at what write fraction does sync.Map's design (readdirty)
- *     lose to rwmutex and to sharded?
+ *   - findings: the answers above (and the winner, from analysis.relative)
+ *     as one plain sentence each, with their uncertainty;
+ *   - crossovers: along a write-fraction family (writes-N, churn-N), at what
+ *     write fraction does the faster of two maps change?
  * Pure: reads cells, returns plain data; the sweep stores it in the results'
  * `analysis`, `maplab analyze` prints or stores it.
  */
-import type { Analysis, Cell, KneeResult, Results } from '../results.js';
+import { familyMember, type Analysis, type Cell, type FamilyMember, type KneeResult, type Results } from '../results.js';
 import type { AnalyzeOptions, LatencyKnee } from './types.js';
 import { analyzeScaling } from './scaling.js';
 import { latencyKnee, type LoadPoint } from './latency.js';
 import { findCrossovers } from './crossovers.js';
 import { groupWinners, relativeAnswers, runtimeAnswers } from './relative.js';
+import { buildFindings } from './findings.js';
 
 export type { AnalyzeOptions, Crossover, LatencyKnee } from './types.js';
 export { analyzeScaling, medianPerThreadCount, type ScalingAnalysis } from './scaling.js';
 export { fitUsl, uslPeak, uslThroughput, type ScalingPoint } from './usl.js';
 export { kneedle, type Knee, type KneedleOptions } from './kneedle.js';
-export { writeFractionOf, CROSSOVER_MAP, CROSSOVER_RIVALS } from './crossovers.js';
+export { firstCrossing } from './crossovers.js';
+export { buildFindings, type Finding } from './findings.js';
+export { familyMember } from '../results.js';
 export { parseScalingCsv } from './csv.js';
 export {
   chooseReference, groupWinners, pairCells, pairwiseAnswers, relativeAnswers, runtimeAnswers, verdictOf, DEFAULT_TIE_MARGIN, MIN_PAIRS,
@@ -56,6 +61,8 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
       ratePerThread: cell.rate as number,
       achievedOpsPerSec: achievedTotalOpsPerSec(cell),
       p99Ns: cell.latencyNs.p99,
+      ...trialP99s(cell),
+      ...machineFloor(cell),
     }));
     return { map, workload, loadFactor, threads, ...latencyKnee(points, options) };
   });
@@ -64,11 +71,18 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
     referenceMap: typeof results.config.referenceMap === 'string' ? results.config.referenceMap : null,
     tieMargin: typeof results.config.tieMargin === 'number' ? results.config.tieMargin : undefined,
   };
+  const writeFractions: Record<string, FamilyMember> = {};
+  for (const cell of results.cells) {
+    const member = familyMember(cell.workload, workloadDefinitions);
+    if (member !== null) writeFractions[cell.workload] = member;
+  }
+  const crossovers = findCrossovers(closedLoop, workloadDefinitions);
+  const relative = relativeAnswers(results.cells, relativeOptions);
+  const winners = groupWinners(results.cells, relativeOptions);
+  const findings = buildFindings({ cells: results.cells, winners: winners.length > 0 ? winners : undefined, latencyKnees, crossovers });
   return {
-    knees, latencyKnees, crossovers: findCrossovers(closedLoop, workloadDefinitions),
-    relative: relativeAnswers(results.cells, relativeOptions),
-    winners: groupWinners(results.cells, relativeOptions),
-    runtimes: runtimeAnswers(results.cells, runtimeOrder(results), relativeOptions.tieMargin),
+    knees, latencyKnees, crossovers, writeFractions, relative, winners,
+    runtimes: runtimeAnswers(results.cells, runtimeOrder(results), relativeOptions.tieMargin), findings,
   };
 }
 
@@ -88,6 +102,22 @@ function runtimeOrder(results: Results): string[] {
   return Array.isArray(runtimes) ? runtimes.map((runtime) => String((runtime as { node?: unknown }).node)) : [];
 }
 
+/**
+ * The machine's p99 floor for a cell: the larger of the hiccup meter's p99 (a
+ * sleeping thread's wake-up lateness) and the workers' own stall p99 (a
+ * spinning thread is time-sliced on a busy machine, which the meter does not see).
+ */
+function machineFloor(cell: Cell): { hiccupP99Ns?: number } {
+  const floors = [cell.hiccupNs?.p99, cell.workerStallNs?.p99].filter((value): value is number => typeof value === 'number' && value > 0);
+  return floors.length === 0 ? {} : { hiccupP99Ns: Math.max(...floors) };
+}
+
+/** The trials' p99s when every trial has one (files older than the hiccup meter have none). */
+function trialP99s(cell: Cell): { trialP99Ns?: number[] } {
+  const values = cell.trials.map((trial) => (trial as { p99Ns?: unknown }).p99Ns);
+  return values.length > 0 && values.every((value): value is number => typeof value === 'number' && Number.isFinite(value)) ? { trialP99Ns: values } : {};
+}
+
 function checkOptions(options: AnalyzeOptions): void {
   const check = (name: string, value: number | undefined, ok: (value: number) => boolean, allowed: string) => {
     if (value !== undefined && !(Number.isFinite(value) && ok(value))) throw new RangeError(`${name} must be ${allowed}, got ${value}`);
@@ -95,6 +125,7 @@ function checkOptions(options: AnalyzeOptions): void {
   check('sensitivity', options.sensitivity, (value) => value > 0, 'a number > 0');
   check('flatTolerance', options.flatTolerance, (value) => value >= 0 && value < 1, 'a fraction 0..1');
   check('latencyFlatRatio', options.latencyFlatRatio, (value) => value >= 1, 'a ratio ≥ 1');
+  check('kneeRatio', options.kneeRatio, (value) => value > 1, 'a ratio > 1');
 }
 
 /** Groups in order of first appearance, so the analysis lists maps and workloads as the sweep ran them. */

@@ -18,7 +18,7 @@
  */
 import { comparisonGroups } from '../schedule.js';
 import { pairedRatio, type PairedRatio } from '../stats.js';
-import type { Cell, Trial } from '../results.js';
+import type { Cell } from '../results.js';
 import type { GroupWinner, RelativeAnswer, RelativeVerdict, RuntimeAnswer } from './types.js';
 
 export type { GroupWinner, RelativeAnswer, RelativeVerdict, RuntimeAnswer } from './types.js';
@@ -59,20 +59,20 @@ function metricOf(a: Cell, b: Cell): 'quietOpsPerSec' | 'opsPerSec' {
   return hasQuiet(a) && hasQuiet(b) ? 'quietOpsPerSec' : 'opsPerSec';
 }
 
-/** A trial's round (interleaved sweeps record it), else its position. */
-function roundOf(trial: Trial, index: number): number {
-  const round = (trial as Trial & { round?: unknown }).round;
-  return typeof round === 'number' ? round : index;
-}
-
-/** a ÷ b from the trials measured in the same rounds; null when they share none. */
+/**
+ * a ÷ b from the trials measured in the same round; null when they share
+ * none. Only trials that record their round (interleaved sweeps) pair: two
+ * trials that merely share a position were not necessarily measured side by
+ * side, so files without rounds get no relative answers at all.
+ */
 export function pairCells(a: Cell, b: Cell): (PairedRatio & { metric: 'quietOpsPerSec' | 'opsPerSec' }) | null {
   const metric = metricOf(a, b);
-  const byRound = new Map(b.trials.map((trial, index) => [roundOf(trial, index), trial]));
+  const byRound = new Map(b.trials.filter((trial) => typeof trial.round === 'number').map((trial) => [trial.round, trial]));
   const left: number[] = [];
   const right: number[] = [];
-  a.trials.forEach((trial, index) => {
-    const partner = byRound.get(roundOf(trial, index));
+  a.trials.forEach((trial) => {
+    if (typeof trial.round !== 'number') return;
+    const partner = byRound.get(trial.round);
     const x = trial[metric];
     const y = partner?.[metric];
     if (typeof x === 'number' && typeof y === 'number' && x > 0 && y > 0) {
@@ -151,12 +151,15 @@ export function groupWinners(cells: readonly Cell[], options: RelativeOptions = 
     const scored = contenders.map((cell) => ({ cell, score: cell === anchor ? 1 : pairCells(cell, anchor)?.ratio ?? Number.NaN }))
       .filter((item) => Number.isFinite(item.score))
       .sort((a, b) => b.score - a.score);
+    // Without paired trials there is no answer for the group (the reports then rank by median and say so).
+    if (scored.length <= 1) continue;
+    const unpaired = scored.length < contenders.length;
     const leader = scored[0].cell;
     const versus = scored.slice(1).map(({ cell }) => ({ cell, ratio: pairCells(leader, cell) }));
     const tiedWith = versus.filter(({ ratio }) => ratio === null || verdictOf(ratio, options.tieMargin) !== 'faster').map(({ cell }) => cell.map);
     const runnerUp = versus[0] ?? null;
     const pairs = Math.min(...versus.map(({ ratio }) => ratio?.pairs ?? 0), leader.trials.length);
-    const undetermined = versus.some(({ ratio }) => ratio === null || ratio.pairs < MIN_PAIRS);
+    const undetermined = unpaired || versus.some(({ ratio }) => ratio === null || ratio.pairs < MIN_PAIRS);
     winners.push({
       ...identity(leader),
       leader: leader.map,

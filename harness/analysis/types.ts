@@ -5,50 +5,78 @@
  * these as optional fields of `Analysis`, so this file imports nothing.
  */
 
+/** knee: found and stable; no-knee: p99 stays near its floor; undetermined: the trials do not decide; machine-limited: the jump is the machine's hiccups. */
+export type LatencyKneeVerdict = 'knee' | 'no-knee' | 'undetermined' | 'machine-limited';
+
 /**
  * The knee of p99 latency against offered load, for one
- * (map, workload, loadFactor, threads) series of open-loop cells.
+ * (map, workload, loadFactor, threads) series of open-loop cells
+ * (harness/analysis/latency.ts: isotonic fit, bootstrap over trials).
  */
 export interface LatencyKnee {
   map: string;
   workload: string;
   loadFactor: number;
   threads: number;
+  verdict: LatencyKneeVerdict;
   /** "TPS at knee": offered load at the knee, ops/s over all threads (cell `rate` × threads); null: no knee. */
   tpsAtKnee: number | null;
+  /** 95% bootstrap interval of the knee's offered load over trials. */
+  tpsCiLow: number | null;
+  tpsCiHigh: number | null;
   /** The cells' `rate` at the knee: target ops/s per thread. */
   ratePerThreadAtKnee: number | null;
   /** Throughput achieved at the knee, ops/s over all threads (the cell's per-thread `achievedOpsPerSec` × threads). */
   achievedOpsPerSecAtKnee: number | null;
-  /** p99 at the knee: the last offered rate whose p99 is still in the flat region, ns. */
+  /** Fitted p99 at the knee (the last rate still near the floor), ns. */
   p99BeforeNs: number | null;
-  /** p99 at the next offered rate measured, past the knee, ns. */
+  /** Fitted p99 at the next offered rate measured, past the knee, ns. */
   p99AfterNs: number | null;
+  /** p99 after ÷ before, with its bootstrap interval. */
+  p99Ratio: { median: number; ciLow: number | null; ciHigh: number | null } | null;
+  /** The machine floor at the rate past the knee: max of the hiccup meter's p99 and the workers' stall p99, ns. */
+  hiccupP99Ns: number | null;
   /** Distinct offered rates measured in the series. */
   points: number;
-  /** Why there is no knee (not enough points, p99 stays flat, …). */
+  /** The verdict in words (why no knee, why undetermined…). */
   note?: string;
 }
 
 /**
- * Where Go's read-mostly design (`readdirty`) stops paying: the write fraction
- * at which its throughput falls below a lock-based map's, for one
- * (threads, loadFactor), interpolated linearly between measured fractions.
+ * Where the faster of two maps changes along a write-fraction family, for
+ * one (family, threads, loadFactor), interpolated in log ratio between the
+ * measured fractions that bracket it (harness/analysis/crossovers.ts).
  */
 export interface Crossover {
+  /** The workload family: `writes` for writes-N, `churn` for churn-N. */
+  family: string;
   threads: number;
   loadFactor: number;
-  /** Always 'readdirty' today; kept as data so a report need not know. */
+  /** The map ahead at the fewest writes measured. */
   map: string;
-  /** The map it is compared with: 'rwmutex' or 'sharded'. */
+  /** The map it falls below at `writeFraction`. */
   versus: string;
-  /** Write fraction 0..1 at the crossing; null when it never crosses (see `reason`). */
+  /** Write fraction 0..1 where `map` falls below `versus`; null when it never does (see `reason`). */
   writeFraction: number | null;
-  /** Interpolated throughput of both maps at the crossing, ops/s; null with writeFraction. */
+  /** 95% bootstrap interval over trials; null when open or not computable (see `reason`). */
+  ciLow: number | null;
+  ciHigh: number | null;
+  /** Interpolated throughput of `map` at the crossing, ops/s; null with writeFraction. */
   opsPerSec: number | null;
   /** Write fractions measured for both maps. */
   points: number;
   reason?: string;
+}
+
+/** One answer of the lab as a plain sentence (harness/analysis/findings.ts builds them). */
+export interface Finding {
+  kind: 'winner' | 'knee' | 'crossover' | 'load-factor';
+  /** One plain sentence, its uncertainty included. */
+  sentence: string;
+  /** false: the data do not decide (the sentence says "not determined" or "undetermined"). */
+  determined: boolean;
+  /** What the sentence is about (workload, threads, maps…), for tools. */
+  subject: Record<string, string | number>;
 }
 
 /** Tuning of `analyzeResults`; every field has a default. */
@@ -59,6 +87,8 @@ export interface AnalyzeOptions {
   flatTolerance?: number;
   /** p99 whose max / min is below this never left its flat region: no knee. Ratio ≥ 1, default 1.5. */
   latencyFlatRatio?: number;
+  /** The latency knee is where fitted p99 passes this × its floor. Ratio > 1, default 3. */
+  kneeRatio?: number;
 }
 
 export type RelativeVerdict = 'faster' | 'slower' | 'tie' | 'undetermined';

@@ -1,7 +1,7 @@
 /**
  * `maplab analyze`: where throughput stops scaling and why.
  *
- *   maplab analyze results.json [--json] [--write]   knees, USL fits, latency knees, crossovers
+ *   maplab analyze results.json [--json] [--write]   findings, knees, USL fits, latency knees, crossovers
  *   maplab analyze --csv points.csv [--json]         one curve (threads,opsPerSec), like the `usl` tool
  */
 import { readFileSync } from 'node:fs';
@@ -19,17 +19,20 @@ const analyzeOptionSpecs = [
   { name: 'sensitivity', flag: '--sensitivity <S>', description: 'Kneedle sensitivity S: how sharp a bend must be to count as a knee, a number in (0, 100)', defaultValue: 1, parse: parsers.number(0, 100, true) },
   { name: 'flatTolerance', flag: '--flat-tolerance <fraction>', description: 'throughput whose (max − min) / max is below this is flat (no knee), a fraction 0..0.99', defaultValue: 0.05, parse: parsers.number(0, 0.99) },
   { name: 'latencyFlatRatio', flag: '--latency-flat-ratio <ratio>', description: 'p99 whose max / min is below this never left its flat region (no latency knee), a ratio 1..1000', defaultValue: 1.5, parse: parsers.number(1, 1000) },
+  { name: 'kneeRatio', flag: '--knee-ratio <ratio>', description: 'latency knee: the last offered rate before p99 passes this × its fitted floor for good, a ratio in (1, 1000)', defaultValue: 3, parse: parsers.number(1, 1000, true) },
 ] as const satisfies readonly OptionSpec<unknown>[];
 
 export function register(program: Command): void {
   const command = program
     .command('analyze')
-    .description('Knees (Kneedle), USL fits, latency knees and write-fraction crossovers of a results file, or of one curve in a CSV')
+    .description('Findings, knees (Kneedle), USL fits, latency knees and write-fraction crossovers of a results file, or of one curve in a CSV')
     .argument('[results]', 'results file (JSON) to analyse');
   addOptions(command, analyzeOptionSpecs);
   command.action(action((resultsPath: string | undefined, flags: Record<string, unknown>) => {
     const options = resolveOptions(analyzeOptionSpecs, [{ source: 'command line', values: flags, flags: true }]);
-    const tuning: AnalyzeOptions = { sensitivity: options.sensitivity, flatTolerance: options.flatTolerance, latencyFlatRatio: options.latencyFlatRatio };
+    const tuning: AnalyzeOptions = {
+      sensitivity: options.sensitivity, flatTolerance: options.flatTolerance, latencyFlatRatio: options.latencyFlatRatio, kneeRatio: options.kneeRatio,
+    };
     if (options.csv !== undefined) {
       if (resultsPath !== undefined) throw new UsageError('give either a results file or --csv <file>, not both');
       if (options.write) throw new UsageError('--write stores into a results file; it does not apply to --csv');

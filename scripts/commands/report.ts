@@ -79,7 +79,8 @@ export function register(program: Command): void {
 }
 
 function withAnalysis(results: Results): Results {
-  const analysed = results.analysis.latencyKnees !== undefined && results.analysis.crossovers !== undefined;
+  const analysed = results.analysis.latencyKnees !== undefined && results.analysis.crossovers !== undefined
+    && results.analysis.writeFractions !== undefined && results.analysis.findings !== undefined;
   return analysed ? results : { ...results, analysis: { ...results.analysis, ...analyzeResults(results) } };
 }
 

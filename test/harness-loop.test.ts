@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TrialControl } from '../harness/control.js';
+import { LatencyHistogram } from '../harness/histogram.js';
+import { recordStall, runOpenLoop, type LoopState } from '../harness/loop.js';
+import { getMapFactory } from '../maps/index.js';
+import { generateOpStream, getWorkload } from '../workloads/index.js';
+import { performance } from 'node:perf_hooks';
+
+function loopState(control: TrialControl): LoopState {
+  const factory = getMapFactory('js-map');
+  const map = factory.attach(factory.create({ capacity: 1024, loadFactor: 0.75 }));
+  const stream = generateOpStream(getWorkload('read-heavy'), { seed: 1, workerIndex: 0, workerCount: 1, length: 1 << 12 });
+  return { map, stream, controlWords: control.words, sampleEveryOps: 128, index: 0, checksum: 0, rng: 1 };
+}
+
+test('open loop behind schedule: every due op is issued or counted as backlog, each recorded once, never early', () => {
+  const control = new TrialControl();
+  const state = loopState(control);
+  const byOp = Array.from({ length: 8 }, () => new LatencyHistogram());
+  const startMs = performance.now();
+  // 1e9 ops/s: always behind, so ops run in batches between clock reads.
+  const outcome = runOpenLoop(state, byOp, control, startMs, 1e-6, startMs + 20, new LatencyHistogram());
+  const recorded = byOp.reduce((sum, histogram) => sum + histogram.totalCount, 0);
+  assert.equal(recorded, outcome.issued + outcome.backlog);
+  assert.equal(outcome.issued + outcome.backlog, Math.ceil(20 / 1e-6));
+  assert.equal(state.index, outcome.issued);
+  assert.ok(byOp.every((histogram) => histogram.totalCount === 0 || histogram.minNs >= 0));
+});
+
+test('open loop on schedule: one op per due time, none early', () => {
+  const control = new TrialControl();
+  const state = loopState(control);
+  const byOp = Array.from({ length: 8 }, () => new LatencyHistogram());
+  const startMs = performance.now();
+  const outcome = runOpenLoop(state, byOp, control, startMs, 0.5, startMs + 10, new LatencyHistogram()); // 2000 ops/s for 10 ms: 20 ops due
+  assert.equal(outcome.issued + outcome.backlog, 20);
+  assert.ok(byOp.every((histogram) => histogram.totalCount === 0 || histogram.minNs >= 0));
+});
+
+test('a stall in the wait spin records the ops due during it, delays spread evenly up to the stall', () => {
+  const stalls = new LatencyHistogram();
+  recordStall(stalls, 10_000_000, 1_000); // 10 ms descheduled at one op per µs: 10 000 ops delayed 0..10 ms
+  assert.ok(Math.abs(stalls.totalCount - 10_000) < 1e-6);
+  assert.ok(Math.abs(stalls.maxNs - 10_000_000) < 1);
+  assert.ok(Math.abs(stalls.valueAtQuantile(0.5) - 5_000_000) / 5_000_000 < 0.1);
+  const short = new LatencyHistogram();
+  recordStall(short, 500, 1_000); // shorter than one op interval: nothing was due
+  assert.equal(short.totalCount, 0);
+});
