@@ -6,8 +6,9 @@
  * Each answer comes from paired trials: trial r of A and trial r of B were
  * measured side by side in the same round of an interleaved sweep
  * (harness/schedule.ts), so a slow spell of the machine that hits both cancels
- * in their ratio. The ratio is the geometric mean of the pairs' ratios with a
- * Student-t 95% CI on the log scale (harness/stats.ts pairedRatio). The rate
+ * in their ratio. The ratio is the median of the pairs' ratios with the
+ * median's 95% CI on the log scale (harness/stats.ts pairedRatio): robust to
+ * the one pair a spell hit on one side only. The rate
  * compared is each trial's quiet rate when every trial has one (closed loop:
  * the p90 of 10 ms slice rates, the undisturbed rate), else its ops/s.
  *

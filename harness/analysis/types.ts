@@ -102,7 +102,7 @@ export interface RelativeAnswer {
   runtime?: string;
   reference: string;
   map: string;
-  /** map ÷ reference; median is the paired geometric mean. */
+  /** map ÷ reference; median is the median of the paired ratios. */
   ratio: { median: number; ciLow: number; ciHigh: number };
   pairs: number;
   metric: 'quietOpsPerSec' | 'opsPerSec';
@@ -137,7 +137,7 @@ export interface RuntimeAnswer {
   rate?: number;
   runtime: string;
   referenceRuntime: string;
-  /** runtime ÷ reference runtime, ops/s; median is the paired geometric mean. */
+  /** runtime ÷ reference runtime, ops/s; median is the median of the paired ratios. */
   ratio: { median: number; ciLow: number; ciHigh: number };
   pairs: number;
   metric: 'quietOpsPerSec' | 'opsPerSec';
