@@ -52,7 +52,10 @@ export function findCrossovers(cells: readonly Cell[], workloadDefinitions: unkn
     groups.set(key, group);
     const series = group.maps.get(cell.map) ?? new Map<number, number[]>();
     group.maps.set(cell.map, series);
-    const trials = cell.trials.map((trial) => trial.opsPerSec);
+    // The rate the relative answers compare (relative.ts): the quiet rate where every trial has one, else ops/s,
+    // so a crossover never contradicts the winners (the window mean and the quiet rate part ways at 2 threads).
+    const quiet = cell.trials.every((trial) => typeof trial.quietOpsPerSec === 'number' && trial.quietOpsPerSec > 0);
+    const trials = cell.trials.map((trial) => (quiet ? (trial.quietOpsPerSec as number) : trial.opsPerSec));
     series.set(member.writeFraction, [...(series.get(member.writeFraction) ?? []), ...trials]);
   }
   const crossovers: Crossover[] = [];
