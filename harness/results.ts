@@ -163,6 +163,13 @@ export interface VerificationBadge {
   [extra: string]: unknown;
 }
 
+/** One runtime's primitive costs as harness/primitives.ts records them (declared here so reports need only this file's types). */
+export interface PrimitivesRecord {
+  node: string;
+  v8: string;
+  cells: Array<{ name: string; unit: string; median: number }>;
+}
+
 export interface Results {
   /** As read (schema 1 and 2 read into the same shape); written as RESULTS_SCHEMA. */
   schema: ResultsSchema;
@@ -173,6 +180,8 @@ export interface Results {
   analysis: Analysis;
   /** true while a sweep is still writing the file, or was interrupted: `--resume` finishes it. */
   incomplete?: boolean;
+  /** Sweeps over runtimes (--node): each runtime's primitives (harness/primitives.ts), the first runtime first. */
+  primitives?: PrimitivesRecord[];
   /** `sweep --verify`: each map's linearizability verdict (status verified / violated / unsafe / private …). */
   verification?: Record<string, VerificationBadge>;
   [extra: string]: unknown;

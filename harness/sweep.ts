@@ -33,6 +33,7 @@ import {
   comparisonGroups, DEFAULT_REMEASURE_RULE, disturbance, keepRemeasured, poolGeneration, rotate, roundVisits, sentinelReference,
   visitsToRemeasure, type RemeasureRule, type VisitHealth,
 } from './schedule.js';
+import { measurePrimitivesAcross } from './primitives.js';
 import { DriftSentinel, SENTINEL_WORKLOAD, type SentinelReading } from './sentinel.js';
 import { medianWithCI } from './stats.js';
 import { shardCells } from './shard.js';
@@ -66,6 +67,9 @@ export function planAllCells(config: SweepConfig): CellSpec[] {
   }
   return cells;
 }
+
+/** Sweeps over runtimes measure the primitives for this long each (tinybench time per primitive), twice per runtime. */
+const PRIMITIVES_TIME_MS = 100;
 
 export interface SweepObserver {
   /** Before a cell runs; `done` cells (including resumed ones) of `total` are finished. */
@@ -177,7 +181,14 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
   let interrupted = false;
   try {
     if (interleave) {
-      for (const runtime of sweep.config.runtimes ?? []) {
+      const runtimes = sweep.config.runtimes ?? [];
+      if (runtimes.length > 0 && results.primitives === undefined && !signal?.aborted) {
+        // What the map results rest on, per runtime (README, "Runtimes"): recorded once, shown in the report's environment.
+        observer.note?.(`measuring the primitives under ${runtimes.map((runtime) => runtime.node).join(', ')}`);
+        results.primitives = await measurePrimitivesAcross(runtimes, { timeMs: PRIMITIVES_TIME_MS, rounds: 2 });
+        write();
+      }
+      for (const runtime of runtimes) {
         observer.note?.(`starting a trial server under node ${runtime.node} (${runtime.execPath})`);
         backends.set(runtime.node, await RemoteCellBackend.start(runtime.execPath, { config: sweep.config, maps: sweep.maps, cores: results.env.cores }));
       }
@@ -224,12 +235,18 @@ interface Visit {
   generation: number;
   sentinel: SentinelReading | null;
   entries: TrialFigures[];
+  /**
+   * Run-queue waits that mean interference: those of cells with no more
+   * threads than cores. An oversubscribed cell's workers wait for a CPU by
+   * design (on 2 cores, 50 of 90 visits of a quick sweep counted as disturbed
+   * when they did), so their waits say nothing about the machine.
+   */
+  waits: number[];
 }
 
 /** What a visit tells the re-measure rule. */
 function visitHealth(visit: Visit): VisitHealth {
-  const waits = [visit.sentinel?.runqueueWaitFraction ?? null, ...visit.entries.map((entry) => entry.runqueueWaitFraction)]
-    .filter((wait): wait is number => wait !== null);
+  const waits = [visit.sentinel?.runqueueWaitFraction ?? null, ...visit.waits].filter((wait): wait is number => wait !== null);
   return {
     sentinelOpsPerSec: visit.sentinel?.quietOpsPerSec ?? visit.sentinel?.opsPerSec ?? null,
     runqueueWaitFraction: waits.length === 0 ? null : Math.max(...waits),
@@ -271,6 +288,7 @@ async function runInterleaved(
     if (signal?.aborted) return null;
     const sentinelReading = sentinel === null ? null : await sentinel.measure(performance.now() + config.cellTimeoutMs, signal);
     const entries: TrialFigures[] = [];
+    const waits: number[] = [];
     for (const cell of members) {
       if (signal?.aborted) return null;
       observer.cellStarted?.(cell.spec, doneBefore + Math.floor((visits.length / totalVisits) * pending.length), planned);
@@ -280,9 +298,11 @@ async function runInterleaved(
         ...(remeasure ? { remeasured: true } : {}),
       };
       const entry = await backendOf(cell.spec).step(cell, round, config.cellTimeoutMs, signal, meta);
-      if (entry !== null) entries.push(entry);
+      if (entry === null) continue;
+      entries.push(entry);
+      if (entry.runqueueWaitFraction !== null && cell.spec.threads <= results.env.cores) waits.push(entry.runqueueWaitFraction);
     }
-    return { round, group, generation, sentinel: sentinelReading, entries };
+    return { round, group, generation, sentinel: sentinelReading, entries, waits };
   };
 
   try {

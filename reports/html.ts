@@ -22,7 +22,7 @@ import type { Cell, Results } from '../harness/results.js';
 import { buildCharts, type ChartDefinition, type CompactTable } from './charts.js';
 import {
   analysisTables, buildModel, configTable, findingLines, environmentTable, failedTable, formatCount, formatNs, formatNumber, mapInfo,
-  runtimeTable, summaryLine, winnerTable,
+  primitivesTable, runtimeTable, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,
 } from './model.js';
 
@@ -183,6 +183,7 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
   };
 
   const findings = findingLines(model.analysis);
+  const primitives = primitivesTable(results);
   const sections = [
     section('findings', 'Findings', 'The answers of this run, one sentence each with its uncertainty; "not determined" where the data do not decide.',
       findings.length ? `<ul>${findings.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>` : '<p class="no-data">No findings: this file was never analysed.</p>'),
@@ -206,7 +207,8 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
       'from trials paired by round (the runtimes\' trials ran side by side), with a 95% CI.', htmlTableOf(runtimeTable(model), ''))] : []),
     section('failed', `Failed cells (${model.failed.length})`, 'A failed cell has no numbers: it is left out of every chart and table above, never drawn as zero.',
       htmlTableOf(failedTable(model), 'None: every cell ran.')),
-    section('environment', 'Environment', 'Where and how this run was measured.', htmlTable(environmentTable(results), mapHtml, false)),
+    section('environment', 'Environment', 'Where and how this run was measured.', htmlTable(environmentTable(results), mapHtml, false) +
+      (primitives === null ? '' : `<h3>Primitives per runtime</h3>${htmlTable(primitives, mapHtml)}`)),
     section('config', 'Config', 'The resolved sweep configuration.',
       `${htmlTable(configTable(results), mapHtml, false)}<details><summary>Whole config as JSON</summary><pre>${escapeHtml(JSON.stringify(results.config, null, 2))}</pre></details>`),
     section('cells', `All cells (${results.cells.length})`, 'Every cell of the run as measured.', `<details><summary>Show the table</summary>${cellsTable(model)}</details>`),

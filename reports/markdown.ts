@@ -5,7 +5,7 @@
  */
 import type { Results } from '../harness/results.js';
 import {
-  analysisTables, buildModel, environmentTable, findingLines, failedTable, mapInfo, runtimeTable, summaryLine, winnerTable,
+  analysisTables, buildModel, environmentTable, findingLines, failedTable, mapInfo, primitivesTable, runtimeTable, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,
 } from './model.js';
 import type { SummaryOptions } from './text.js';
@@ -61,5 +61,6 @@ export function renderMarkdown(results: Results, options: SummaryOptions = {}): 
     ...(model.analysis.runtimes?.length ? [block('Runtimes (ratio to the first runtime, paired trials)', runtimeTable(model), '')] : []),
     block(`Failed cells (${model.failed.length})`, failedTable(model), 'none'),
     block('Environment', { headers: ['field', 'value'], rows: environmentTable(results).rows }, ''),
+    ...(primitivesTable(results) === null ? [] : [block('Primitives per runtime (ns/op; wake-up µs)', primitivesTable(results) as Table, '')]),
   ].join('\n');
 }

@@ -322,6 +322,25 @@ export function environmentTable(results: Results): Table {
   return { headers: ['', ''], rows };
 }
 
+/**
+ * Sweeps over runtimes: what the map results rest on, per runtime (plain
+ * typed-array read, Atomics, the wait→notify wake-up, a clock read, Map.get),
+ * each later runtime with its ratio to the first. null without the record.
+ */
+export function primitivesTable(results: Results): Table | null {
+  const records = Array.isArray(results.primitives) ? results.primitives : [];
+  if (records.length === 0) return null;
+  const first = records[0];
+  return {
+    headers: ['primitive', 'unit', ...records.map((record) => `Node ${record.node}`)],
+    rows: first.cells.map((cell) => [cell.name, cell.unit, ...records.map((record, index) => {
+      const own = record.cells.find((candidate) => candidate.name === cell.name);
+      if (!own) return '—';
+      return `${formatNumber(own.median)}${index > 0 && cell.median > 0 ? ` (${(own.median / cell.median).toFixed(2)}×)` : ''}`;
+    })]),
+  };
+}
+
 /** Sweeps over several runtimes: one row per runtime (Node, V8, binary), the first being the reference. */
 function runtimeRows(results: Results): TableCell[][] {
   const runtimes = Array.isArray(results.config.runtimes) ? results.config.runtimes : [];

@@ -4,7 +4,7 @@
  */
 import type { Analysis, Results } from '../harness/results.js';
 import {
-  analysisTables, buildModel, findingLines, environmentTable, failedTable, mapInfo, runtimeTable, summaryLine, winnerTable,
+  analysisTables, buildModel, findingLines, environmentTable, failedTable, mapInfo, primitivesTable, runtimeTable, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,
 } from './model.js';
 
@@ -62,5 +62,6 @@ export function renderText(results: Results, options: SummaryOptions = {}): stri
     ...(model.analysis.runtimes?.length ? [section('Runtimes (ratio to the first runtime, paired trials, 95% CI)', textTable(runtimeTable(model), label))] : []),
     section(`Failed cells (${model.failed.length})`, model.failed.length ? textTable(failedTable(model), label) : 'none'),
     section('Environment', textTable(environmentTable(results))),
+    ...(primitivesTable(results) === null ? [] : [section('Primitives per runtime (ns/op; wake-up µs)', textTable(primitivesTable(results) as Table))]),
   ].join('\n');
 }

@@ -323,3 +323,19 @@ test('with paired answers the winner table names a winner with its CI, says "tie
   assert.match(text, /re-measured\s+2 of 12 visits measured again/);
   assert.match(text, /pool generations\s+2/);
 });
+
+test('a sweep over runtimes shows its primitives per runtime in the environment, each later runtime with its ratio to the first', () => {
+  const cells = (atomicsNs: number) => [
+    { name: 'Atomics.load', unit: 'ns/op', median: atomicsNs }, { name: 'wait→notify wake-up', unit: 'µs', median: 15 },
+  ];
+  const results: Results = {
+    ...smallResults(),
+    primitives: [{ node: 'v20.20.2', v8: '11', cells: cells(12) }, { node: 'v24.21.0', v8: '13', cells: cells(6) }],
+  };
+  const text = renderText(results);
+  assert.match(text, /Primitives per runtime/);
+  assert.match(text, /Atomics\.load\s+ns\/op\s+12\s+6 \(0\.50×\)/);
+  assert.match(renderMarkdown(results), /Primitives per runtime/);
+  assert.match(markupOnly(renderHtml(results)), /<h3>Primitives per runtime<\/h3>/);
+  assert.doesNotMatch(renderText(smallResults()), /Primitives per runtime/, 'a one-runtime sweep has no such table');
+});
