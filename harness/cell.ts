@@ -392,15 +392,16 @@ export class CellRunner {
     const clockCosts: number[] = [];
     reportsByTrial.forEach((reports, index) => {
       const ops = reports.reduce((sum, report) => sum + report.ops, 0);
-      const elapsedNs = Math.max(...reports.map((r) => r.windowEndNs)) - Math.min(...reports.map((r) => r.windowStartNs));
       const windowStartNs = Math.min(...reports.map((r) => r.windowStartNs));
+      const elapsedNs = Math.round(Math.max(...reports.map((r) => r.windowEndNs)) - windowStartNs);
       const trial: Trial & Record<string, unknown> = {
-        ops, elapsedNs, opsPerSec: (ops / elapsedNs) * 1e9, windowStartNs: Math.round(windowStartNs),
+        // Rates to 0.1 ops/s: digits beyond carry no information and were a fifth of a results file.
+        ops, elapsedNs, opsPerSec: round((ops / elapsedNs) * 1e9, 1), windowStartNs: Math.round(windowStartNs),
         ...(kept[index].runqueueWaitFraction === null ? {} : { runqueueWaitFraction: round(kept[index].runqueueWaitFraction as number, 4) }),
         ...kept[index].meta,
       };
       const quiet = reports.map((report) => report.quietOpsPerSec);
-      if (quiet.every((rate): rate is number => rate !== null)) trial.quietOpsPerSec = quiet.reduce((sum, rate) => sum + rate, 0);
+      if (quiet.every((rate): rate is number => rate !== null)) trial.quietOpsPerSec = round(quiet.reduce((sum, rate) => sum + rate, 0), 1);
       const hiccup = hiccups[index];
       if (hiccup) trial.hiccupP99Ns = hiccupP99Ns(hiccup);
       if (spec.rate !== null) {

@@ -283,6 +283,11 @@ function storedCell(cell: Cell): Cell {
   if (cell.error !== undefined || cell.latencyNs === undefined) return cell;
   const stored: Cell = { ...cell, latencyNs: { ...cell.latencyNs, histogram: encodeHistogram(cell.latencyNs.histogram) as unknown as HistogramData } };
   if (Array.isArray(cell.trials)) stored.trials = cell.trials.map(({ counters: _counters, ...trial }: Trial & { counters?: unknown }) => trial);
+  // The machine's own histograms (hiccup meter, worker stalls) are stored in the same sparse encoding as latencyNs.
+  if (cell.hiccupNs?.histogram) stored.hiccupNs = { ...cell.hiccupNs, histogram: encodeHistogram(cell.hiccupNs.histogram) as unknown as HistogramData };
+  if (cell.workerStallNs?.histogram) {
+    stored.workerStallNs = { ...cell.workerStallNs, histogram: encodeHistogram(cell.workerStallNs.histogram) as unknown as HistogramData };
+  }
   const byOp = cell.latencyByOpNs as Record<string, Partial<LatencySummary>> | undefined;
   if (byOp !== null && typeof byOp === 'object') {
     stored.latencyByOpNs = Object.fromEntries(Object.entries(byOp).map(([op, { histogram: _histogram, ...summary }]) => [op, summary]));
@@ -346,6 +351,11 @@ export function parseResults(json: unknown, source: string): Results {
         const opSummary = object(summary, `${at}.latencyByOpNs.${op}`);
         if (opSummary.histogram !== undefined) opSummary.histogram = histogramOf(opSummary.histogram, `${at}.latencyByOpNs.${op}.histogram`);
       }
+    }
+    for (const field of ['hiccupNs', 'workerStallNs'] as const) {
+      if (cell[field] === undefined) continue;
+      const summary = object(cell[field], `${at}.${field}`);
+      if (summary.histogram !== undefined) summary.histogram = histogramOf(summary.histogram, `${at}.${field}.histogram`);
     }
     object(cell.counters, `${at}.counters`);
   });

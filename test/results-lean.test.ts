@@ -121,3 +121,18 @@ test('the one-line-below-level-3 writer means what JSON.stringify means, for any
     assert.deepEqual(JSON.parse(serializeResults(results)), expected);
   }), { numRuns: 300 });
 });
+
+test('the hiccup meter\'s and the worker stalls\' histograms are stored as runs too, and read back exactly', () => {
+  const random = seededRandom(5);
+  const hiccups = new LatencyHistogram();
+  for (let i = 0; i < 5_000; i++) hiccups.record(Math.floor(60_000 * Math.exp(2 * random())));
+  const summary = { ...hiccups.summary(), intervalMs: 1, awakeFraction: 0.002 };
+  const cell = { ...buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2 }), hiccupNs: summary, workerStallNs: hiccups.summary() };
+  const results = buildResults([cell]);
+  const path = join(directory, 'hiccups.json');
+  writeResultsFile(path, results);
+  const stored = JSON.parse(readFileSync(path, 'utf8')) as { cells: Array<{ hiccupNs: { histogram: { counts?: unknown } } }> };
+  assert.equal(typeof stored.cells[0].hiccupNs.histogram.counts, 'string', 'stored as bucket runs');
+  assert.deepEqual(readResultsFile(path).cells[0].hiccupNs, summary);
+  assert.deepEqual(readResultsFile(path).cells[0].workerStallNs, hiccups.summary());
+});
