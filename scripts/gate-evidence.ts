@@ -14,7 +14,7 @@
  * markdown summary.
  *
  *   node dist/scripts/gate-evidence.js [--runs 10] [--baseline a.json,b.json,c.json | --baseline-runs 3]
- *       [--base-map rwmutex] [--out results/gate-evidence] [--preset ci] [--extra 0.5] [--threshold 10]
+ *       [--base-map rwmutex] [--out results/gate-evidence] [--preset ci] [--extra 0.5] [--threshold 10] [--metric sentinel]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -71,6 +71,7 @@ const { values } = parseArgs({
     extra: { type: 'string', default: '0.5' },
     'baseline-runs': { type: 'string', default: '3' },
     threshold: { type: 'string' },
+    metric: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -106,6 +107,7 @@ if (baselinePath === undefined) {
 function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
   const args = ['gate', '--baseline', baselinePath as string, '--preset', preset, '--format', 'json'];
   if (values.threshold !== undefined) args.push('--threshold', values.threshold);
+  if (values.metric !== undefined) args.push('--metric', values.metric);
   const env: Record<string, string> = {};
   if (scenario === 'slowed') {
     args.push('--map-module', SLOWED_MAP, '--map-alias', `slowed-${baseMap}=${baseMap}`);
