@@ -105,6 +105,18 @@ test('maplab run measures one cell and prints the results document with --json',
   assert.ok(results.cells[0].opsPerSec.median > 0);
 });
 
+test('maplab run --node measures the cell in a trial server under that runtime and records it, and refuses a missing binary', () => {
+  const result = maplab(['run', '--map', 'rwmutex', '--threads', '1', '--duration-ms', '60', '--warmup-ms', '10', '--trials', '3',
+    '--stream-ops', '65536', '--node', 'current', '--json']);
+  assert.equal(result.status, 0, `stderr: ${result.stderr}`);
+  const results = parseResults(JSON.parse(result.stdout), 'stdout');
+  assert.equal(results.cells.length, 1);
+  assert.deepEqual(results.cells[0].runtime, { node: process.version, v8: process.versions.v8 });
+  const missing = maplab(['run', '--map', 'rwmutex', '--node', '/no/such/node']);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /--node \/no\/such\/node: no such file/);
+});
+
 test('every command\'s --help shows an example', () => {
   for (const command of ['sweep', 'run']) {
     const result = maplab([command, '--help']);
