@@ -36,7 +36,7 @@ import { LatencyHistogram } from './histogram.js';
 import type { MapSource } from './map-source.js';
 import { MapPool, TrialInterruptedError, TrialTimeoutError } from './pool.js';
 import { profileStem } from './profiler.js';
-import { quietFigures, type Cell, type LatencyPercentiles, type Trial } from './results.js';
+import { quietFigures, runtimeLabel, type Cell, type LatencyPercentiles, type Trial } from './results.js';
 import { medianByKey, medianWithCI } from './stats.js';
 import type { TrialTask, WorkerFailure, WorkerReport } from './worker.js';
 
@@ -49,14 +49,6 @@ export interface CellSpec {
   rate: number | null;
   /** Sweeps over several runtimes (--node): the Node version that measures the cell, e.g. 'v24.21.0'. */
   runtime?: string;
-}
-
-/** A cell's runtime label: the spec's string, or a results cell's `runtime.node`; '' when the sweep had one runtime. */
-export function runtimeLabel(cell: object): string {
-  const runtime = (cell as { runtime?: unknown }).runtime;
-  if (typeof runtime === 'string') return runtime;
-  if (runtime !== null && typeof runtime === 'object' && typeof (runtime as { node?: unknown }).node === 'string') return (runtime as { node: string }).node;
-  return '';
 }
 
 /** Identity of a cell inside a results file (what `--resume` matches on). */

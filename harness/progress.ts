@@ -3,9 +3,9 @@
  * stderr (only when stderr is a terminal and not --quiet), and the summary
  * table printed when the sweep ends.
  */
-import type { Cell, Results } from './results.js';
+import { runtimeLabel, type Cell, type Results } from './results.js';
 import type { GroupWinner } from './analysis/types.js';
-import { runtimeLabel, type CellSpec } from './cell.js';
+import type { CellSpec } from './cell.js';
 
 const BAR_WIDTH = 24;
 
@@ -124,9 +124,7 @@ export function summaryTable(results: Results): string {
         return describeCellResult(cell) + (cell.oversubscribed ? ' *' : '');
       }),
     ]);
-    const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
-    const format = (row: string[]): string => row.map((text, column) => text.padEnd(widths[column])).join('  ').trimEnd();
-    lines.push(`${title}  (ops/s ± 95% CI, p99 latency)`, format(header), format(widths.map((width) => '-'.repeat(width))), ...rows.map(format), '');
+    lines.push(`${title}  (ops/s ± 95% CI, p99 latency)`, ...columns(header, rows), '');
   }
   if (cells.some((cell) => cell.oversubscribed)) lines.push('* oversubscribed: more threads than cores');
   const relative = relativeTable(results);
@@ -141,7 +139,6 @@ export function runtimeTable(results: Results): string {
   const answers = results.analysis.runtimes ?? [];
   if (answers.length === 0) return '';
   const threads = [...new Set(answers.map((answer) => answer.threads))].sort((a, b) => a - b);
-  const mark = { faster: ' +', slower: ' −', tie: '', undetermined: ' ?' } as const;
   const lines: string[] = [];
   const titles = [...new Set(answers.map((answer) => `${answer.workload}  lf=${answer.loadFactor}${answer.rate === undefined ? '' : `  rate=${answer.rate}`}`))];
   for (const title of titles) {
@@ -150,13 +147,9 @@ export function runtimeTable(results: Results): string {
     const header = [`÷ node ${inTitle[0].referenceRuntime}`, ...threads.map((count) => `${count} thread${count === 1 ? '' : 's'}`)];
     const rows = rowKeys.map((key) => [key, ...threads.map((count) => {
       const answer = inTitle.find((candidate) => `${candidate.map} @ ${candidate.runtime}` === key && candidate.threads === count);
-      if (!answer) return '';
-      return `${answer.ratio.median.toFixed(2)}× [${answer.ratio.ciLow.toFixed(2)}, ${answer.ratio.ciHigh.toFixed(2)}]${mark[answer.verdict]}`;
+      return answer ? ratioText(answer) : '';
     })]);
-    const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
-    const format = (row: string[]): string => row.map((text, column) => text.padEnd(widths[column])).join('  ').trimEnd();
-    lines.push(`${title}  (runtime ÷ node ${inTitle[0].referenceRuntime}, same map, paired trials, 95% CI)`, format(header),
-      format(widths.map((width) => '-'.repeat(width))), ...rows.map(format), '');
+    lines.push(`${title}  (runtime ÷ node ${inTitle[0].referenceRuntime}, same map, paired trials, 95% CI)`, ...columns(header, rows), '');
   }
   return lines.join('\n').trimEnd();
 }
@@ -176,7 +169,6 @@ export function relativeTable(results: Results): string {
     `${answer.workload}  lf=${answer.loadFactor}${answer.rate === undefined ? '' : `  rate=${formatCount(answer.rate)}/s per thread`}` +
     (answer.runtime === undefined ? '' : `  node ${answer.runtime}`);
   const titles = [...new Set([...relative, ...winners].map(titleOf))];
-  const mark = { faster: ' +', slower: ' −', tie: '', undetermined: ' ?' } as const;
   const lines: string[] = [];
   for (const title of titles) {
     const answers = relative.filter((answer) => titleOf(answer) === title);
@@ -186,14 +178,9 @@ export function relativeTable(results: Results): string {
       const header = [`÷ ${reference}`, ...threads.map((count) => `${count} thread${count === 1 ? '' : 's'}`)];
       const rows = maps.map((map) => [map, ...threads.map((count) => {
         const answer = answers.find((candidate) => candidate.map === map && candidate.threads === count);
-        if (!answer) return '';
-        const { median, ciLow, ciHigh } = answer.ratio;
-        return `${median.toFixed(2)}× [${ciLow.toFixed(2)}, ${ciHigh.toFixed(2)}]${mark[answer.verdict]}`;
+        return answer ? ratioText(answer) : '';
       })]);
-      const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
-      const format = (row: string[]): string => row.map((text, column) => text.padEnd(widths[column])).join('  ').trimEnd();
-      lines.push(`${title}  (paired ratio to ${reference}, 95% CI; + faster, − slower, else a tie)`, format(header),
-        format(widths.map((width) => '-'.repeat(width))), ...rows.map(format));
+      lines.push(`${title}  (paired ratio to ${reference}, 95% CI; + faster, − slower, else a tie)`, ...columns(header, rows));
     }
     for (const winner of winners.filter((candidate) => titleOf(candidate) === title)) lines.push(`  ${describeWinner(winner)}`);
     lines.push('');
@@ -209,4 +196,19 @@ export function describeWinner(winner: GroupWinner): string {
   if (winner.verdict === 'winner') return `${at}: ${winner.leader} wins${margin}`;
   if (winner.verdict === 'tie') return `${at}: tie between ${[winner.leader, ...winner.tiedWith].join(', ')}${margin}`;
   return `${at}: not determined (fewer than 3 paired trials)`;
+}
+
+/** A header, a rule and the rows, each column padded to its widest entry. */
+function columns(header: string[], rows: string[][]): string[] {
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
+  const format = (row: string[]): string => row.map((text, column) => text.padEnd(widths[column])).join('  ').trimEnd();
+  return [format(header), format(widths.map((width) => '-'.repeat(width))), ...rows.map(format)];
+}
+
+const VERDICT_MARK = { faster: ' +', slower: ' −', tie: '', undetermined: ' ?' } as const;
+
+/** "1.31× [1.27, 1.35] +": a paired ratio, its CI and its verdict. */
+function ratioText(answer: { ratio: { median: number; ciLow: number; ciHigh: number }; verdict: keyof typeof VERDICT_MARK }): string {
+  const { median, ciLow, ciHigh } = answer.ratio;
+  return `${median.toFixed(2)}× [${ciLow.toFixed(2)}, ${ciHigh.toFixed(2)}]${VERDICT_MARK[answer.verdict]}`;
 }

@@ -17,7 +17,7 @@
  *   differs.
  */
 import { quantile } from 'simple-statistics';
-import { groupWinners, pairwiseAnswers, type RelativeOptions } from './analysis/relative.js';
+import { comparisonGroupKey, groupWinners, pairwiseAnswers, type RelativeOptions } from './analysis/relative.js';
 import { cellKey } from './cell.js';
 import type { Cell, Results } from './results.js';
 
@@ -61,17 +61,10 @@ function figures(changesPct: number[]): ChangeFigures {
 }
 
 const measured = (cells: readonly Cell[]): Cell[] => cells.filter((cell) => cell.error === undefined && cell.trials?.length > 0);
-const runtimeOf = (cell: Cell): string => {
-  const runtime = cell.runtime as { node?: string } | string | undefined;
-  return typeof runtime === 'string' ? runtime : runtime?.node ?? '';
-};
-const keyOf = (cell: Cell): string => `${cellKey(cell)}|${runtimeOf(cell)}`;
-/** The comparison group as pairwiseAnswers keys it (workload|tN|lfX|rate|runtime). */
-const groupKeyOf = (cell: Cell): string => `${cell.workload}|t${cell.threads}|lf${cell.loadFactor}|${cell.rate ?? 'closed'}|${runtimeOf(cell)}`;
 
 export function repeatability(first: Results, second: Results, options: RelativeOptions = {}): RepeatabilityReport {
-  const a = new Map(measured(first.cells).map((cell) => [keyOf(cell), cell]));
-  const b = new Map(measured(second.cells).map((cell) => [keyOf(cell), cell]));
+  const a = new Map(measured(first.cells).map((cell) => [cellKey(cell), cell]));
+  const b = new Map(measured(second.cells).map((cell) => [cellKey(cell), cell]));
   const shared = [...a.keys()].filter((key) => b.has(key));
 
   const cellChanges: number[] = [];
@@ -88,7 +81,7 @@ export function repeatability(first: Results, second: Results, options: Relative
     for (const ci of [x, y]) halfWidths.push((Math.max(ci.median - ci.ciLow, ci.ciHigh - ci.median) / ci.median) * 100);
   }
 
-  const byMap = (cells: Map<string, Cell>): Map<string, Cell> => new Map([...cells.values()].map((cell) => [`${groupKeyOf(cell)}|${cell.map}`, cell]));
+  const byMap = (cells: Map<string, Cell>): Map<string, Cell> => new Map([...cells.values()].map((cell) => [`${comparisonGroupKey(cell)}|${cell.map}`, cell]));
   const byMapA = byMap(a);
   const byMapB = byMap(b);
   const pairsA = new Map(pairwiseAnswers(first.cells, options).map((answer) => [answer.key, answer]));
@@ -102,7 +95,7 @@ export function repeatability(first: Results, second: Results, options: Relative
     if (!y) continue;
     verdicts.pairs++;
     pairedChanges.push({ key, first: x.ratio.ratio, second: y.ratio.ratio, changePct: round1(percent(Math.log(x.ratio.ratio / y.ratio.ratio))) });
-    const group = key.split('|').slice(0, 5).join('|');
+    const group = x.group;
     const [a1, b1, a2, b2] = [byMapA.get(`${group}|${x.a}`), byMapA.get(`${group}|${x.b}`), byMapB.get(`${group}|${x.a}`), byMapB.get(`${group}|${x.b}`)];
     if (a1 && b1 && a2 && b2) {
       medianChanges.push(percent(Math.log((a1.opsPerSec.median / b1.opsPerSec.median) / (a2.opsPerSec.median / b2.opsPerSec.median))));

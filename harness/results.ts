@@ -77,6 +77,17 @@ export function quietFigures(trials: readonly Trial[]): number[] | null {
   return rates.length > 0 && rates.every((rate): rate is number => typeof rate === 'number' && Number.isFinite(rate)) ? rates : null;
 }
 
+/**
+ * A cell's runtime label: a spec's string, or a results cell's `runtime.node`;
+ * '' when the sweep had one runtime. The one place that reads it.
+ */
+export function runtimeLabel(cell: object): string {
+  const runtime = (cell as { runtime?: unknown }).runtime;
+  if (typeof runtime === 'string') return runtime;
+  if (runtime !== null && typeof runtime === 'object' && typeof (runtime as { node?: unknown }).node === 'string') return (runtime as { node: string }).node;
+  return '';
+}
+
 /** A headline figure: the median of the trials with a 95% confidence interval. */
 export interface MedianCI {
   median: number;

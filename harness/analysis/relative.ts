@@ -17,9 +17,9 @@
  * stable from run to run on shared machines, README "Noise on shared
  * machines"); otherwise 'tie'. Fewer than MIN_PAIRS pairs: 'undetermined'.
  */
-import { comparisonGroups } from '../schedule.js';
+import { comparisonGroups, comparisonKey } from '../schedule.js';
 import { pairedRatio, type PairedRatio } from '../stats.js';
-import type { Cell } from '../results.js';
+import { runtimeLabel, type Cell } from '../results.js';
 import type { GroupWinner, RelativeAnswer, RelativeVerdict, RuntimeAnswer } from './types.js';
 
 export type { GroupWinner, RelativeAnswer, RelativeVerdict, RuntimeAnswer } from './types.js';
@@ -38,17 +38,16 @@ function measured(cells: readonly Cell[]): Cell[] {
   return cells.filter((cell) => cell.error === undefined && Array.isArray(cell.trials) && cell.trials.length > 0);
 }
 
-function runtimeOf(cell: Cell): string | undefined {
-  const runtime = cell.runtime as { node?: string } | string | undefined;
-  if (runtime === undefined) return undefined;
-  return typeof runtime === 'string' ? runtime : runtime.node;
+/** The comparison group of a cell, runtime included ('workload|tN|lfX|closed|v24.21.0'): cells with one key are compared. */
+export function comparisonGroupKey(cell: Cell): string {
+  return `${comparisonKey(cell)}|${runtimeLabel(cell)}`;
 }
 
 /** Group key including the runtime, so cells of different runtimes are never paired. */
 function groups(cells: readonly Cell[]): Cell[][] {
   const byRuntime = new Map<string, Cell[]>();
   for (const cell of measured(cells)) {
-    const key = runtimeOf(cell) ?? '';
+    const key = runtimeLabel(cell);
     byRuntime.set(key, [...(byRuntime.get(key) ?? []), cell]);
   }
   return [...byRuntime.values()].flatMap((runtimeCells) => comparisonGroups(runtimeCells));
@@ -102,11 +101,11 @@ export function chooseReference(cells: readonly Cell[], configured?: string | nu
 }
 
 function identity(cell: Cell): Pick<RelativeAnswer, 'workload' | 'threads' | 'loadFactor' | 'rate' | 'runtime'> {
-  const runtime = runtimeOf(cell);
+  const runtime = runtimeLabel(cell);
   return {
     workload: cell.workload, threads: cell.threads, loadFactor: cell.loadFactor,
     ...(typeof cell.rate === 'number' ? { rate: cell.rate } : {}),
-    ...(runtime === undefined ? {} : { runtime }),
+    ...(runtime === '' ? {} : { runtime }),
   };
 }
 
@@ -174,19 +173,30 @@ export function groupWinners(cells: readonly Cell[], options: RelativeOptions = 
   return winners;
 }
 
+/** One pair of maps of one comparison group; `key` is `${group}|${a}|${b}`. */
+export interface PairwiseAnswer {
+  key: string;
+  group: string;
+  a: string;
+  b: string;
+  ratio: PairedRatio;
+  verdict: RelativeVerdict;
+}
+
 /** Every pair of maps (a before b in the group's order) with its paired ratio a ÷ b: what `maplab repeatability` compares. */
 export function pairwiseAnswers(cells: readonly Cell[], options: RelativeOptions = {}):
-Array<{ key: string; a: string; b: string; ratio: PairedRatio; verdict: RelativeVerdict }> {
-  const answers: Array<{ key: string; a: string; b: string; ratio: PairedRatio; verdict: RelativeVerdict }> = [];
+Array<PairwiseAnswer> {
+  const answers: PairwiseAnswer[] = [];
   for (const group of groups(cells)) {
     const sorted = [...group].sort((x, y) => (x.map < y.map ? -1 : x.map > y.map ? 1 : 0));
     for (let i = 0; i < sorted.length; i++) {
       for (let j = i + 1; j < sorted.length; j++) {
         const ratio = pairCells(sorted[i], sorted[j]);
         if (ratio === null) continue;
-        const where = identity(sorted[i]);
-        const key = [where.workload, `t${where.threads}`, `lf${where.loadFactor}`, where.rate ?? 'closed', where.runtime ?? '', sorted[i].map, sorted[j].map].join('|');
-        answers.push({ key, a: sorted[i].map, b: sorted[j].map, ratio, verdict: verdictOf(ratio, options.tieMargin) });
+        const group = comparisonGroupKey(sorted[i]);
+        answers.push({
+          key: `${group}|${sorted[i].map}|${sorted[j].map}`, group, a: sorted[i].map, b: sorted[j].map, ratio, verdict: verdictOf(ratio, options.tieMargin),
+        });
       }
     }
   }
@@ -200,7 +210,7 @@ Array<{ key: string; a: string; b: string; ratio: PairedRatio; verdict: Relative
  * runtimes' trials of one round ran side by side in the same visit.
  */
 export function runtimeAnswers(cells: readonly Cell[], runtimeOrder: readonly string[] = [], tieMargin = DEFAULT_TIE_MARGIN): RuntimeAnswer[] {
-  const withRuntime = measured(cells).filter((cell) => runtimeOf(cell) !== undefined);
+  const withRuntime = measured(cells).filter((cell) => runtimeLabel(cell) !== '');
   const bySeries = new Map<string, Cell[]>();
   for (const cell of withRuntime) {
     const key = `${cell.map}|${cell.workload}|${cell.threads}|${cell.loadFactor}|${cell.rate ?? 'closed'}`;
@@ -208,14 +218,14 @@ export function runtimeAnswers(cells: readonly Cell[], runtimeOrder: readonly st
   }
   const answers: RuntimeAnswer[] = [];
   for (const series of bySeries.values()) {
-    const ranked = [...series].sort((a, b) => rank(runtimeOrder, runtimeOf(a)) - rank(runtimeOrder, runtimeOf(b)));
+    const ranked = [...series].sort((a, b) => rank(runtimeOrder, runtimeLabel(a)) - rank(runtimeOrder, runtimeLabel(b)));
     const [reference, ...others] = ranked;
     for (const cell of others) {
       const ratio = pairCells(cell, reference);
       if (ratio === null) continue;
       const { runtime: _runtime, ...where } = identity(cell);
       answers.push({
-        ...where, map: cell.map, runtime: runtimeOf(cell) as string, referenceRuntime: runtimeOf(reference) as string,
+        ...where, map: cell.map, runtime: runtimeLabel(cell), referenceRuntime: runtimeLabel(reference),
         ratio: rounded(ratio), pairs: ratio.pairs, metric: ratio.metric, verdict: verdictOf(ratio, tieMargin),
       });
     }
@@ -223,7 +233,7 @@ export function runtimeAnswers(cells: readonly Cell[], runtimeOrder: readonly st
   return answers;
 }
 
-function rank(order: readonly string[], runtime: string | undefined): number {
-  const index = runtime === undefined ? -1 : order.indexOf(runtime);
+function rank(order: readonly string[], runtime: string): number {
+  const index = order.indexOf(runtime);
   return index === -1 ? order.length : index;
 }
