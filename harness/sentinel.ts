@@ -48,6 +48,11 @@ export interface SentinelReading {
   runqueueWaitFraction: number | null;
 }
 
+/** The figure a reading stands for: its quiet rate, or its mean rate when the window closed too few slices. */
+export function sentinelRate(reading: SentinelReading): number {
+  return reading.quietOpsPerSec ?? reading.opsPerSec;
+}
+
 export class DriftSentinel {
   private constructor(
     private readonly pool: MapPool,

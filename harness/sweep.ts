@@ -30,11 +30,11 @@ import { UsageError } from './options.js';
 import { TrialInterruptedError } from './pool.js';
 import { readResultsFile, RESULTS_SCHEMA, writeResultsFile, type Cell, type Results, type VerificationBadge } from './results.js';
 import {
-  comparisonGroups, DEFAULT_REMEASURE_RULE, disturbance, keepRemeasured, poolGeneration, rotate, roundVisits, sentinelReference,
+  comparisonGroups, DEFAULT_REMEASURE_RULE, disturbance, keepRemeasured, poolGeneration, roundVisits, sentinelReference,
   visitsToRemeasure, type RemeasureRule, type VisitHealth,
 } from './schedule.js';
 import { measurePrimitivesAcross } from './primitives.js';
-import { DriftSentinel, SENTINEL_WORKLOAD, type SentinelReading } from './sentinel.js';
+import { DriftSentinel, SENTINEL_WORKLOAD, sentinelRate, type SentinelReading } from './sentinel.js';
 import { medianWithCI } from './stats.js';
 import { shardCells } from './shard.js';
 import { verifyMaps } from './verify/index.js';
@@ -232,6 +232,8 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
 interface Visit {
   round: number;
   group: number;
+  /** The group's maps in the order this visit measured them (a re-measurement repeats it). */
+  members: readonly BackendCell[];
   generation: number;
   sentinel: SentinelReading | null;
   entries: TrialFigures[];
@@ -248,7 +250,7 @@ interface Visit {
 function visitHealth(visit: Visit): VisitHealth {
   const waits = [visit.sentinel?.runqueueWaitFraction ?? null, ...visit.waits].filter((wait): wait is number => wait !== null);
   return {
-    sentinelOpsPerSec: visit.sentinel?.quietOpsPerSec ?? visit.sentinel?.opsPerSec ?? null,
+    sentinelOpsPerSec: visit.sentinel === null ? null : sentinelRate(visit.sentinel),
     runqueueWaitFraction: waits.length === 0 ? null : Math.max(...waits),
   };
 }
@@ -294,7 +296,7 @@ async function runInterleaved(
       observer.cellStarted?.(cell.spec, doneBefore + Math.floor((visits.length / totalVisits) * pending.length), planned);
       const meta: Record<string, unknown> = {
         round, poolGeneration: generation,
-        ...(sentinelReading === null ? {} : { sentinelOpsPerSec: Math.round(sentinelReading.quietOpsPerSec ?? sentinelReading.opsPerSec) }),
+        ...(sentinelReading === null ? {} : { sentinelOpsPerSec: Math.round(sentinelRate(sentinelReading)) }),
         ...(remeasure ? { remeasured: true } : {}),
       };
       const entry = await backendOf(cell.spec).step(cell, round, config.cellTimeoutMs, signal, meta);
@@ -302,7 +304,7 @@ async function runInterleaved(
       entries.push(entry);
       if (entry.runqueueWaitFraction !== null && cell.spec.threads <= results.env.cores) waits.push(entry.runqueueWaitFraction);
     }
-    return { round, group, generation, sentinel: sentinelReading, entries, waits };
+    return { round, group, members, generation, sentinel: sentinelReading, entries, waits };
   };
 
   try {
@@ -323,7 +325,7 @@ async function runInterleaved(
     let remeasured = 0;
     for (const index of visitsToRemeasure(visits.map(visitHealth), rule)) {
       const original = visits[index];
-      const again = await visit(original.round, original.group, rotate(groups[original.group], original.round), true);
+      const again = await visit(original.round, original.group, original.members, true);
       if (again === null) return true;
       remeasured++;
       const keepAgain = keepRemeasured(visitHealth(original), visitHealth(again), reference, rule);
