@@ -10,12 +10,11 @@
  * `{ id, ok, value | error }` out. A step's value is the trial's figures, or
  * null once the cell has ended (its error is in the Cell `finish` returns).
  */
-import { getMapFactory } from '../maps/index.js';
 import type { MapFactory } from '../maps/types.js';
 import type { TrialServerReply, TrialServerRequest } from './cell-backend.js';
 import { CellRunner, type CellProgress } from './cell.js';
-import { loadMapFactory, type MapSource } from './map-source.js';
 import { performance } from 'node:perf_hooks';
+import { loadMapFactory, type MapSource } from './map-source.js';
 
 let runner: CellRunner | null = null;
 const cells = new Map<number, CellProgress>();
@@ -25,7 +24,7 @@ async function handle(message: TrialServerRequest): Promise<unknown> {
     case 'init': {
       const maps = new Map<string, { source: MapSource; factory: MapFactory }>();
       for (const [name, source] of message.maps) {
-        maps.set(name, { source, factory: source.moduleUrl === undefined ? getMapFactory(source.name) : await loadMapFactory(source) });
+        maps.set(name, { source, factory: await loadMapFactory(source) });
       }
       runner = new CellRunner(message.config, maps, message.cores, true, { node: process.version, v8: process.versions.v8 });
       return { node: process.version, v8: process.versions.v8 };
