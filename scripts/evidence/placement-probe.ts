@@ -1,0 +1,142 @@
+/**
+ * Which part of a measurement carries a "pool-level mode": the memory the map
+ * and stream were placed in, or the worker thread that runs them?
+ *
+ * The main thread builds `--allocations` copies of one map (prefilled the same
+ * way, each in its own SharedArrayBuffers) with its own op stream, and starts
+ * `--workers` worker threads. Every (allocation, worker) pair is measured in
+ * every one of `--rounds` rounds, in rotated order, one pair at a time
+ * (20 ms warm-up, then a `--slice-ms` window of gets). Then:
+ *   allocation spread — max/min of the allocations' medians (over workers and rounds);
+ *   worker spread     — max/min of the workers' medians (over allocations and rounds);
+ *   round spread      — max/min of the rounds' medians (time: what the machine did);
+ *   residual          — the median over pairs of a pair's own max/min over rounds.
+ * A factor whose spread stands well above what the residual makes of a median
+ * of that many readings has a persistent mode.
+ *
+ *   node dist/scripts/evidence/placement-probe.js [--map plain] [--allocations 8] [--workers 4] [--rounds 6] [--slice-ms 100]
+ */
+import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { once } from 'node:events';
+import { median } from 'simple-statistics';
+import { getMapFactory, mapFactories } from '../../maps/index.js';
+import type { MapHandle } from '../../maps/types.js';
+import { generateOpStream, prefillEntries, type OpStream } from '../../workloads/index.js';
+import { SENTINEL_WORKLOAD } from '../../harness/sentinel.js';
+
+interface Job {
+  map: string;
+  handle: MapHandle;
+  keys: Int32Array;
+  sliceMs: number;
+}
+
+const WARMUP_MS = 20;
+const BATCH = 4096;
+
+function measure({ map: name, handle, keys, sliceMs }: Job): number {
+  const map = getMapFactory(name).attach(handle);
+  const mask = keys.length - 1;
+  let sink = 0;
+  let cursor = 0;
+  let ops = 0;
+  const warmEnd = performance.now() + WARMUP_MS;
+  while (performance.now() < warmEnd) {
+    for (let i = 0; i < BATCH; i++) sink += map.get(keys[(cursor + i) & mask]) ?? 0;
+    cursor += BATCH;
+  }
+  const startMs = performance.now();
+  let nowMs = startMs;
+  while (nowMs < startMs + sliceMs) {
+    for (let i = 0; i < BATCH; i++) sink += map.get(keys[(cursor + i) & mask]) ?? 0;
+    cursor += BATCH;
+    ops += BATCH;
+    nowMs = performance.now();
+  }
+  if (sink === 0.5) console.log(sink);
+  return ops / (nowMs - startMs);
+}
+
+function spread(values: number[]): number {
+  return Math.max(...values) / Math.min(...values);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      map: { type: 'string', default: 'plain' },
+      allocations: { type: 'string', default: '8' },
+      workers: { type: 'string', default: '4' },
+      rounds: { type: 'string', default: '6' },
+      'slice-ms': { type: 'string', default: '100' },
+    },
+  });
+  const allocations = Number(values.allocations);
+  const workers = Number(values.workers);
+  const rounds = Number(values.rounds);
+  const sliceMs = Number(values['slice-ms']);
+  const mapNames = mapFactories.map((f) => f.name);
+  if (!mapNames.includes(values.map)) throw new RangeError(`--map must be one of ${mapNames.join(', ')}, got ${values.map}`);
+  for (const [name, value, max] of [['allocations', allocations, 64], ['workers', workers, 16], ['rounds', rounds, 100]] as const) {
+    if (!(Number.isInteger(value) && value >= 2 && value <= max)) throw new RangeError(`--${name} must be an integer 2..${max}, got ${value}`);
+  }
+  if (!(sliceMs >= 10 && sliceMs <= 10_000)) throw new RangeError(`--slice-ms must be 10..10000, got ${sliceMs}`);
+
+  const factory = getMapFactory(values.map);
+  const { keys: prefillKeys, values: prefillValues } = prefillEntries(SENTINEL_WORKLOAD, 1);
+  const jobs: Job[] = [];
+  for (let a = 0; a < allocations; a++) {
+    const handle = factory.create({ capacity: prefillKeys.length, loadFactor: 0.75 });
+    const view = factory.attach(handle);
+    for (let i = 0; i < prefillKeys.length; i++) view.set(prefillKeys[i], prefillValues[i]);
+    const stream: OpStream = generateOpStream(SENTINEL_WORKLOAD, { seed: 1, workerIndex: 0, workerCount: 1, length: 1 << 19, shared: true });
+    jobs.push({ map: values.map, handle, keys: stream.keys, sliceMs });
+  }
+  const threads = Array.from({ length: workers }, () => new Worker(new URL(import.meta.url)));
+  const run = async (worker: Worker, job: Job): Promise<number> => {
+    worker.postMessage(job);
+    const [rate] = (await once(worker, 'message')) as [number];
+    return rate;
+  };
+  // Every worker sees every allocation once before anything is recorded (JIT and caches warm).
+  for (const worker of threads) for (const job of jobs) await run(worker, { ...job, sliceMs: 50 });
+
+  const readings: { a: number; w: number; r: number; rate: number }[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < allocations * workers; k++) {
+      const pair = (k + r * 7) % (allocations * workers);
+      const a = pair % allocations;
+      const w = Math.floor(pair / allocations);
+      readings.push({ a, w, r, rate: await run(threads[w], jobs[a]) });
+    }
+  }
+  await Promise.all(threads.map((worker) => worker.terminate()));
+
+  const by = (key: 'a' | 'w' | 'r', count: number) =>
+    Array.from({ length: count }, (_, i) => median(readings.filter((reading) => reading[key] === i).map((reading) => reading.rate)));
+  const perAllocation = by('a', allocations);
+  const perWorker = by('w', workers);
+  const perRound = by('r', rounds);
+  const residuals: number[] = [];
+  for (let a = 0; a < allocations; a++) {
+    for (let w = 0; w < workers; w++) residuals.push(spread(readings.filter((x) => x.a === a && x.w === w).map((x) => x.rate)));
+  }
+  const fmt = (list: number[]) => list.map((value) => value.toFixed(0)).join(' ');
+  process.stdout.write(
+    `map ${values.map}: ${allocations} allocations × ${workers} workers × ${rounds} rounds of ${sliceMs} ms, ops/ms\n` +
+    `allocation medians: ${fmt(perAllocation)}  spread ${spread(perAllocation).toFixed(3)}\n` +
+    `worker medians:     ${fmt(perWorker)}  spread ${spread(perWorker).toFixed(3)}\n` +
+    `round medians:      ${fmt(perRound)}  spread ${spread(perRound).toFixed(3)}\n` +
+    `residual (a pair's own max/min over rounds): median ${median(residuals).toFixed(3)}\n`,
+  );
+}
+
+if (isMainThread) {
+  main().catch((error: Error) => {
+    process.stderr.write(`placement-probe: ${error.message}\n`);
+    process.exitCode = 2;
+  });
+} else {
+  parentPort?.on('message', (job: Job) => parentPort?.postMessage(measure(job)));
+}
