@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, arch, cpus, release, totalmem, type } from 'node:os';
 import type { ResultsEnv } from './results.js';
+import { currentJitMode } from './jit.js';
 
 /** This machine's CPU model and core count, as results files record them. */
 export function localMachineKind(): { cpuModel: string; cores: number } {
@@ -18,6 +19,7 @@ export function collectEnv(): ResultsEnv & { commitDirty?: boolean } {
     os: `${type()} ${release()} ${arch()}`,
     ...localMachineKind(),
     memoryBytes: totalmem(),
+    jit: currentJitMode(),
   };
   const commit = git(['rev-parse', 'HEAD']);
   if (commit) {

@@ -23,6 +23,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Crossover, Finding, GroupWinner, LatencyKnee, RelativeAnswer, RuntimeAnswer } from './analysis/types.js';
+import type { JitMode } from './jit.js';
 import {
   decodeHistogram, encodeHistogram, type HistogramData, type LatencyPercentiles, type LatencySummary, type StoredHistogram,
 } from './histogram.js';
@@ -43,6 +44,8 @@ export interface ResultsEnv {
   cores: number;
   memoryBytes: number;
   commit?: string;
+  /** How V8 optimised the measured code (harness/jit.ts); absent in files from before it was recorded. */
+  jit?: JitMode;
 }
 
 export interface Trial {

@@ -310,10 +310,16 @@ export function failedTable(model: ReportModel): Table {
   };
 }
 
+function jitLabel(jit: Results['env']['jit']): string {
+  if (jit === 'sync') return 'synchronous (--no-concurrent-recompilation)';
+  if (jit === 'concurrent') return 'concurrent (V8 default)';
+  return 'not recorded';
+}
+
 export function environmentTable(results: Results): Table {
   const env = results.env;
   const rows: TableCell[][] = [
-    ['Node.js', env.node], ['V8', env.v8], ['OS', env.os], ['CPU', env.cpuModel], ['cores', String(env.cores)],
+    ['Node.js', env.node], ['V8', env.v8], ['V8 optimisation', jitLabel(env.jit)], ['OS', env.os], ['CPU', env.cpuModel], ['cores', String(env.cores)],
     ['memory', `${formatNumber(env.memoryBytes / 2 ** 30)} GiB`], ['commit', env.commit ?? '—'],
     ['calibration', `${formatCount(results.calibration.opsPerSec)} ops/s (fixed reference loop, same run)`],
     ...runtimeRows(results),

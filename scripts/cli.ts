@@ -18,6 +18,20 @@ import { register as registerVerify } from './commands/verify.js';
 import { register as registerRepeatability } from './commands/repeatability.js';
 import { register as registerMerge } from './commands/merge.js';
 import { register as registerRuntimes } from './commands/runtimes.js';
+import { currentJitMode, relaunchWithSyncJit, requestedJitMode } from '../harness/jit.js';
+import { UsageError } from '../harness/options.js';
+
+/** Commands that measure: they run with synchronous optimisation unless MAPLAB_JIT says otherwise (harness/jit.ts). */
+const MEASURING_COMMANDS = new Set(['sweep', 'run', 'micro']);
+if (MEASURING_COMMANDS.has(process.argv[2] ?? '')) {
+  try {
+    if (requestedJitMode() === 'sync' && currentJitMode() === 'concurrent') process.exit(await relaunchWithSyncJit());
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`maplab: ${error.message}\n`);
+    process.exit(2);
+  }
+}
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 

@@ -117,6 +117,26 @@ test('maplab run --node measures the cell in a trial server under that runtime a
   assert.match(missing.stderr, /--node \/no\/such\/node: no such file/);
 });
 
+test('measuring commands relaunch with synchronous optimisation unless MAPLAB_JIT=concurrent, and a bad MAPLAB_JIT exits 2', () => {
+  const args = ['run', '--map', 'js-map', '--threads', '1', '--duration-ms', '20', '--warmup-ms', '10', '--trials', '1', '--stream-ops', '65536', '--json'];
+  const runWith = (jit: string | undefined) => {
+    const env = { ...process.env };
+    if (jit === undefined) delete env.MAPLAB_JIT;
+    else env.MAPLAB_JIT = jit;
+    return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env });
+  };
+  const byDefault = runWith(undefined);
+  assert.equal(byDefault.status, 0, `stderr: ${byDefault.stderr}`);
+  assert.equal(parseResults(JSON.parse(byDefault.stdout), 'stdout').env.jit, 'sync');
+  const concurrent = runWith('concurrent');
+  assert.equal(concurrent.status, 0, `stderr: ${concurrent.stderr}`);
+  assert.equal(parseResults(JSON.parse(concurrent.stdout), 'stdout').env.jit, 'concurrent');
+  const bad = runWith('fast');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /MAPLAB_JIT must be one of sync, concurrent, got 'fast'/);
+  assert.equal(bad.stdout, '');
+});
+
 test('every command\'s --help shows an example', () => {
   for (const command of ['sweep', 'run']) {
     const result = maplab([command, '--help']);

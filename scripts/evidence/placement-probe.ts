@@ -15,10 +15,12 @@
  * of that many readings has a persistent mode.
  *
  *   node dist/scripts/evidence/placement-probe.js [--map plain] [--allocations 8] [--workers 4] [--rounds 6] [--slice-ms 100]
+ *     [--v8-flags '--no-concurrent-recompilation']
  */
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
 import { median } from 'simple-statistics';
 import { getMapFactory, mapFactories } from '../../maps/index.js';
 import type { MapHandle } from '../../maps/types.js';
@@ -70,8 +72,11 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '4' },
       rounds: { type: 'string', default: '6' },
       'slice-ms': { type: 'string', default: '100' },
+      'v8-flags': { type: 'string', default: '' },
     },
   });
+  // Set before any worker starts: a worker's isolate reads the flags when it is created.
+  if (values['v8-flags']) setFlagsFromString(values['v8-flags']);
   const allocations = Number(values.allocations);
   const workers = Number(values.workers);
   const rounds = Number(values.rounds);
