@@ -36,7 +36,7 @@ const GO_WORKLOADS = [
  * measured side by side in each round, rounds are split over two pool
  * generations, a drift sentinel reading opens every visit, and disturbed
  * visits are measured again. That is what makes two runs agree on which map
- * wins (README, "Noise on shared machines").
+ * wins (EVIDENCE.md, "Noise on shared machines").
  * quick: the 3 headline workloads × threads 1,2,4; load factors 0.5/0.75/0.9 on
  *   read-heavy, 0.75 on the others (15 cells per map); 6 short trials (6 pairs
  *   per comparison) of 150 ms after 50 ms warm-up — ≤ 3 min on 2 cores.

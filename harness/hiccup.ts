@@ -16,7 +16,7 @@
  *
  * Cost: the thread sleeps all but a few µs per interval. It reports the
  * share of the window it was awake (`awakeFraction`); on this machine kind
- * that was 0.2–0.33% at 1 ms on a 2-thread cell (README "Hiccups, knees and crossovers").
+ * that was 0.2–0.33% at 1 ms on a 2-thread cell (harness/README.md "Hiccups, knees and crossovers").
  */
 import { Worker } from 'node:worker_threads';
 import { LatencyHistogram } from './histogram.js';

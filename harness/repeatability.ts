@@ -1,8 +1,8 @@
 /**
  * Do two runs of the same sweep give the same answers? `maplab repeatability
  * a.json b.json` compares two results files cell by cell and answer by
- * answer, so a user can check their own machine (README, "Noise on shared
- * machines"):
+ * answer, so a user can check their own machine (EVIDENCE.md, "Noise on
+ * shared machines"):
  *
  * - cells: how many agree within 10%, how many 95% CIs overlap, the CI
  *   half-widths, and the change of each cell's median between the runs;

@@ -2,7 +2,7 @@
  * The order in which an interleaved sweep measures trials, and which trials it
  * measures again. Pure functions: harness/sweep.ts runs what they plan.
  *
- * Why this shape (README, "Noise on shared machines"): trials inside one cell
+ * Why this shape (EVIDENCE.md, "Noise on shared machines"): trials inside one cell
  * agree to a few percent, but the level of the machine moves by tens of
  * percent over seconds to minutes. What the lab answers is relative (map A vs
  * map B), so the trials being compared are measured next to each other:

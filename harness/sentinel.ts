@@ -5,7 +5,7 @@
  *
  * Why not the calibration loop: on shared VMs the level of a whole run moves
  * by tens of percent over minutes while a compute-bound loop stays within 4%
- * (README, "Noise on shared machines"): the drift is in the memory system
+ * (EVIDENCE.md, "Noise on shared machines"): the drift is in the memory system
  * (neighbours on the host). So the sentinel's working set is a cell's: the
  * `plain` hash table over 65,536 keys (prefill 0.9, lf 0.75) read by one
  * worker replaying a uniform get-only stream of the sweep's stream length —

@@ -97,7 +97,7 @@ export interface PairedRatio {
  * of one pair leaves an outlier ratio: on two back-to-back quick sweeps the
  * mean's map-vs-map ratios moved by a median of 6.0% (p90 18.9%) between
  * runs, the median's by 3.0% (p90 11.8%), with no opposite verdicts
- * (README, "Noise on shared machines"). One pair: no interval ([r, r]).
+ * (EVIDENCE.md, "Noise on shared machines"). One pair: no interval ([r, r]).
  */
 export function pairedRatio(a: readonly number[], b: readonly number[]): PairedRatio {
   if (a.length !== b.length || a.length === 0) throw new RangeError(`pairedRatio needs two equally long non-empty lists, got ${a.length} and ${b.length}`);

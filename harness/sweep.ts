@@ -183,7 +183,7 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
     if (interleave) {
       const runtimes = sweep.config.runtimes ?? [];
       if (runtimes.length > 0 && results.primitives === undefined && !signal?.aborted) {
-        // What the map results rest on, per runtime (README, "Runtimes"): recorded once, shown in the report's environment.
+        // What the map results rest on, per runtime (scripts/README.md, "Runtimes"): recorded once, shown in the report's environment.
         observer.note?.(`measuring the primitives under ${runtimes.map((runtime) => runtime.node).join(', ')}`);
         results.primitives = await measurePrimitivesAcross(runtimes, { timeMs: PRIMITIVES_TIME_MS, rounds: 2 });
         write();

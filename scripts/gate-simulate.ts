@@ -1,5 +1,5 @@
 /**
- * Monte Carlo of the gate's decision rule, behind the README's table of
+ * Monte Carlo of the gate's decision rule, behind EVIDENCE.md's table of
  * false-failure and detection rates: how often would 10 gate runs on
  * unchanged code fail at least once, and how often is a 30% loss in one cell
  * caught, for a given noise level, threshold and baseline size?

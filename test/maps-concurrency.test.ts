@@ -71,7 +71,7 @@ for (const factory of sharedFactories.filter((candidate) => !candidate.safeForCo
 for (const factory of sharedFactories) {
   const workers = factory.safeForConcurrentWrites ? 2 : 1;
   // readdirty (Go's sync.Map) keeps deleted keys in both its tables until the next rebuild, so each holds up to
-  // ~2× the live keys (×2 more just after doubling), and a retired read table awaits its grace period: see its README section.
+  // ~2× the live keys (×2 more just after doubling), and a retired read table awaits its grace period: see its section in maps/README.md.
   // hashtrie (Go 1.24's HashTrieMap) spends ~60 bytes per key on 96-byte indirect nodes that, as in Go, are pruned
   // only when empty, and like readdirty it holds retired memory back while a thread is descheduled (QSBR).
   const tablesWorth = factory.name === 'readdirty' || factory.name === 'hashtrie' ? 24 : 4;

@@ -14,7 +14,7 @@
  *
  * A verdict names a winner only when the CI excludes 1 and the ratio is
  * beyond the tie margin (default 3%: differences smaller than that are not
- * stable from run to run on shared machines, README "Noise on shared
+ * stable from run to run on shared machines, EVIDENCE.md "Noise on shared
  * machines"); otherwise 'tie'. Fewer than MIN_PAIRS pairs: 'undetermined'.
  */
 import { comparisonGroups, comparisonKey } from '../schedule.js';

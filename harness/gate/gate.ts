@@ -58,7 +58,7 @@
  * of 10 ms to seconds, and a cell can stay slow for a whole process. Every
  * one of these measures sets one of those aside, and none hides a slowdown
  * that hits every op. Live evidence: 0/10 false failures, 10/10 detections
- * of a ~30% slower map (README, "Evidence").
+ * of a ~30% slower map (EVIDENCE.md, "Gate evidence").
  */
 import type { Results } from '../results.js';
 import { UsageError } from '../options.js';

@@ -4,7 +4,7 @@
  * only on a busy machine), 1 (a cell regressed, confirmed by a re-run when the
  * gate ran the sweep) or 2 (bad flags or an unusable baseline/current file,
  * named in the message). The rules and why they are
- * what they are: harness/gate/gate.ts and the README's "Compare and gate".
+ * what they are: harness/gate/gate.ts and harness/README.md, "Compare and gate".
  */
 import type { Command } from 'commander';
 import { appendFileSync } from 'node:fs';

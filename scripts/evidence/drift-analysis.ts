@@ -1,6 +1,6 @@
 /**
  * What an interleaved sweep's own trials say about the machine's drift
- * (README, "Noise on shared machines"). For each results file:
+ * (EVIDENCE.md, "Noise on shared machines"). For each results file:
  *   - how far trials of one cell spread (max/min of quiet rates), and how
  *     much of that pairing removes: the spread of the paired log ratios
  *     against the spread of the cells' own log rates, over every pair of maps

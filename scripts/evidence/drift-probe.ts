@@ -1,6 +1,6 @@
 /**
- * What moves on a shared machine, and on what time scale (README, "Noise on
- * shared machines"). One worker thread alternates short slices of four
+ * What moves on a shared machine, and on what time scale (EVIDENCE.md, "Noise
+ * on shared machines"). One worker thread alternates short slices of four
  * probes for a few minutes and records each slice's rate and the thread's
  * run-queue wait:
  *   compute  — xorshift arithmetic in registers (what the calibration loop sees);
