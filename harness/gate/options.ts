@@ -2,15 +2,10 @@
  * Option specs of `maplab compare`, `maplab gate` and `maplab export`,
  * declared once (harness/options.ts): flag, help with unit and default, parser.
  */
-import { parsers, UsageError, type OptionSpec } from '../options.js';
+import { defineOption, parsers, UsageError } from '../options.js';
 import { parseNodeList } from '../runtime-install.js';
 import { THROUGHPUT_METRICS, THROUGHPUT_TESTS, type ThroughputMetric, type ThroughputTest } from './compare.js';
 import { EXPORT_METRICS, type ExportMetric } from './export.js';
-
-/** Keeps the option's name a literal type, so resolved options are typed field by field. */
-function defineOption<const Name extends string, T>(spec: OptionSpec<T> & { readonly name: Name }): OptionSpec<T> & { readonly name: Name } {
-  return spec;
-}
 
 export const alphaOption = defineOption({
   name: 'alpha',

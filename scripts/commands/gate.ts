@@ -16,7 +16,7 @@ import { localMachineKind } from '../../harness/env.js';
 import { runGate, type GateReport, type Remeasure } from '../../harness/gate/gate.js';
 import { gateOptions, type ReportFormat } from '../../harness/gate/options.js';
 import { runSweepProcess, SweepFailedError, type SweepRequest } from '../../harness/gate/sweep-process.js';
-import { resolveOptions, UsageError } from '../../harness/options.js';
+import { resolveFlags, UsageError } from '../../harness/options.js';
 import { readResultsFile, writeResultsFile, type Results } from '../../harness/results.js';
 import { renderGateMarkdown, renderGateText } from '../../reports/compare-gate.js';
 import { writeFileAtomic } from '../../reports/site.js';
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .command('gate')
     .description('fail (exit 1) when the code under test is significantly and materially slower than a baseline results file');
   addOptions(command, gateOptions).action(action(async (flags: Record<string, unknown>) => {
-    const options = resolveOptions(gateOptions, [{ source: 'command line', values: flags, flags: true }]);
+    const options = resolveFlags(gateOptions, flags);
     if (options.baseline === undefined) throw new UsageError('gate needs --baseline <results.json>');
     if (options.current === undefined && options.preset === undefined) {
       throw new UsageError('gate needs --current <results.json> (measured already) or --preset <name> (run the sweep now)');
