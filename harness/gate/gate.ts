@@ -13,7 +13,7 @@
  *  2. effect size — a cell counts only if its normalised median is more than
  *     `thresholdPct` below the baseline (default 10%, the issue's figure,
  *     well under the 30% to catch; maplab's CI uses 18% with a 6-run
- *     baseline, see baseline.ts and scripts/gate-simulate.ts);
+ *     baseline, see baseline.ts and scripts/evidence/gate-simulate.ts);
  *  3. significance — and only if the test over the trials (default: a
  *     bootstrap of the effect ratio; or Mann–Whitney U) says p < alpha
  *     (default 0.05), so one slow trial cannot do it;

@@ -4,15 +4,15 @@
  * schedule (1e9 ops/s), alternating, `rounds` times; prints the median ops/s
  * of each and their ratio. The open loop's own cost is what separates them.
  *
- *   node dist/scripts/open-loop-ceiling.js [map] [rounds] [windowMs]
+ *   node dist/scripts/evidence/open-loop-ceiling.js [map] [rounds] [windowMs]
  *   (defaults: rwmutex, 5, 300; workload read-heavy over 65 536 keys)
  */
 import { performance } from 'node:perf_hooks';
-import { TrialControl } from '../harness/control.js';
-import { LatencyHistogram } from '../harness/histogram.js';
-import { runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from '../harness/loop.js';
-import { getMapFactory } from '../maps/index.js';
-import { generateOpStream, getWorkload, OP_NAMES, prefillEntries } from '../workloads/index.js';
+import { TrialControl } from '../../harness/control.js';
+import { LatencyHistogram } from '../../harness/histogram.js';
+import { runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from '../../harness/loop.js';
+import { getMapFactory } from '../../maps/index.js';
+import { generateOpStream, getWorkload, OP_NAMES, prefillEntries } from '../../workloads/index.js';
 
 const [mapName = 'rwmutex', roundsText = '5', windowText = '300'] = process.argv.slice(2);
 const rounds = Number(roundsText);

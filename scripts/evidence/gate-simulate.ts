@@ -14,12 +14,12 @@
  * here is what normalisation leaves). Seeded: the same arguments print the
  * same figures.
  *
- *   node dist/scripts/gate-simulate.js [--trial-sigma 0.15] [--run-sigma 0.05] [--threshold 15]
+ *   node dist/scripts/evidence/gate-simulate.js [--trial-sigma 0.15] [--run-sigma 0.05] [--threshold 15]
  *       [--baseline-runs 3] [--head-runs 1] [--cells 8] [--baselines 300] [--seed 1]
  */
 import { parseArgs } from 'node:util';
 import { median } from 'simple-statistics';
-import { mannWhitneyU } from '../harness/gate/mann-whitney.js';
+import { mannWhitneyU } from '../../harness/gate/mann-whitney.js';
 
 const { values } = parseArgs({
   options: {

@@ -15,16 +15,16 @@
  * baseline by the host-to-host spread CI will meet (a fresh machine each run).
  * Arguments after `--` go to every sweep (for a smaller preset in tests).
  *
- *   node dist/scripts/record-baseline.js [--runs 3] [--preset ci] [--dir results/baseline] [--append] [-- sweep flags]
+ *   node dist/scripts/evidence/record-baseline.js [--runs 3] [--preset ci] [--dir results/baseline] [--append] [-- sweep flags]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { localMachineKind } from '../harness/env.js';
+import { localMachineKind } from '../../harness/env.js';
 
-const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const RUN_FILE = /^ci-(\d+)\.json$/;
 
 /** 'AMD EPYC', 2 → 'amd-epyc-x2'. */

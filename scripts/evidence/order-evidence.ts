@@ -23,7 +23,7 @@
  * (JIT state carried from the first map) would slow every trial of the
  * second map, so it still shows in this figure.
  *
- *   node dist/scripts/order-evidence.js [--pairs 8] [--maps rwmutex:readdirty,plain:sharded]
+ *   node dist/scripts/evidence/order-evidence.js [--pairs 8] [--maps rwmutex:readdirty,plain:sharded]
  *       [--workload read-heavy] [--duration-ms 300] [--warmup-ms 200] [--trials 5] [--out results/order-evidence]
  */
 import { spawnSync } from 'node:child_process';
@@ -33,10 +33,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median, quantile } from 'simple-statistics';
-import { mannWhitneyU } from '../harness/gate/mann-whitney.js';
-import type { Results } from '../harness/results.js';
+import { mannWhitneyU } from '../../harness/gate/mann-whitney.js';
+import type { Results } from '../../harness/results.js';
 
-const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 const { values } = parseArgs({
   options: {

@@ -6,14 +6,14 @@
  *      the gate (unless --baseline is given);
  *   2. N gate runs of the unchanged code against it (target: 0 failures);
  *   3. N gate runs where <base-map> is replaced by the slowed-map plugin
- *      (test/fixtures/slowed-map.ts, ~30% slower) matched to the baseline's
+ *      (scripts/evidence/fixtures/slowed-map.ts, ~30% slower) matched to the baseline's
  *      <base-map> cells by --map-alias (target: ≥ N−1 detections).
  * Each gate run records its exit code, its candidate and confirmed cells, its
  * duration and the 1-minute load average before and after, so a shared
  * machine's load is on the record. Writes <out>/evidence.json and prints a
  * markdown summary.
  *
- *   node dist/scripts/gate-evidence.js [--runs 10] [--baseline a.json,b.json,c.json | --baseline-runs 3]
+ *   node dist/scripts/evidence/gate-evidence.js [--runs 10] [--baseline a.json,b.json,c.json | --baseline-runs 3]
  *       [--base-map rwmutex] [--out results/gate-evidence] [--preset ci] [--extra 0.5] [--threshold 10] [--metric sentinel]
  */
 import { spawnSync } from 'node:child_process';
@@ -23,8 +23,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
-const SLOWED_MAP = fileURLToPath(new URL('../test/fixtures/slowed-map.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+const SLOWED_MAP = fileURLToPath(new URL('./fixtures/slowed-map.js', import.meta.url));
 
 interface GateRun {
   scenario: 'unchanged' | 'slowed';
