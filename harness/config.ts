@@ -126,8 +126,11 @@ function fromPreset<S extends OptionSpec<unknown>>(option: S): S {
   return { ...option, description: `${option.description} (default from --preset: ${values})` };
 }
 
-/** Options shared by `sweep` and `run` (values are single or lists the same way in both). */
-const common = {
+/**
+ * Options shared by `sweep` and `run` (values are single or lists the same way
+ * in both), and by evidence scripts that pass them on to sweeps.
+ */
+export const commonOptions = {
   keys: defineOption({ name: 'keys', flag: '--keys <n>', description: 'override every workload\'s key space: distinct keys, integer 1..2^31 (default: each workload\'s own)', parse: parsers.integer(1, 2 ** 31) }),
   durationMs: defineOption({ name: 'durationMs', flag: '--duration-ms <ms>', description: 'measured window per trial, ms', parse: parsers.integer(1, 3_600_000) }),
   warmupMs: defineOption({ name: 'warmupMs', flag: '--warmup-ms <ms>', description: 'warm-up before each window (same loop, not recorded), ms', parse: parsers.integer(0, 600_000) }),
@@ -157,11 +160,11 @@ export const sweepOptionSpecs = [
   fromPreset(defineOption({ name: 'loadFactors', flag: '--load-factors <list>', description: 'map load factors, comma-separated numbers in (0, 1)', parse: parsers.list(parsers.number(0, 1, true)) })),
   defineOption({ name: 'loadFactorsByWorkload', flag: '--load-factors-by-workload <json>', description: 'per-workload load factors instead of --load-factors, JSON like {"write-heavy":[0.75]} (quick: read-heavy sweeps all three, the others run at 0.75; --load-factors alone clears the preset\'s)', parse: loadFactorsByWorkloadParser }),
   defineOption({ name: 'rates', flag: '--rates <list|auto>', description: 'open-loop mode: target ops/s per thread, comma-separated, or auto: per cell, measure the closed-loop capacity, offer 0.1 … 1.2 of it and refine where p99 jumps (default: closed loop)', parse: ratesParser }),
-  common.keys, fromPreset(common.durationMs), fromPreset(common.warmupMs), fromPreset(common.trials), common.seed,
+  commonOptions.keys, fromPreset(commonOptions.durationMs), fromPreset(commonOptions.warmupMs), fromPreset(commonOptions.trials), commonOptions.seed,
   defineOption({ name: 'out', flag: '--out <file>', description: 'results file, written after every cell', defaultValue: 'results/latest.json', parse: parsers.string() }),
   defineOption({ name: 'resume', flag: '--resume', description: 'finish a partial --out file: skip its finished cells (the config must match)', parse: flag }),
-  common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
-  common.streamOps, common.sampleEvery, common.hiccupIntervalMs, common.quiet, common.json, common.profile,
+  commonOptions.force, commonOptions.cellTimeoutMs, commonOptions.mapModule, commonOptions.workloadFile, commonOptions.mix, commonOptions.distribution, commonOptions.prefill,
+  commonOptions.streamOps, commonOptions.sampleEvery, commonOptions.hiccupIntervalMs, commonOptions.quiet, commonOptions.json, commonOptions.profile,
   fromPreset(defineOption({ name: 'interleave', flag: '--interleave [bool]', description: 'run trial 1 of every cell, then trial 2 of every cell, …, every pool kept alive: each cell\'s trials are spread over the whole sweep, so a slow spell of the machine (seconds long on shared VMs) hits one trial of many cells instead of every trial of one; finished cells are written only at the end', parse: flag })),
   defineOption({ name: 'referenceMap', flag: '--reference-map <name>', description: 'the map every other map is compared with (paired ratio with a 95% CI per group), default rwmutex when swept, else the first shared map', parse: parsers.string() }),
   defineOption({ name: 'poolGenerations', flag: '--pool-generations <n>', description: 'interleaved sweeps: split the rounds over this many sets of fresh worker pools, integer 1..16 (a cell\'s trials then come from several pools)', defaultValue: 2, parse: parsers.integer(1, 16) }),
@@ -180,14 +183,14 @@ export const runOptionSpecs = [
   defineOption({ name: 'threads', flag: '--threads <n>', description: 'worker threads, integer 1..256', defaultValue: 1, parse: parsers.integer(1, 256) }),
   defineOption({ name: 'loadFactor', flag: '--load-factor <lf>', description: 'map load factor, a number in (0, 1)', defaultValue: 0.75, parse: parsers.number(0, 1, true) }),
   defineOption({ name: 'rate', flag: '--rate <ops/s>', description: 'open-loop mode: target ops/s per thread (default: closed loop)', parse: parsers.number(1, 1e9) }),
-  { ...common.keys },
-  { ...common.durationMs, defaultValue: 1000 },
-  { ...common.warmupMs, defaultValue: 200 },
-  { ...common.trials, defaultValue: 3 },
-  common.seed,
+  { ...commonOptions.keys },
+  { ...commonOptions.durationMs, defaultValue: 1000 },
+  { ...commonOptions.warmupMs, defaultValue: 200 },
+  { ...commonOptions.trials, defaultValue: 3 },
+  commonOptions.seed,
   defineOption({ name: 'out', flag: '--out <file>', description: 'also write a results file with this one cell', parse: parsers.string() }),
-  common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
-  common.streamOps, common.sampleEvery, common.hiccupIntervalMs, common.quiet, common.json, common.profile,
+  commonOptions.force, commonOptions.cellTimeoutMs, commonOptions.mapModule, commonOptions.workloadFile, commonOptions.mix, commonOptions.distribution, commonOptions.prefill,
+  commonOptions.streamOps, commonOptions.sampleEvery, commonOptions.hiccupIntervalMs, commonOptions.quiet, commonOptions.json, commonOptions.profile,
   defineOption({ name: 'node', flag: '--node <list>', description: 'measure the cell under each of these runtimes side by side (as sweep --node), trials interleaved', parse: parseNodeList }),
   defineOption({ name: 'compareBare', flag: '--compare-bare', description: 'also replay worker 0\'s stream in a bare loop on the main thread (no pool, barrier or timing) and print harness ns/op ÷ bare ns/op (threads 1)', parse: flag }),
 ] as const;

@@ -4,10 +4,11 @@
  * and config files both go through the same parser, so a bad value gets the
  * same message — naming the option and the allowed values — from either.
  *
- * Every `maplab` command (scripts/commands/*) declares its options with
- * `defineOption`, lists them in an array, and gets them back typed through
- * `resolveOptions` (or `resolveFlags`); scripts/cli-kit.ts turns the same
- * array into commander options, help text and exit code 2 on a bad value.
+ * Every `maplab` command (scripts/commands/*) and every evidence script
+ * (scripts/evidence/*) declares its options with `defineOption`, lists them in
+ * an array, and gets them back typed through `resolveOptions` (or
+ * `resolveFlags`); scripts/cli-kit.ts turns the same array into commander
+ * options, help text and exit code 2 on a bad value.
  */
 
 /** Bad flags, config or input files: the CLI prints the message and exits 2, writing nothing. */
@@ -121,6 +122,14 @@ export const parsers = {
 };
 
 /**
+ * How messages name an option given on the command line: its flag ('--runs'),
+ * or for an operand (a positional argument, '[rounds]' or '<results...>') its bare name.
+ */
+export function flagLabel(spec: OptionSpec<unknown>): string {
+  return spec.flag.split(' ')[0].replace(/^[<[]|\.{3}|[>\]]$/g, '');
+}
+
+/**
  * Resolves options in precedence order (later wins): defaults, then each layer
  * (preset, config file, flags). Unknown fields in a layer are rejected.
  */
@@ -137,7 +146,7 @@ export function resolveOptions<Specs extends readonly OptionSpec<unknown>[]>(
       if (!spec) {
         throw new UsageError(`${layer.source}: unknown field '${name}'; allowed: ${specs.map((s) => s.name).join(', ')}`);
       }
-      const label = layer.flags ? spec.flag.split(' ')[0] : `${layer.source}: ${name}`;
+      const label = layer.flags ? flagLabel(spec) : `${layer.source}: ${name}`;
       resolved[name] = spec.parse(raw, label);
     }
   }

@@ -97,8 +97,8 @@ export const compareOptions = [
   mapAliasOption,
 ] as const;
 
-/** '10', '10%' or '12.5' → percent in (0, 100). */
-function parsePercent(raw: unknown, label: string): number {
+/** '10', '10%' or '12.5' → percent in (0, 100) (the gate's --threshold; scripts/evidence/gate-evidence.ts passes one on). */
+export function parsePercent(raw: unknown, label: string): number {
   const text = typeof raw === 'string' ? raw.trim().replace(/%$/, '') : raw;
   return parsers.number(0, 100, true)(text, label);
 }
