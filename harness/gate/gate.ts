@@ -151,19 +151,36 @@ export interface GateReport {
   warnings: string[];
 }
 
-/** Rule 5's default: half the cores of the smaller machine, at least one thread. */
-export function defaultMaxThreads(baseline: Results, current: Results): number {
-  return Math.max(1, Math.floor(Math.min(baseline.env.cores, current.env.cores) / 2));
+/** Rule 5's default limit: half the cores of the smaller of two machines, at least one thread. */
+export function maxThreadsFor(cores: number, otherCores: number): number {
+  return Math.max(1, Math.floor(Math.min(cores, otherCores) / 2));
 }
 
-/** Rule 5: why a compared cell is not gated, or null when it is. */
-export function notGatedReason(cell: ComparedCell, maxThreads: number): string | null {
+/** Rule 5's default for a baseline and a run: half the cores of the smaller machine, at least one thread. */
+export function defaultMaxThreads(baseline: Results, current: Results): number {
+  return maxThreadsFor(baseline.env.cores, current.env.cores);
+}
+
+/** What rule 5 reads of a cell: a results file's cell (before the gate measures it again) or a compared one. */
+export interface GateEligibility {
+  threads: number;
+  private?: boolean;
+  oversubscribed: boolean;
+}
+
+/** Rule 5: why a cell is not gated, or null when it is. */
+export function whyNotGated(cell: GateEligibility, maxThreads: number): string | null {
   if (cell.private) return "private (js-map): V8's own Map, the no-sharing ceiling maps are compared with, not maplab's shared-memory code";
   if (cell.oversubscribed) return 'oversubscribed (threads > cores): measures the scheduler, not the map';
-  if (cell.key.threads > maxThreads) {
-    return `${cell.key.threads} threads > --max-threads ${maxThreads} (half the cores): other processes' load on the rest cannot be normalised`;
+  if (cell.threads > maxThreads) {
+    return `${cell.threads} threads > --max-threads ${maxThreads} (half the cores): other processes' load on the rest cannot be normalised`;
   }
   return null;
+}
+
+/** Rule 5 for a compared cell: why it is not gated, or null when it is. */
+export function notGatedReason(cell: ComparedCell, maxThreads: number): string | null {
+  return whyNotGated({ threads: cell.key.threads, private: cell.private, oversubscribed: cell.oversubscribed }, maxThreads);
 }
 
 /**
