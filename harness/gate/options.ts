@@ -10,7 +10,7 @@ import { EXPORT_METRICS, type ExportMetric } from './export.js';
 export const alphaOption = defineOption({
   name: 'alpha',
   flag: '--alpha <p>',
-  description: 'significance level of the per-cell Mann–Whitney U test, a number in (0, 1)',
+  description: 'significance level of the per-cell test (--test), a number in (0, 1)',
   defaultValue: 0.05,
   parse: parsers.number(0, 1, true),
 });

@@ -10,9 +10,11 @@
  * runs, pooled (as `--runs` does). A gate run fails a cell when
  * both the first measurement and the confirming re-run are more than
  * the threshold below the baseline median with Mann–Whitney p < alpha — rules
- * 2–4 of harness/gate/gate.ts; calibration is taken as perfect (the noise
- * here is what normalisation leaves). Seeded: the same arguments print the
- * same figures.
+ * 2–4 of harness/gate/gate.ts as first written; the gate now compares the p75
+ * of the trials' quiet rates with a bootstrap test by default, which this
+ * model does not reproduce. Calibration is taken as perfect (the noise here
+ * is what normalisation leaves). Seeded: the same arguments print the same
+ * figures.
  *
  *   node dist/scripts/evidence/gate-simulate.js [--trial-sigma 0.15] [--run-sigma 0.05] [--threshold 15]
  *       [--baseline-runs 3] [--head-runs 1] [--cells 8] [--baselines 300] [--seed 1]
