@@ -16,7 +16,7 @@ import {
 import { DEFAULT_HICCUP_INTERVAL_MS } from './hiccup.js';
 import { loadPluginModule, type MapSource } from './map-source.js';
 import { parseNodeList, resolveRuntimes, type Runtime } from './runtime-install.js';
-import { parsers, resolveOptions, UsageError, type OptionSpec, type OptionValues } from './options.js';
+import { defineOption, parsers, resolveOptions, UsageError, type OptionSpec, type OptionValues } from './options.js';
 import { PROFILE_EXTENSION, PROFILE_SAMPLING_INTERVAL_US } from './profiler.js';
 
 export const PRESET_NAMES = ['quick', 'ci', 'full'] as const;
@@ -98,11 +98,6 @@ export function parseShard(raw: unknown, label: string): ShardSpec {
   return { index, count };
 }
 
-/** Keeps each spec's name as a literal type, so OptionValues knows every option's type. */
-function spec<const N extends string, T>(declaration: OptionSpec<T> & { readonly name: N }): OptionSpec<T> & { readonly name: N } {
-  return declaration;
-}
-
 const flag = parsers.boolean();
 
 /** `sweep --verify` records histories with this many threads (ops collide; 2 cores are oversubscribed on purpose). */
@@ -131,70 +126,73 @@ function fromPreset<S extends OptionSpec<unknown>>(option: S): S {
   return { ...option, description: `${option.description} (default from --preset: ${values})` };
 }
 
-/** Options shared by `sweep` and `run` (values are single or lists the same way in both). */
-const common = {
-  keys: spec({ name: 'keys', flag: '--keys <n>', description: 'override every workload\'s key space: distinct keys, integer 1..2^31 (default: each workload\'s own)', parse: parsers.integer(1, 2 ** 31) }),
-  durationMs: spec({ name: 'durationMs', flag: '--duration-ms <ms>', description: 'measured window per trial, ms', parse: parsers.integer(1, 3_600_000) }),
-  warmupMs: spec({ name: 'warmupMs', flag: '--warmup-ms <ms>', description: 'warm-up before each window (same loop, not recorded), ms', parse: parsers.integer(0, 600_000) }),
-  trials: spec({ name: 'trials', flag: '--trials <n>', description: 'trials per cell, each on a fresh prefilled map; headline = median with 95% CI', parse: parsers.integer(1, 100) }),
-  seed: spec({ name: 'seed', flag: '--seed <n>', description: 'seed of op streams and prefill, integer 0..2^32−1', defaultValue: 1, parse: parsers.integer(0, 2 ** 32 - 1) }),
-  force: spec({ name: 'force', flag: '--force', description: 'overwrite an existing --out file', parse: flag }),
-  cellTimeoutMs: spec({ name: 'cellTimeoutMs', flag: '--cell-timeout-ms <ms>', description: `a cell still running after this is recorded as "timeout" and its pool rebuilt, ms (default: ${AUTO_TIMEOUT_BASE_MS} + trials × (2 × (warm-up + duration) + ${AUTO_TIMEOUT_PER_TRIAL_MS}))`, parse: parsers.integer(100, 24 * 3_600_000) }),
-  mapModule: spec({ name: 'mapModule', flag: '--map-module <path>', description: 'your own map: an ES module whose default export is a MapFactory; loaded in the main thread and every worker', parse: parsers.string() }),
-  workloadFile: spec({ name: 'workloadFile', flag: '--workload-file <path>', description: 'JSON file with one workload or an array of them (fields as workloads/types.ts)', parse: parsers.string() }),
-  mix: spec({ name: 'mix', flag: '--mix <spec>', description: 'custom workload op mix, e.g. get=0.9,set=0.1 (ops: get, set, delete, getOrSet, add, forEach, compareAndSet)', parse: parsers.string() }),
-  distribution: spec({ name: 'distribution', flag: '--distribution <spec>', description: 'custom workload key distribution: uniform | zipfian[:theta=0.99] | hotspot[:hotKeyFraction=0.2,hotOpFraction=0.8] | latest | sequential-insert (default: uniform; needs --mix)', parse: parsers.string() }),
-  prefill: spec({ name: 'prefill', flag: '--prefill <fraction>', description: 'custom workload: fraction of the key space inserted before measuring, 0..1 (default: 0.75; needs --mix)', parse: parsers.number(0, 1) }),
-  streamOps: spec({ name: 'streamOps', flag: '--stream-ops <n>', description: `ops pre-generated per worker and replayed cyclically, a power of two (×${FRESH_KEY_STREAM_FACTOR} for workloads that insert fresh keys)`, defaultValue: DEFAULT_STREAM_OPS, parse: powerOfTwo(1024, MAX_STREAM_LENGTH / FRESH_KEY_STREAM_FACTOR) }),
-  sampleEvery: spec({ name: 'sampleEvery', flag: '--sample-every <ops>', description: 'closed loop: time one op in about this many (jittered), 2..65536', defaultValue: DEFAULT_SAMPLE_EVERY, parse: parsers.integer(2, 65536) }),
-  hiccupIntervalMs: spec({ name: 'hiccupIntervalMs', flag: '--hiccup-interval-ms <ms>', description: 'hiccup meter: a thread beside each trial sleeps this long again and again and records how late it wakes (the machine\'s own stalls), ms 0..100; 0 turns it off', defaultValue: DEFAULT_HICCUP_INTERVAL_MS, parse: parsers.number(0, 100) }),
-  quiet: spec({ name: 'quiet', flag: '--quiet', description: 'no progress bar and no summary table', parse: flag }),
-  json: spec({ name: 'json', flag: '--json', description: 'print the results document as JSON on stdout', parse: flag }),
-  profile: spec({ name: 'profile', flag: '--profile <dir>', description: `write a V8 CPU profile of every worker's measured window to <dir> (created if absent; sampled every ${PROFILE_SAMPLING_INTERVAL_US} µs, which slows the run) and print the top self-time functions per map`, parse: parsers.string() }),
+/**
+ * Options shared by `sweep` and `run` (values are single or lists the same way
+ * in both), and by evidence scripts that pass them on to sweeps.
+ */
+export const commonOptions = {
+  keys: defineOption({ name: 'keys', flag: '--keys <n>', description: 'override every workload\'s key space: distinct keys, integer 1..2^31 (default: each workload\'s own)', parse: parsers.integer(1, 2 ** 31) }),
+  durationMs: defineOption({ name: 'durationMs', flag: '--duration-ms <ms>', description: 'measured window per trial, ms', parse: parsers.integer(1, 3_600_000) }),
+  warmupMs: defineOption({ name: 'warmupMs', flag: '--warmup-ms <ms>', description: 'warm-up before each window (same loop, not recorded), ms', parse: parsers.integer(0, 600_000) }),
+  trials: defineOption({ name: 'trials', flag: '--trials <n>', description: 'trials per cell, each on a fresh prefilled map; headline = median with 95% CI', parse: parsers.integer(1, 100) }),
+  seed: defineOption({ name: 'seed', flag: '--seed <n>', description: 'seed of op streams and prefill, integer 0..2^32−1', defaultValue: 1, parse: parsers.integer(0, 2 ** 32 - 1) }),
+  force: defineOption({ name: 'force', flag: '--force', description: 'overwrite an existing --out file', parse: flag }),
+  cellTimeoutMs: defineOption({ name: 'cellTimeoutMs', flag: '--cell-timeout-ms <ms>', description: `a cell still running after this is recorded as "timeout" and its pool rebuilt, ms (default: ${AUTO_TIMEOUT_BASE_MS} + trials × (2 × (warm-up + duration) + ${AUTO_TIMEOUT_PER_TRIAL_MS}))`, parse: parsers.integer(100, 24 * 3_600_000) }),
+  mapModule: defineOption({ name: 'mapModule', flag: '--map-module <path>', description: 'your own map: an ES module whose default export is a MapFactory; loaded in the main thread and every worker', parse: parsers.string() }),
+  workloadFile: defineOption({ name: 'workloadFile', flag: '--workload-file <path>', description: 'JSON file with one workload or an array of them (fields as workloads/types.ts)', parse: parsers.string() }),
+  mix: defineOption({ name: 'mix', flag: '--mix <spec>', description: 'custom workload op mix, e.g. get=0.9,set=0.1 (ops: get, set, delete, getOrSet, add, forEach, compareAndSet)', parse: parsers.string() }),
+  distribution: defineOption({ name: 'distribution', flag: '--distribution <spec>', description: 'custom workload key distribution: uniform | zipfian[:theta=0.99] | hotspot[:hotKeyFraction=0.2,hotOpFraction=0.8] | latest | sequential-insert (default: uniform; needs --mix)', parse: parsers.string() }),
+  prefill: defineOption({ name: 'prefill', flag: '--prefill <fraction>', description: 'custom workload: fraction of the key space inserted before measuring, 0..1 (default: 0.75; needs --mix)', parse: parsers.number(0, 1) }),
+  streamOps: defineOption({ name: 'streamOps', flag: '--stream-ops <n>', description: `ops pre-generated per worker and replayed cyclically, a power of two (×${FRESH_KEY_STREAM_FACTOR} for workloads that insert fresh keys)`, defaultValue: DEFAULT_STREAM_OPS, parse: powerOfTwo(1024, MAX_STREAM_LENGTH / FRESH_KEY_STREAM_FACTOR) }),
+  sampleEvery: defineOption({ name: 'sampleEvery', flag: '--sample-every <ops>', description: 'closed loop: time one op in about this many (jittered), 2..65536', defaultValue: DEFAULT_SAMPLE_EVERY, parse: parsers.integer(2, 65536) }),
+  hiccupIntervalMs: defineOption({ name: 'hiccupIntervalMs', flag: '--hiccup-interval-ms <ms>', description: 'hiccup meter: a thread beside each trial sleeps this long again and again and records how late it wakes (the machine\'s own stalls), ms 0..100; 0 turns it off', defaultValue: DEFAULT_HICCUP_INTERVAL_MS, parse: parsers.number(0, 100) }),
+  quiet: defineOption({ name: 'quiet', flag: '--quiet', description: 'no progress bar and no summary table', parse: flag }),
+  json: defineOption({ name: 'json', flag: '--json', description: 'print the results document as JSON on stdout', parse: flag }),
+  profile: defineOption({ name: 'profile', flag: '--profile <dir>', description: `write a V8 CPU profile of every worker's measured window to <dir> (created if absent; sampled every ${PROFILE_SAMPLING_INTERVAL_US} µs, which slows the run) and print the top self-time functions per map`, parse: parsers.string() }),
 };
 
 export const sweepOptionSpecs = [
-  spec({ name: 'preset', flag: '--preset <name>', description: `starting configuration: ${PRESET_NAMES.join(' | ')} (quick ≤ 3 min, ci ≤ 60 s with 5 trials, full = the real lab)`, defaultValue: 'quick', parse: parsers.oneOf(PRESET_NAMES) }),
-  spec({ name: 'config', flag: '--config <file.json>', description: 'JSON config file; fields are these options in camelCase; precedence: preset < config file < flags', parse: parsers.string() }),
-  spec({ name: 'maps', flag: '--maps <list>', description: 'maps to sweep, comma-separated (default: every registered map, plus a --map-module map)', parse: parsers.list(parsers.string()) }),
-  spec({ name: 'workloads', flag: '--workloads <list>', description: 'workload presets (or names from --workload-file), comma-separated (default from --preset; see README)', parse: parsers.list(parsers.string()) }),
-  fromPreset(spec({ name: 'threads', flag: '--threads <list>', description: 'worker thread counts, comma-separated integers 1..256 (more than the cores is allowed and flagged oversubscribed)', parse: parsers.list(parsers.integer(1, 256)) })),
-  fromPreset(spec({ name: 'loadFactors', flag: '--load-factors <list>', description: 'map load factors, comma-separated numbers in (0, 1)', parse: parsers.list(parsers.number(0, 1, true)) })),
-  spec({ name: 'loadFactorsByWorkload', flag: '--load-factors-by-workload <json>', description: 'per-workload load factors instead of --load-factors, JSON like {"write-heavy":[0.75]} (quick: read-heavy sweeps all three, the others run at 0.75; --load-factors alone clears the preset\'s)', parse: loadFactorsByWorkloadParser }),
-  spec({ name: 'rates', flag: '--rates <list|auto>', description: 'open-loop mode: target ops/s per thread, comma-separated, or auto: per cell, measure the closed-loop capacity, offer 0.1 … 1.2 of it and refine where p99 jumps (default: closed loop)', parse: ratesParser }),
-  common.keys, fromPreset(common.durationMs), fromPreset(common.warmupMs), fromPreset(common.trials), common.seed,
-  spec({ name: 'out', flag: '--out <file>', description: 'results file, written after every cell', defaultValue: 'results/latest.json', parse: parsers.string() }),
-  spec({ name: 'resume', flag: '--resume', description: 'finish a partial --out file: skip its finished cells (the config must match)', parse: flag }),
-  common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
-  common.streamOps, common.sampleEvery, common.hiccupIntervalMs, common.quiet, common.json, common.profile,
-  fromPreset(spec({ name: 'interleave', flag: '--interleave [bool]', description: 'run trial 1 of every cell, then trial 2 of every cell, …, every pool kept alive: each cell\'s trials are spread over the whole sweep, so a slow spell of the machine (seconds long on shared VMs) hits one trial of many cells instead of every trial of one; finished cells are written only at the end', parse: flag })),
-  spec({ name: 'referenceMap', flag: '--reference-map <name>', description: 'the map every other map is compared with (paired ratio with a 95% CI per group), default rwmutex when swept, else the first shared map', parse: parsers.string() }),
-  spec({ name: 'poolGenerations', flag: '--pool-generations <n>', description: 'interleaved sweeps: split the rounds over this many sets of fresh worker pools, integer 1..16 (a cell\'s trials then come from several pools)', defaultValue: 2, parse: parsers.integer(1, 16) }),
-  spec({ name: 'sentinel', flag: '--sentinel [bool]', description: 'interleaved sweeps: a drift-sentinel reading (a fixed memory-bound workload, 80 ms) opens every visit; disturbed visits are measured again', defaultValue: true, parse: flag }),
-  spec({ name: 'remeasure', flag: '--remeasure <fraction>', description: 'interleaved sweeps: at most this fraction of visits is measured again when the sentinel or the run queues show a disturbed machine, 0..1', defaultValue: 0.15, parse: parsers.number(0, 1) }),
-  spec({ name: 'tieMargin', flag: '--tie-margin <fraction>', description: 'a map wins only if its paired ratio\'s 95% CI excludes 1 and the ratio is beyond 1 ± this, 0..0.5', defaultValue: 0.03, parse: parsers.number(0, 0.5) }),
-  spec({ name: 'node', flag: '--node <list>', description: 'runtimes to sweep side by side, comma-separated: current, a major version (20, 22, 24), an exact version (24.21.0, installed on demand from the npm registry) or a path to a node binary; each runs its cells in its own process, trials interleaved', parse: parseNodeList }),
-  spec({ name: 'shard', flag: '--shard <i/n>', description: 'run only shard i of n: a fixed partition of the planned cells, balanced by expected time (CI matrix jobs each run one; maplab merge joins their files)', parse: parseShard }),
-  spec({ name: 'verify', flag: '--verify', description: 'before measuring, check that each map is linearizable (as maplab verify does) and record a verified / violated / unsafe badge per map in the results', parse: flag }),
-  spec({ name: 'verifyHistories', flag: '--verify-histories <n>', description: `with --verify: histories per map, each of ${VERIFY_THREADS} threads, integer 1..1000000`, defaultValue: 200, parse: parsers.integer(1, 1_000_000) }),
+  defineOption({ name: 'preset', flag: '--preset <name>', description: `starting configuration: ${PRESET_NAMES.join(' | ')} (quick ≤ 3 min, ci ≤ 60 s with 5 trials, full = the real lab)`, defaultValue: 'quick', parse: parsers.oneOf(PRESET_NAMES) }),
+  defineOption({ name: 'config', flag: '--config <file.json>', description: 'JSON config file; fields are these options in camelCase; precedence: preset < config file < flags', parse: parsers.string() }),
+  defineOption({ name: 'maps', flag: '--maps <list>', description: 'maps to sweep, comma-separated (default: every registered map, plus a --map-module map)', parse: parsers.list(parsers.string()) }),
+  defineOption({ name: 'workloads', flag: '--workloads <list>', description: 'workload presets (or names from --workload-file), comma-separated (default from --preset; see README)', parse: parsers.list(parsers.string()) }),
+  fromPreset(defineOption({ name: 'threads', flag: '--threads <list>', description: 'worker thread counts, comma-separated integers 1..256 (more than the cores is allowed and flagged oversubscribed)', parse: parsers.list(parsers.integer(1, 256)) })),
+  fromPreset(defineOption({ name: 'loadFactors', flag: '--load-factors <list>', description: 'map load factors, comma-separated numbers in (0, 1)', parse: parsers.list(parsers.number(0, 1, true)) })),
+  defineOption({ name: 'loadFactorsByWorkload', flag: '--load-factors-by-workload <json>', description: 'per-workload load factors instead of --load-factors, JSON like {"write-heavy":[0.75]} (quick: read-heavy sweeps all three, the others run at 0.75; --load-factors alone clears the preset\'s)', parse: loadFactorsByWorkloadParser }),
+  defineOption({ name: 'rates', flag: '--rates <list|auto>', description: 'open-loop mode: target ops/s per thread, comma-separated, or auto: per cell, measure the closed-loop capacity, offer 0.1 … 1.2 of it and refine where p99 jumps (default: closed loop)', parse: ratesParser }),
+  commonOptions.keys, fromPreset(commonOptions.durationMs), fromPreset(commonOptions.warmupMs), fromPreset(commonOptions.trials), commonOptions.seed,
+  defineOption({ name: 'out', flag: '--out <file>', description: 'results file, written after every cell', defaultValue: 'results/latest.json', parse: parsers.string() }),
+  defineOption({ name: 'resume', flag: '--resume', description: 'finish a partial --out file: skip its finished cells (the config must match)', parse: flag }),
+  commonOptions.force, commonOptions.cellTimeoutMs, commonOptions.mapModule, commonOptions.workloadFile, commonOptions.mix, commonOptions.distribution, commonOptions.prefill,
+  commonOptions.streamOps, commonOptions.sampleEvery, commonOptions.hiccupIntervalMs, commonOptions.quiet, commonOptions.json, commonOptions.profile,
+  fromPreset(defineOption({ name: 'interleave', flag: '--interleave [bool]', description: 'run trial 1 of every cell, then trial 2 of every cell, …, every pool kept alive: each cell\'s trials are spread over the whole sweep, so a slow spell of the machine (seconds long on shared VMs) hits one trial of many cells instead of every trial of one; finished cells are written only at the end', parse: flag })),
+  defineOption({ name: 'referenceMap', flag: '--reference-map <name>', description: 'the map every other map is compared with (paired ratio with a 95% CI per group), default rwmutex when swept, else the first shared map', parse: parsers.string() }),
+  defineOption({ name: 'poolGenerations', flag: '--pool-generations <n>', description: 'interleaved sweeps: split the rounds over this many sets of fresh worker pools, integer 1..16 (a cell\'s trials then come from several pools)', defaultValue: 2, parse: parsers.integer(1, 16) }),
+  defineOption({ name: 'sentinel', flag: '--sentinel [bool]', description: 'interleaved sweeps: a drift-sentinel reading (a fixed memory-bound workload, 80 ms) opens every visit; disturbed visits are measured again', defaultValue: true, parse: flag }),
+  defineOption({ name: 'remeasure', flag: '--remeasure <fraction>', description: 'interleaved sweeps: at most this fraction of visits is measured again when the sentinel or the run queues show a disturbed machine, 0..1', defaultValue: 0.15, parse: parsers.number(0, 1) }),
+  defineOption({ name: 'tieMargin', flag: '--tie-margin <fraction>', description: 'a map wins only if its paired ratio\'s 95% CI excludes 1 and the ratio is beyond 1 ± this, 0..0.5', defaultValue: 0.03, parse: parsers.number(0, 0.5) }),
+  defineOption({ name: 'node', flag: '--node <list>', description: 'runtimes to sweep side by side, comma-separated: current, a major version (20, 22, 24), an exact version (24.21.0, installed on demand from the npm registry) or a path to a node binary; each runs its cells in its own process, trials interleaved', parse: parseNodeList }),
+  defineOption({ name: 'shard', flag: '--shard <i/n>', description: 'run only shard i of n: a fixed partition of the planned cells, balanced by expected time (CI matrix jobs each run one; maplab merge joins their files)', parse: parseShard }),
+  defineOption({ name: 'verify', flag: '--verify', description: 'before measuring, check that each map is linearizable (as maplab verify does) and record a verified / violated / unsafe badge per map in the results', parse: flag }),
+  defineOption({ name: 'verifyHistories', flag: '--verify-histories <n>', description: `with --verify: histories per map, each of ${VERIFY_THREADS} threads, integer 1..1000000`, defaultValue: 200, parse: parsers.integer(1, 1_000_000) }),
 ] as const;
 
 export const runOptionSpecs = [
-  spec({ name: 'map', flag: '--map <name>', description: 'the map (a registered name, or the --map-module map)', defaultValue: 'js-map', parse: parsers.string() }),
-  spec({ name: 'workload', flag: '--workload <name>', description: 'the workload preset (or a name from --workload-file; ignored with --mix)', defaultValue: 'read-heavy', parse: parsers.string() }),
-  spec({ name: 'threads', flag: '--threads <n>', description: 'worker threads, integer 1..256', defaultValue: 1, parse: parsers.integer(1, 256) }),
-  spec({ name: 'loadFactor', flag: '--load-factor <lf>', description: 'map load factor, a number in (0, 1)', defaultValue: 0.75, parse: parsers.number(0, 1, true) }),
-  spec({ name: 'rate', flag: '--rate <ops/s>', description: 'open-loop mode: target ops/s per thread (default: closed loop)', parse: parsers.number(1, 1e9) }),
-  { ...common.keys },
-  { ...common.durationMs, defaultValue: 1000 },
-  { ...common.warmupMs, defaultValue: 200 },
-  { ...common.trials, defaultValue: 3 },
-  common.seed,
-  spec({ name: 'out', flag: '--out <file>', description: 'also write a results file with this one cell', parse: parsers.string() }),
-  common.force, common.cellTimeoutMs, common.mapModule, common.workloadFile, common.mix, common.distribution, common.prefill,
-  common.streamOps, common.sampleEvery, common.hiccupIntervalMs, common.quiet, common.json, common.profile,
-  spec({ name: 'node', flag: '--node <list>', description: 'measure the cell under each of these runtimes side by side (as sweep --node), trials interleaved', parse: parseNodeList }),
-  spec({ name: 'compareBare', flag: '--compare-bare', description: 'also replay worker 0\'s stream in a bare loop on the main thread (no pool, barrier or timing) and print harness ns/op ÷ bare ns/op (threads 1)', parse: flag }),
+  defineOption({ name: 'map', flag: '--map <name>', description: 'the map (a registered name, or the --map-module map)', defaultValue: 'js-map', parse: parsers.string() }),
+  defineOption({ name: 'workload', flag: '--workload <name>', description: 'the workload preset (or a name from --workload-file; ignored with --mix)', defaultValue: 'read-heavy', parse: parsers.string() }),
+  defineOption({ name: 'threads', flag: '--threads <n>', description: 'worker threads, integer 1..256', defaultValue: 1, parse: parsers.integer(1, 256) }),
+  defineOption({ name: 'loadFactor', flag: '--load-factor <lf>', description: 'map load factor, a number in (0, 1)', defaultValue: 0.75, parse: parsers.number(0, 1, true) }),
+  defineOption({ name: 'rate', flag: '--rate <ops/s>', description: 'open-loop mode: target ops/s per thread (default: closed loop)', parse: parsers.number(1, 1e9) }),
+  { ...commonOptions.keys },
+  { ...commonOptions.durationMs, defaultValue: 1000 },
+  { ...commonOptions.warmupMs, defaultValue: 200 },
+  { ...commonOptions.trials, defaultValue: 3 },
+  commonOptions.seed,
+  defineOption({ name: 'out', flag: '--out <file>', description: 'also write a results file with this one cell', parse: parsers.string() }),
+  commonOptions.force, commonOptions.cellTimeoutMs, commonOptions.mapModule, commonOptions.workloadFile, commonOptions.mix, commonOptions.distribution, commonOptions.prefill,
+  commonOptions.streamOps, commonOptions.sampleEvery, commonOptions.hiccupIntervalMs, commonOptions.quiet, commonOptions.json, commonOptions.profile,
+  defineOption({ name: 'node', flag: '--node <list>', description: 'measure the cell under each of these runtimes side by side (as sweep --node), trials interleaved', parse: parseNodeList }),
+  defineOption({ name: 'compareBare', flag: '--compare-bare', description: 'also replay worker 0\'s stream in a bare loop on the main thread (no pool, barrier or timing) and print harness ns/op ÷ bare ns/op (threads 1)', parse: flag }),
 ] as const;
 
 export type SweepOptions = OptionValues<typeof sweepOptionSpecs>;

@@ -48,7 +48,7 @@ const SLEEP_MARGIN_MS = 0.3;
  * Open loop: most ops already due that run back to back between two clock reads. With one clock read per op,
  * a worker behind schedule ran read-heavy at 0.55–0.62 (rwmutex) and 0.54 (readdirty) of its closed-loop ops/s
  * on one thread (a clock read costs about as much as an op); batches of 16: 0.86 / 0.76; of 64: 0.73–0.98 /
- * 0.76–1.00 (noisy shared machine; scripts/open-loop-ceiling.ts; EVIDENCE.md "Open-loop ceiling").
+ * 0.76–1.00 (noisy shared machine; scripts/evidence/open-loop-ceiling.ts; EVIDENCE.md "Open-loop ceiling").
  */
 const OPEN_LOOP_BATCH = 64;
 /** Open loop: a gap this long between two clock reads of the wait spin means the thread was not running, ms. */

@@ -18,7 +18,7 @@ import { collectEnv } from './env.js';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parsers, type OptionSpec, type OptionValues } from './options.js';
+import { defineOption, parsers, type OptionValues } from './options.js';
 import { parseNodeList, type Runtime } from './runtime-install.js';
 
 export const MICRO_OPS = ['get-hit', 'get-miss', 'set-update', 'insert+delete'] as const;
@@ -33,46 +33,43 @@ export const MICRO_TARGETS = [
 
 const mapNames = mapFactories.map((factory) => factory.name);
 
-/** Each spec is typed with its literal name, so resolved options are typed field by field. */
-type NamedSpec<Name extends string, T> = OptionSpec<T> & { readonly name: Name };
-
-const mapsOption: NamedSpec<'maps', string[]> = {
+const mapsOption = defineOption({
   name: 'maps', flag: '--maps <list>', defaultValue: mapNames,
   description: `comma-separated maps to measure, from: ${mapNames.join(', ')}`,
   parse: parsers.list(parsers.oneOf(mapNames)),
-};
-const keysOption: NamedSpec<'keys', number> = {
+});
+const keysOption = defineOption({
   name: 'keys', flag: '--keys <n>', defaultValue: 65_536,
   description: 'entries in each map (integer 1024..4194304)',
   parse: parsers.integer(1024, 1 << 22),
-};
-const loadFactorsOption: NamedSpec<'loadFactors', number[]> = {
+});
+const loadFactorsOption = defineOption({
   name: 'loadFactors', flag: '--load-factors <list>', defaultValue: [0.5, 0.75],
   description: 'comma-separated load factors, each a number in (0, 1) exclusive: the map is filled to this occupancy',
   parse: parsers.list(parsers.number(0, 1, true)),
-};
-const timeOption: NamedSpec<'timeMs', number> = {
+});
+const timeOption = defineOption({
   name: 'timeMs', flag: '--time-ms <ms>', defaultValue: 300,
   description: 'measured time per map × op × load factor, in milliseconds (integer 10..60000), plus a quarter of it for warm-up',
   parse: parsers.integer(10, 60_000),
-};
-const jsonOption: NamedSpec<'json', boolean> = {
+});
+const jsonOption = defineOption({
   name: 'json', flag: '--json', defaultValue: false,
   description: 'print the results as JSON instead of a table',
   parse: parsers.boolean(),
-};
+});
 
-const primitivesOption: NamedSpec<'primitives', boolean> = {
+const primitivesOption = defineOption({
   name: 'primitives', flag: '--primitives', defaultValue: false,
   description: 'measure the primitives the maps rest on (typed-array read, Atomics, wait→notify wake-up, clock reads, Map.get) instead of the maps',
   parse: parsers.boolean(),
-};
-const nodeOption: NamedSpec<'node', string[] | undefined> = {
+});
+const nodeOption = defineOption({
   name: 'node', flag: '--node <list>',
   description: 'run under each of these runtimes, side by side: current, a major (20, 22, 24), an exact version (24.21.0) ' +
     'or a path to a node binary; versions are installed on demand (maplab runtimes)',
   parse: parseNodeList,
-};
+});
 
 export const microOptions = [mapsOption, keysOption, loadFactorsOption, timeOption, jsonOption, primitivesOption, nodeOption] as const;
 

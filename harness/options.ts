@@ -3,6 +3,12 @@
  * and default), the default and the parser that validates it. The command line
  * and config files both go through the same parser, so a bad value gets the
  * same message — naming the option and the allowed values — from either.
+ *
+ * Every `maplab` command (scripts/commands/*) and every evidence script
+ * (scripts/evidence/*) declares its options with `defineOption`, lists them in
+ * an array, and gets them back typed through `resolveOptions` (or
+ * `resolveFlags`); scripts/cli-kit.ts turns the same array into commander
+ * options, help text and exit code 2 on a bad value.
  */
 
 /** Bad flags, config or input files: the CLI prints the message and exits 2, writing nothing. */
@@ -32,9 +38,29 @@ export interface OptionSpec<T> {
   parse(raw: unknown, label: string): T;
 }
 
+/**
+ * The resolved options of a spec list, by name: an option with a default always
+ * has a value; one without is undefined unless a layer (preset, file, flag) gave it.
+ */
 export type OptionValues<Specs extends readonly OptionSpec<unknown>[]> = {
-  [S in Specs[number] as S['name']]: S extends OptionSpec<infer T> ? T : never;
+  [S in Specs[number] as S['name']]: S extends OptionSpec<infer T> ? (S extends { readonly defaultValue: unknown } ? T : T | undefined) : never;
 };
+
+/** An option as declared: its type comes from the parser alone (a default must fit it, not widen it). */
+type Declaration<Name extends string, T> = Omit<OptionSpec<T>, 'name' | 'defaultValue'> & { readonly name: Name };
+
+/**
+ * Declares one option. The result is the spec itself, typed with its name as a
+ * literal and with whether it has a default, so `OptionValues` (and so
+ * `resolveOptions`) types every resolved option field by field.
+ */
+export function defineOption<const Name extends string, T>(
+  spec: Declaration<Name, T> & { readonly defaultValue: NoInfer<T> },
+): OptionSpec<T> & { readonly name: Name; readonly defaultValue: T };
+export function defineOption<const Name extends string, T>(spec: Declaration<Name, T>): OptionSpec<T> & { readonly name: Name };
+export function defineOption(spec: OptionSpec<unknown>): OptionSpec<unknown> {
+  return spec;
+}
 
 function fail(label: string, allowed: string, raw: unknown): never {
   throw new UsageError(`${label} must be ${allowed}, got ${JSON.stringify(raw) ?? String(raw)}`);
@@ -96,6 +122,14 @@ export const parsers = {
 };
 
 /**
+ * How messages name an option given on the command line: its flag ('--runs'),
+ * or for an operand (a positional argument, '[rounds]' or '<results...>') its bare name.
+ */
+export function flagLabel(spec: OptionSpec<unknown>): string {
+  return spec.flag.split(' ')[0].replace(/^[<[]|\.{3}|[>\]]$/g, '');
+}
+
+/**
  * Resolves options in precedence order (later wins): defaults, then each layer
  * (preset, config file, flags). Unknown fields in a layer are rejected.
  */
@@ -112,9 +146,14 @@ export function resolveOptions<Specs extends readonly OptionSpec<unknown>[]>(
       if (!spec) {
         throw new UsageError(`${layer.source}: unknown field '${name}'; allowed: ${specs.map((s) => s.name).join(', ')}`);
       }
-      const label = layer.flags ? spec.flag.split(' ')[0] : `${layer.source}: ${name}`;
+      const label = layer.flags ? flagLabel(spec) : `${layer.source}: ${name}`;
       resolved[name] = spec.parse(raw, label);
     }
   }
   return resolved as OptionValues<Specs>;
+}
+
+/** Command-line flags alone (commander's `opts()`): the defaults, then the flags, each named as typed in messages. */
+export function resolveFlags<Specs extends readonly OptionSpec<unknown>[]>(specs: Specs, flags: Record<string, unknown>): OptionValues<Specs> {
+  return resolveOptions(specs, [{ source: 'command line', values: flags, flags: true }]);
 }

@@ -54,42 +54,91 @@ export function round(value: number, digits = 4): number {
   return Number.isFinite(value) && value !== 0 ? +value.toPrecision(digits) : value;
 }
 
+/** What every chart builder shares: the model, map labels and colours, the axes and the selection params. */
+interface ChartContext {
+  model: ReportModel;
+  mapLabels: string[];
+  labelOf: (name: string) => string;
+  /** The closed-loop cells, in the order of the `cells` dataset that per-cell rows index into. */
+  cells: Cell[];
+  /** Closed-loop cells that carry a latency histogram, with their index into `cells`. */
+  withHistogram: Array<{ cell: Cell; index: number }>;
+  colour: Record<string, unknown>;
+  threadsAxis: Record<string, unknown>;
+  /** The load-factor selector (none when the run has one load factor), and the filter it drives. */
+  lfParam: (name?: string) => Array<Record<string, unknown>>;
+  lfFilter: Array<Record<string, unknown>>;
+  threadsParam: Record<string, unknown>;
+  workloadParam: Record<string, unknown>;
+  facetWorkload: Record<string, unknown>;
+}
+
+/** One chart, and the datasets it adds to the page (any chart may also read `cells`). */
+interface BuiltChart {
+  datasets?: Record<string, CompactTable>;
+  chart: ChartDefinition;
+}
+
+const NO_CELLS = 'No data in this run: no successful closed-loop cells.';
+
+/** The charts in page order; their datasets are added in the same order, after `cells`. */
+const CHART_BUILDERS: ReadonlyArray<(context: ChartContext) => BuiltChart> = [
+  throughputChart, p99ThreadsChart, percentilesChart, histogramChart, loadFactorThroughputChart, loadFactorBytesChart,
+  crossoverChart, latencyLoadChart, countersChart,
+];
+
 export function buildCharts(model: ReportModel): ChartSet {
-  const mapLabels = model.maps.map((map) => map.label);
-  const labelOf = (name: string) => mapInfo(model, name).label;
-  const cells = model.closedLoop;
-  const colour = { field: 'mapLabel', type: 'nominal', title: 'map', scale: { domain: mapLabels, scheme: 'tableau10' } };
-  const threadsAxis = threadsEncoding(model.threads);
-  const loadFactorDefault = defaultLoadFactor(model.loadFactors);
-  const threadsDefault = defaultThreads(model);
-  const lfParam = (name = 'lf') => (model.loadFactors.length > 1
-    ? [{ name, value: loadFactorDefault, bind: { input: 'select', options: model.loadFactors, name: 'load factor ' } }] : []);
-  const lfFilter = model.loadFactors.length > 1 ? [{ filter: 'datum.loadFactor == lf' }] : [];
-  const threadsParam = { name: 'th', value: threadsDefault, bind: { input: 'select', options: model.threads, name: 'threads ' } };
-  const workloadParam = { name: 'wl', value: model.workloads[0] ?? '', bind: { input: 'select', options: model.workloads, name: 'workload ' } };
-  const facetWorkload = { field: 'workload', type: 'nominal', title: null, sort: model.workloads };
-
-  const datasets: Record<string, CompactTable> = {
-    cells: {
-      columns: ['mapLabel', 'workload', 'threads', 'loadFactor', 'ops', 'ciLow', 'ciHigh', 'p50Us', 'p99Us', 'p999Us', 'oversubscribed'],
-      rows: cells.map((cell) => [
-        labelOf(cell.map), cell.workload, cell.threads, cell.loadFactor, round(cell.opsPerSec.median), round(cell.opsPerSec.ciLow), round(cell.opsPerSec.ciHigh),
-        round(cell.latencyNs.p50 / 1e3), round(cell.latencyNs.p99 / 1e3), round(cell.latencyNs.p999 / 1e3), cell.oversubscribed,
-      ]),
-    },
-  };
+  const context = chartContext(model);
+  const datasets: Record<string, CompactTable> = { cells: cellsTable(context) };
   const charts: ChartDefinition[] = [];
-  const noCells = 'No data in this run: no successful closed-loop cells.';
+  for (const build of CHART_BUILDERS) {
+    const built = build(context);
+    Object.assign(datasets, built.datasets);
+    charts.push(built.chart);
+  }
+  return { datasets, charts };
+}
 
-  // Throughput vs threads, with the USL curve and the Kneedle knee.
+function chartContext(model: ReportModel): ChartContext {
+  const mapLabels = model.maps.map((map) => map.label);
+  const cells = model.closedLoop;
+  const loadFactorDefault = defaultLoadFactor(model.loadFactors);
+  return {
+    model,
+    mapLabels,
+    labelOf: (name: string) => mapInfo(model, name).label,
+    cells,
+    withHistogram: cells.map((cell, index) => ({ cell, index })).filter(({ cell }) => histogramTotal(cell) > 0),
+    colour: { field: 'mapLabel', type: 'nominal', title: 'map', scale: { domain: mapLabels, scheme: 'tableau10' } },
+    threadsAxis: threadsEncoding(model.threads),
+    lfParam: (name = 'lf') => (model.loadFactors.length > 1
+      ? [{ name, value: loadFactorDefault, bind: { input: 'select', options: model.loadFactors, name: 'load factor ' } }] : []),
+    lfFilter: model.loadFactors.length > 1 ? [{ filter: 'datum.loadFactor == lf' }] : [],
+    threadsParam: { name: 'th', value: defaultThreads(model), bind: { input: 'select', options: model.threads, name: 'threads ' } },
+    workloadParam: { name: 'wl', value: model.workloads[0] ?? '', bind: { input: 'select', options: model.workloads, name: 'workload ' } },
+    facetWorkload: { field: 'workload', type: 'nominal', title: null, sort: model.workloads },
+  };
+}
+
+/** One row per closed-loop cell: the table every per-cell series joins. */
+function cellsTable({ cells, labelOf }: ChartContext): CompactTable {
+  return {
+    columns: ['mapLabel', 'workload', 'threads', 'loadFactor', 'ops', 'ciLow', 'ciHigh', 'p50Us', 'p99Us', 'p999Us', 'oversubscribed'],
+    rows: cells.map((cell) => [
+      labelOf(cell.map), cell.workload, cell.threads, cell.loadFactor, round(cell.opsPerSec.median), round(cell.opsPerSec.ciLow), round(cell.opsPerSec.ciHigh),
+      round(cell.latencyNs.p50 / 1e3), round(cell.latencyNs.p99 / 1e3), round(cell.latencyNs.p999 / 1e3), cell.oversubscribed,
+    ]),
+  };
+}
+
+/** Throughput vs threads, with the USL curve and the Kneedle knee. */
+function throughputChart({ model, mapLabels, labelOf, cells, colour, threadsAxis, lfParam, lfFilter, facetWorkload }: ChartContext): BuiltChart {
   const [series, throughput] = throughputTables(model, labelOf);
-  datasets.series = series;
-  datasets.throughput = throughput;
-  charts.push({
+  const chart: ChartDefinition = {
     id: 'chart-throughput',
     title: 'Throughput vs threads',
     description: 'Median ops/s (log scale, so that maps of different speeds stay readable) with its 95% confidence interval; dashed: the USL fit; ◇: the Kneedle knee. Hollow points ran more threads than cores.',
-    ...(cells.length === 0 ? { noData: noCells } : {
+    ...(cells.length === 0 ? { noData: NO_CELLS } : {
       spec: {
         data: { name: 'throughput' },
         params: lfParam(),
@@ -117,14 +166,17 @@ export function buildCharts(model: ReportModel): ChartSet {
         },
       },
     }),
-  });
+  };
+  return { datasets: { series, throughput }, chart };
+}
 
-  // p99 vs threads.
-  charts.push({
+/** p99 vs threads. */
+function p99ThreadsChart({ cells, colour, threadsAxis, lfParam, lfFilter, facetWorkload }: ChartContext): BuiltChart {
+  const chart: ChartDefinition = {
     id: 'chart-p99-threads',
     title: 'p99 latency vs threads',
     description: 'The 99th percentile of sampled op latency, log scale. Rising p99 with flat throughput is queueing on a lock.',
-    ...(cells.length === 0 ? { noData: noCells } : {
+    ...(cells.length === 0 ? { noData: NO_CELLS } : {
       spec: {
         data: { name: 'cells' }, params: lfParam(), transform: [...lfFilter, positive('p99Us')], facet: facetWorkload, columns: 4,
         spec: {
@@ -137,12 +189,14 @@ export function buildCharts(model: ReportModel): ChartSet {
         },
       },
     }),
-  });
+  };
+  return { chart };
+}
 
-  // Percentile distribution, HdrHistogram style.
-  const withHistogram = cells.map((cell, index) => ({ cell, index })).filter(({ cell }) => histogramTotal(cell) > 0);
-  datasets.percentiles = { columns: ['cell', 'inverseTail', 'latencyUs', 'percentile'], rows: withHistogram.flatMap(({ cell, index }) => percentileRows(cell, index)), join: 'cells' };
-  charts.push({
+/** Percentile distribution, HdrHistogram style. */
+function percentilesChart({ colour, lfParam, lfFilter, threadsParam, facetWorkload, withHistogram }: ChartContext): BuiltChart {
+  const percentiles: CompactTable = { columns: ['cell', 'inverseTail', 'latencyUs', 'percentile'], rows: withHistogram.flatMap(({ cell, index }) => percentileRows(cell, index)), join: 'cells' };
+  const chart: ChartDefinition = {
     id: 'chart-percentiles',
     title: 'Latency percentile distribution',
     description: 'Latency at each percentile from the recorded histogram; the x axis stretches the tail (1/(1−p), log), as HdrHistogram plots do. Choose threads and load factor.',
@@ -163,11 +217,14 @@ export function buildCharts(model: ReportModel): ChartSet {
         },
       },
     }),
-  });
+  };
+  return { datasets: { percentiles }, chart };
+}
 
-  // Latency histogram per map for one chosen cell.
-  datasets.histogram = { columns: ['cell', 'lowUs', 'highUs', 'fraction'], rows: withHistogram.flatMap(({ cell, index }) => histogramRows(cell, index)), join: 'cells' };
-  charts.push({
+/** Latency histogram per map for one chosen cell. */
+function histogramChart({ mapLabels, colour, lfParam, lfFilter, threadsParam, workloadParam, withHistogram }: ChartContext): BuiltChart {
+  const histogram: CompactTable = { columns: ['cell', 'lowUs', 'highUs', 'fraction'], rows: withHistogram.flatMap(({ cell, index }) => histogramRows(cell, index)), join: 'cells' };
+  const chart: ChartDefinition = {
     id: 'chart-histogram',
     title: 'Latency histogram per map',
     description: 'Share of sampled ops per latency bin (10 bins per decade) for the chosen workload, threads and load factor, one row per map.',
@@ -188,14 +245,17 @@ export function buildCharts(model: ReportModel): ChartSet {
         },
       },
     }),
-  });
+  };
+  return { datasets: { histogram }, chart };
+}
 
-  // Load factor vs throughput.
-  charts.push({
+/** Load factor vs throughput. */
+function loadFactorThroughputChart({ model, cells, colour, threadsParam, facetWorkload }: ChartContext): BuiltChart {
+  const chart: ChartDefinition = {
     id: 'chart-loadfactor-throughput',
     title: 'Load factor vs throughput',
     description: 'A fuller table probes longer: how much throughput each map loses as the load factor rises. Choose the thread count.',
-    ...(cells.length === 0 ? { noData: noCells } : model.loadFactors.length < 2 ? { noData: `No data in this run: one load factor only (${formatNumber(model.loadFactors[0])}).` } : {
+    ...(cells.length === 0 ? { noData: NO_CELLS } : model.loadFactors.length < 2 ? { noData: `No data in this run: one load factor only (${formatNumber(model.loadFactors[0])}).` } : {
       spec: {
         data: { name: 'cells' }, params: [threadsParam], transform: [{ filter: 'datum.threads == th' }],
         facet: facetWorkload, columns: 4, resolve: { scale: { y: 'independent' } },
@@ -209,15 +269,18 @@ export function buildCharts(model: ReportModel): ChartSet {
         },
       },
     }),
-  });
+  };
+  return { chart };
+}
 
-  // Load factor vs bytes per entry.
-  datasets.bytesPerEntry = bytesPerEntryTable(cells, labelOf);
-  charts.push({
+/** Load factor vs bytes per entry. */
+function loadFactorBytesChart({ labelOf, cells, colour }: ChartContext): BuiltChart {
+  const bytesPerEntry = bytesPerEntryTable(cells, labelOf);
+  const chart: ChartDefinition = {
     id: 'chart-loadfactor-bytes',
     title: 'Load factor vs bytes per entry',
     description: "Memory per stored entry (the map's `bytes` / `entries` counters), median over the run's cells: what a higher load factor saves.",
-    ...(datasets.bytesPerEntry.rows.length === 0 ? { noData: 'No data in this run: no cell reports `bytes` and `entries` counters.' } : {
+    ...(bytesPerEntry.rows.length === 0 ? { noData: 'No data in this run: no cell reports `bytes` and `entries` counters.' } : {
       spec: {
         data: { name: 'bytesPerEntry' }, width: 420, height: 220, mark: { type: 'line', point: true },
         encoding: {
@@ -227,16 +290,19 @@ export function buildCharts(model: ReportModel): ChartSet {
         },
       },
     }),
-  });
+  };
+  return { datasets: { bytesPerEntry }, chart };
+}
 
-  // Write-fraction crossover.
-  datasets.crossover = crossoverTable(model, labelOf);
-  charts.push({
+/** Write-fraction crossover. */
+function crossoverChart({ model, labelOf, colour, lfParam, lfFilter }: ChartContext): BuiltChart {
+  const crossover = crossoverTable(model, labelOf);
+  const chart: ChartDefinition = {
     id: 'chart-crossover',
     title: 'Write fraction vs throughput: where the faster map changes',
     description: 'The write-fraction families (writes-N: updates of present keys; churn-N: inserts of new keys and deletes). ' +
       'Vertical rules: crossovers, where one map falls below another (hover for which).',
-    ...(datasets.crossover.rows.length === 0 ? { noData: 'No data in this run: no writes-N or churn-N workloads.' } : {
+    ...(crossover.rows.length === 0 ? { noData: 'No data in this run: no writes-N or churn-N workloads.' } : {
       spec: {
         data: { name: 'crossover' }, params: lfParam(), transform: lfFilter,
         facet: { field: 'panel', type: 'nominal', title: null, sort: 'ascending' }, columns: 4, resolve: { scale: { y: 'independent' } },
@@ -259,11 +325,14 @@ export function buildCharts(model: ReportModel): ChartSet {
         },
       },
     }),
-  });
+  };
+  return { datasets: { crossover }, chart };
+}
 
-  // p99 vs offered load (open loop).
-  datasets.load = loadTable(model, labelOf);
-  charts.push({
+/** p99 vs offered load (open loop). */
+function latencyLoadChart({ model, labelOf, colour }: ChartContext): BuiltChart {
+  const load = loadTable(model, labelOf);
+  const chart: ChartDefinition = {
     id: 'chart-latency-load',
     title: 'p99 vs offered load (open loop)',
     description: 'Coordinated-omission-corrected p99 as the offered rate rises, beside the machine\'s own hiccup p99 in the same windows (dotted, grey); the vertical rule marks the TPS at a knee the analysis found.',
@@ -293,21 +362,24 @@ export function buildCharts(model: ReportModel): ChartSet {
         },
       },
     }),
-  });
+  };
+  return { datasets: { load }, chart };
+}
 
-  // Map counters per cell.
-  datasets.counters = {
+/** Map counters per cell. */
+function countersChart({ cells, colour, threadsAxis, lfParam, lfFilter, workloadParam }: ChartContext): BuiltChart {
+  const counters: CompactTable = {
     columns: ['cell', 'counter', 'value'],
     rows: cells.flatMap((cell, index) => Object.entries(cell.counters ?? {})
       .filter(([, value]) => typeof value === 'number' && Number.isFinite(value))
       .map(([counter, value]) => [index, counter, round(value)])),
     join: 'cells',
   };
-  charts.push({
+  const chart: ChartDefinition = {
     id: 'chart-counters',
     title: 'Map counters',
     description: "Each map's internal counters (map.stats(): misses, promotions, dirty rebuilds, lock waits, resizes, probes…) as the cells report them, for the chosen workload and load factor.",
-    ...(datasets.counters.rows.length === 0 ? { noData: 'No data in this run: no cell reports map counters.' } : {
+    ...(counters.rows.length === 0 ? { noData: 'No data in this run: no cell reports map counters.' } : {
       spec: {
         data: { name: 'counters' }, params: [workloadParam, ...lfParam()], transform: [{ filter: 'datum.workload == wl' }, ...lfFilter],
         facet: { field: 'counter', type: 'nominal', title: null }, columns: 4, resolve: { scale: { y: 'independent' } },
@@ -320,9 +392,8 @@ export function buildCharts(model: ReportModel): ChartSet {
         },
       },
     }),
-  });
-
-  return { datasets, charts };
+  };
+  return { datasets: { counters }, chart };
 }
 
 function threadsEncoding(threads: number[]): Record<string, unknown> {

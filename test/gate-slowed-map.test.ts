@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getMapFactory } from '../maps/index.js';
 
-// The fixture's default export resolves its base map at import; js-map is always registered.
+// The slowed map's default export resolves its base map at import; js-map is always registered.
 process.env.MAPLAB_SLOWED_BASE = 'js-map';
 process.env.MAPLAB_SLOWED_EXTRA = '0.5';
-const { default: defaultFactory, slowedFactory } = await import('./fixtures/slowed-map.js');
+const { default: defaultFactory, slowedFactory } = await import('../scripts/evidence/fixtures/slowed-map.js');
 
 test('the slowed map is named after its base and configured from the environment', () => {
   assert.equal(defaultFactory.name, 'slowed-js-map');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CellKey } from '../harness/gate/compare.js';
-import { runGate, smallestDetectableDropPct, type GateOptions, type Remeasure } from '../harness/gate/gate.js';
+import { maxThreadsFor, runGate, smallestDetectableDropPct, whyNotGated, type GateOptions, type Remeasure } from '../harness/gate/gate.js';
 import { UsageError } from '../harness/options.js';
 import type { Results } from '../harness/results.js';
 import { renderGateMarkdown, renderGateText } from '../reports/compare-gate.js';
@@ -182,6 +182,17 @@ test('cells using more than half the cores are not gated by default, and are wit
     buildResults({ cores: 8, cells: [{ map: 'rwmutex' }, { map: 'rwmutex', threads: 2, trials: trialsAround(700_000) }] }), options);
   assert.equal(bigMachine.maxThreads, 4);
   assert.equal(bigMachine.passed, false);
+});
+
+test('rule 5 reads a results file\'s cell as it reads a compared one: the gate command picks the cells to measure with it', () => {
+  assert.equal(maxThreadsFor(2, 8), 1);
+  assert.equal(maxThreadsFor(1, 1), 1);
+  assert.equal(maxThreadsFor(16, 8), 4);
+  const [single, double] = buildResults({ cores: 2, cells: [{ map: 'rwmutex' }, { map: 'rwmutex', threads: 2 }] }).cells;
+  assert.equal(whyNotGated(single, 1), null);
+  assert.match(whyNotGated(double, 1) ?? '', /^2 threads > --max-threads 1 \(half the cores\)/);
+  assert.match(whyNotGated({ ...single, private: true }, 1) ?? '', /^private \(js-map\)/);
+  assert.match(whyNotGated({ ...double, oversubscribed: true }, 4) ?? '', /^oversubscribed/);
 });
 
 test('a cell that ran in the baseline and fails now fails the gate with its error', async () => {

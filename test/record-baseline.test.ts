@@ -5,10 +5,10 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localMachineKind } from '../harness/env.js';
-import { machineDirectoryName } from '../scripts/record-baseline.js';
+import { machineDirectoryName } from '../scripts/evidence/record-baseline.js';
 import { tempDirectory } from './fixtures/gate-results.js';
 
-const SCRIPT = fileURLToPath(new URL('../scripts/record-baseline.js', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../scripts/evidence/record-baseline.js', import.meta.url));
 // A tiny sweep per run (one js-map cell, one 20 ms trial): the script's file handling is under test, not the numbers.
 const TINY = ['--', '--maps', 'js-map', '--workloads', 'read-heavy', '--threads', '1', '--load-factors', '0.75',
   '--duration-ms', '20', '--warmup-ms', '5', '--trials', '1', '--stream-ops', '65536'];

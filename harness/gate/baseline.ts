@@ -10,7 +10,7 @@
  * run's luck, and a head run that lands inside the baseline runs' spread no
  * longer tests as significant.
  *
- * scripts/gate-simulate.ts (8 gated cells, per-trial noise 10–15%, per-run
+ * scripts/evidence/gate-simulate.ts (8 gated cells, per-trial noise 10–15%, per-run
  * per-cell noise 5%, threshold 15%): one baseline run gives a 24–25% chance of
  * at least one false failure in 10 gate runs, three runs 13–16%; the same
  * three runs lift detection of a 30% loss from 65–90% to 88–98%.

@@ -2,20 +2,15 @@
  * Option specs of `maplab compare`, `maplab gate` and `maplab export`,
  * declared once (harness/options.ts): flag, help with unit and default, parser.
  */
-import { parsers, UsageError, type OptionSpec } from '../options.js';
+import { defineOption, parsers, UsageError } from '../options.js';
 import { parseNodeList } from '../runtime-install.js';
 import { THROUGHPUT_METRICS, THROUGHPUT_TESTS, type ThroughputMetric, type ThroughputTest } from './compare.js';
 import { EXPORT_METRICS, type ExportMetric } from './export.js';
 
-/** Keeps the option's name a literal type, so resolved options are typed field by field. */
-function defineOption<const Name extends string, T>(spec: OptionSpec<T> & { readonly name: Name }): OptionSpec<T> & { readonly name: Name } {
-  return spec;
-}
-
 export const alphaOption = defineOption({
   name: 'alpha',
   flag: '--alpha <p>',
-  description: 'significance level of the per-cell Mann–Whitney U test, a number in (0, 1)',
+  description: 'significance level of the per-cell test (--test), a number in (0, 1)',
   defaultValue: 0.05,
   parse: parsers.number(0, 1, true),
 });
@@ -102,8 +97,8 @@ export const compareOptions = [
   mapAliasOption,
 ] as const;
 
-/** '10', '10%' or '12.5' → percent in (0, 100). */
-function parsePercent(raw: unknown, label: string): number {
+/** '10', '10%' or '12.5' → percent in (0, 100) (the gate's --threshold; scripts/evidence/gate-evidence.ts passes one on). */
+export function parsePercent(raw: unknown, label: string): number {
   const text = typeof raw === 'string' ? raw.trim().replace(/%$/, '') : raw;
   return parsers.number(0, 100, true)(text, label);
 }

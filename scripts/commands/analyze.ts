@@ -7,20 +7,20 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { analyzeResults, analyzeScaling, parseScalingCsv, type AnalyzeOptions } from '../../harness/analysis/index.js';
-import { parsers, resolveOptions, UsageError, type OptionSpec } from '../../harness/options.js';
+import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/options.js';
 import { readResultsFile, writeResultsFile } from '../../harness/results.js';
 import { renderAnalysisText } from '../../reports/index.js';
 import { action, addOptions } from '../cli-kit.js';
 
 const analyzeOptionSpecs = [
-  { name: 'csv', flag: '--csv <file>', description: 'fit one curve from a CSV of threads,opsPerSec (header optional) instead of a results file', parse: parsers.string() },
-  { name: 'json', flag: '--json', description: 'print JSON instead of tables', defaultValue: false, parse: parsers.boolean() },
-  { name: 'write', flag: '--write', description: "store the analysis in the results file's `analysis` (atomically)", defaultValue: false, parse: parsers.boolean() },
-  { name: 'sensitivity', flag: '--sensitivity <S>', description: 'Kneedle sensitivity S: how sharp a bend must be to count as a knee, a number in (0, 100)', defaultValue: 1, parse: parsers.number(0, 100, true) },
-  { name: 'flatTolerance', flag: '--flat-tolerance <fraction>', description: 'throughput whose (max − min) / max is below this is flat (no knee), a fraction 0..0.99', defaultValue: 0.05, parse: parsers.number(0, 0.99) },
-  { name: 'latencyFlatRatio', flag: '--latency-flat-ratio <ratio>', description: 'p99 whose max / min is below this never left its flat region (no latency knee), a ratio 1..1000', defaultValue: 1.5, parse: parsers.number(1, 1000) },
-  { name: 'kneeRatio', flag: '--knee-ratio <ratio>', description: 'latency knee: the last offered rate before p99 passes this × its fitted floor for good, a ratio in (1, 1000)', defaultValue: 3, parse: parsers.number(1, 1000, true) },
-] as const satisfies readonly OptionSpec<unknown>[];
+  defineOption({ name: 'csv', flag: '--csv <file>', description: 'fit one curve from a CSV of threads,opsPerSec (header optional) instead of a results file', parse: parsers.string() }),
+  defineOption({ name: 'json', flag: '--json', description: 'print JSON instead of tables', defaultValue: false, parse: parsers.boolean() }),
+  defineOption({ name: 'write', flag: '--write', description: "store the analysis in the results file's `analysis` (atomically)", defaultValue: false, parse: parsers.boolean() }),
+  defineOption({ name: 'sensitivity', flag: '--sensitivity <S>', description: 'Kneedle sensitivity S: how sharp a bend must be to count as a knee, a number in (0, 100)', defaultValue: 1, parse: parsers.number(0, 100, true) }),
+  defineOption({ name: 'flatTolerance', flag: '--flat-tolerance <fraction>', description: 'throughput whose (max − min) / max is below this is flat (no knee), a fraction 0..0.99', defaultValue: 0.05, parse: parsers.number(0, 0.99) }),
+  defineOption({ name: 'latencyFlatRatio', flag: '--latency-flat-ratio <ratio>', description: 'p99 whose max / min is below this never left its flat region (no latency knee), a ratio 1..1000', defaultValue: 1.5, parse: parsers.number(1, 1000) }),
+  defineOption({ name: 'kneeRatio', flag: '--knee-ratio <ratio>', description: 'latency knee: the last offered rate before p99 passes this × its fitted floor for good, a ratio in (1, 1000)', defaultValue: 3, parse: parsers.number(1, 1000, true) }),
+] as const;
 
 export function register(program: Command): void {
   const command = program
@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .argument('[results]', 'results file (JSON) to analyse');
   addOptions(command, analyzeOptionSpecs);
   command.action(action((resultsPath: string | undefined, flags: Record<string, unknown>) => {
-    const options = resolveOptions(analyzeOptionSpecs, [{ source: 'command line', values: flags, flags: true }]);
+    const options = resolveFlags(analyzeOptionSpecs, flags);
     const tuning: AnalyzeOptions = {
       sensitivity: options.sensitivity, flatTolerance: options.flatTolerance, latencyFlatRatio: options.latencyFlatRatio, kneeRatio: options.kneeRatio,
     };

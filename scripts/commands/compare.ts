@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { compareResults, type Comparison } from '../../harness/gate/compare.js';
 import { compareOptions, type ReportFormat } from '../../harness/gate/options.js';
-import { resolveOptions } from '../../harness/options.js';
+import { resolveFlags } from '../../harness/options.js';
 import { readResultsFile } from '../../harness/results.js';
 import { renderComparisonMarkdown } from '../../reports/compare-markdown.js';
 import { renderComparisonText } from '../../reports/compare-text.js';
@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .argument('<base.json>', 'the baseline results file')
     .argument('<head.json>', 'the results file of the change');
   addOptions(command, compareOptions).action(action((basePath: string, headPath: string, flags: Record<string, unknown>) => {
-    const options = resolveOptions(compareOptions, [{ source: 'command line', values: flags, flags: true }]);
+    const options = resolveFlags(compareOptions, flags);
     const comparison = compareResults(readResultsFile(basePath), readResultsFile(headPath), {
       alpha: options.alpha,
       normalize: options.normalize,

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { toCsv, toGithubActionBenchmark } from '../../harness/gate/export.js';
 import { exportOptions } from '../../harness/gate/options.js';
-import { resolveOptions, UsageError } from '../../harness/options.js';
+import { resolveFlags, UsageError } from '../../harness/options.js';
 import { readResultsFile } from '../../harness/results.js';
 import { action, addOptions } from '../cli-kit.js';
 
@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .description('write a results file as github-action-benchmark JSON (customBiggerIsBetter for ops, customSmallerIsBetter for p99) or CSV')
     .argument('<results.json>', 'the results file to export');
   addOptions(command, exportOptions).action(action((path: string, flags: Record<string, unknown>) => {
-    const options = resolveOptions(exportOptions, [{ source: 'command line', values: flags, flags: true }]);
+    const options = resolveFlags(exportOptions, flags);
     if (options.format === 'csv' && flags.metric !== undefined) {
       throw new UsageError('--metric applies to --format github-action-benchmark only; csv carries both ops/s and p99');
     }

@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { cellKeyOf, cellLabel } from '../../harness/gate/compare.js';
 import { expandBaselinePaths, mergeBaselines, selectBaselineRuns, type BaselineRun } from '../../harness/gate/baseline.js';
 import { localMachineKind } from '../../harness/env.js';
-import { runGate, type GateReport, type Remeasure } from '../../harness/gate/gate.js';
+import { maxThreadsFor, runGate, whyNotGated, type GateReport, type Remeasure } from '../../harness/gate/gate.js';
 import { gateOptions, type ReportFormat } from '../../harness/gate/options.js';
 import { runSweepProcess, SweepFailedError, type SweepRequest } from '../../harness/gate/sweep-process.js';
-import { resolveOptions, UsageError } from '../../harness/options.js';
+import { resolveFlags, UsageError } from '../../harness/options.js';
 import { readResultsFile, writeResultsFile, type Results } from '../../harness/results.js';
 import { renderGateMarkdown, renderGateText } from '../../reports/compare-gate.js';
 import { writeFileAtomic } from '../../reports/site.js';
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .command('gate')
     .description('fail (exit 1) when the code under test is significantly and materially slower than a baseline results file');
   addOptions(command, gateOptions).action(action(async (flags: Record<string, unknown>) => {
-    const options = resolveOptions(gateOptions, [{ source: 'command line', values: flags, flags: true }]);
+    const options = resolveFlags(gateOptions, flags);
     if (options.baseline === undefined) throw new UsageError('gate needs --baseline <results.json>');
     if (options.current === undefined && options.preset === undefined) {
       throw new UsageError('gate needs --current <results.json> (measured already) or --preset <name> (run the sweep now)');
@@ -56,18 +56,19 @@ export function register(program: Command): void {
       throw new UsageError(`${baselineSource}: the baseline has no cell with numbers to compare against`);
     }
     const mapAliases = options.mapAlias ?? {};
-    // Running the sweep here: measure only the cells that can be gated (rule 5), which also keeps the CI step short.
+    // Running the sweep here: measure only the cells that can be gated (rule 5, harness/gate/gate.ts), which also
+    // keeps the CI step short. This machine is the one the sweep will run on, so its cores bound the default.
     let baseline = fullBaseline;
     let maxThreads = options.maxThreads;
     const skipped: string[] = [];
     if (options.current === undefined) {
-      maxThreads ??= Math.max(1, Math.floor(Math.min(fullBaseline.env.cores, availableParallelism()) / 2));
+      maxThreads ??= maxThreadsFor(fullBaseline.env.cores, availableParallelism());
       const limit = maxThreads;
-      const gateable = (cell: Results['cells'][number]) => cell.threads <= limit && cell.private !== true;
+      const gateable = (cell: Results['cells'][number]) => whyNotGated(cell, limit) === null;
       baseline = { ...fullBaseline, cells: fullBaseline.cells.filter(gateable) };
       skipped.push(...fullBaseline.cells.filter((cell) => !gateable(cell)).map((cell) => cellLabel(cellKeyOf(cell))));
       if (baseline.cells.every((cell) => cell.error !== undefined)) {
-        throw new UsageError(`${baselineSource}: no baseline cell with numbers can be gated (≤ ${limit} threads, --max-threads; not private)`);
+        throw new UsageError(`${baselineSource}: no baseline cell with numbers can be gated (≤ ${limit} threads, --max-threads; not private, not oversubscribed)`);
       }
     }
     const measurable = baseline.cells.filter((cell) => cell.error === undefined);
@@ -122,7 +123,7 @@ export function register(program: Command): void {
       }
       if (selection.note !== null) report.warnings.push(selection.note);
       if (skipped.length > 0) {
-        report.warnings.push(`${skipped.length} baseline cell(s) that are not gated (more than ${maxThreads} threads, or private) were not measured: ${skipped.join(', ')}`);
+        report.warnings.push(`${skipped.length} baseline cell(s) that are not gated (more than ${maxThreads} threads, private or oversubscribed) were not measured: ${skipped.join(', ')}`);
       }
     } catch (error) {
       if (!(error instanceof SweepFailedError)) throw error;

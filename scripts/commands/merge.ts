@@ -9,15 +9,15 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { mergeShards } from '../../harness/merge.js';
-import { parsers, resolveOptions, UsageError, type OptionSpec } from '../../harness/options.js';
+import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/options.js';
 import { readResultsFile, writeResultsFile } from '../../harness/results.js';
 import { action, addOptions } from '../cli-kit.js';
 
 const mergeOptionSpecs = [
-  { name: 'out', flag: '--out <file>', description: 'the merged results file (required)', parse: parsers.string() },
-  { name: 'force', flag: '--force', description: 'overwrite an existing --out file', parse: parsers.boolean() },
-  { name: 'quiet', flag: '--quiet', description: 'print nothing on success', parse: parsers.boolean() },
-] as const satisfies readonly OptionSpec<unknown>[];
+  defineOption({ name: 'out', flag: '--out <file>', description: 'the merged results file (required)', parse: parsers.string() }),
+  defineOption({ name: 'force', flag: '--force', description: 'overwrite an existing --out file', parse: parsers.boolean() }),
+  defineOption({ name: 'quiet', flag: '--quiet', description: 'print nothing on success', parse: parsers.boolean() }),
+] as const;
 
 const EXAMPLES = `
 Examples:
@@ -33,7 +33,7 @@ export function register(program: Command): void {
   addOptions(command, mergeOptionSpecs);
   command.addHelpText('after', EXAMPLES);
   command.action(action((inputs: string[], flags: Record<string, unknown>) => {
-    const options = resolveOptions(mergeOptionSpecs, [{ source: 'command line', values: flags, flags: true }]);
+    const options = resolveFlags(mergeOptionSpecs, flags);
     if (options.out === undefined) throw new UsageError('merge needs --out <file>');
     if (existsSync(options.out) && options.force !== true) throw new UsageError(`--out: ${options.out} already exists; pass --force to overwrite it`);
     const paths = inputs.flatMap(expandInput).filter((path) => resolve(path) !== resolve(options.out as string));

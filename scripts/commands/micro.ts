@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { microOptions, renderMicroRuntimesTable, renderMicroTable, runMicro, runMicroUnder, type MicroOptions } from '../../harness/micro.js';
-import { resolveOptions } from '../../harness/options.js';
+import { resolveFlags } from '../../harness/options.js';
 import { measurePrimitives, measurePrimitivesAcross, renderPrimitivesTable } from '../../harness/primitives.js';
 import { resolveRuntimes } from '../../harness/runtime-install.js';
 import { action, addOptions } from '../cli-kit.js';
@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .command('micro')
     .description('single-thread ns/op of get-hit, get-miss, set-update and insert+delete on every map (tinybench), with the plain/js-map and rwmutex/plain ratios');
   addOptions(command, microOptions).action(action(async (flags: Record<string, unknown>) => {
-    const options = resolveOptions(microOptions, [{ source: 'command line', values: flags, flags: true }]);
+    const options = resolveFlags(microOptions, flags);
     if (options.node) {
       await acrossRuntimes(options, options.node);
     } else if (options.primitives) {

@@ -4,16 +4,16 @@
  * (harness/repeatability.ts). Exit 0 with the figures; 2 on bad input.
  */
 import type { Command } from 'commander';
-import { parsers, resolveOptions, type OptionSpec } from '../../harness/options.js';
+import { defineOption, parsers, resolveFlags } from '../../harness/options.js';
 import { renderRepeatability, repeatability } from '../../harness/repeatability.js';
 import { readResultsFile } from '../../harness/results.js';
 import { action, addOptions } from '../cli-kit.js';
 
 const repeatabilityOptionSpecs = [
-  { name: 'json', flag: '--json', description: 'print the figures as JSON', defaultValue: false, parse: parsers.boolean() },
-  { name: 'tieMargin', flag: '--tie-margin <fraction>', description: 'a verdict needs the paired ratio beyond 1 ± this (and a 95% CI excluding 1), 0..0.5', defaultValue: 0.03, parse: parsers.number(0, 0.5) },
-  { name: 'referenceMap', flag: '--reference-map <name>', description: 'reference map of the relative answers (default: each file\'s own)', parse: parsers.string() },
-] as const satisfies readonly OptionSpec<unknown>[];
+  defineOption({ name: 'json', flag: '--json', description: 'print the figures as JSON', defaultValue: false, parse: parsers.boolean() }),
+  defineOption({ name: 'tieMargin', flag: '--tie-margin <fraction>', description: 'a verdict needs the paired ratio beyond 1 ± this (and a 95% CI excluding 1), 0..0.5', defaultValue: 0.03, parse: parsers.number(0, 0.5) }),
+  defineOption({ name: 'referenceMap', flag: '--reference-map <name>', description: 'reference map of the relative answers (default: each file\'s own)', parse: parsers.string() }),
+] as const;
 
 export function register(program: Command): void {
   const command = program
@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .argument('<second>', 'results file of the second run');
   addOptions(command, repeatabilityOptionSpecs);
   command.action(action((firstPath: string, secondPath: string, flags: Record<string, unknown>) => {
-    const options = resolveOptions(repeatabilityOptionSpecs, [{ source: 'command line', values: flags, flags: true }]);
+    const options = resolveFlags(repeatabilityOptionSpecs, flags);
     const report = repeatability(readResultsFile(firstPath), readResultsFile(secondPath), {
       tieMargin: options.tieMargin, referenceMap: options.referenceMap ?? null,
     });

@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { analyzeResults } from '../../harness/analysis/index.js';
-import { parsers, resolveOptions, UsageError, type OptionSpec } from '../../harness/options.js';
+import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/options.js';
 import { readResultsFile, type Results } from '../../harness/results.js';
 import type { GateReport } from '../../harness/gate/gate.js';
 import {
@@ -31,11 +31,11 @@ import { action, addOptions } from '../cli-kit.js';
 const DEFAULT_SITE = 'reports/site';
 
 const reportOptionSpecs = [
-  { name: 'format', flag: '--format <format>', description: `output format: ${REPORT_FORMATS.join(', ')}`, defaultValue: 'html', parse: parsers.oneOf(REPORT_FORMATS) },
-  { name: 'out', flag: '--out <dir>', description: `site folder: the run goes to <dir>/<run-id>/ (html default: ${DEFAULT_SITE}; md and txt print to stdout without it)`, parse: parsers.string() },
-  { name: 'fullRuns', flag: '--full-runs <n>', description: 'history (a folder): the newest n runs keep every cell, older ones only their headline cells, integer 1..1000', defaultValue: DEFAULT_FULL_RUNS, parse: parsers.integer(1, 1000) },
-  { name: 'runId', flag: '--run-id <id>', description: "the run's folder name (letters, digits, - and _); default: the results' runId, else start time and a content hash", parse: parsers.string() },
-] as const satisfies readonly OptionSpec<unknown>[];
+  defineOption({ name: 'format', flag: '--format <format>', description: `output format: ${REPORT_FORMATS.join(', ')}`, defaultValue: 'html', parse: parsers.oneOf(REPORT_FORMATS) }),
+  defineOption({ name: 'out', flag: '--out <dir>', description: `site folder: the run goes to <dir>/<run-id>/ (html default: ${DEFAULT_SITE}; md and txt print to stdout without it)`, parse: parsers.string() }),
+  defineOption({ name: 'fullRuns', flag: '--full-runs <n>', description: 'history (a folder): the newest n runs keep every cell, older ones only their headline cells, integer 1..1000', defaultValue: DEFAULT_FULL_RUNS, parse: parsers.integer(1, 1000) }),
+  defineOption({ name: 'runId', flag: '--run-id <id>', description: "the run's folder name (letters, digits, - and _); default: the results' runId, else start time and a content hash", parse: parsers.string() }),
+] as const;
 
 export function register(program: Command): void {
   const command = program
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .argument('<results>', 'results file (JSON) to render, or a folder of them (history over runs)');
   addOptions(command, reportOptionSpecs);
   command.action(action((resultsPath: string, flags: Record<string, unknown>) => {
-    const options = resolveOptions(reportOptionSpecs, [{ source: 'command line', values: flags, flags: true }]);
+    const options = resolveFlags(reportOptionSpecs, flags);
     const out = options.out ?? (options.format === 'html' ? DEFAULT_SITE : undefined);
     if (out !== undefined && existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out must be a folder; ${out} is a file`);
     if (existsSync(resultsPath) && statSync(resultsPath).isDirectory()) {

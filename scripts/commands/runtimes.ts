@@ -5,26 +5,22 @@
  * version exits 2 with nothing written.
  */
 import type { Command } from 'commander';
-import { UsageError, parsers, resolveOptions, type OptionSpec } from '../../harness/options.js';
+import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/options.js';
 import { installRuntime, listRuntimes, parseNodeList, pruneRuntimes, defaultCacheDir } from '../../harness/runtime-install.js';
 import { action, addOptions } from '../cli-kit.js';
 
-const dirOption = {
+const dirOption = defineOption({
   name: 'dir', flag: '--dir <path>', parse: parsers.string(),
   description: 'runtime cache folder (default: $MAPLAB_RUNTIMES_DIR or ~/.cache/maplab/runtimes)',
-} as const satisfies OptionSpec<string>;
-const keepOption = {
+});
+const keepOption = defineOption({
   name: 'keep', flag: '--keep <list>', parse: parsers.list(parsers.string()),
   description: 'comma-separated majors (24) or exact versions (24.21.0) to keep; every other cached runtime is removed',
-} as const satisfies OptionSpec<string[]>;
+});
 
 const listSpecs = [dirOption] as const;
 const installSpecs = [dirOption] as const;
 const pruneSpecs = [dirOption, keepOption] as const;
-
-function flagsOf<Specs extends readonly OptionSpec<unknown>[]>(specs: Specs, flags: Record<string, unknown>) {
-  return resolveOptions(specs, [{ source: 'command line', values: flags, flags: true }]);
-}
 
 export function register(program: Command): void {
   const runtimes = program
@@ -33,7 +29,7 @@ export function register(program: Command): void {
 
   addOptions(runtimes.command('list').description('cached runtimes: version and binary'), listSpecs)
     .action(action((flags: Record<string, unknown>) => {
-      const { dir } = flagsOf(listSpecs, flags);
+      const { dir } = resolveFlags(listSpecs, flags);
       const cached = listRuntimes({ cacheDir: dir });
       process.stdout.write(`runtimes in ${dir ?? defaultCacheDir()}:${cached.length === 0 ? ' none' : ''}\n`);
       for (const runtime of cached) process.stdout.write(`  ${runtime.version.padEnd(10)} ${runtime.execPath}\n`);
@@ -42,7 +38,7 @@ export function register(program: Command): void {
   addOptions(runtimes.command('install').description('install Node versions (a major such as 24, or 24.21.0) into the cache')
     .argument('<spec...>', 'majors or exact versions'), installSpecs)
     .action(action(async (specs: string[], flags: Record<string, unknown>) => {
-      const { dir } = flagsOf(installSpecs, flags);
+      const { dir } = resolveFlags(installSpecs, flags);
       const versions = parseNodeList(specs, 'spec');
       for (const [index, spec] of versions.entries()) {
         if (!/^\d/.test(spec)) throw new UsageError(`spec[${index}] must be a major (24) or an exact version (24.21.0), got ${JSON.stringify(spec)}`);
@@ -55,7 +51,7 @@ export function register(program: Command): void {
 
   addOptions(runtimes.command('prune').description('remove cached runtimes not named by --keep (all of them without it)'), pruneSpecs)
     .action(action((flags: Record<string, unknown>) => {
-      const { dir, keep } = flagsOf(pruneSpecs, flags);
+      const { dir, keep } = resolveFlags(pruneSpecs, flags);
       const removed = pruneRuntimes({ cacheDir: dir, keep });
       process.stdout.write(removed.length === 0 ? 'nothing to remove\n' : removed.map((path) => `removed ${path}\n`).join(''));
     }));

@@ -6,7 +6,8 @@
  * violation; 2 on bad flags.
  */
 import type { Command } from 'commander';
-import { resolveVerifyOptions, VERIFY_OPTION_SPECS, verifyMaps, type MapVerification, type VerifyConfig } from '../../harness/verify/index.js';
+import { VERIFY_OPTION_SPECS, verifyMaps, type MapVerification, type VerifyConfig } from '../../harness/verify/index.js';
+import { resolveFlags } from '../../harness/options.js';
 import { action, addOptions } from '../cli-kit.js';
 
 export function register(program: Command): void {
@@ -16,7 +17,7 @@ export function register(program: Command): void {
   addOptions(command, VERIFY_OPTION_SPECS);
   command.action(
     action(async (flags: Record<string, unknown>) => {
-      const { json, ...options } = resolveVerifyOptions([{ source: 'flags', values: flags, flags: true }]);
+      const { json, ...options } = resolveFlags(VERIFY_OPTION_SPECS, flags);
       const write = (line: string): boolean => process.stdout.write(`${line}\n`);
       const printHeader = (config: VerifyConfig): void => {
         write(`maplab verify: ${config.threads} threads × ${config.opsPerHistory} ops per history, keys 0..${config.keys - 1}, seed ${config.seed}`);

@@ -15,7 +15,9 @@
  */
 import { median, quantile, sampleCorrelation, sampleStandardDeviation } from 'simple-statistics';
 import { comparisonGroups } from '../../harness/schedule.js';
+import { defineOption, parsers } from '../../harness/options.js';
 import { readResultsFile, type Cell, type Trial } from '../../harness/results.js';
+import { scriptArgs } from '../cli-kit.js';
 
 const rateOf = (trial: Trial): number => trial.quietOpsPerSec ?? trial.opsPerSec;
 const measured = (cells: Cell[]): Cell[] => cells.filter((cell) => cell.error === undefined && cell.trials.length >= 3);
@@ -77,10 +79,11 @@ function analyse(path: string): string {
   return lines.join('\n');
 }
 
-const paths = process.argv.slice(2);
-if (paths.length === 0) {
-  process.stderr.write('usage: drift-analysis <results.json> [more.json …]\n');
-  process.exitCode = 2;
-} else {
-  process.stdout.write(`${paths.map(analyse).join('\n\n')}\n`);
-}
+const { results } = scriptArgs({
+  name: 'drift-analysis',
+  description: "what interleaved sweeps' own trials say about the machine's drift, one section per results file",
+  options: [],
+  operands: [defineOption({ name: 'results', flag: '<results...>', description: 'results files of interleaved sweeps', parse: parsers.list(parsers.string()) })],
+});
+// <results...> is required: commander refuses a command line without it.
+process.stdout.write(`${(results as string[]).map(analyse).join('\n\n')}\n`);

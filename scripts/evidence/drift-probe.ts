@@ -17,13 +17,14 @@
  *   node dist/scripts/evidence/drift-probe.js [--seconds 120] [--slice-ms 100] [--out drift.json]
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { quantile, sampleCorrelation } from 'simple-statistics';
 import { getMapFactory } from '../../maps/index.js';
 import { readThreadSchedstat } from '../../harness/interference.js';
 import { generateOpStream, prefillEntries } from '../../workloads/index.js';
+import { defineOption, parsers } from '../../harness/options.js';
 import { SENTINEL_WORKLOAD } from '../../harness/sentinel.js';
+import { scriptArgs } from '../cli-kit.js';
 
 const PROBES = ['compute', 'memory', 'sentinel', 'cached'] as const;
 type Probe = (typeof PROBES)[number];
@@ -133,15 +134,19 @@ function summarise(slices: Slice[], sliceMs: number): string {
 }
 
 if (isMainThread) {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '120' }, 'slice-ms': { type: 'string', default: '100' }, out: { type: 'string' } } });
-  const seconds = Number(values.seconds);
-  const sliceMs = Number(values['slice-ms']);
-  if (!(seconds >= 4 && seconds <= 3600)) throw new RangeError(`--seconds must be 4..3600, got ${values.seconds}`);
-  if (!(sliceMs >= 10 && sliceMs <= 10_000)) throw new RangeError(`--slice-ms must be 10..10000, got ${values['slice-ms']}`);
+  const { seconds, sliceMs, out } = scriptArgs({
+    name: 'drift-probe',
+    description: 'what moves on a shared machine, and on what time scale: four probes in alternating slices on one worker thread',
+    options: [
+      defineOption({ name: 'seconds', flag: '--seconds <s>', description: 'how long the probes run, seconds, a number 4..3600', defaultValue: 120, parse: parsers.number(4, 3600) }),
+      defineOption({ name: 'sliceMs', flag: '--slice-ms <ms>', description: 'one probe slice, ms, a number 10..10000', defaultValue: 100, parse: parsers.number(10, 10_000) }),
+      defineOption({ name: 'out', flag: '--out <file>', description: 'also write every slice to this JSON file', parse: parsers.string() }),
+    ],
+  });
   const worker = new Worker(new URL(import.meta.url), { workerData: { seconds, sliceMs } satisfies ProbeData });
   worker.on('message', (slices: Slice[]) => {
     process.stdout.write(`${summarise(slices, sliceMs)}\n`);
-    if (values.out) writeFileSync(values.out, JSON.stringify({ seconds, sliceMs, slices }, null, 1));
+    if (out !== undefined) writeFileSync(out, JSON.stringify({ seconds, sliceMs, slices }, null, 1));
   });
   worker.on('error', (error) => {
     process.stderr.write(`drift-probe: ${error.stack ?? error.message}\n`);

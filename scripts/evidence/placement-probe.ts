@@ -17,15 +17,16 @@
  *   node dist/scripts/evidence/placement-probe.js [--map plain] [--allocations 8] [--workers 4] [--rounds 6] [--slice-ms 100]
  *     [--v8-flags '--no-concurrent-recompilation']
  */
-import { parseArgs } from 'node:util';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { median } from 'simple-statistics';
 import { getMapFactory, mapFactories } from '../../maps/index.js';
 import type { MapHandle } from '../../maps/types.js';
 import { generateOpStream, prefillEntries, type OpStream } from '../../workloads/index.js';
+import { defineOption, parsers } from '../../harness/options.js';
 import { SENTINEL_WORKLOAD } from '../../harness/sentinel.js';
+import { scriptArgs } from '../cli-kit.js';
 
 interface Job {
   map: string;
@@ -65,30 +66,23 @@ function spread(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      map: { type: 'string', default: 'plain' },
-      allocations: { type: 'string', default: '8' },
-      workers: { type: 'string', default: '4' },
-      rounds: { type: 'string', default: '6' },
-      'slice-ms': { type: 'string', default: '100' },
-      'v8-flags': { type: 'string', default: '' },
-    },
+  const mapNames = mapFactories.map((factory) => factory.name);
+  const { map: mapName, allocations, workers, rounds, sliceMs, v8Flags } = scriptArgs({
+    name: 'placement-probe',
+    description: 'which part of a measurement carries a pool-level mode: the memory a map was placed in, or the worker thread running it',
+    options: [
+      defineOption({ name: 'map', flag: '--map <name>', description: `the map measured, one of ${mapNames.join(', ')}`, defaultValue: 'plain', parse: parsers.oneOf(mapNames) }),
+      defineOption({ name: 'allocations', flag: '--allocations <n>', description: 'copies of the map, each in its own SharedArrayBuffers, integer 2..64', defaultValue: 8, parse: parsers.integer(2, 64) }),
+      defineOption({ name: 'workers', flag: '--workers <n>', description: 'worker threads, integer 2..16', defaultValue: 4, parse: parsers.integer(2, 16) }),
+      defineOption({ name: 'rounds', flag: '--rounds <n>', description: 'rounds, each measuring every (allocation, worker) pair once, integer 2..100', defaultValue: 6, parse: parsers.integer(2, 100) }),
+      defineOption({ name: 'sliceMs', flag: '--slice-ms <ms>', description: 'measured window of one pair, ms, a number 10..10000', defaultValue: 100, parse: parsers.number(10, 10_000) }),
+      defineOption({ name: 'v8Flags', flag: '--v8-flags <flags>', description: "V8 flags set before any worker starts, e.g. '--no-concurrent-recompilation'", parse: parsers.string() }),
+    ],
   });
   // Set before any worker starts: a worker's isolate reads the flags when it is created.
-  if (values['v8-flags']) setFlagsFromString(values['v8-flags']);
-  const allocations = Number(values.allocations);
-  const workers = Number(values.workers);
-  const rounds = Number(values.rounds);
-  const sliceMs = Number(values['slice-ms']);
-  const mapNames = mapFactories.map((f) => f.name);
-  if (!mapNames.includes(values.map)) throw new RangeError(`--map must be one of ${mapNames.join(', ')}, got ${values.map}`);
-  for (const [name, value, max] of [['allocations', allocations, 64], ['workers', workers, 16], ['rounds', rounds, 100]] as const) {
-    if (!(Number.isInteger(value) && value >= 2 && value <= max)) throw new RangeError(`--${name} must be an integer 2..${max}, got ${value}`);
-  }
-  if (!(sliceMs >= 10 && sliceMs <= 10_000)) throw new RangeError(`--slice-ms must be 10..10000, got ${sliceMs}`);
+  if (v8Flags !== undefined) setFlagsFromString(v8Flags);
 
-  const factory = getMapFactory(values.map);
+  const factory = getMapFactory(mapName);
   const { keys: prefillKeys, values: prefillValues } = prefillEntries(SENTINEL_WORKLOAD, 1);
   const jobs: Job[] = [];
   for (let a = 0; a < allocations; a++) {
@@ -96,7 +90,7 @@ async function main(): Promise<void> {
     const view = factory.attach(handle);
     for (let i = 0; i < prefillKeys.length; i++) view.set(prefillKeys[i], prefillValues[i]);
     const stream: OpStream = generateOpStream(SENTINEL_WORKLOAD, { seed: 1, workerIndex: 0, workerCount: 1, length: 1 << 19, shared: true });
-    jobs.push({ map: values.map, handle, keys: stream.keys, sliceMs });
+    jobs.push({ map: mapName, handle, keys: stream.keys, sliceMs });
   }
   const threads = Array.from({ length: workers }, () => new Worker(new URL(import.meta.url)));
   const run = async (worker: Worker, job: Job): Promise<number> => {
@@ -129,7 +123,7 @@ async function main(): Promise<void> {
   }
   const fmt = (list: number[]) => list.map((value) => value.toFixed(0)).join(' ');
   process.stdout.write(
-    `map ${values.map}: ${allocations} allocations × ${workers} workers × ${rounds} rounds of ${sliceMs} ms, ops/ms\n` +
+    `map ${mapName}: ${allocations} allocations × ${workers} workers × ${rounds} rounds of ${sliceMs} ms, ops/ms\n` +
     `allocation medians: ${fmt(perAllocation)}  spread ${spread(perAllocation).toFixed(3)}\n` +
     `worker medians:     ${fmt(perWorker)}  spread ${spread(perWorker).toFixed(3)}\n` +
     `round medians:      ${fmt(perRound)}  spread ${spread(perRound).toFixed(3)}\n` +

@@ -23,7 +23,7 @@
  * (JIT state carried from the first map) would slow every trial of the
  * second map, so it still shows in this figure.
  *
- *   node dist/scripts/order-evidence.js [--pairs 8] [--maps rwmutex:readdirty,plain:sharded]
+ *   node dist/scripts/evidence/order-evidence.js [--pairs 8] [--maps rwmutex:readdirty,plain:sharded]
  *       [--workload read-heavy] [--duration-ms 300] [--warmup-ms 200] [--trials 5] [--out results/order-evidence]
  */
 import { spawnSync } from 'node:child_process';
@@ -31,32 +31,39 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { median, quantile } from 'simple-statistics';
-import { mannWhitneyU } from '../harness/gate/mann-whitney.js';
-import type { Results } from '../harness/results.js';
+import { commonOptions } from '../../harness/config.js';
+import { mannWhitneyU } from '../../harness/gate/mann-whitney.js';
+import { defineOption, parsers, UsageError } from '../../harness/options.js';
+import type { Results } from '../../harness/results.js';
+import { scriptArgs } from '../cli-kit.js';
 
-const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
-const { values } = parseArgs({
-  options: {
-    pairs: { type: 'string', default: '8' },
-    maps: { type: 'string', default: 'rwmutex:readdirty,plain:sharded' },
-    workload: { type: 'string', default: 'read-heavy' },
-    'duration-ms': { type: 'string', default: '300' },
-    'warmup-ms': { type: 'string', default: '200' },
-    trials: { type: 'string', default: '5' },
-    out: { type: 'string', default: 'results/order-evidence' },
-  },
+/** 'A:B': two map names, swept as A,B and as B,A. */
+function mapPair(raw: unknown, label: string): string {
+  const text = parsers.string()(raw, label);
+  const names = text.split(':');
+  if (names.length !== 2 || names.some((name) => name === '')) throw new UsageError(`${label} must be A:B, got ${JSON.stringify(raw)}`);
+  return text;
+}
+
+const options = scriptArgs({
+  name: 'order-evidence',
+  description: "live evidence that a map's numbers do not depend on which map ran before it in the same process",
+  options: [
+    defineOption({ name: 'pairs', flag: '--pairs <n>', description: 'sweeps per order (A,B and B,A alternating), integer 2..1000', defaultValue: 8, parse: parsers.integer(2, 1000) }),
+    defineOption({ name: 'maps', flag: '--maps <A:B,...>', description: 'pairs of maps, comma-separated, each A:B', defaultValue: ['rwmutex:readdirty', 'plain:sharded'], parse: parsers.list(mapPair) }),
+    defineOption({ name: 'workload', flag: '--workload <name>', description: 'the workload of every sweep', defaultValue: 'read-heavy', parse: parsers.string() }),
+    { ...commonOptions.durationMs, defaultValue: 300 },
+    { ...commonOptions.warmupMs, defaultValue: 200 },
+    { ...commonOptions.trials, defaultValue: 5 },
+    defineOption({ name: 'out', flag: '--out <dir>', description: 'folder for order-evidence.json', defaultValue: 'results/order-evidence', parse: parsers.string() }),
+  ],
 });
-const pairs = Number(values.pairs);
-if (!Number.isInteger(pairs) || pairs < 2) throw new RangeError(`--pairs must be an integer ≥ 2, got ${values.pairs}`);
-const mapPairs = (values.maps as string).split(',').map((pair, index) => {
-  const names = pair.split(':');
-  if (names.length !== 2 || names.some((name) => name === '')) throw new RangeError(`--maps[${index}] must be A:B, got ${JSON.stringify(pair)}`);
-  return names as [string, string];
-});
-const outDirectory = values.out as string;
+const { pairs, workload, durationMs, warmupMs, trials } = options;
+const mapPairs = options.maps.map((pair) => pair.split(':') as [string, string]);
+const outDirectory = options.out;
 mkdirSync(outDirectory, { recursive: true });
 const scratch = mkdtempSync(join(tmpdir(), 'maplab-order-'));
 
@@ -81,8 +88,8 @@ const trialsWithoutQuietRate: Array<{ sweep: number; map: string; elapsedNs: num
 function sweepOnce(order: string[], index: number): Record<string, SweepFigures> {
   const path = join(scratch, `sweep-${index}.json`);
   const args = [
-    CLI, 'sweep', '--maps', order.join(','), '--workloads', values.workload as string, '--threads', '1', '--load-factors', '0.75',
-    '--duration-ms', values['duration-ms'] as string, '--warmup-ms', values['warmup-ms'] as string, '--trials', values.trials as string,
+    CLI, 'sweep', '--maps', order.join(','), '--workloads', workload, '--threads', '1', '--load-factors', '0.75',
+    '--duration-ms', String(durationMs), '--warmup-ms', String(warmupMs), '--trials', String(trials),
     '--interleave', 'false', '--quiet', '--force', '--out', path,
   ];
   const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
@@ -164,13 +171,13 @@ for (const [a, b] of mapPairs) {
 rmSync(scratch, { recursive: true, force: true });
 
 const summary = {
-  workload: values.workload, pairs, trials: Number(values.trials), durationMs: Number(values['duration-ms']), warmupMs: Number(values['warmup-ms']),
+  workload, pairs, trials, durationMs, warmupMs,
   loadAverage: { min: Math.min(...loads), max: Math.max(...loads) }, trialsWithoutQuietRate, verdicts,
 };
 writeFileSync(join(outDirectory, 'order-evidence.json'), JSON.stringify(summary, null, 2) + '\n');
 const rate = (value: number): string => `${(value / 1e6).toFixed(2)}M`;
 process.stdout.write([
-  `## sweep-order evidence (${values.workload}, 1 thread, ${pairs} sweeps per order, ${values.trials} trials of ${values['duration-ms']} ms each)`,
+  `## sweep-order evidence (${workload}, 1 thread, ${pairs} sweeps per order, ${trials} trials of ${durationMs} ms each)`,
   '',
   `1-minute load average: ${summary.loadAverage.min.toFixed(2)} … ${summary.loadAverage.max.toFixed(2)}; ` +
     `trials without a quiet rate (left out of the quiet figures): ${trialsWithoutQuietRate.reduce((sum, entry) => sum + entry.elapsedNs.length, 0)}`,

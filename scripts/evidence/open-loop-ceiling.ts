@@ -4,19 +4,29 @@
  * schedule (1e9 ops/s), alternating, `rounds` times; prints the median ops/s
  * of each and their ratio. The open loop's own cost is what separates them.
  *
- *   node dist/scripts/open-loop-ceiling.js [map] [rounds] [windowMs]
+ *   node dist/scripts/evidence/open-loop-ceiling.js [map] [rounds] [windowMs]
  *   (defaults: rwmutex, 5, 300; workload read-heavy over 65 536 keys)
  */
 import { performance } from 'node:perf_hooks';
-import { TrialControl } from '../harness/control.js';
-import { LatencyHistogram } from '../harness/histogram.js';
-import { runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from '../harness/loop.js';
-import { getMapFactory } from '../maps/index.js';
-import { generateOpStream, getWorkload, OP_NAMES, prefillEntries } from '../workloads/index.js';
+import { TrialControl } from '../../harness/control.js';
+import { LatencyHistogram } from '../../harness/histogram.js';
+import { runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from '../../harness/loop.js';
+import { defineOption, parsers } from '../../harness/options.js';
+import { getMapFactory, mapFactories } from '../../maps/index.js';
+import { generateOpStream, getWorkload, OP_NAMES, prefillEntries } from '../../workloads/index.js';
+import { scriptArgs } from '../cli-kit.js';
 
-const [mapName = 'rwmutex', roundsText = '5', windowText = '300'] = process.argv.slice(2);
-const rounds = Number(roundsText);
-const windowMs = Number(windowText);
+const mapNames = mapFactories.map((factory) => factory.name);
+const { map: mapName, rounds, windowMs } = scriptArgs({
+  name: 'open-loop-ceiling',
+  description: 'the closed loop against the open loop driven always behind schedule, one thread, alternating',
+  options: [],
+  operands: [
+    defineOption({ name: 'map', flag: '[map]', description: `the map, one of ${mapNames.join(', ')}`, defaultValue: 'rwmutex', parse: parsers.oneOf(mapNames) }),
+    defineOption({ name: 'rounds', flag: '[rounds]', description: 'rounds of one closed and one open window, integer 1..1000', defaultValue: 5, parse: parsers.integer(1, 1000) }),
+    defineOption({ name: 'windowMs', flag: '[windowMs]', description: 'each window, ms, integer 1..60000', defaultValue: 300, parse: parsers.integer(1, 60_000) }),
+  ],
+});
 const workload = getWorkload('read-heavy');
 const factory = getMapFactory(mapName);
 const map = factory.attach(factory.create({ capacity: workload.keys, loadFactor: 0.75 }));

@@ -15,16 +15,18 @@
  * baseline by the host-to-host spread CI will meet (a fresh machine each run).
  * Arguments after `--` go to every sweep (for a smaller preset in tests).
  *
- *   node dist/scripts/record-baseline.js [--runs 3] [--preset ci] [--dir results/baseline] [--append] [-- sweep flags]
+ *   node dist/scripts/evidence/record-baseline.js [--runs 3] [--preset ci] [--dir results/baseline] [--append] [-- sweep flags]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { localMachineKind } from '../harness/env.js';
+import { PRESET_NAMES } from '../../harness/config.js';
+import { localMachineKind } from '../../harness/env.js';
+import { defineOption, parsers } from '../../harness/options.js';
+import { scriptArgs } from '../cli-kit.js';
 
-const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const RUN_FILE = /^ci-(\d+)\.json$/;
 
 /** 'AMD EPYC', 2 → 'amd-epyc-x2'. */
@@ -41,39 +43,32 @@ function existingRuns(directory: string): number[] {
   }).sort((a, b) => a - b);
 }
 
-function usage(message: string): number {
-  process.stderr.write(`record-baseline: ${message}\n`);
-  return 2;
-}
-
 function main(): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        runs: { type: 'string', default: '3' },
-        preset: { type: 'string', default: 'ci' },
-        dir: { type: 'string', default: 'results/baseline' },
-        append: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    return usage(`${(error as Error).message}; options: --runs <1..20>, --preset <name>, --dir <path>, --append, then -- <sweep flags>`);
-  }
-  const { values, positionals: sweepFlags } = parsed;
-  const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1 || runs > 20) return usage(`--runs must be an integer 1..20, got ${JSON.stringify(values.runs)}`);
-  const directory = join(values.dir, machineDirectoryName(localMachineKind()));
+  const options = scriptArgs({
+    name: 'record-baseline',
+    description: "record the CI gate's baseline for this machine kind: fresh sweep processes, one after another",
+    options: [
+      defineOption({ name: 'runs', flag: '--runs <1..20>', description: 'sweeps to record, each in a fresh process, integer 1..20', defaultValue: 3, parse: parsers.integer(1, 20) }),
+      defineOption({ name: 'preset', flag: '--preset <name>', description: `sweep preset: ${PRESET_NAMES.join(' | ')}`, defaultValue: 'ci', parse: parsers.oneOf(PRESET_NAMES) }),
+      defineOption({ name: 'dir', flag: '--dir <path>', description: "baseline root; the runs go to <dir>/<this machine's CPU>-x<cores>/ci-<n>.json", defaultValue: 'results/baseline', parse: parsers.string() }),
+      defineOption({ name: 'append', flag: '--append', description: 'keep the existing runs and number the new ones after them (another host of the same kind)', defaultValue: false, parse: parsers.boolean() }),
+    ],
+    operands: [
+      defineOption({ name: 'sweepFlags', flag: '[sweep-flags...]', description: 'flags passed to every sweep, after --', parse: parsers.list(parsers.string()) }),
+    ],
+  });
+  const { runs, preset, append } = options;
+  const sweepFlags = options.sweepFlags ?? [];
+  const directory = join(options.dir, machineDirectoryName(localMachineKind()));
   mkdirSync(directory, { recursive: true });
   const existing = existingRuns(directory);
-  const first = values.append && existing.length > 0 ? existing[existing.length - 1] + 1 : 1;
+  const first = append && existing.length > 0 ? existing[existing.length - 1] + 1 : 1;
   const recorded: string[] = [];
   for (let run = 0; run < runs; run++) {
     // A dot name outside the ci-*.json pattern: the gate's loader and git both ignore it until the rename.
     const out = join(directory, `.recording-${first + run}.json`);
     recorded.push(out);
-    const args = [CLI, 'sweep', '--preset', values.preset, '--quiet', '--force', '--out', out, ...sweepFlags];
+    const args = [CLI, 'sweep', '--preset', preset, '--quiet', '--force', '--out', out, ...sweepFlags];
     const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
     if (result.status !== 0) {
       for (const file of recorded) rmSync(file, { force: true });
@@ -81,7 +76,7 @@ function main(): number {
       return result.status ?? 1;
     }
   }
-  if (!values.append) for (const number of existing) rmSync(join(directory, `ci-${number}.json`));
+  if (!append) for (const number of existing) rmSync(join(directory, `ci-${number}.json`));
   recorded.forEach((file, index) => {
     const final = join(directory, `ci-${first + index}.json`);
     renameSync(file, final);

@@ -6,14 +6,14 @@
  *      the gate (unless --baseline is given);
  *   2. N gate runs of the unchanged code against it (target: 0 failures);
  *   3. N gate runs where <base-map> is replaced by the slowed-map plugin
- *      (test/fixtures/slowed-map.ts, ~30% slower) matched to the baseline's
+ *      (scripts/evidence/fixtures/slowed-map.ts, ~30% slower) matched to the baseline's
  *      <base-map> cells by --map-alias (target: ≥ N−1 detections).
  * Each gate run records its exit code, its candidate and confirmed cells, its
  * duration and the 1-minute load average before and after, so a shared
  * machine's load is on the record. Writes <out>/evidence.json and prints a
  * markdown summary.
  *
- *   node dist/scripts/gate-evidence.js [--runs 10] [--baseline a.json,b.json,c.json | --baseline-runs 3]
+ *   node dist/scripts/evidence/gate-evidence.js [--runs 10] [--baseline a.json,b.json,c.json | --baseline-runs 3]
  *       [--base-map rwmutex] [--out results/gate-evidence] [--preset ci] [--extra 0.5] [--threshold 10] [--metric sentinel]
  */
 import { spawnSync } from 'node:child_process';
@@ -21,10 +21,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { PRESET_NAMES } from '../../harness/config.js';
+import { THROUGHPUT_METRICS } from '../../harness/gate/compare.js';
+import { parsePercent } from '../../harness/gate/options.js';
+import { defineOption, parsers } from '../../harness/options.js';
+import { mapFactories } from '../../maps/index.js';
+import { scriptArgs } from '../cli-kit.js';
 
-const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
-const SLOWED_MAP = fileURLToPath(new URL('../test/fixtures/slowed-map.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+const SLOWED_MAP = fileURLToPath(new URL('./fixtures/slowed-map.js', import.meta.url));
 
 interface GateRun {
   scenario: 'unchanged' | 'slowed';
@@ -61,25 +66,25 @@ interface GateJson {
   regressions: Array<{ label: string }>;
 }
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '10' },
-    baseline: { type: 'string' },
-    'base-map': { type: 'string', default: 'rwmutex' },
-    out: { type: 'string', default: 'results/gate-evidence' },
-    preset: { type: 'string', default: 'ci' },
-    extra: { type: 'string', default: '0.5' },
-    'baseline-runs': { type: 'string', default: '3' },
-    threshold: { type: 'string' },
-    metric: { type: 'string' },
-  },
+const mapNames = mapFactories.map((factory) => factory.name);
+const options = scriptArgs({
+  name: 'gate-evidence',
+  description: 'live evidence that maplab gate passes unchanged code and fails a ~30% slower map',
+  options: [
+    defineOption({ name: 'runs', flag: '--runs <n>', description: 'gate runs per scenario (unchanged, slowed), integer 1..1000', defaultValue: 10, parse: parsers.integer(1, 1000) }),
+    defineOption({ name: 'baseline', flag: '--baseline <results.json,...>', description: 'baseline results file(s) for every gate run, as gate --baseline takes them (default: measure --baseline-runs now)', parse: parsers.string() }),
+    defineOption({ name: 'baseMap', flag: '--base-map <name>', description: `the map slowed down and gated against its own baseline cells, one of ${mapNames.join(', ')}`, defaultValue: 'rwmutex', parse: parsers.oneOf(mapNames) }),
+    defineOption({ name: 'out', flag: '--out <dir>', description: 'folder for the baseline runs and evidence.json', defaultValue: 'results/gate-evidence', parse: parsers.string() }),
+    defineOption({ name: 'preset', flag: '--preset <name>', description: `sweep preset of the baseline and of every gate run: ${PRESET_NAMES.join(' | ')}`, defaultValue: 'ci', parse: parsers.oneOf(PRESET_NAMES) }),
+    defineOption({ name: 'extra', flag: '--extra <lookups>', description: 'extra lookups per operation of the slowed map (MAPLAB_SLOWED_EXTRA), a number 0..100', defaultValue: 0.5, parse: parsers.number(0, 100) }),
+    defineOption({ name: 'baselineRuns', flag: '--baseline-runs <n>', description: 'without --baseline: sweeps measured now and pooled as the baseline, integer 1..20', defaultValue: 3, parse: parsers.integer(1, 20) }),
+    defineOption({ name: 'threshold', flag: '--threshold <percent>', description: 'gate --threshold of every gate run, a number in (0, 100) (default: the gate\'s own)', parse: parsePercent }),
+    defineOption({ name: 'metric', flag: '--metric <metric>', description: `gate --metric of every gate run: ${THROUGHPUT_METRICS.join(' | ')} (default: the gate's own)`, parse: parsers.oneOf(THROUGHPUT_METRICS) }),
+  ],
 });
-const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`--runs must be an integer ≥ 1, got ${values.runs}`);
-const outDirectory = values.out as string;
+const { runs, baseMap, preset } = options;
+const outDirectory = options.out;
 mkdirSync(outDirectory, { recursive: true });
-const baseMap = values['base-map'] as string;
-const preset = values.preset as string;
 
 const load = () => Math.round(loadavg()[0] * 100) / 100;
 
@@ -89,12 +94,10 @@ function maplab(args: string[], env: Record<string, string> = {}) {
   return { ...result, durationSec: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
-let baselinePath = values.baseline;
+let baselinePath = options.baseline;
 if (baselinePath === undefined) {
-  const baselineRuns = Number(values['baseline-runs']);
-  if (!Number.isInteger(baselineRuns) || baselineRuns < 1) throw new RangeError(`--baseline-runs must be an integer ≥ 1, got ${values['baseline-runs']}`);
   const paths: string[] = [];
-  for (let run = 1; run <= baselineRuns; run++) {
+  for (let run = 1; run <= options.baselineRuns; run++) {
     const path = join(outDirectory, `baseline-${run}.json`);
     process.stderr.write(`gate-evidence: measuring baseline run ${run} (sweep --preset ${preset}) → ${path}\n`);
     const sweep = maplab(['sweep', '--preset', preset, '--out', path, '--quiet', '--force']);
@@ -106,13 +109,13 @@ if (baselinePath === undefined) {
 
 function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
   const args = ['gate', '--baseline', baselinePath as string, '--preset', preset, '--format', 'json'];
-  if (values.threshold !== undefined) args.push('--threshold', values.threshold);
-  if (values.metric !== undefined) args.push('--metric', values.metric);
+  if (options.threshold !== undefined) args.push('--threshold', String(options.threshold));
+  if (options.metric !== undefined) args.push('--metric', options.metric);
   const env: Record<string, string> = {};
   if (scenario === 'slowed') {
     args.push('--map-module', SLOWED_MAP, '--map-alias', `slowed-${baseMap}=${baseMap}`);
     env.MAPLAB_SLOWED_BASE = baseMap;
-    env.MAPLAB_SLOWED_EXTRA = values.extra as string;
+    env.MAPLAB_SLOWED_EXTRA = String(options.extra);
   }
   const loadBefore = load();
   const result = maplab(args, env);
@@ -158,10 +161,10 @@ const count = (records: GateRun[], verdict: string) => records.filter((record) =
 const detections = slowed.filter((record) => record.exitCode === 1 && record.regressions.some((label) => label.startsWith(`${baseMap}/`))).length;
 const summary = {
   baseline: baselinePath,
-  threshold: values.threshold ?? 'default',
+  threshold: options.threshold ?? 'default',
   preset,
   baseMap,
-  extraLookupsPerOp: Number(values.extra),
+  extraLookupsPerOp: options.extra,
   runs,
   falseAlarms,
   detections,
@@ -171,12 +174,12 @@ const summary = {
 };
 writeFileSync(join(outDirectory, 'evidence.json'), JSON.stringify(summary, null, 2) + '\n');
 process.stdout.write([
-  `## gate evidence (${preset} preset, ${runs} runs each, threshold ${values.threshold ?? 'default'}, baseline ${baselinePath})`,
+  `## gate evidence (${preset} preset, ${runs} runs each, threshold ${options.threshold ?? 'default'}, baseline ${baselinePath})`,
   '',
   `- unchanged code: ${falseAlarms} / ${runs} gate failures (target 0); verdicts: ${count(unchanged, 'pass')} pass, ` +
     `${count(unchanged, 'inconclusive')} inconclusive, ${count(unchanged, 'regression')} regression; ` +
     `${summary.unchangedCandidatesDismissedByConfirm} first-pass candidate(s) not failing the gate`,
-  `- slowed-${baseMap} (${values.extra} extra lookups/op) against a ${baseMap} baseline: ${detections} / ${runs} detections (target ≥ ${runs - 1}); ` +
+  `- slowed-${baseMap} (${options.extra} extra lookups/op) against a ${baseMap} baseline: ${detections} / ${runs} detections (target ≥ ${runs - 1}); ` +
     `verdicts: ${count(slowed, 'pass')} pass, ${count(slowed, 'inconclusive')} inconclusive, ${count(slowed, 'regression')} regression`,
   `- 1-minute load average during the runs: ${summary.loadAverage.min} … ${summary.loadAverage.max}`,
   '',
