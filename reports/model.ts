@@ -4,7 +4,7 @@
  * labels ("private", verification badge), the winner table and the failed
  * cells. Reads only the results file: any file from any machine renders.
  */
-import type { Analysis, Cell, Results } from '../harness/results.js';
+import type { Analysis, Cell, ErrorCell, Results, ResultsCell } from '../harness/results.js';
 
 export type VerificationStatus = 'verified' | 'violated' | 'unsafe';
 const VERIFICATION_STATUSES: readonly string[] = ['verified', 'violated', 'unsafe'];
@@ -52,18 +52,18 @@ export interface ReportModel {
   closedLoop: Cell[];
   /** Open-loop cells (a target `rate`) that succeeded. */
   openLoop: Cell[];
-  failed: Cell[];
+  failed: ErrorCell[];
   winners: WinnerRow[];
 }
 
 /** Same rule as harness/analysis `isClosedLoopCell` (reports may import only types from harness/). */
-export function isFailed(cell: Cell): boolean {
+export function isFailed(cell: ResultsCell): cell is ErrorCell {
   return cell.error !== undefined;
 }
-export function isOpenLoop(cell: Cell): boolean {
+export function isOpenLoop(cell: ResultsCell): cell is Cell {
   return !isFailed(cell) && typeof cell.rate === 'number';
 }
-export function isClosedLoop(cell: Cell): boolean {
+export function isClosedLoop(cell: ResultsCell): cell is Cell {
   return !isFailed(cell) && cell.rate == null;
 }
 
@@ -305,7 +305,7 @@ export function failedTable(model: ReportModel): Table {
     headers: ['map', 'workload', 'threads', 'load factor', 'rate (ops/s per thread)', 'reason'],
     rows: model.failed.map((cell) => [
       { map: cell.map }, cell.workload, String(cell.threads), formatNumber(cell.loadFactor),
-      typeof cell.rate === 'number' ? formatCount(cell.rate) : '—', cell.error ?? '',
+      typeof cell.rate === 'number' ? formatCount(cell.rate) : '—', cell.error,
     ]),
   };
 }

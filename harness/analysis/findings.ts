@@ -12,13 +12,13 @@
  *     highest load factor measured, from cells whose maps report `bytes` and
  *     `entries` counters.
  */
-import type { Cell } from '../results.js';
+import { isMeasuredCell, type Cell, type ResultsCell } from '../results.js';
 import type { Crossover, Finding, GroupWinner, LatencyKnee } from './types.js';
 
 export type { Finding } from './types.js';
 
 export interface FindingsInput {
-  cells: readonly Cell[];
+  cells: readonly ResultsCell[];
   /** analysis.winners (relative.ts groupWinners): absent for a file without paired trials. */
   winners: readonly GroupWinner[] | undefined;
   latencyKnees: readonly LatencyKnee[];
@@ -135,10 +135,10 @@ function crossoverFindings(crossovers: readonly Crossover[]): Finding[] {
 
 // ---- load factor ---------------------------------------------------------------
 
-function loadFactorFindings(cells: readonly Cell[]): Finding[] {
+function loadFactorFindings(cells: readonly ResultsCell[]): Finding[] {
   const groups = new Map<string, Cell[]>();
   for (const cell of cells) {
-    if (cell.error !== undefined || typeof cell.rate === 'number') continue;
+    if (!isMeasuredCell(cell) || typeof cell.rate === 'number') continue;
     const { bytes, entries } = cell.counters ?? {};
     if (!(typeof bytes === 'number' && typeof entries === 'number' && entries > 0)) continue;
     const key = JSON.stringify([cell.map, cell.workload, cell.threads]);

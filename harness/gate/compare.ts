@@ -33,7 +33,7 @@
  */
 import { geometricMean, quantile } from 'simple-statistics';
 import { medianWithCI } from '../stats.js';
-import { quietFigures, ResultsFormatError, type Cell, type MedianCI, type Results } from '../results.js';
+import { quietFigures, ResultsFormatError, runtimeLabel, type Cell, type CellIdentity, type MedianCI, type Results, type ResultsCell } from '../results.js';
 import { bootstrapQuantileRatio, BOOTSTRAP_RESAMPLES } from './bootstrap.js';
 import { mannWhitneyU, minimumTwoSidedP } from './mann-whitney.js';
 import { quantileInterval } from './quantile-ci.js';
@@ -197,11 +197,11 @@ export interface Comparison {
 /** A false positive is "likely" from this many expected ones (≈ 40% chance of at least one). */
 export const FALSE_POSITIVE_WARNING_LEVEL = 0.5;
 
-export function cellKeyOf(cell: Cell, mapName = cell.map): CellKey {
+export function cellKeyOf(cell: CellIdentity, mapName = cell.map): CellKey {
   const key: CellKey = { map: mapName, workload: cell.workload, threads: cell.threads, loadFactor: cell.loadFactor };
   if (cell.rate !== undefined) key.rate = cell.rate;
-  const runtime = cell.runtime as { node?: unknown } | undefined;
-  if (runtime !== undefined && typeof runtime.node === 'string') key.runtime = runtime.node;
+  const runtime = runtimeLabel(cell);
+  if (runtime !== '') key.runtime = runtime;
   return key;
 }
 
@@ -273,8 +273,8 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
 }
 
 /** Cells by label; a label twice in one file makes the file unusable. */
-function indexCells(results: Results, source: string, aliases: Readonly<Record<string, string>>): Map<string, Cell> {
-  const byLabel = new Map<string, Cell>();
+function indexCells(results: Results, source: string, aliases: Readonly<Record<string, string>>): Map<string, ResultsCell> {
+  const byLabel = new Map<string, ResultsCell>();
   const firstIndex = new Map<string, number>();
   results.cells.forEach((cell, index) => {
     const label = cellLabel(cellKeyOf(cell, aliases[cell.map] ?? cell.map));

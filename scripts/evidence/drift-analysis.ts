@@ -15,10 +15,10 @@
  */
 import { median, quantile, sampleCorrelation, sampleStandardDeviation } from 'simple-statistics';
 import { comparisonGroups } from '../../harness/schedule.js';
-import { readResultsFile, type Cell, type Trial } from '../../harness/results.js';
+import { isMeasuredCell, readResultsFile, type Cell, type ResultsCell, type Trial } from '../../harness/results.js';
 
 const rateOf = (trial: Trial): number => trial.quietOpsPerSec ?? trial.opsPerSec;
-const measured = (cells: Cell[]): Cell[] => cells.filter((cell) => cell.error === undefined && cell.trials.length >= 3);
+const measured = (cells: ResultsCell[]): Cell[] => cells.filter(isMeasuredCell).filter((cell) => cell.trials.length >= 3);
 const pct = (value: number): string => `${(value * 100).toFixed(1)}%`;
 
 function analyse(path: string): string {
