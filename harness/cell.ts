@@ -22,6 +22,7 @@
  * same error marked "(not detected in this run; result withheld)".
  */
 import { performance } from 'node:perf_hooks';
+import { median } from 'simple-statistics';
 import type { ConcurrentMap, MapFactory, MapHandle } from '../maps/types.js';
 import {
   generateOpStream, insertsFreshKeys, OP_NAMES, prefillCount, prefillEntries, writeFraction,
@@ -284,17 +285,13 @@ export class CellRunner {
     return pool;
   }
 
-  private streamLength(workload: Workload): number {
-    return this.config.streamOps * (insertsFreshKeys(workload) ? FRESH_KEY_STREAM_FACTOR : 1);
-  }
-
   /** Worker i's stream: (workload, seed, i, threads) → the same ops for every map, so maps are compared on equal input. */
   private streamsFor(workload: Workload, threads: number, overhead: CellOverhead): OpStream[] {
     const key = `${workload.name}|${threads}`;
     const cached = this.streams.get(key);
     if (cached) return cached;
     const startMs = performance.now();
-    const streams = generateCellStreams(workload, { seed: this.config.seed, threads, length: this.streamLength(workload) });
+    const streams = generateCellStreams(workload, { seed: this.config.seed, threads, length: streamLength(workload, this.config.streamOps) });
     overhead.streamsMs += performance.now() - startMs;
     remember(this.streams, key, streams, STREAM_CACHE_BYTES, (value) => value.reduce((sum, stream) => sum + stream.length * 13, 0));
     return streams;
@@ -437,6 +434,7 @@ export class CellRunner {
     // Fixed cost: everything but the trials' warm-ups and windows and the pool warm-up trial's window.
     const poolWarmupWindowMs = overhead.poolWarmups * this.poolWarmupMs();
     const fixedMs = Math.max(0, wallMs - progress.entries.length * (this.config.warmupMs + this.config.durationMs) - poolWarmupWindowMs);
+    const clockCostNs = clockCosts.length === 0 ? 0 : median(clockCosts);
     const cell: Cell = {
       ...identity,
       trials,
@@ -449,10 +447,10 @@ export class CellRunner {
       counters: medianByKey(trialCounters),
       opCounts,
       timing: spec.rate === null
-        ? { method: 'sampled-ops', sampleEveryOps: this.config.sampleEveryOps, clockCostNs: median(clockCosts) }
-        : { method: 'every-op-from-intended-start', clockCostNs: median(clockCosts) },
+        ? { method: 'sampled-ops', sampleEveryOps: this.config.sampleEveryOps, clockCostNs }
+        : { method: 'every-op-from-intended-start', clockCostNs },
       mapOptions: { capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor },
-      streamOps: this.streamLength(workload),
+      streamOps: streamLength(workload, this.config.streamOps),
       streamWraps,
       overhead: {
         fixedMs: round(fixedMs), poolStartMs: round(overhead.poolStartMs), poolWarmupMs: round(overhead.poolWarmupMs), streamsMs: round(overhead.streamsMs),
@@ -464,12 +462,22 @@ export class CellRunner {
     if (remeasured > 0) cell.remeasuredTrials = remeasured;
     if (spec.rate !== null) {
       const achieved = trials.map((trial) => trial.opsPerSec / spec.threads);
-      cell.achievedOpsPerSec = medianWithCI(achieved).median;
+      cell.achievedOpsPerSec = median(achieved);
       cell.offeredOpsPerSec = spec.rate * spec.threads;
       cell.backlogOps = backlogOps;
     }
     return cell;
   }
+}
+
+/**
+ * Ops in each worker's stream of `workload` (replayed cyclically): --stream-ops,
+ * times FRESH_KEY_STREAM_FACTOR for a workload that inserts fresh keys. The
+ * one place that says it: the sweep, `maplab run --compare-bare` and the shard
+ * planner all use it.
+ */
+export function streamLength(workload: Workload, streamOps: number): number {
+  return streamOps * (insertsFreshKeys(workload) ? FRESH_KEY_STREAM_FACTOR : 1);
 }
 
 /** The op streams of a cell's workers, SharedArrayBuffer-backed: a pure function of (workload, seed, threads, length). */
@@ -543,11 +551,6 @@ function remember<V>(cache: Map<string, V>, key: string, value: V, budget: numbe
     total -= size(entry);
     cache.delete(oldest);
   }
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  return medianWithCI(values).median;
 }
 
 function round(value: number, digits = 2): number {

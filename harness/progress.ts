@@ -3,6 +3,7 @@
  * stderr (only when stderr is a terminal and not --quiet), and the summary
  * table printed when the sweep ends.
  */
+import { formatNs } from '../reports/format.js';
 import { runtimeLabel, type Results, type ResultsCell } from './results.js';
 import type { GroupWinner } from './analysis/types.js';
 import type { CellSpec } from './cell.js';
@@ -81,15 +82,7 @@ export function formatCount(value: number): string {
   return value.toFixed(0);
 }
 
-/** 1234 ns → "1.2µs". */
-export function formatNs(ns: number): string {
-  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)}s`;
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)}ms`;
-  if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)}µs`;
-  return `${Math.round(ns)}ns`;
-}
-
-/** One cell as "12.3M ±4% p99 850ns", or its error. */
+/** One cell as "12.3M ±4% p99 850 ns", or its error. */
 export function describeCellResult(cell: ResultsCell): string {
   if (cell.error !== undefined) return cell.error.startsWith('timeout') ? 'timeout' : `error: ${cell.error}`;
   const { median, ciLow, ciHigh } = cell.opsPerSec;

@@ -15,6 +15,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { median } from 'simple-statistics';
 import { getMapFactory } from '../maps/index.js';
 import { addCalibrationRound, measureCalibration } from './calibration.js';
 import { QUIET_QUANTILE, QUIET_SLICE_MS } from './loop.js';
@@ -37,7 +38,6 @@ import {
 } from './schedule.js';
 import { measurePrimitivesAcross } from './primitives.js';
 import { DriftSentinel, SENTINEL_WORKLOAD, sentinelRate, type SentinelReading } from './sentinel.js';
-import { medianWithCI } from './stats.js';
 import { shardCells } from './shard.js';
 import { verifyMaps } from './verify/index.js';
 
@@ -416,7 +416,7 @@ export function fixedCostSummary(cells: readonly ResultsCell[]): { median: numbe
     .map((cell) => (isMeasuredCell(cell) ? cell.overhead?.fractionOfWindow : undefined))
     .filter((value): value is number => typeof value === 'number');
   if (fractions.length === 0) return null;
-  return { median: medianWithCI(fractions).median, max: Math.max(...fractions) };
+  return { median: median(fractions), max: Math.max(...fractions) };
 }
 
 /** `--verify`: each map's linearizability verdict, keyed by map name (what the reports show as a badge). */

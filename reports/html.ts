@@ -21,10 +21,11 @@ import { dirname, join } from 'node:path';
 import type { Results, ResultsCell } from '../harness/results.js';
 import { buildCharts, type ChartDefinition, type CompactTable } from './charts.js';
 import {
-  analysisTables, buildModel, configTable, findingLines, environmentTable, failedTable, formatCount, formatNs, formatNumber, mapInfo,
+  analysisTables, buildModel, configTable, findingLines, environmentTable, failedTable, formatCount, formatNumber, mapInfo,
   primitivesTable, runtimeTable, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,
 } from './model.js';
+import { formatNs } from './format.js';
 
 export interface HtmlOptions {
   /** Shown in the title and header. */

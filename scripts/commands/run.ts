@@ -6,12 +6,13 @@ import type { Command } from 'commander';
 import { action, addOptions } from '../cli-kit.js';
 import { resolveRun, runOptionSpecs } from '../../harness/config.js';
 import { UsageError } from '../../harness/options.js';
-import { describeSpec, formatCount, formatNs, runtimeTable } from '../../harness/progress.js';
+import { describeSpec, formatCount, runtimeTable } from '../../harness/progress.js';
+import { formatNs } from '../../reports/format.js';
 import { serializeResults, writeResultsFile, type Cell, type Results, type ResultsCell, type Transparency } from '../../harness/results.js';
 import { prepareSweep } from '../../harness/sweep.js';
 import { measureBareLoop } from '../../harness/transparency.js';
-import { generateOpStream, insertsFreshKeys, prefillEntries } from '../../workloads/index.js';
-import { FRESH_KEY_STREAM_FACTOR } from '../../harness/config.js';
+import { streamLength } from '../../harness/cell.js';
+import { generateOpStream, prefillEntries } from '../../workloads/index.js';
 import { profileSummary, runWithSignals, withProfileDir } from './sweep.js';
 
 const EXAMPLES = `
@@ -61,7 +62,7 @@ function compareBare(prepared: Awaited<ReturnType<typeof prepareSweep>>, cell: C
   const { config } = prepared;
   const workload = config.workloadDefinitions[cell.workload];
   const { factory } = prepared.maps.get(cell.map)!;
-  const length = config.streamOps * (insertsFreshKeys(workload) ? FRESH_KEY_STREAM_FACTOR : 1);
+  const length = streamLength(workload, config.streamOps);
   const stream = generateOpStream(workload, { seed: config.seed, workerIndex: 0, workerCount: 1, length });
   const harnessNsPerOp = 1e9 / cell.opsPerSec.median;
   const ops = Math.max(length, Math.round(cell.opsPerSec.median * (config.durationMs / 1000)));
