@@ -4,7 +4,8 @@
  *
  * Cells match on (map, workload, threads, loadFactor, rate). For each pair:
  *  - throughput: the medians with their 95% CIs as the files report them, the
- *    delta, and a two-sided Mann–Whitney U p-value over the per-trial ops/s;
+ *    delta, and a two-sided p-value over the per-trial figures (`test`:
+ *    Mann–Whitney U by default, or a bootstrap of the effect-quantile ratio);
  *    the verdict is `~` unless p < alpha, else the signed delta;
  *  - p99 latency: one figure per cell (one histogram over all trials), so no
  *    test over trials is possible; each side gets a distribution-free 95% CI
