@@ -47,7 +47,6 @@ export interface Calibration {
   statistic?: string;
   /** Every round's ops/s, in the order measured (absent in files written before rounds were spread). */
   roundRates?: number[];
-  [extra: string]: unknown;
 }
 
 const table = new Int32Array(TABLE_SLOTS);
@@ -68,7 +67,7 @@ export function measureCalibration(): Calibration {
 }
 
 /** Measures one more round into `calibration` (an object from measureCalibration, or an older file's) and updates its figure. */
-export function addCalibrationRound(calibration: Calibration): Calibration {
+export function addCalibrationRound(calibration: Pick<Calibration, 'opsPerSec'> & Partial<Calibration>): Calibration {
   const rates = Array.isArray(calibration.roundRates) ? calibration.roundRates : [calibration.opsPerSec];
   return summarize([...rates, measureRound()]);
 }

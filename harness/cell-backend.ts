@@ -8,7 +8,7 @@
  *
  * A remote cell's workers' reports stay in the child; the parent gets each
  * trial's figures (what the re-measure rule and pairing need) and, at the
- * end, the assembled Cell. Which trials were superseded by a re-measurement
+ * end, the assembled results cell. Which trials were superseded by a re-measurement
  * is decided in the parent and sent with `finish`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -19,7 +19,7 @@ import { CellRunner, type CellProgress, type CellSpec, type TrialEntry } from '.
 import type { SweepConfig } from './config.js';
 import type { MapSource } from './map-source.js';
 import { TrialInterruptedError } from './pool.js';
-import type { Cell } from './results.js';
+import type { ResultsCell, TrialMeta } from './results.js';
 
 /** A trial as the scheduler sees it: its figures, and whether a re-measurement replaced it. */
 export interface TrialFigures {
@@ -39,9 +39,9 @@ export interface BackendCell {
 export interface CellBackend {
   begin(spec: CellSpec): Promise<BackendCell>;
   /** One trial (round `round`); null when the cell has ended. Only an interruption rejects. */
-  step(cell: BackendCell, round: number, timeoutMs: number, signal: AbortSignal | undefined, meta: Record<string, unknown>):
+  step(cell: BackendCell, round: number, timeoutMs: number, signal: AbortSignal | undefined, meta: TrialMeta):
   Promise<TrialFigures | null>;
-  finish(cell: BackendCell): Promise<Cell>;
+  finish(cell: BackendCell): Promise<ResultsCell>;
   /** Closes every pool: the next step starts a fresh pool generation. */
   closePools(): Promise<void>;
   close(): Promise<void>;
@@ -65,12 +65,12 @@ export class LocalCellBackend implements CellBackend {
     return new LocalCell(this.runner.begin(spec));
   }
 
-  async step(cell: BackendCell, round: number, timeoutMs: number, signal: AbortSignal | undefined, meta: Record<string, unknown>):
+  async step(cell: BackendCell, round: number, timeoutMs: number, signal: AbortSignal | undefined, meta: TrialMeta):
   Promise<TrialEntry | null> {
     return this.runner.step((cell as LocalCell).progress, round, performance.now() + timeoutMs, signal, meta);
   }
 
-  async finish(cell: BackendCell): Promise<Cell> {
+  async finish(cell: BackendCell): Promise<ResultsCell> {
     return this.runner.finish((cell as LocalCell).progress);
   }
 
@@ -87,10 +87,21 @@ export class LocalCellBackend implements CellBackend {
 export type TrialServerRequest =
   | { kind: 'init'; config: SweepConfig; maps: Array<[string, MapSource]>; cores: number }
   | { kind: 'begin'; cell: number; spec: CellSpec }
-  | { kind: 'step'; cell: number; round: number; timeoutMs: number; meta: Record<string, unknown> }
+  | { kind: 'step'; cell: number; round: number; timeoutMs: number; meta: TrialMeta }
   | { kind: 'finish'; cell: number; superseded: number[] }
   | { kind: 'closePools' }
   | { kind: 'close' };
+
+/** What the trial server answers to each kind of request. */
+export interface TrialServerValues {
+  init: { node: string; v8: string };
+  begin: null;
+  /** The trial's figures, or null once the cell has ended. */
+  step: Omit<TrialFigures, 'superseded'> | null;
+  finish: ResultsCell;
+  closePools: null;
+  close: null;
+}
 
 export type TrialServerReply =
   | { id: number; ok: true; value: unknown }
@@ -151,7 +162,7 @@ export class RemoteCellBackend implements CellBackend {
     const onAbort = (): void => void this.child.kill('SIGTERM');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const figures = await this.request({ kind: 'step', cell: remote.id, round, timeoutMs, meta }) as Omit<TrialFigures, 'superseded'> | null;
+      const figures = await this.request({ kind: 'step', cell: remote.id, round, timeoutMs, meta });
       if (figures === null) {
         remote.isEnded = true;
         return null;
@@ -167,10 +178,10 @@ export class RemoteCellBackend implements CellBackend {
     }
   }
 
-  async finish(cell: BackendCell): Promise<Cell> {
+  async finish(cell: BackendCell): Promise<ResultsCell> {
     const remote = cell as RemoteCell;
     const superseded = remote.trials.filter((trial) => trial.superseded).map((trial) => trial.index);
-    return await this.request({ kind: 'finish', cell: remote.id, superseded }) as Cell;
+    return await this.request({ kind: 'finish', cell: remote.id, superseded });
   }
 
   async closePools(): Promise<void> {
@@ -186,11 +197,13 @@ export class RemoteCellBackend implements CellBackend {
     }
   }
 
-  private request(message: TrialServerRequest): Promise<unknown> {
+  /** The trial server (harness/trial-server.ts) answers a request of kind K with a TrialServerValues[K]. */
+  private request<K extends TrialServerRequest['kind']>(message: Extract<TrialServerRequest, { kind: K }>): Promise<TrialServerValues[K]> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextRequest++;
     return new Promise((resolveRequest, rejectRequest) => {
-      this.pending.set(id, { resolve: resolveRequest, reject: rejectRequest });
+      // The structured-clone channel carries no types: the reply's value is what trial-server.ts's handler returned for this kind.
+      this.pending.set(id, { resolve: (value) => resolveRequest(value as TrialServerValues[K]), reject: rejectRequest });
       this.child.send({ id, message });
     });
   }

@@ -22,6 +22,7 @@
  * same error marked "(not detected in this run; result withheld)".
  */
 import { performance } from 'node:perf_hooks';
+import { median } from 'simple-statistics';
 import type { ConcurrentMap, MapFactory, MapHandle } from '../maps/types.js';
 import {
   generateOpStream, insertsFreshKeys, OP_NAMES, prefillCount, prefillEntries, writeFraction,
@@ -31,12 +32,14 @@ import type { SweepConfig } from './config.js';
 import { FRESH_KEY_STREAM_FACTOR } from './config.js';
 import { TrialControl } from './control.js';
 import { collectGarbageIfGrown } from './gc.js';
-import { DEFAULT_HICCUP_INTERVAL_MS, HiccupMeter, hiccupP99Ns, summarizeHiccups, type HiccupReport } from './hiccup.js';
+import { DEFAULT_HICCUP_INTERVAL_MS, HiccupMeter, hiccupP99Ns, summarizeHiccups, type HiccupReport, type HiccupSummary } from './hiccup.js';
 import { LatencyHistogram } from './histogram.js';
 import type { MapSource } from './map-source.js';
 import { MapPool, TrialInterruptedError, TrialTimeoutError } from './pool.js';
 import { profileStem } from './profiler.js';
-import { quietFigures, runtimeLabel, type Cell, type LatencyPercentiles, type Trial } from './results.js';
+import {
+  quietFigures, runtimeLabel, type Cell, type CellIdentity, type ErrorCell, type LatencyPercentiles, type ResultsCell, type Trial, type TrialMeta,
+} from './results.js';
 import { medianByKey, medianWithCI } from './stats.js';
 import type { TrialTask, WorkerFailure, WorkerReport } from './worker.js';
 
@@ -110,14 +113,14 @@ export interface TrialEntry {
   readonly runqueueWaitFraction: number | null;
   /** The machine's hiccups during the trial's window (harness/hiccup.ts); null where the meter is off or failed. */
   readonly hiccups: HiccupReport | null;
-  readonly meta: Record<string, unknown>;
+  readonly meta: TrialMeta;
   superseded: boolean;
 }
 
-/** A cell being measured: set up by `begin`, one trial added by each `step`, turned into a `Cell` by `finish`. */
+/** A cell being measured: set up by `begin`, one trial added by each `step`, turned into a results cell by `finish`. */
 export interface CellProgress {
   readonly spec: CellSpec;
-  readonly identity: Record<string, unknown>;
+  readonly identity: CellIdentity;
   readonly workload: Workload;
   readonly factory: MapFactory;
   readonly source: MapSource;
@@ -129,7 +132,7 @@ export interface CellProgress {
   /** Wall time spent on this cell so far (its steps; contiguous when trials are not interleaved), ms. */
   wallMs: number;
   /** Set when the cell ended early (an error or timeout cell): no more steps. */
-  ended: Cell | null;
+  ended: ErrorCell | null;
 }
 
 export class CellRunner {
@@ -158,7 +161,7 @@ export class CellRunner {
   }
 
   /** Runs one cell, all its trials back to back; only an interruption (signal) escapes as an exception. */
-  async run(spec: CellSpec, signal?: AbortSignal): Promise<Cell> {
+  async run(spec: CellSpec, signal?: AbortSignal): Promise<ResultsCell> {
     const progress = this.begin(spec);
     const deadlineMs = performance.now() + this.config.cellTimeoutMs;
     for (let trial = 0; trial < this.config.trials && progress.ended === null; trial++) await this.step(progress, trial, deadlineMs, signal);
@@ -189,7 +192,7 @@ export class CellRunner {
    * escapes as an exception. `meta` is copied into the trial's record.
    */
   async step(
-    progress: CellProgress, trial: number, deadlineMs: number, signal?: AbortSignal, meta: Record<string, unknown> = {},
+    progress: CellProgress, trial: number, deadlineMs: number, signal?: AbortSignal, meta: TrialMeta = {},
   ): Promise<TrialEntry | null> {
     if (progress.ended !== null) return null;
     const startedAt = performance.now();
@@ -231,9 +234,9 @@ export class CellRunner {
   }
 
   /** The cell: its error if it ended early, else its numbers from every trial run. */
-  finish(progress: CellProgress): Cell {
+  finish(progress: CellProgress): ResultsCell {
     if (progress.ended !== null) return progress.ended;
-    if (progress.unsafeWrites) return { ...progress.identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX } as unknown as Cell; // never numbers
+    if (progress.unsafeWrites) return { ...progress.identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX }; // never numbers
     return this.assemble(progress);
   }
 
@@ -243,7 +246,7 @@ export class CellRunner {
     await Promise.all([...pools.map((pool) => pool.destroy()), this.hiccupMeter?.close()]);
   }
 
-  private identity(spec: CellSpec, factory: MapFactory): Record<string, unknown> {
+  private identity(spec: CellSpec, factory: MapFactory): CellIdentity {
     return {
       map: spec.map,
       workload: spec.workload,
@@ -282,17 +285,13 @@ export class CellRunner {
     return pool;
   }
 
-  private streamLength(workload: Workload): number {
-    return this.config.streamOps * (insertsFreshKeys(workload) ? FRESH_KEY_STREAM_FACTOR : 1);
-  }
-
   /** Worker i's stream: (workload, seed, i, threads) → the same ops for every map, so maps are compared on equal input. */
   private streamsFor(workload: Workload, threads: number, overhead: CellOverhead): OpStream[] {
     const key = `${workload.name}|${threads}`;
     const cached = this.streams.get(key);
     if (cached) return cached;
     const startMs = performance.now();
-    const streams = generateCellStreams(workload, { seed: this.config.seed, threads, length: this.streamLength(workload) });
+    const streams = generateCellStreams(workload, { seed: this.config.seed, threads, length: streamLength(workload, this.config.streamOps) });
     overhead.streamsMs += performance.now() - startMs;
     remember(this.streams, key, streams, STREAM_CACHE_BYTES, (value) => value.reduce((sum, stream) => sum + stream.length * 13, 0));
     return streams;
@@ -378,7 +377,7 @@ export class CellRunner {
     const stalls = new LatencyHistogram();
     const byOp = new Map<string, LatencyHistogram>();
     const opCounts: Record<string, number> = {};
-    const trials: Array<Trial & Record<string, unknown>> = [];
+    const trials: Trial[] = [];
     let backlogOps = 0;
     let streamWraps = 0;
     const clockCosts: number[] = [];
@@ -386,10 +385,11 @@ export class CellRunner {
       const ops = reports.reduce((sum, report) => sum + report.ops, 0);
       const windowStartNs = Math.min(...reports.map((r) => r.windowStartNs));
       const elapsedNs = Math.round(Math.max(...reports.map((r) => r.windowEndNs)) - windowStartNs);
-      const trial: Trial & Record<string, unknown> = {
+      const wait = kept[index].runqueueWaitFraction;
+      const trial: Trial = {
         // Rates to 0.1 ops/s: digits beyond carry no information and were a fifth of a results file.
         ops, elapsedNs, opsPerSec: round((ops / elapsedNs) * 1e9, 1), windowStartNs: Math.round(windowStartNs),
-        ...(kept[index].runqueueWaitFraction === null ? {} : { runqueueWaitFraction: round(kept[index].runqueueWaitFraction as number, 4) }),
+        ...(wait === null ? {} : { runqueueWaitFraction: round(wait, 4) }),
         ...kept[index].meta,
       };
       const quiet = reports.map((report) => report.quietOpsPerSec);
@@ -434,7 +434,8 @@ export class CellRunner {
     // Fixed cost: everything but the trials' warm-ups and windows and the pool warm-up trial's window.
     const poolWarmupWindowMs = overhead.poolWarmups * this.poolWarmupMs();
     const fixedMs = Math.max(0, wallMs - progress.entries.length * (this.config.warmupMs + this.config.durationMs) - poolWarmupWindowMs);
-    const cell: Record<string, unknown> = {
+    const clockCostNs = clockCosts.length === 0 ? 0 : median(clockCosts);
+    const cell: Cell = {
       ...identity,
       trials,
       opsPerSec: medianWithCI(trials.map((trial) => trial.opsPerSec)),
@@ -446,10 +447,10 @@ export class CellRunner {
       counters: medianByKey(trialCounters),
       opCounts,
       timing: spec.rate === null
-        ? { method: 'sampled-ops', sampleEveryOps: this.config.sampleEveryOps, clockCostNs: median(clockCosts) }
-        : { method: 'every-op-from-intended-start', clockCostNs: median(clockCosts) },
+        ? { method: 'sampled-ops', sampleEveryOps: this.config.sampleEveryOps, clockCostNs }
+        : { method: 'every-op-from-intended-start', clockCostNs },
       mapOptions: { capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor },
-      streamOps: this.streamLength(workload),
+      streamOps: streamLength(workload, this.config.streamOps),
       streamWraps,
       overhead: {
         fixedMs: round(fixedMs), poolStartMs: round(overhead.poolStartMs), poolWarmupMs: round(overhead.poolWarmupMs), streamsMs: round(overhead.streamsMs),
@@ -461,12 +462,22 @@ export class CellRunner {
     if (remeasured > 0) cell.remeasuredTrials = remeasured;
     if (spec.rate !== null) {
       const achieved = trials.map((trial) => trial.opsPerSec / spec.threads);
-      cell.achievedOpsPerSec = medianWithCI(achieved).median;
+      cell.achievedOpsPerSec = median(achieved);
       cell.offeredOpsPerSec = spec.rate * spec.threads;
       cell.backlogOps = backlogOps;
     }
-    return cell as Cell;
+    return cell;
   }
+}
+
+/**
+ * Ops in each worker's stream of `workload` (replayed cyclically): --stream-ops,
+ * times FRESH_KEY_STREAM_FACTOR for a workload that inserts fresh keys. The
+ * one place that says it: the sweep, `maplab run --compare-bare` and the shard
+ * planner all use it.
+ */
+export function streamLength(workload: Workload, streamOps: number): number {
+  return streamOps * (insertsFreshKeys(workload) ? FRESH_KEY_STREAM_FACTOR : 1);
 }
 
 /** The op streams of a cell's workers, SharedArrayBuffer-backed: a pure function of (workload, seed, threads, length). */
@@ -477,7 +488,7 @@ export function generateCellStreams(workload: Workload, options: { seed: number;
 }
 
 function trialEntry(
-  reports: WorkerReport[], counters: Record<string, number>, hiccups: HiccupReport | null, meta: Record<string, unknown>,
+  reports: WorkerReport[], counters: Record<string, number>, hiccups: HiccupReport | null, meta: TrialMeta,
 ): TrialEntry {
   const ops = reports.reduce((sum, report) => sum + report.ops, 0);
   const elapsedNs = Math.max(...reports.map((r) => r.windowEndNs)) - Math.min(...reports.map((r) => r.windowStartNs));
@@ -502,7 +513,7 @@ function quietSummary(trials: readonly Trial[]): { quietOpsPerSec?: ReturnType<t
 }
 
 /** `hiccupNs` when the meter measured at least one trial. */
-function hiccupSummary(reports: ReadonlyArray<HiccupReport | null>, intervalMs: number): { hiccupNs?: ReturnType<typeof summarizeHiccups> } {
+function hiccupSummary(reports: ReadonlyArray<HiccupReport | null>, intervalMs: number): { hiccupNs?: HiccupSummary } {
   const summary = summarizeHiccups(reports.filter((report): report is HiccupReport => report !== null), intervalMs);
   return summary === null ? {} : { hiccupNs: summary };
 }
@@ -517,11 +528,11 @@ function poolKey(source: MapSource, threads: number): string {
  * plain error either: unless its own detector fired (`detected`), the cell
  * says "concurrent map writes (not detected…)" and keeps the message as detail.
  */
-function failedCell(progress: CellProgress, message: string, detected: boolean): Cell {
+function failedCell(progress: CellProgress, message: string, detected: boolean): ErrorCell {
   if (progress.unsafeWrites && !detected) {
-    return { ...progress.identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: message } as unknown as Cell;
+    return { ...progress.identity, error: CONCURRENT_WRITES_ERROR + NOT_DETECTED_SUFFIX, errorDetail: message };
   }
-  return { ...progress.identity, error: message } as unknown as Cell;
+  return { ...progress.identity, error: message };
 }
 
 function sumCounters(records: Array<Record<string, number>>): Record<string, number> {
@@ -540,11 +551,6 @@ function remember<V>(cache: Map<string, V>, key: string, value: V, budget: numbe
     total -= size(entry);
     cache.delete(oldest);
   }
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  return medianWithCI(values).median;
 }
 
 function round(value: number, digits = 2): number {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getMapFactory } from '../maps/index.js';
-import type { MapFactory } from '../maps/types.js';
+import type { DescribedMapFactory, MapFactory } from '../maps/types.js';
 import { UsageError } from './options.js';
 
 /** Structured-cloneable: posted to workers with every task. */
@@ -34,11 +34,11 @@ export function loadMapFactory(source: MapSource): Promise<MapFactory> {
 }
 
 /** Main thread: resolves a `--map-module` path, imports it and checks its default export. */
-export async function loadPluginModule(path: string, label = '--map-module'): Promise<{ factory: MapFactory; source: MapSource }> {
+export async function loadPluginModule(path: string, label = '--map-module'): Promise<{ factory: DescribedMapFactory; source: MapSource }> {
   const absolute = resolve(path);
   if (!existsSync(absolute)) throw new UsageError(`${label}: no such file ${JSON.stringify(absolute)}`);
   const moduleUrl = pathToFileURL(absolute).href;
-  let factory: MapFactory;
+  let factory: DescribedMapFactory;
   try {
     factory = await importPlugin(moduleUrl, `${label} ${absolute}`);
   } catch (error) {
@@ -49,17 +49,20 @@ export async function loadPluginModule(path: string, label = '--map-module'): Pr
   return { factory, source: { name: factory.name, moduleUrl } };
 }
 
-async function importPlugin(moduleUrl: string, label: string): Promise<MapFactory> {
+async function importPlugin(moduleUrl: string, label: string): Promise<DescribedMapFactory> {
   const module = (await import(moduleUrl)) as { default?: unknown };
   return checkMapFactory(module.default, label);
 }
 
-/** A plugin's default export must have the MapFactory shape; the message names what is missing. */
-export function checkMapFactory(value: unknown, label: string): MapFactory {
+/**
+ * A plugin's default export must have the MapFactory shape; the message names
+ * what is missing. A factory without a description gets its name as one.
+ */
+export function checkMapFactory(value: unknown, label: string): DescribedMapFactory {
   const must = (what: string): never => {
     throw new UsageError(`${label}: the default export must be a MapFactory (${what})`);
   };
-  if (value === null || typeof value !== 'object') return must('got no object; export default { name, description, shared, safeForConcurrentWrites, create, attach }');
+  if (value === null || typeof value !== 'object') return must('got no object; export default { name, shared, safeForConcurrentWrites, create, attach } and optionally description');
   const candidate = value as Record<string, unknown>;
   if (typeof candidate.name !== 'string' || candidate.name === '') must('name must be a non-empty string');
   if (candidate.description !== undefined && typeof candidate.description !== 'string') must('description must be a string when given');
@@ -67,13 +70,12 @@ export function checkMapFactory(value: unknown, label: string): MapFactory {
   if (typeof candidate.safeForConcurrentWrites !== 'boolean') must('safeForConcurrentWrites must be a boolean');
   if (typeof candidate.create !== 'function') must('create must be a function');
   if (typeof candidate.attach !== 'function') must('attach must be a function');
-  // description is optional for plugins: it defaults to the name (help text and reports show it).
-  if (candidate.description === undefined) {
-    const factory = value as Omit<MapFactory, 'description'>;
-    return {
-      name: factory.name, description: factory.name, shared: factory.shared, safeForConcurrentWrites: factory.safeForConcurrentWrites,
-      create: (options) => factory.create(options), attach: (handle) => factory.attach(handle),
-    };
-  }
-  return value as MapFactory;
+  // The checks above make `value` a MapFactory.
+  if (typeof candidate.description === 'string') return value as DescribedMapFactory;
+  // No description: the plugin's name, on a factory that delegates to its methods (it may be a class instance).
+  const factory = value as MapFactory;
+  return {
+    name: factory.name, description: factory.name, shared: factory.shared, safeForConcurrentWrites: factory.safeForConcurrentWrites,
+    create: (options) => factory.create(options), attach: (handle) => factory.attach(handle),
+  };
 }

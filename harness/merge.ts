@@ -66,7 +66,7 @@ export function mergeShards(inputs: readonly MergeInput[]): Results {
   cells.sort((a, b) => (order.get(cellKey(a)) as number) - (order.get(cellKey(b)) as number));
 
   const calibrations = ordered.map((input) => input.results.calibration.opsPerSec).sort((a, b) => a - b);
-  const sweeps = ordered.map((input) => (input.results.sweep ?? {}) as Record<string, unknown>);
+  const sweeps = ordered.map((input) => input.results.sweep ?? {});
   const times = (field: string) => sweeps.map((sweep) => sweep[field]).filter((value): value is string => typeof value === 'string').sort();
   const merged: Results = {
     ...first.results,

@@ -3,7 +3,8 @@
  * stderr (only when stderr is a terminal and not --quiet), and the summary
  * table printed when the sweep ends.
  */
-import { runtimeLabel, type Cell, type Results } from './results.js';
+import { formatNs } from '../reports/format.js';
+import { runtimeLabel, type Results, type ResultsCell } from './results.js';
 import type { GroupWinner } from './analysis/types.js';
 import type { CellSpec } from './cell.js';
 
@@ -29,7 +30,7 @@ export class ProgressBar {
     this.draw();
   }
 
-  cellFinished(_cell: Cell, done: number, total: number): void {
+  cellFinished(_cell: ResultsCell, done: number, total: number): void {
     this.cellsRun++;
     this.cellMsTotal += Date.now() - this.cellStartedMs;
     this.current = { done, total, label: '' };
@@ -81,16 +82,8 @@ export function formatCount(value: number): string {
   return value.toFixed(0);
 }
 
-/** 1234 ns → "1.2µs". */
-export function formatNs(ns: number): string {
-  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)}s`;
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)}ms`;
-  if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)}µs`;
-  return `${Math.round(ns)}ns`;
-}
-
-/** One cell as "12.3M ±4% p99 850ns", or its error. */
-export function describeCellResult(cell: Cell): string {
+/** One cell as "12.3M ±4% p99 850 ns", or its error. */
+export function describeCellResult(cell: ResultsCell): string {
   if (cell.error !== undefined) return cell.error.startsWith('timeout') ? 'timeout' : `error: ${cell.error}`;
   const { median, ciLow, ciHigh } = cell.opsPerSec;
   const spread = median > 0 ? Math.round((Math.max(median - ciLow, ciHigh - median) / median) * 100) : 0;
@@ -105,7 +98,7 @@ export function describeCellResult(cell: Cell): string {
 export function summaryTable(results: Results): string {
   const cells = results.cells;
   const threads = [...new Set(cells.map((cell) => cell.threads))].sort((a, b) => a - b);
-  const groups = new Map<string, Cell[]>();
+  const groups = new Map<string, ResultsCell[]>();
   for (const cell of cells) {
     const key = `${cell.workload}  lf=${cell.loadFactor}${cell.rate === undefined ? '' : `  rate=${formatCount(cell.rate)}/s per thread`}`;
     groups.set(key, [...(groups.get(key) ?? []), cell]);
@@ -113,7 +106,7 @@ export function summaryTable(results: Results): string {
   const lines: string[] = [];
   for (const [title, group] of groups) {
     // With --node a row is a map under one runtime: the runtimes of a map sit side by side.
-    const rowKey = (cell: Cell): string => `${cell.map}${runtimeLabel(cell) === '' ? '' : ` @ ${runtimeLabel(cell)}`}`;
+    const rowKey = (cell: ResultsCell): string => `${cell.map}${runtimeLabel(cell) === '' ? '' : ` @ ${runtimeLabel(cell)}`}`;
     const maps = [...new Set(group.map(rowKey))];
     const header = ['map', ...threads.map((count) => `${count} thread${count === 1 ? '' : 's'}`)];
     const rows = maps.map((map) => [

@@ -13,7 +13,7 @@
  */
 import { latencyKnee, type LoadPoint } from './analysis/latency.js';
 import { cellKey, type CellSpec } from './cell.js';
-import type { Cell } from './results.js';
+import { isMeasuredCell, type ResultsCell } from './results.js';
 
 /** Offered load as fractions of the closed-loop capacity. */
 export const AUTO_BRACKET = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2] as const;
@@ -36,8 +36,8 @@ export function bracketRates(capacityOpsPerSec: number, threads: number): number
  * open-loop cells measured so far for one series; [] when the series shows
  * no knee (nothing to refine) or fewer than 3 rates ran.
  */
-export function refineRates(cells: readonly Cell[], points = AUTO_REFINE_POINTS): number[] {
-  const series = cells.filter((cell) => cell.error === undefined && typeof cell.rate === 'number');
+export function refineRates(cells: readonly ResultsCell[], points = AUTO_REFINE_POINTS): number[] {
+  const series = cells.filter(isMeasuredCell).filter((cell) => typeof cell.rate === 'number');
   if (series.length < 3) return [];
   const loadPoints: LoadPoint[] = series.map((cell) => ({
     offeredOpsPerSec: (cell.rate as number) * cell.threads,
@@ -58,8 +58,8 @@ export function refineRates(cells: readonly Cell[], points = AUTO_REFINE_POINTS)
 }
 
 /** The capacity a closed-loop cell gives the planner, ops/s over all threads; null for a failed cell. */
-export function capacityOf(cell: Cell): number | null {
-  if (cell.error !== undefined || typeof cell.rate === 'number') return null;
+export function capacityOf(cell: ResultsCell): number | null {
+  if (!isMeasuredCell(cell) || typeof cell.rate === 'number') return null;
   return cell.opsPerSec.median > 0 ? cell.opsPerSec.median : null;
 }
 
@@ -78,12 +78,12 @@ function unique(values: number[]): number[] {
  * when `stopped()` (Ctrl-C). A failed capacity cell plans nothing.
  */
 export async function runAutoRateSeries(
-  spec: CellSpec, capacityCell: Cell, cells: readonly Cell[],
-  runCell: (spec: CellSpec) => Promise<Cell>, stopped: () => boolean,
+  spec: CellSpec, capacityCell: ResultsCell, cells: readonly ResultsCell[],
+  runCell: (spec: CellSpec) => Promise<ResultsCell>, stopped: () => boolean,
 ): Promise<void> {
   const capacity = capacityOf(capacityCell);
   if (capacity === null) return;
-  const series = (): Cell[] => cells.filter((cell) => typeof cell.rate === 'number' && cell.map === spec.map &&
+  const series = (): ResultsCell[] => cells.filter((cell) => typeof cell.rate === 'number' && cell.map === spec.map &&
     cell.workload === spec.workload && cell.threads === spec.threads && cell.loadFactor === spec.loadFactor);
   const runRates = async (rates: readonly number[]): Promise<void> => {
     for (const rate of rates) {

@@ -19,7 +19,7 @@
 import { quantile } from 'simple-statistics';
 import { comparisonGroupKey, groupWinners, pairwiseAnswers, type RelativeOptions } from './analysis/relative.js';
 import { cellKey } from './cell.js';
-import type { Cell, Results } from './results.js';
+import { isMeasuredCell, type Cell, type Results, type ResultsCell } from './results.js';
 
 export interface ChangeFigures {
   compared: number;
@@ -60,20 +60,21 @@ function figures(changesPct: number[]): ChangeFigures {
   };
 }
 
-const measured = (cells: readonly Cell[]): Cell[] => cells.filter((cell) => cell.error === undefined && cell.trials?.length > 0);
+const measured = (cells: readonly ResultsCell[]): Cell[] => cells.filter(isMeasuredCell).filter((cell) => cell.trials?.length > 0);
 
 export function repeatability(first: Results, second: Results, options: RelativeOptions = {}): RepeatabilityReport {
   const a = new Map(measured(first.cells).map((cell) => [cellKey(cell), cell]));
   const b = new Map(measured(second.cells).map((cell) => [cellKey(cell), cell]));
-  const shared = [...a.keys()].filter((key) => b.has(key));
 
   const cellChanges: number[] = [];
   const halfWidths: number[] = [];
   let within10 = 0;
   let overlap = 0;
-  for (const key of shared) {
-    const x = (a.get(key) as Cell).opsPerSec;
-    const y = (b.get(key) as Cell).opsPerSec;
+  for (const [key, cellA] of a) {
+    const cellB = b.get(key);
+    if (cellB === undefined) continue;
+    const x = cellA.opsPerSec;
+    const y = cellB.opsPerSec;
     const change = percent(Math.log(x.median / y.median));
     cellChanges.push(change);
     if (change <= 10) within10++;

@@ -72,7 +72,14 @@ export interface Trial {
   hiccupP99Ns?: number;
   /** Open loop: p99 of the workers' stall histogram in this trial, ns. */
   stallP99Ns?: number;
+  /** Open loop: the slowest worker's ops/s in this trial. */
+  slowestWorkerOpsPerSec?: number;
+  /** Open loop: ops the workers were due to issue but never did (could not keep up). */
+  backlogOps?: number;
 }
+
+/** What the scheduler of an interleaved sweep records in a trial (harness/sweep.ts). */
+export type TrialMeta = Pick<Trial, 'round' | 'poolGeneration' | 'sentinelOpsPerSec' | 'remeasured'>;
 
 /** The trials' quiet rates, or null unless every trial has one (then a cell has no quiet figure). */
 export function quietFigures(trials: readonly Trial[]): number[] | null {
@@ -102,7 +109,11 @@ export interface MedianCI {
   ciMethod?: string;
 }
 
-export interface Cell {
+/**
+ * What identifies a cell in a results file, and all a failed cell has
+ * besides its reason.
+ */
+export interface CellIdentity {
   map: string;
   workload: string;
   threads: number;
@@ -115,19 +126,89 @@ export interface Cell {
   rate?: number;
   /** Sweeps over several runtimes (--node): the Node and V8 versions that measured the cell. */
   runtime?: { node: string; v8: string };
-  /** Open-loop cells: ops/s per thread actually completed (median over trials); below `rate` = could not keep up. */
-  achievedOpsPerSec?: number;
+}
+
+/** How a cell's latencies were timed (the config's `timing` says more). */
+export type CellTiming =
+  | { method: 'sampled-ops'; sampleEveryOps: number; clockCostNs: number }
+  | { method: 'every-op-from-intended-start'; clockCostNs: number };
+
+/** Where a cell's wall time went besides its measured windows, ms (harness/cell.ts). */
+export interface CellOverhead {
+  /** Everything but the trials' warm-ups and windows and the pool warm-up trial's window. */
+  fixedMs: number;
+  poolStartMs: number;
+  /** The discarded JIT warm-up trials of fresh pools; absent in older files. */
+  poolWarmupMs?: number;
+  streamsMs: number;
+  prefillMs: number;
+  /** Full collections between trials; absent in older files. */
+  gcMs?: number;
+  /** fixedMs ÷ the measured windows. */
+  fractionOfWindow: number;
+}
+
+/**
+ * A measured cell: its trials and the figures made of them. Fields marked
+ * optional are absent in some files (older ones, closed- vs open-loop
+ * cells, a meter that was off); `parseResults` checks the others.
+ */
+export interface Cell extends CellIdentity {
+  /** Never set on a measured cell: `error` is what marks an ErrorCell. */
+  error?: undefined;
   trials: Trial[];
   opsPerSec: MedianCI;
+  /** Median with CI of the trials' quiet rates, when every trial has one. */
+  quietOpsPerSec?: MedianCI;
   latencyNs: LatencySummary;
-  counters: Record<string, number>;
+  /** Per op name; a schema-1 file also kept each op's histogram. */
+  latencyByOpNs?: Record<string, LatencyPercentiles & { histogram?: HistogramData }>;
   /** The machine's own stalls during the trials' windows (harness/hiccup.ts); absent in older files. */
   hiccupNs?: LatencySummary & { intervalMs: number; awakeFraction: number };
   /** Open loop: what the workers' own stalls (gaps in their wait spin) alone make of the op latencies (harness/loop.ts). */
   workerStallNs?: LatencySummary;
-  /** A failed cell carries only its reason: no numbers. */
-  error?: string;
-  [extra: string]: unknown;
+  /** The map's stats() counters, per-key median over the trials. */
+  counters: Record<string, number>;
+  /** Ops issued per op name, summed over trials and workers. */
+  opCounts?: Record<string, number>;
+  timing?: CellTiming;
+  /** The options every trial's map was created with. */
+  mapOptions?: { capacity: number; loadFactor: number };
+  /** Ops pre-generated per worker (and replayed cyclically). */
+  streamOps?: number;
+  /** The most times a worker went round its stream in one trial. */
+  streamWraps?: number;
+  overhead?: CellOverhead;
+  /** Wall time spent on the cell, ms. */
+  wallMs?: number;
+  /** Interleaved sweeps: trials measured again because their first visit was disturbed. */
+  remeasuredTrials?: number;
+  /** Open-loop cells: ops/s per thread actually completed (median over trials); below `rate` = could not keep up. */
+  achievedOpsPerSec?: number;
+  /** Open-loop cells: rate × threads. */
+  offeredOpsPerSec?: number;
+  /** Open-loop cells: ops never issued over all trials (could not keep up). */
+  backlogOps?: number;
+  /** A baseline pooled from several runs (`gate --baseline a,b,c`, harness/gate/baseline.ts): how many runs measured it. */
+  baselineRuns?: number;
+}
+
+/** A failed cell carries only its identity and reason: no numbers. */
+export interface ErrorCell extends CellIdentity {
+  error: string;
+  /** The underlying failure when `error` is a verdict ("concurrent map writes (not detected…)"). */
+  errorDetail?: string;
+}
+
+/** A cell of a results file: measured (a `Cell`) or failed (an `ErrorCell`, told apart by its `error`). */
+export type ResultsCell = Cell | ErrorCell;
+
+export function isErrorCell(cell: ResultsCell): cell is ErrorCell {
+  return cell.error !== undefined;
+}
+
+export function isMeasuredCell(cell: ResultsCell): cell is Cell {
+  return cell.error === undefined;
 }
 
 export interface UslFit {
@@ -146,9 +227,12 @@ export interface KneeResult {
   loadFactor: number;
   /** null when there is no knee or not enough points (see `note`). */
   kneeThreads: number | null;
+  /** Measured throughput at the knee, ops/s (harness/analysis/scaling.ts); absent in older files. */
+  kneeOpsPerSec?: number | null;
   usl: UslFit | null;
+  /** Distinct thread counts measured; absent in older files. */
+  points?: number;
   note?: string;
-  [extra: string]: unknown;
 }
 
 export interface Analysis {
@@ -167,14 +251,46 @@ export interface Analysis {
   findings?: Finding[];
   /** familyMember of every workload of a write-fraction family in the file, by workload name. */
   writeFractions?: Record<string, FamilyMember>;
-  [extra: string]: unknown;
 }
 
-/** What a results file says of one map's verification (the full record is harness/verify's MapVerification). */
+/**
+ * One map's verification in a results file. A sweep stores harness/verify's
+ * whole MapVerification record; readers rely on `status` alone.
+ */
 export interface VerificationBadge {
   status: string;
   message?: string;
-  [extra: string]: unknown;
+  /** Histories recorded and checked. */
+  histories?: number;
+}
+
+/** The run's reference-loop figure (harness/calibration.ts's Calibration); older files carry only some of the fields. */
+export interface ResultsCalibration {
+  opsPerSec: number;
+  version?: number;
+  rounds?: number;
+  opsPerRound?: number;
+  statistic?: string;
+  roundRates?: number[];
+}
+
+/** `run --compare-bare`: the harness's ns/op (one thread) against a bare replay of the same stream (harness/transparency.ts). */
+export interface Transparency {
+  harnessNsPerOp: number;
+  bareNsPerOp: number;
+  ratio: number;
+  bareOpsPerRound: number;
+}
+
+/** `maplab merge` (harness/merge.ts): each shard file the merged file was made of. */
+export interface MergedShard {
+  source: string;
+  shard: { index: number; count: number } | null;
+  cells: number;
+  commit: string | null;
+  calibration: number;
+  timing: unknown;
+  sweep: Record<string, unknown> | null;
 }
 
 /** One runtime's primitive costs as harness/primitives.ts records them (declared here so reports need only this file's types). */
@@ -189,16 +305,31 @@ export interface Results {
   schema: ResultsSchema;
   env: ResultsEnv;
   config: Record<string, unknown>;
-  calibration: { opsPerSec: number; [extra: string]: unknown };
-  cells: Cell[];
+  calibration: ResultsCalibration;
+  cells: ResultsCell[];
   analysis: Analysis;
   /** true while a sweep is still writing the file, or was interrupted: `--resume` finishes it. */
   incomplete?: boolean;
+  /** true when the sweep was interrupted (Ctrl-C); a finished file has no such field. */
+  interrupted?: boolean;
+  /**
+   * How the sweep ran (harness/sweep.ts): startedAt, finishedAt, wallMs,
+   * resumedAt, fixedCostFraction, and `drift` for interleaved sweeps. Free
+   * form: readers check each field they use.
+   */
+  sweep?: Record<string, unknown>;
+  /** Files that say when the run started here instead of in `sweep` (reports/site.ts reads either). */
+  startedAt?: unknown;
+  /** A name given to the run by whoever made the file: the report site's folder for it (reports/site.ts). */
+  runId?: unknown;
   /** Sweeps over runtimes (--node): each runtime's primitives (harness/primitives.ts), the first runtime first. */
   primitives?: PrimitivesRecord[];
   /** `sweep --verify`: each map's linearizability verdict (status verified / violated / unsafe / private …). */
   verification?: Record<string, VerificationBadge>;
-  [extra: string]: unknown;
+  transparency?: Transparency;
+  merged?: { shards: MergedShard[] };
+  /** A baseline pooled from several runs (harness/gate/baseline.ts): the files it was pooled from. */
+  baselineSources?: string[];
 }
 
 /** A workload of a write-fraction family: `<family>-<N>` with N a percentage 0..100. */
@@ -292,17 +423,21 @@ function stringifyNested(value: unknown, levels: number, indent = ''): string {
   return `{\n${entries.map(([key, member]) => `${inner}${JSON.stringify(key)}: ${stringifyNested(member, levels - 1, inner)}`).join(',\n')}\n${indent}}`;
 }
 
-/** A cell as schema 2 stores it (see the top of this file); an error cell is stored as it is. */
-function storedCell(cell: Cell): Cell {
-  if (cell.error !== undefined || cell.latencyNs === undefined) return cell;
-  const stored: Cell = { ...cell, latencyNs: { ...cell.latencyNs, histogram: encodeHistogram(cell.latencyNs.histogram) as unknown as HistogramData } };
+/**
+ * A cell as schema 2 stores it (see the top of this file): histograms in
+ * their sparse encoding, no per-op histograms, no per-trial counters. An
+ * error cell is stored as it is.
+ */
+function storedCell(cell: ResultsCell): ResultsCell | Record<string, unknown> {
+  if (isErrorCell(cell) || cell.latencyNs === undefined) return cell;
+  const stored: Record<string, unknown> = { ...cell, latencyNs: { ...cell.latencyNs, histogram: encodeHistogram(cell.latencyNs.histogram) } };
   if (Array.isArray(cell.trials)) stored.trials = cell.trials.map(({ counters: _counters, ...trial }: Trial & { counters?: unknown }) => trial);
   // The machine's own histograms (hiccup meter, worker stalls) are stored in the same sparse encoding as latencyNs.
-  if (cell.hiccupNs?.histogram) stored.hiccupNs = { ...cell.hiccupNs, histogram: encodeHistogram(cell.hiccupNs.histogram) as unknown as HistogramData };
+  if (cell.hiccupNs?.histogram) stored.hiccupNs = { ...cell.hiccupNs, histogram: encodeHistogram(cell.hiccupNs.histogram) };
   if (cell.workerStallNs?.histogram) {
-    stored.workerStallNs = { ...cell.workerStallNs, histogram: encodeHistogram(cell.workerStallNs.histogram) as unknown as HistogramData };
+    stored.workerStallNs = { ...cell.workerStallNs, histogram: encodeHistogram(cell.workerStallNs.histogram) };
   }
-  const byOp = cell.latencyByOpNs as Record<string, Partial<LatencySummary>> | undefined;
+  const byOp = cell.latencyByOpNs;
   if (byOp !== null && typeof byOp === 'object') {
     stored.latencyByOpNs = Object.fromEntries(Object.entries(byOp).map(([op, { histogram: _histogram, ...summary }]) => [op, summary]));
   }
@@ -375,5 +510,7 @@ export function parseResults(json: unknown, source: string): Results {
   });
   const analysis = object(root.analysis, 'analysis');
   if (!Array.isArray(analysis.knees)) fail('analysis.knees', 'an array');
+  // Checked above: what every reader relies on, and for each cell either `error` (an ErrorCell) or the numbers
+  // of a measured Cell. Fields not checked are passed through as the file has them.
   return root as unknown as Results;
 }

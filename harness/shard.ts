@@ -14,9 +14,9 @@
  * pools, so splitting one pool's cells over shards pays its start and JIT
  * warm-up trial once per shard (about one window; harness/cell.ts).
  */
-import { prefillCount, insertsFreshKeys, type Workload } from '../workloads/index.js';
-import { cellKey, type CellSpec } from './cell.js';
-import { FRESH_KEY_STREAM_FACTOR, type ShardSpec, type SweepConfig } from './config.js';
+import { prefillCount, type Workload } from '../workloads/index.js';
+import { cellKey, streamLength, type CellSpec } from './cell.js';
+import type { ShardSpec, SweepConfig } from './config.js';
 import { UsageError } from './options.js';
 
 /**
@@ -34,7 +34,7 @@ export function expectedCellMs(spec: CellSpec, config: SweepConfig): number {
   const windowsMs = config.trials * (config.warmupMs + config.durationMs);
   if (workload === undefined) return windowsMs;
   const prefillMs = (config.trials * prefillCount(workload) * PREFILL_NS_PER_ENTRY) / 1e6;
-  const streamOps = config.streamOps * (insertsFreshKeys(workload) ? FRESH_KEY_STREAM_FACTOR : 1) * spec.threads;
+  const streamOps = streamLength(workload, config.streamOps) * spec.threads;
   return windowsMs + prefillMs + (streamOps * STREAM_NS_PER_OP) / 1e6;
 }
 

@@ -15,8 +15,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { median } from 'simple-statistics';
 import { getMapFactory } from '../maps/index.js';
-import { addCalibrationRound, measureCalibration, type Calibration } from './calibration.js';
+import { addCalibrationRound, measureCalibration } from './calibration.js';
 import { QUIET_QUANTILE, QUIET_SLICE_MS } from './loop.js';
 import { runAutoRateSeries } from './rate-plan.js';
 import { CellRunner, cellKey, type CellSpec } from './cell.js';
@@ -28,14 +29,15 @@ import { finalizeResults } from './finalize.js';
 import { loadPluginModule } from './map-source.js';
 import { UsageError } from './options.js';
 import { TrialInterruptedError } from './pool.js';
-import { readResultsFile, RESULTS_SCHEMA, writeResultsFile, type Cell, type Results, type VerificationBadge } from './results.js';
+import {
+  isMeasuredCell, readResultsFile, RESULTS_SCHEMA, writeResultsFile, type Results, type ResultsCell, type VerificationBadge,
+} from './results.js';
 import {
   comparisonGroups, DEFAULT_REMEASURE_RULE, disturbance, keepRemeasured, poolGeneration, roundVisits, sentinelReference,
   visitsToRemeasure, type RemeasureRule, type VisitHealth,
 } from './schedule.js';
 import { measurePrimitivesAcross } from './primitives.js';
 import { DriftSentinel, SENTINEL_WORKLOAD, sentinelRate, type SentinelReading } from './sentinel.js';
-import { medianWithCI } from './stats.js';
 import { shardCells } from './shard.js';
 import { verifyMaps } from './verify/index.js';
 
@@ -74,7 +76,7 @@ const PRIMITIVES_TIME_MS = 100;
 export interface SweepObserver {
   /** Before a cell runs; `done` cells (including resumed ones) of `total` are finished. */
   cellStarted?(spec: CellSpec, done: number, total: number): void;
-  cellFinished?(cell: Cell, done: number, total: number): void;
+  cellFinished?(cell: ResultsCell, done: number, total: number): void;
   note?(message: string): void;
 }
 
@@ -168,7 +170,7 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
   // --rates auto plans each series from a finished cell, so it runs cell after cell (rate-plan.ts).
   const autoRates = sweep.config.rates === 'auto';
   const interleave = sweep.config.interleave === true && !autoRates;
-  const runCell = async (spec: CellSpec): Promise<Cell> => {
+  const runCell = async (spec: CellSpec): Promise<ResultsCell> => {
     observer.cellStarted?.(spec, cells.length, plan.length);
     const cell = await runner.run(spec, signal);
     cells.push(cell);
@@ -200,7 +202,7 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
           interrupted = true;
           break;
         }
-        results.calibration = addCalibrationRound(results.calibration as Calibration);
+        results.calibration = addCalibrationRound(results.calibration);
         const cell = await runCell(spec);
         if (autoRates) await runAutoRateSeries(spec, cell, cells, runCell, () => signal?.aborted === true);
       }
@@ -213,7 +215,7 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
     await Promise.all([...backends.values()].map((backend) => backend.close().catch(() => undefined)));
   }
 
-  const sweepInfo = results.sweep as Record<string, unknown>;
+  const sweepInfo = (results.sweep ??= {});
   sweepInfo.wallMs = Math.round((Number(sweepInfo.wallMs) || 0) + performance.now() - startMs);
   if (interrupted) {
     results.incomplete = true;
@@ -314,7 +316,7 @@ async function runInterleaved(
         for (const backend of backends.values()) await backend.closePools(); // the next generation starts every pool afresh
         generation = roundGeneration;
       }
-      results.calibration = addCalibrationRound(results.calibration as Calibration);
+      results.calibration = addCalibrationRound(results.calibration);
       for (const { group, members } of roundVisits(groups, round, rounds)) {
         const done = await visit(round, group, members, false);
         if (done === null) return true;
@@ -332,7 +334,7 @@ async function runInterleaved(
       for (const entry of keepAgain ? original.entries : again.entries) entry.superseded = true;
       if (keepAgain) visits[index] = again;
     }
-    results.sweep = { ...(results.sweep as Record<string, unknown>), drift: driftSummary(visits, reference, rule, remeasured, generations) };
+    results.sweep = { ...results.sweep, drift: driftSummary(visits, reference, rule, remeasured, generations) };
   } finally {
     await sentinel?.close();
   }
@@ -401,7 +403,7 @@ function resumeResults(existing: Results, startedAt: string, observer: SweepObse
       observer.note?.(`resuming on a different ${field}: file ${String(existing.env[field])}, now ${String(env[field])}`);
     }
   }
-  const sweepInfo = (existing.sweep ?? {}) as Record<string, unknown>;
+  const sweepInfo = existing.sweep ?? {};
   const resumedAt = Array.isArray(sweepInfo.resumedAt) ? sweepInfo.resumedAt : [];
   const results: Results = { ...existing, cells: [...existing.cells], incomplete: true, sweep: { ...sweepInfo, resumedAt: [...resumedAt, startedAt] } };
   delete results.interrupted;
@@ -409,12 +411,12 @@ function resumeResults(existing: Results, startedAt: string, observer: SweepObse
 }
 
 /** Fixed cost per cell (pool start, streams, prefill, dispatch, barrier) as a fraction of its measured windows. */
-export function fixedCostSummary(cells: Cell[]): { median: number; max: number } | null {
+export function fixedCostSummary(cells: readonly ResultsCell[]): { median: number; max: number } | null {
   const fractions = cells
-    .map((cell) => (cell.overhead as { fractionOfWindow?: number } | undefined)?.fractionOfWindow)
+    .map((cell) => (isMeasuredCell(cell) ? cell.overhead?.fractionOfWindow : undefined))
     .filter((value): value is number => typeof value === 'number');
   if (fractions.length === 0) return null;
-  return { median: medianWithCI(fractions).median, max: Math.max(...fractions) };
+  return { median: median(fractions), max: Math.max(...fractions) };
 }
 
 /** `--verify`: each map's linearizability verdict, keyed by map name (what the reports show as a badge). */

@@ -8,10 +8,10 @@
  *
  * Protocol: one request at a time over the IPC channel, `{ id, message }` in,
  * `{ id, ok, value | error }` out. A step's value is the trial's figures, or
- * null once the cell has ended (its error is in the Cell `finish` returns).
+ * null once the cell has ended (its error is in the ErrorCell `finish` returns).
  */
 import type { MapFactory } from '../maps/types.js';
-import type { TrialServerReply, TrialServerRequest } from './cell-backend.js';
+import type { TrialServerReply, TrialServerRequest, TrialServerValues } from './cell-backend.js';
 import { CellRunner, type CellProgress } from './cell.js';
 import { performance } from 'node:perf_hooks';
 import { loadMapFactory, type MapSource } from './map-source.js';
@@ -19,7 +19,7 @@ import { loadMapFactory, type MapSource } from './map-source.js';
 let runner: CellRunner | null = null;
 const cells = new Map<number, CellProgress>();
 
-async function handle(message: TrialServerRequest): Promise<unknown> {
+async function handle(message: TrialServerRequest): Promise<TrialServerValues[TrialServerRequest['kind']]> {
   switch (message.kind) {
     case 'init': {
       const maps = new Map<string, { source: MapSource; factory: MapFactory }>();

@@ -11,7 +11,7 @@ import { hashTrieMapFactory } from './hashtrie.js';
 import { clhtMapFactory } from './clht.js';
 import type { MapFactory } from './types.js';
 
-export type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
+export type { ConcurrentMap, DescribedMapFactory, MapFactory, MapHandle, MapOptions } from './types.js';
 export { ConcurrentMapWriteError } from './errors.js';
 
 /** Every built-in map, in the order reports list them. */

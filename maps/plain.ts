@@ -1,55 +1,46 @@
 /**
- * plain: the shared hash table with no synchronisation — the raw-table speed
- * ceiling for one thread, and Go's built-in `map` used without a lock. Like Go's
- * runtime (src/runtime/map.go, `hashWriting`), it detects concurrent use and
- * fails instead of silently corrupting a published number: a write that finds
- * another write in progress, or a read that finds a write in progress, throws
- * ConcurrentMapWriteError ("concurrent map writes" / "concurrent map read and
- * map write"). Detection is best-effort for a single op (two ops can slip past
- * each other), but two threads writing concurrently are caught within
- * milliseconds (0.1–85 ms measured), and once caught the map stays failed:
- * every view's writes fail within 64 of its own writes, stats() reports it,
- * and reads fail while BROKEN is in PLAIN_FLAGS (a writer that erased it sets
- * it again at its next checked write; until then a read may still succeed).
- * Its factory says `safeForConcurrentWrites: false`; one thread, or many
- * readers with no writer, is fully supported.
+ * plain: one shared hash table with no synchronisation — Go's built-in `map`
+ * used without a lock, and the raw-table speed ceiling for one thread.
  *
- * Shared words (from the header, its own 128-byte line):
+ * Who may call it: one thread, or any number of readers while no thread
+ * writes. It is not thread safe: a write concurrent with any other operation
+ * is misuse. Its factory says `safeForConcurrentWrites: false`, and a sweep
+ * never reports numbers for it with writers on more than one thread.
+ *
+ * Misuse is detected, not survived (like Go's runtime/map.go `hashWriting`):
+ * a write that finds another write in progress throws ConcurrentMapWriteError
+ * "concurrent map writes"; a read that finds a write in progress throws
+ * "concurrent map read and map write". Detection is best-effort for a single
+ * op (two ops can slip past each other), but writers on two threads are
+ * caught within milliseconds. Once detected, the map stays failed: stats()
+ * reports `concurrentUseDetected`, every view's writes fail within 64 of its
+ * own writes, and reads fail while BROKEN is set in PLAIN_FLAGS.
+ *
+ * Shared words (the header, on its own 128-byte line pair):
  *   PLAIN_FLAGS — WRITING while a write is in progress, BROKEN once
- *       concurrent use was detected (the readers' signal; a racing writer's
- *       plain store can clear it, so the sticky record is PLAIN_BROKEN).
- *       A writer checks it is 0 and stores WRITING with plain accesses (Go's
- *       `h.flags ^= hashWriting`), and at the end checks it still reads
- *       WRITING before storing 0; readers check it is 0 with one plain load,
- *       so reads keep raw-table speed. BROKEN is set with
- *       Atomics.or by whichever thread detects the race.
- *       Every 64th write of a view uses an Atomics.compareExchange pair instead
- *       (CHECKED_WRITE_MASK), so detection cannot be optimised away.
- *       Why plain stores on the other writes: two workers writing one map
- *       were caught in 0.1–85 ms in every one of 20 trials on a loaded 2-core
- *       machine, while an Atomics.compareExchange to set the flag measured
- *       +8–10 ns per set (~40 → ~50 ns set-update at 2^16 keys); the plain flag
- *       costs ~4 ns per write over the raw table.
- *   PLAIN_BROKEN — the sticky record of detection: set to 1 with Atomics.store
- *       by fail() and never written otherwise. Needed because a writer's plain
- *       `flags = 0` at the end of its write can erase the BROKEN bit another
- *       thread just set (the JIT may forward the WRITING it stored instead of
- *       re-reading the word): once, two workers wrote for a second after one
- *       of them had detected the race (49M ops undetected, in CI). Every
- *       checked write reads this word with Atomics.load and fails if it is
- *       set, so a writer that erased BROKEN fails within 64 writes and sets
- *       the bit again; readers keep their one-word check of PLAIN_FLAGS.
- *       Measured with the racing-writer fixture: without this word 1 of 200
- *       runs left a writer undetected for its whole second; with it 0 of
- *       1000, the slower writer caught within 31 ms; set-update unchanged
- *       (~30 ns at 2^16 keys, lf 0.75: one Atomics.load per 64 writes).
- *   PLAIN_WRITES — count of writes begun (plain increment by the writer, wraps);
- *       forEach() reads it before and after its copy, so a write that began
- *       and ended inside the copy (the flag clear at both checks) is still
- *       caught as "concurrent map read and map write".
+ *       concurrent use was detected (the readers' signal). A writer checks
+ *       it is 0 and stores WRITING, and at the end checks it still reads
+ *       WRITING before storing 0, with plain loads and stores (Go's
+ *       `h.flags ^= hashWriting`: an Atomics.compareExchange per write would
+ *       cost ~8–10 ns a set); every 64th write of a view uses an
+ *       Atomics.compareExchange pair instead (CHECKED_WRITE_MASK). Readers
+ *       check it is 0 with one plain load, so reads keep raw-table speed.
+ *       BROKEN is set with Atomics.or by whichever thread detects the race;
+ *       a racing writer's plain `flags = 0` can erase it, which is why
+ *       PLAIN_BROKEN exists.
+ *   PLAIN_BROKEN — 0, then 1 for good once concurrent use was detected:
+ *       written only by fail() (Atomics.store). Every checked write reads it
+ *       (Atomics.load) and fails if it is set, so a writer that erased
+ *       BROKEN fails within 64 writes and sets the bit again; readers keep
+ *       their one-word check of PLAIN_FLAGS.
+ *   PLAIN_WRITES — count of writes begun (plain increment by the writer,
+ *       wraps); forEach() reads it before and after its copy, so a write
+ *       that began and ended inside the copy (the flag clear at both
+ *       checks) is still caught as "concurrent map read and map write".
  *   PLAIN_ROOT + ROOT_REGION / ROOT_RESIZES — the table root (hash-table.ts);
  *       written by the (single) writer on growth.
  *   The table region: written by the single writer, plain loads and stores.
+ *
  * Memory: growth frees the old region at once (bounded memory under churn).
  * A reader racing with that growth — already a detected misuse if it starts
  * during the write — could meet a freed region; get() checks a region's header
@@ -89,9 +80,9 @@ const SMALLEST_TABLE = MIN_SLOTS;
 const TWO_TO_MINUS_32 = 2 ** -32;
 /**
  * Every 64th write of a view sets and clears the flag with Atomics.compareExchange
- * instead of plain accesses. With plain accesses alone, two workers once wrote
- * 45M ops in a second undetected (the optimised loop kept reusing its own flag
- * value); the CAS pair cannot be elided and sees the other writer's mark.
+ * instead of plain accesses. Plain accesses alone do not suffice: an optimised
+ * loop may keep reusing its own flag value and never see another writer's
+ * mark; the CAS pair cannot be elided and does see it.
  * Cost: two CAS (~40 ns) per 64 writes, ~0.6 ns a write.
  */
 const CHECKED_WRITE_MASK = 63;

@@ -68,8 +68,11 @@ export interface MapHandle {
 export interface MapFactory {
   /** Registry name: 'js-map', 'plain', 'rwmutex', 'sharded', 'readdirty', 'hashtrie', or a plugin's own. */
   readonly name: string;
-  /** One-line description for help text and reports. */
-  readonly description: string;
+  /**
+   * One-line description for help text and reports. Optional for a plugin:
+   * where factories are loaded (harness/map-source.ts) it defaults to the name.
+   */
+  readonly description?: string;
   /** false: each thread gets a private copy (js-map); nothing is shared. */
   readonly shared: boolean;
   /** false for 'plain': concurrent writes are detected and fail the run. */
@@ -79,3 +82,6 @@ export interface MapFactory {
   /** Any thread: a view over the same memory (for a private map, a fresh private copy). */
   attach(handle: MapHandle): ConcurrentMap;
 }
+
+/** A factory with its description filled in: what loading a plugin gives (harness/map-source.ts checkMapFactory). */
+export type DescribedMapFactory = MapFactory & { readonly description: string };

@@ -1,7 +1,9 @@
 /**
  * Number formats shared by the compare and gate renderers: three significant
- * digits with an SI suffix for rates, a time unit for latencies.
+ * digits with an SI suffix for rates; latencies as every report shows them
+ * (./format.ts).
  */
+import { formatNs } from './format.js';
 
 /** 12345678 → '12.3M'. */
 export function formatRate(opsPerSec: number): string {
@@ -10,14 +12,6 @@ export function formatRate(opsPerSec: number): string {
     if (Math.abs(opsPerSec) >= scale) return `${(opsPerSec / scale).toPrecision(3)}${suffix}`;
   }
   return opsPerSec.toPrecision(3);
-}
-
-/** 1234 → '1.23 µs'. */
-export function formatNs(ns: number): string {
-  if (ns >= 1e9) return `${(ns / 1e9).toPrecision(3)} s`;
-  if (ns >= 1e6) return `${(ns / 1e6).toPrecision(3)} ms`;
-  if (ns >= 1e3) return `${(ns / 1e3).toPrecision(3)} µs`;
-  return `${Math.round(ns)} ns`;
 }
 
 /** '0.008', '<0.001'. */

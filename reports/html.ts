@@ -18,13 +18,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Cell, Results } from '../harness/results.js';
+import type { Results, ResultsCell } from '../harness/results.js';
 import { buildCharts, type ChartDefinition, type CompactTable } from './charts.js';
 import {
-  analysisTables, buildModel, configTable, findingLines, environmentTable, failedTable, formatCount, formatNs, formatNumber, mapInfo,
+  analysisTables, buildModel, configTable, findingLines, environmentTable, failedTable, formatCount, formatNumber, mapInfo,
   primitivesTable, runtimeTable, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,
 } from './model.js';
+import { formatNs } from './format.js';
 
 export interface HtmlOptions {
   /** Shown in the title and header. */
@@ -314,7 +315,7 @@ function mapsTable(model: ReportModel, mapHtml: (map: string) => string): string
 
 /** Every cell; map names as plain labels ("js-map (private)") to keep a big run's page small. */
 function cellsTable(model: ReportModel): string {
-  const row = (cell: Cell) => {
+  const row = (cell: ResultsCell) => {
     const key = `<td>${escapeHtml(mapInfo(model, cell.map).label)}</td><td>${escapeHtml(cell.workload)}</td><td class="number">${cell.threads}${cell.oversubscribed ? ' (over)' : ''}</td><td class="number">${formatNumber(cell.loadFactor)}</td><td class="number">${typeof cell.rate === 'number' ? escapeHtml(formatCount(cell.rate)) : '—'}</td>`;
     if (cell.error !== undefined) return `<tr>${key}<td colspan="4" class="failed">failed: ${escapeHtml(cell.error)}</td></tr>`;
     return `<tr>${key}<td class="number">${escapeHtml(formatCount(cell.opsPerSec.median))}</td><td class="number">${escapeHtml(`${formatCount(cell.opsPerSec.ciLow)} – ${formatCount(cell.opsPerSec.ciHigh)}`)}</td><td class="number">${escapeHtml(formatNs(cell.latencyNs.p50))}</td><td class="number">${escapeHtml(formatNs(cell.latencyNs.p99))}</td></tr>`;

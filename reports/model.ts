@@ -4,7 +4,11 @@
  * labels ("private", verification badge), the winner table and the failed
  * cells. Reads only the results file: any file from any machine renders.
  */
-import type { Analysis, Cell, Results } from '../harness/results.js';
+import { median } from 'simple-statistics';
+import type { Analysis, Cell, ErrorCell, Results, ResultsCell } from '../harness/results.js';
+import { formatNs } from './format.js';
+
+export { median };
 
 export type VerificationStatus = 'verified' | 'violated' | 'unsafe';
 const VERIFICATION_STATUSES: readonly string[] = ['verified', 'violated', 'unsafe'];
@@ -52,18 +56,18 @@ export interface ReportModel {
   closedLoop: Cell[];
   /** Open-loop cells (a target `rate`) that succeeded. */
   openLoop: Cell[];
-  failed: Cell[];
+  failed: ErrorCell[];
   winners: WinnerRow[];
 }
 
 /** Same rule as harness/analysis `isClosedLoopCell` (reports may import only types from harness/). */
-export function isFailed(cell: Cell): boolean {
+export function isFailed(cell: ResultsCell): cell is ErrorCell {
   return cell.error !== undefined;
 }
-export function isOpenLoop(cell: Cell): boolean {
+export function isOpenLoop(cell: ResultsCell): cell is Cell {
   return !isFailed(cell) && typeof cell.rate === 'number';
 }
-export function isClosedLoop(cell: Cell): boolean {
+export function isClosedLoop(cell: ResultsCell): cell is Cell {
   return !isFailed(cell) && cell.rate == null;
 }
 
@@ -166,12 +170,6 @@ function rankMaps(cells: Cell[]): Array<{ map: string; opsPerSec: number }> {
     .sort((a, b) => b.opsPerSec - a.opsPerSec);
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 export function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }
@@ -186,13 +184,6 @@ export function formatCount(value: number | null | undefined): string {
   const magnitude = Math.abs(value);
   const [divisor, suffix] = magnitude >= 1e9 ? [1e9, ' G'] : magnitude >= 1e6 ? [1e6, ' M'] : magnitude >= 1e3 ? [1e3, ' k'] : [1, ''];
   return `${+(value / divisor).toPrecision(3)}${suffix}`;
-}
-
-/** A duration given in ns: "850 ns", "1.23 µs", "12.3 ms", "1.5 s". */
-export function formatNs(value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  const [divisor, unit] = value >= 1e9 ? [1e9, 's'] : value >= 1e6 ? [1e6, 'ms'] : value >= 1e3 ? [1e3, 'µs'] : [1, 'ns'];
-  return `${+(value / divisor).toPrecision(3)} ${unit}`;
 }
 
 export function formatNumber(value: number | null | undefined, digits = 3): string {
@@ -305,7 +296,7 @@ export function failedTable(model: ReportModel): Table {
     headers: ['map', 'workload', 'threads', 'load factor', 'rate (ops/s per thread)', 'reason'],
     rows: model.failed.map((cell) => [
       { map: cell.map }, cell.workload, String(cell.threads), formatNumber(cell.loadFactor),
-      typeof cell.rate === 'number' ? formatCount(cell.rate) : '—', cell.error ?? '',
+      typeof cell.rate === 'number' ? formatCount(cell.rate) : '—', cell.error,
     ]),
   };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareResults, formatDeltaPct, type CompareOptions } from '../harness/gate/compare.js';
-import { ResultsFormatError, parseResults } from '../harness/results.js';
+import { isMeasuredCell, ResultsFormatError, parseResults } from '../harness/results.js';
 import { renderComparisonMarkdown } from '../reports/compare-markdown.js';
 import { renderComparisonText } from '../reports/compare-text.js';
 import { buildResults, gridSpec, trialsAround } from './fixtures/gate-results.js';
@@ -171,7 +171,7 @@ test('deltas format with a sign and one decimal', () => {
 
 test('metric sentinel divides each trial\'s quiet rate by its sentinel reading: a machine 25% slower throughout is no regression', () => {
   const withSentinel = (results: ReturnType<typeof buildResults>, level: number): ReturnType<typeof buildResults> => {
-    for (const cell of results.cells) {
+    for (const cell of results.cells.filter(isMeasuredCell)) {
       cell.trials = cell.trials.map((trial) => ({ ...trial, sentinelOpsPerSec: 30e6 * level }));
     }
     return results;

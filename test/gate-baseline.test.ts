@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { expandBaselinePaths, mergeBaselines, selectBaselineRuns } from '../harness/gate/baseline.js';
 import { runGate, type GateOptions } from '../harness/gate/gate.js';
 import { buildResults, tempDirectory, trialsAround, writeResultsJson } from './fixtures/gate-results.js';
+import { measured } from './fixtures/measured.js';
 
 const options: GateOptions = {
   alpha: 0.05, thresholdPct: 10, normalize: true, confirm: false, calibrationTolerancePct: 25,
@@ -30,7 +31,8 @@ test('several runs pool each cell\'s trials, scaled to the median calibration', 
   assert.equal(merged.source, 'a.json + b.json + c.json');
   assert.equal(merged.results.calibration.opsPerSec, 100e6);
   assert.deepEqual(merged.calibrationRatios, [1, 1.1, 0.9]);
-  const [rwmutex, plain, sharded] = merged.results.cells;
+  const [rwmutex, sharded] = [measured(merged.results.cells[0]), measured(merged.results.cells[2])];
+  const plain = merged.results.cells[1];
   assert.equal(rwmutex.trials.length, 6, 'the failed run is left out of the pool');
   assert.ok(rwmutex.trials.every((trial) => Math.abs(trial.opsPerSec - 100) < 1e-9), 'b.json ran 10% faster on a 10% faster machine');
   assert.equal(rwmutex.opsPerSec.median, 100);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCellStreams } from '../harness/cell.js';
 import { resolveSweep, type SweepConfig } from '../harness/config.js';
-import { parseResults, type Cell, type Results } from '../harness/results.js';
+import { isErrorCell, isMeasuredCell, parseResults, type Cell, type Results, type ResultsCell } from '../harness/results.js';
 import { prepareSweep, runSweep } from '../harness/sweep.js';
 import { getWorkload } from '../workloads/index.js';
 
@@ -33,13 +33,20 @@ async function sweep(flags: Record<string, unknown>): Promise<Results> {
 }
 
 /** A cell that must have numbers; fails with the cell's own error otherwise. */
-function assertMeasured(cell: Cell): void {
-  assert.equal(cell.error, undefined, `${cell.map} ${cell.workload} t=${cell.threads}: ${cell.error} ${String(cell.errorDetail ?? '')}`);
+function assertMeasured(cell: ResultsCell): asserts cell is Cell {
+  const detail = isErrorCell(cell) ? cell.errorDetail : undefined;
+  assert.equal(cell.error, undefined, `${cell.map} ${cell.workload} t=${cell.threads}: ${cell.error} ${String(detail ?? '')}`);
 }
 
-const find = (results: Results, match: Partial<Cell>): Cell => {
-  const cell = results.cells.find((candidate) => Object.entries(match).every(([key, value]) => candidate[key] === value));
+const find = (results: Results, match: Partial<Cell>): ResultsCell => {
+  const cell = results.cells.find((candidate) => Object.entries(match).every(([key, value]) => Reflect.get(candidate, key) === value));
   assert.ok(cell, `a cell matching ${JSON.stringify(match)}`);
+  return cell;
+};
+
+const findMeasured = (results: Results, match: Partial<Cell>): Cell => {
+  const cell = find(results, match);
+  assertMeasured(cell);
   return cell;
 };
 
@@ -73,7 +80,10 @@ test('a tiny sweep writes a valid results file: env, resolved config, calibratio
 
 /** Each trial's window start on the shared timeline, per cell in file order. */
 const windowStarts = (results: Results): number[][] =>
-  results.cells.map((cell) => cell.trials.map((trial) => Number((trial as { windowStartNs?: number }).windowStartNs)));
+  results.cells.map((cell) => {
+    assertMeasured(cell);
+    return cell.trials.map((trial) => Number(trial.windowStartNs));
+  });
 
 test('--interleave runs trial t of every cell before trial t+1 of any, with a calibration round before each pass', async () => {
   const results = await sweep({ maps: 'js-map,plain', workloads: 'read-heavy', threads: '1', trials: '3', interleave: true });
@@ -107,6 +117,7 @@ test('closed-loop trials long enough for five 10 ms slices carry a quiet rate; s
   }
   assert.ok((cell.quietOpsPerSec as { median: number }).median > 0);
   const short = await sweep({ maps: 'plain', workloads: 'read-heavy', threads: '1', durationMs: '30' });
+  assertMeasured(short.cells[0]);
   assert.equal(short.cells[0].quietOpsPerSec, undefined);
   assert.ok(short.cells[0].trials.every((trial) => !('quietOpsPerSec' in trial)));
 });
@@ -140,7 +151,7 @@ test('a map that throws gives an error cell, and the next cell still succeeds', 
   const results = await sweep({ mapModule: fixture('throwing-map'), maps: 'throwing,js-map', workloads: 'read-heavy', threads: '2' });
   assert.equal(find(results, { map: 'throwing' }).error, 'Error: boom from the throwing map');
   assertMeasured(find(results, { map: 'js-map' }));
-  assert.ok(find(results, { map: 'js-map' }).opsPerSec.median > 0);
+  assert.ok(findMeasured(results, { map: 'js-map' }).opsPerSec.median > 0);
 });
 
 test('a map that deadlocks gives a timeout cell, its pool is rebuilt, and the next cell still succeeds', async () => {
@@ -154,7 +165,7 @@ test('a map that deadlocks gives a timeout cell, its pool is rebuilt, and the ne
 test('a map unsafe for concurrent writes never yields numbers with writers on two threads', async () => {
   const results = await sweep({ mapModule: fixture('unsafe-map'), maps: 'unsafe', workloads: 'write-heavy,writes-0', threads: '1,2' });
   assert.match(String(find(results, { workload: 'write-heavy', threads: 2 }).error), /^concurrent map writes/);
-  assert.equal(find(results, { workload: 'write-heavy', threads: 2 }).opsPerSec, undefined);
+  assert.equal(Reflect.get(find(results, { workload: 'write-heavy', threads: 2 }), 'opsPerSec'), undefined);
   assertMeasured(find(results, { workload: 'write-heavy', threads: 1 }));
   assertMeasured(find(results, { workload: 'writes-0', threads: 2 }));
 });
@@ -162,7 +173,7 @@ test('a map unsafe for concurrent writes never yields numbers with writers on tw
 test('the built-in plain map with writers on two threads is recorded as concurrent map writes, never as a number', async () => {
   const results = await sweep({ maps: 'plain', workloads: 'write-heavy', threads: '2' });
   assert.match(String(results.cells[0].error), /^concurrent map (writes|read and map write)/);
-  assert.equal(results.cells[0].opsPerSec, undefined);
+  assert.equal(Reflect.get(results.cells[0], 'opsPerSec'), undefined);
 });
 
 test('more threads than cores run and are flagged oversubscribed', async () => {
@@ -174,13 +185,13 @@ test('more threads than cores run and are flagged oversubscribed', async () => {
 
 test('open loop: every op is timed from its intended start, and a rate the map cannot reach shows as backlog', async () => {
   const results = await sweep({ maps: 'js-map', workloads: 'read-heavy', threads: '1', rates: '20000,100000000', durationMs: '60' });
-  const paced = find(results, { rate: 20000 });
+  const paced = findMeasured(results, { rate: 20000 });
   results.cells.forEach(assertMeasured);
   const opCount = (cell: Cell): number => Object.values(cell.opCounts as Record<string, number>).reduce((sum, count) => sum + count, 0);
   assert.equal((paced.timing as { method: string }).method, 'every-op-from-intended-start');
   assert.equal(paced.latencyNs.samples, opCount(paced) + Number(paced.backlogOps), 'every op (and every unissued due op) is recorded');
   assert.ok(Number(paced.achievedOpsPerSec) <= 20000 * 1.1, `achieved ${paced.achievedOpsPerSec} ≤ target`);
-  const overloaded = find(results, { rate: 100000000 });
+  const overloaded = findMeasured(results, { rate: 100000000 });
   assert.ok(Number(overloaded.achievedOpsPerSec) < 100000000, 'a worker that cannot keep up is visible');
   assert.ok(Number(overloaded.backlogOps) > 0);
   assert.equal(overloaded.latencyNs.samples, opCount(overloaded) + Number(overloaded.backlogOps));
@@ -215,7 +226,7 @@ test('an interleaved sweep measures each round\'s maps side by side over two poo
     assert.ok(trials.every((trial) => (trial.sentinelOpsPerSec ?? 0) > 0), 'each trial carries its visit\'s sentinel reading');
   }
   // The two maps of a group run one after the other within a round: round r of both ends before round r+1 of either starts.
-  const group = results.cells.filter((cell) => cell.threads === 1);
+  const group = results.cells.filter(isMeasuredCell).filter((cell) => cell.threads === 1);
   const startOf = (cell: Cell, round: number): number => Number(cell.trials.find((trial) => trial.round === round)?.windowStartNs);
   for (let round = 0; round < 3; round++) {
     assert.ok(Math.max(...group.map((cell) => startOf(cell, round))) < Math.min(...group.map((cell) => startOf(cell, round + 1))));

@@ -13,6 +13,7 @@ import { compareResults } from '../harness/gate/compare.js';
 import { runGate, type GateOptions } from '../harness/gate/gate.js';
 import { MIN_QUIET_SLICES, QUIET_QUANTILE, quietRate, SliceRecorder } from '../harness/loop.js';
 import { buildResults, gridSpec, trialsAround } from './fixtures/gate-results.js';
+import { measured } from './fixtures/measured.js';
 
 test('a slice recorder records ops per slice as ops/s and drops slices past its capacity', () => {
   const recorder = new SliceRecorder(3, 10);
@@ -138,7 +139,7 @@ test('pooling baseline runs scales each run\'s quiet figures by its calibration,
   const slow = buildResults({ calibrationOpsPerSec: 100e6, cells: [{ trials: [1e6, 1e6, 1e6], quietTrials: [1.1e6, 1.1e6, 1.1e6] }] });
   const third = buildResults({ calibrationOpsPerSec: 100e6, cells: [{ trials: [1e6, 1e6, 1e6], quietTrials: [1.1e6, 1.1e6, 1.1e6] }] });
   const merged = mergeBaselines([{ results: fast, source: 'a' }, { results: slow, source: 'b' }, { results: third, source: 'c' }]);
-  const cell = merged.results.cells[0];
+  const cell = measured(merged.results.cells[0]);
   const quiet = cell.trials.map((trial) => (trial as { quietOpsPerSec?: number }).quietOpsPerSec);
   assert.deepEqual(quiet.map((value) => Math.round(value ?? 0)), Array(9).fill(1.1e6));
   assert.equal(Math.round((cell.quietOpsPerSec as { median: number }).median), 1.1e6);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseReference, groupWinners, pairCells, relativeAnswers, runtimeAnswers, verdictOf } from '../harness/analysis/relative.js';
-import type { Cell } from '../harness/results.js';
+import type { Cell, ErrorCell } from '../harness/results.js';
 import { pairedRatio, tQuantile975 } from '../harness/stats.js';
 
 /** A measured cell whose trial r ran at rates[r] (quiet rate = ops/s). */
@@ -17,7 +17,12 @@ function cellOf(map: string, rates: number[], extra: Partial<Cell> = {}): Cell {
     latencyNs: { p50: 1, p90: 1, p99: 1, p999: 1, max: 1, samples: 1, histogram: { unit: 'ns', relativeError: 0.01, buckets: [] } },
     counters: {},
     ...extra,
-  } as Cell;
+  };
+}
+
+/** A failed cell of the same group. */
+function errorCellOf(map: string, error: string): ErrorCell {
+  return { map, workload: 'read-heavy', threads: 2, loadFactor: 0.75, oversubscribed: false, error };
 }
 
 /** The machine's level per round: a drift of ±30% that hits every map of a round alike. */
@@ -73,7 +78,7 @@ test('every map is compared with rwmutex by default, with a verdict per comparis
     cellOf('rwmutex', drift.map((level) => 1e7 * level)),
     cellOf('readdirty', drift.map((level) => 2e7 * level * (1 + 0.01 * Math.sin(level * 10)))),
     cellOf('sharded', drift.map((level, r) => 1e7 * level * (r % 2 === 0 ? 1.01 : 0.99))),
-    cellOf('broken', [], { error: 'timeout' }),
+    errorCellOf('broken', 'timeout'),
   ];
   assert.equal(chooseReference(cells), 'rwmutex');
   const answers = relativeAnswers(cells);

@@ -22,7 +22,7 @@ function run(speeds: Record<string, number>, level: (round: number) => number): 
       opsPerSec: { median: (sorted[2] + sorted[3]) / 2, ciLow: sorted[0], ciHigh: sorted[5] },
       latencyNs: { p50: 1, p90: 1, p99: 1, p999: 1, max: 1, samples: 1, histogram: { unit: 'ns', relativeError: 0.01, buckets: [] } },
       counters: {},
-    } as Cell;
+    };
   });
   return {
     schema: RESULTS_SCHEMA, env: { node: 'v20', v8: '11', os: 'linux', cpuModel: 'x', cores: 2, memoryBytes: 1 },

@@ -12,13 +12,14 @@
  *     highest load factor measured, from cells whose maps report `bytes` and
  *     `entries` counters.
  */
-import type { Cell } from '../results.js';
+import { formatNs, formatOpsInText } from '../../reports/format.js';
+import { isMeasuredCell, type Cell, type ResultsCell } from '../results.js';
 import type { Crossover, Finding, GroupWinner, LatencyKnee } from './types.js';
 
 export type { Finding } from './types.js';
 
 export interface FindingsInput {
-  cells: readonly Cell[];
+  cells: readonly ResultsCell[];
   /** analysis.winners (relative.ts groupWinners): absent for a file without paired trials. */
   winners: readonly GroupWinner[] | undefined;
   latencyKnees: readonly LatencyKnee[];
@@ -67,29 +68,29 @@ function kneeFinding(knee: LatencyKnee): Finding {
   const where = `${knee.map} (${knee.workload}, ${threadsText(knee.threads)}, load factor ${knee.loadFactor})`;
   const subject = { map: knee.map, workload: knee.workload, threads: knee.threads, loadFactor: knee.loadFactor };
   const interval = knee.tpsCiLow !== null && knee.tpsCiHigh !== null
-    ? ` [${opsText(knee.tpsCiLow)}, ${opsText(knee.tpsCiHigh)}]` : '';
+    ? ` [${formatOpsInText(knee.tpsCiLow)}, ${formatOpsInText(knee.tpsCiHigh)}]` : '';
   const ratio = knee.p99Ratio;
   const ratioInterval = ratio && ratio.ciLow !== null && ratio.ciHigh !== null
     ? ` [${fixed(ratio.ciLow, 1)}, ${fixed(ratio.ciHigh, 1)}]` : '';
   const p99 = knee.p99BeforeNs !== null && knee.p99AfterNs !== null
-    ? `p99 ${nsText(knee.p99BeforeNs)} → ${nsText(knee.p99AfterNs)}` +
+    ? `p99 ${formatNs(knee.p99BeforeNs)} → ${formatNs(knee.p99AfterNs)}` +
       `${ratio ? ` (${fixed(ratio.median, 1)}×${ratioInterval})` : ''}`
     : '';
   switch (knee.verdict) {
     case 'knee':
       return { kind: 'knee', determined: true, subject,
-        sentence: `${where}: knee at ${opsText(knee.tpsAtKnee)} ops/s offered${interval}, ${p99}.` };
+        sentence: `${where}: knee at ${formatOpsInText(knee.tpsAtKnee)} ops/s offered${interval}, ${p99}.` };
     case 'machine-limited':
       return { kind: 'knee', determined: false, subject,
-        sentence: `${where}: machine-limited — p99 rises past ${opsText(knee.tpsAtKnee)} ops/s (${p99}) but stays ` +
-          `within 2× the machine's own stalls (p99 ${nsText(knee.hiccupP99Ns)}).` };
+        sentence: `${where}: machine-limited — p99 rises past ${formatOpsInText(knee.tpsAtKnee)} ops/s (${p99}) but stays ` +
+          `within 2× the machine's own stalls (p99 ${formatNs(knee.hiccupP99Ns)}).` };
     case 'no-knee':
       return { kind: 'knee', determined: true, subject,
         sentence: `${where}: ${knee.note ?? 'no knee within the rates measured'}.` };
     default: {
       const reason = (knee.note ?? 'noise').replace(/^undetermined \(noise\): /, 'noise: ');
       const estimate = knee.tpsAtKnee !== null && !reason.includes('interval')
-        ? `; point estimate ${opsText(knee.tpsAtKnee)} ops/s${interval}` : '';
+        ? `; point estimate ${formatOpsInText(knee.tpsAtKnee)} ops/s${interval}` : '';
       return { kind: 'knee', determined: false, subject,
         sentence: `${where}: knee not determined (${reason}${estimate}).` };
     }
@@ -135,10 +136,10 @@ function crossoverFindings(crossovers: readonly Crossover[]): Finding[] {
 
 // ---- load factor ---------------------------------------------------------------
 
-function loadFactorFindings(cells: readonly Cell[]): Finding[] {
+function loadFactorFindings(cells: readonly ResultsCell[]): Finding[] {
   const groups = new Map<string, Cell[]>();
   for (const cell of cells) {
-    if (cell.error !== undefined || typeof cell.rate === 'number') continue;
+    if (!isMeasuredCell(cell) || typeof cell.rate === 'number') continue;
     const { bytes, entries } = cell.counters ?? {};
     if (!(typeof bytes === 'number' && typeof entries === 'number' && entries > 0)) continue;
     const key = JSON.stringify([cell.map, cell.workload, cell.threads]);
@@ -181,18 +182,4 @@ function fixed(value: number, digits = 2): string {
 
 function percentText(fraction: number | null): string {
   return fraction === null ? '—' : `${+(fraction * 100).toFixed(1)}%`;
-}
-
-function opsText(opsPerSec: number | null): string {
-  if (opsPerSec === null) return '—';
-  if (opsPerSec >= 1e6) return `${+(opsPerSec / 1e6).toPrecision(3)}M`;
-  if (opsPerSec >= 1e3) return `${+(opsPerSec / 1e3).toPrecision(3)}k`;
-  return `${+opsPerSec.toPrecision(3)}`;
-}
-
-function nsText(ns: number | null): string {
-  if (ns === null) return '—';
-  if (ns >= 1e6) return `${+(ns / 1e6).toPrecision(3)} ms`;
-  if (ns >= 1e3) return `${+(ns / 1e3).toPrecision(3)} µs`;
-  return `${+ns.toPrecision(3)} ns`;
 }

@@ -10,7 +10,7 @@
  * Pure: reads cells, returns plain data; the sweep stores it in the results'
  * `analysis`, `maplab analyze` prints or stores it.
  */
-import { familyMember, type Analysis, type Cell, type FamilyMember, type KneeResult, type Results } from '../results.js';
+import { familyMember, isMeasuredCell, type Analysis, type Cell, type FamilyMember, type KneeResult, type Results, type ResultsCell } from '../results.js';
 import type { AnalyzeOptions, LatencyKnee } from './types.js';
 import { analyzeScaling } from './scaling.js';
 import { latencyKnee, type LoadPoint } from './latency.js';
@@ -32,13 +32,13 @@ export {
 } from './relative.js';
 
 /** Closed-loop cells (no `rate`) that did not fail. */
-export function isClosedLoopCell(cell: Cell): boolean {
-  return cell.error === undefined && cell.rate == null;
+export function isClosedLoopCell(cell: ResultsCell): cell is Cell {
+  return isMeasuredCell(cell) && cell.rate == null;
 }
 
 /** Open-loop cells (a target `rate`) that did not fail. */
-export function isOpenLoopCell(cell: Cell): boolean {
-  return cell.error === undefined && typeof cell.rate === 'number';
+export function isOpenLoopCell(cell: ResultsCell): cell is Cell {
+  return isMeasuredCell(cell) && typeof cell.rate === 'number';
 }
 
 export function analyzeResults(results: Results, options: AnalyzeOptions = {}): Analysis {
@@ -114,7 +114,7 @@ function machineFloor(cell: Cell): { hiccupP99Ns?: number } {
 
 /** The trials' p99s when every trial has one (files older than the hiccup meter have none). */
 function trialP99s(cell: Cell): { trialP99Ns?: number[] } {
-  const values = cell.trials.map((trial) => (trial as { p99Ns?: unknown }).p99Ns);
+  const values = cell.trials.map((trial) => trial.p99Ns);
   return values.length > 0 && values.every((value): value is number => typeof value === 'number' && Number.isFinite(value)) ? { trialP99Ns: values } : {};
 }
 

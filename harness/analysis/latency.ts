@@ -27,6 +27,8 @@
  * one value per rate and the verdict is "undetermined": nothing says how
  * noisy the points are.
  */
+import { median } from 'simple-statistics';
+import { formatOpsInText } from '../../reports/format.js';
 import { Sfc32 } from '../../workloads/random.js';
 import type { LatencyKnee, LatencyKneeVerdict } from './types.js';
 import { isotonicFit } from './isotonic.js';
@@ -118,7 +120,7 @@ export function latencyKnee(points: readonly LoadPoint[], options: LatencyKneeOp
     return verdict('undetermined', `undetermined (noise): only ${share} of resamples find a knee`);
   }
   if (interval !== null && interval.high / interval.low > MAX_KNEE_SPREAD) {
-    const span = `${formatRate(interval.low)}–${formatRate(interval.high)} ops/s`;
+    const span = `${formatOpsInText(interval.low)}–${formatOpsInText(interval.high)} ops/s`;
     return verdict('undetermined', `undetermined (noise): the knee's interval spans ${span}`);
   }
   const hiccup = series[kneeIndex + 1].point.hiccupP99Ns;
@@ -204,15 +206,4 @@ function onePointPerRate(points: readonly LoadPoint[]): Rate[] {
       const point = [...repeats].sort((a, b) => a.p99Ns - b.p99Ns)[(repeats.length - 1) >> 1];
       return { point, logTrials };
     });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function formatRate(value: number): string {
-  if (value >= 1e6) return `${+(value / 1e6).toPrecision(3)}M`;
-  return value >= 1e3 ? `${+(value / 1e3).toPrecision(3)}k` : `${+value.toPrecision(3)}`;
 }

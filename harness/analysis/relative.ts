@@ -19,7 +19,7 @@
  */
 import { comparisonGroups, comparisonKey } from '../schedule.js';
 import { pairedRatio, type PairedRatio } from '../stats.js';
-import { runtimeLabel, type Cell } from '../results.js';
+import { isMeasuredCell, runtimeLabel, type Cell, type ResultsCell } from '../results.js';
 import type { GroupWinner, RelativeAnswer, RelativeVerdict, RuntimeAnswer } from './types.js';
 
 export type { GroupWinner, RelativeAnswer, RelativeVerdict, RuntimeAnswer } from './types.js';
@@ -34,8 +34,8 @@ export interface RelativeOptions {
 }
 
 /** Measured cells only (no error), as the comparison groups see them. */
-function measured(cells: readonly Cell[]): Cell[] {
-  return cells.filter((cell) => cell.error === undefined && Array.isArray(cell.trials) && cell.trials.length > 0);
+function measured(cells: readonly ResultsCell[]): Cell[] {
+  return cells.filter(isMeasuredCell).filter((cell) => Array.isArray(cell.trials) && cell.trials.length > 0);
 }
 
 /** The comparison group of a cell, runtime included ('workload|tN|lfX|closed|v24.21.0'): cells with one key are compared. */
@@ -44,7 +44,7 @@ export function comparisonGroupKey(cell: Cell): string {
 }
 
 /** Group key including the runtime, so cells of different runtimes are never paired. */
-function groups(cells: readonly Cell[]): Cell[][] {
+function groups(cells: readonly ResultsCell[]): Cell[][] {
   const byRuntime = new Map<string, Cell[]>();
   for (const cell of measured(cells)) {
     const key = runtimeLabel(cell);
@@ -93,7 +93,7 @@ export function verdictOf(ratio: PairedRatio, tieMargin = DEFAULT_TIE_MARGIN): R
 }
 
 /** The reference map of a results file: the configured one, else rwmutex if present, else the first shared map. */
-export function chooseReference(cells: readonly Cell[], configured?: string | null): string | null {
+export function chooseReference(cells: readonly ResultsCell[], configured?: string | null): string | null {
   const maps = [...new Set(measured(cells).map((cell) => cell.map))];
   if (configured && maps.includes(configured)) return configured;
   if (maps.includes(DEFAULT_REFERENCE_MAP)) return DEFAULT_REFERENCE_MAP;
@@ -115,7 +115,7 @@ const rounded = (ratio: PairedRatio): { median: number; ciLow: number; ciHigh: n
 const round4 = (value: number): number => Math.round(value * 1e4) / 1e4;
 
 /** Every measured map against the reference, per comparison group. */
-export function relativeAnswers(cells: readonly Cell[], options: RelativeOptions = {}): RelativeAnswer[] {
+export function relativeAnswers(cells: readonly ResultsCell[], options: RelativeOptions = {}): RelativeAnswer[] {
   const reference = chooseReference(cells, options.referenceMap);
   if (reference === null) return [];
   const answers: RelativeAnswer[] = [];
@@ -141,7 +141,7 @@ export function relativeAnswers(cells: readonly Cell[], options: RelativeOptions
  * paired score leads; it wins if it is 'faster' than every other shared map,
  * and ties with those it is not.
  */
-export function groupWinners(cells: readonly Cell[], options: RelativeOptions = {}): GroupWinner[] {
+export function groupWinners(cells: readonly ResultsCell[], options: RelativeOptions = {}): GroupWinner[] {
   const winners: GroupWinner[] = [];
   for (const group of groups(cells)) {
     const contenders = group.filter((cell) => !cell.private);
@@ -184,7 +184,7 @@ export interface PairwiseAnswer {
 }
 
 /** Every pair of maps (a before b in the group's order) with its paired ratio a ÷ b: what `maplab repeatability` compares. */
-export function pairwiseAnswers(cells: readonly Cell[], options: RelativeOptions = {}):
+export function pairwiseAnswers(cells: readonly ResultsCell[], options: RelativeOptions = {}):
 Array<PairwiseAnswer> {
   const answers: PairwiseAnswer[] = [];
   for (const group of groups(cells)) {
@@ -209,7 +209,7 @@ Array<PairwiseAnswer> {
  * `runtimeOrder`, else the first seen), from trials paired by round: the
  * runtimes' trials of one round ran side by side in the same visit.
  */
-export function runtimeAnswers(cells: readonly Cell[], runtimeOrder: readonly string[] = [], tieMargin = DEFAULT_TIE_MARGIN): RuntimeAnswer[] {
+export function runtimeAnswers(cells: readonly ResultsCell[], runtimeOrder: readonly string[] = [], tieMargin = DEFAULT_TIE_MARGIN): RuntimeAnswer[] {
   const withRuntime = measured(cells).filter((cell) => runtimeLabel(cell) !== '');
   const bySeries = new Map<string, Cell[]>();
   for (const cell of withRuntime) {

@@ -4,6 +4,7 @@
  * (why: contention σ, coherency κ, and the retrograde peak N*). Shared by
  * `analyzeResults` and `maplab analyze --csv`.
  */
+import { median } from 'simple-statistics';
 import type { UslFit } from '../results.js';
 import { kneedle } from './kneedle.js';
 import { fitUsl, type ScalingPoint } from './usl.js';
@@ -60,8 +61,3 @@ export function medianPerThreadCount(points: readonly ScalingPoint[]): ScalingPo
     .map(([threads, values]) => ({ threads, opsPerSec: median(values) }));
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}

@@ -18,7 +18,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { medianWithCI } from '../stats.js';
-import type { Cell, Results } from '../results.js';
+import { isMeasuredCell, type Cell, type Results, type ResultsCell } from '../results.js';
 import { cellKeyOf, cellLabel, trialFigures } from './compare.js';
 import { UsageError } from '../options.js';
 
@@ -118,7 +118,7 @@ export function mergeBaselines(runs: readonly BaselineRun[]): MergedBaseline {
 
   const calibrations = runs.map((run) => run.results.calibration.opsPerSec);
   const reference = [...calibrations].sort((a, b) => a - b)[Math.floor((calibrations.length - 1) / 2)];
-  const byLabel = new Map<string, Array<{ cell: Cell; scale: number }>>();
+  const byLabel = new Map<string, Array<{ cell: ResultsCell; scale: number }>>();
   runs.forEach((run, index) => {
     const scale = reference / calibrations[index];
     for (const cell of run.results.cells) {
@@ -129,9 +129,9 @@ export function mergeBaselines(runs: readonly BaselineRun[]): MergedBaseline {
     }
   });
 
-  const cells: Cell[] = [];
+  const cells: ResultsCell[] = [];
   for (const entries of byLabel.values()) {
-    const measured = entries.filter((entry) => entry.cell.error === undefined);
+    const measured = entries.flatMap(({ cell, scale }) => (isMeasuredCell(cell) ? [{ cell, scale }] : []));
     if (measured.length === 0) {
       cells.push(entries[0].cell);
       continue;

@@ -4,7 +4,8 @@
  *
  * Cells match on (map, workload, threads, loadFactor, rate). For each pair:
  *  - throughput: the medians with their 95% CIs as the files report them, the
- *    delta, and a two-sided Mann–Whitney U p-value over the per-trial ops/s;
+ *    delta, and a two-sided p-value over the per-trial figures (`test`:
+ *    Mann–Whitney U by default, or a bootstrap of the effect-quantile ratio);
  *    the verdict is `~` unless p < alpha, else the signed delta;
  *  - p99 latency: one figure per cell (one histogram over all trials), so no
  *    test over trials is possible; each side gets a distribution-free 95% CI
@@ -33,7 +34,7 @@
  */
 import { geometricMean, quantile } from 'simple-statistics';
 import { medianWithCI } from '../stats.js';
-import { quietFigures, ResultsFormatError, type Cell, type MedianCI, type Results } from '../results.js';
+import { quietFigures, ResultsFormatError, runtimeLabel, type Cell, type CellIdentity, type MedianCI, type Results, type ResultsCell } from '../results.js';
 import { bootstrapQuantileRatio, BOOTSTRAP_RESAMPLES } from './bootstrap.js';
 import { mannWhitneyU, minimumTwoSidedP } from './mann-whitney.js';
 import { quantileInterval } from './quantile-ci.js';
@@ -197,11 +198,11 @@ export interface Comparison {
 /** A false positive is "likely" from this many expected ones (≈ 40% chance of at least one). */
 export const FALSE_POSITIVE_WARNING_LEVEL = 0.5;
 
-export function cellKeyOf(cell: Cell, mapName = cell.map): CellKey {
+export function cellKeyOf(cell: CellIdentity, mapName = cell.map): CellKey {
   const key: CellKey = { map: mapName, workload: cell.workload, threads: cell.threads, loadFactor: cell.loadFactor };
   if (cell.rate !== undefined) key.rate = cell.rate;
-  const runtime = cell.runtime as { node?: unknown } | undefined;
-  if (runtime !== undefined && typeof runtime.node === 'string') key.runtime = runtime.node;
+  const runtime = runtimeLabel(cell);
+  if (runtime !== '') key.runtime = runtime;
   return key;
 }
 
@@ -273,8 +274,8 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
 }
 
 /** Cells by label; a label twice in one file makes the file unusable. */
-function indexCells(results: Results, source: string, aliases: Readonly<Record<string, string>>): Map<string, Cell> {
-  const byLabel = new Map<string, Cell>();
+function indexCells(results: Results, source: string, aliases: Readonly<Record<string, string>>): Map<string, ResultsCell> {
+  const byLabel = new Map<string, ResultsCell>();
   const firstIndex = new Map<string, number>();
   results.cells.forEach((cell, index) => {
     const label = cellLabel(cellKeyOf(cell, aliases[cell.map] ?? cell.map));

@@ -188,8 +188,8 @@ export function notGatedReason(cell: ComparedCell, maxThreads: number): string |
 /**
  * How large a drop this baseline cell can detect at all: the smallest r for
  * which trials equal to the baseline's scaled by (1 − r) would test as
- * significant against them (by the gate's own test: Mann–Whitney, or the
- * bootstrap of the `effectQuantile` ratio; p < alpha), in percent; 100 when
+ * significant against them (by the gate's own test: the bootstrap of the
+ * `effectQuantile` ratio, or Mann–Whitney; p < alpha), in percent; 100 when
  * none can. Widely spread baseline trials (a baseline measured on a busy
  * machine) make this large, and then no real regression of that cell can fail
  * the gate: worth a warning, not a failure.

@@ -6,12 +6,13 @@ import type { Command } from 'commander';
 import { action, addOptions } from '../cli-kit.js';
 import { resolveRun, runOptionSpecs } from '../../harness/config.js';
 import { UsageError } from '../../harness/options.js';
-import { describeSpec, formatCount, formatNs, runtimeTable } from '../../harness/progress.js';
-import { serializeResults, writeResultsFile, type Cell, type Results } from '../../harness/results.js';
+import { describeSpec, formatCount, runtimeTable } from '../../harness/progress.js';
+import { formatNs } from '../../reports/format.js';
+import { serializeResults, writeResultsFile, type Cell, type Results, type ResultsCell, type Transparency } from '../../harness/results.js';
 import { prepareSweep } from '../../harness/sweep.js';
 import { measureBareLoop } from '../../harness/transparency.js';
-import { generateOpStream, insertsFreshKeys, prefillEntries } from '../../workloads/index.js';
-import { FRESH_KEY_STREAM_FACTOR } from '../../harness/config.js';
+import { streamLength } from '../../harness/cell.js';
+import { generateOpStream, prefillEntries } from '../../workloads/index.js';
 import { profileSummary, runWithSignals, withProfileDir } from './sweep.js';
 
 const EXAMPLES = `
@@ -57,11 +58,11 @@ export function register(program: Command): void {
 }
 
 /** Harness ns/op (one thread) against a bare replay of worker 0's stream for about as many ops. */
-function compareBare(prepared: Awaited<ReturnType<typeof prepareSweep>>, cell: Cell): Record<string, number> {
+function compareBare(prepared: Awaited<ReturnType<typeof prepareSweep>>, cell: Cell): Transparency {
   const { config } = prepared;
   const workload = config.workloadDefinitions[cell.workload];
   const { factory } = prepared.maps.get(cell.map)!;
-  const length = config.streamOps * (insertsFreshKeys(workload) ? FRESH_KEY_STREAM_FACTOR : 1);
+  const length = streamLength(workload, config.streamOps);
   const stream = generateOpStream(workload, { seed: config.seed, workerIndex: 0, workerCount: 1, length });
   const harnessNsPerOp = 1e9 / cell.opsPerSec.median;
   const ops = Math.max(length, Math.round(cell.opsPerSec.median * (config.durationMs / 1000)));
@@ -69,12 +70,12 @@ function compareBare(prepared: Awaited<ReturnType<typeof prepareSweep>>, cell: C
   return { harnessNsPerOp, bareNsPerOp: bare.nsPerOp, ratio: harnessNsPerOp / bare.nsPerOp, bareOpsPerRound: ops };
 }
 
-function describeCell(cell: Cell, results: Results): string {
+function describeCell(cell: ResultsCell, results: Results): string {
   const title = `${describeSpec(cell)}${cell.private ? ' (private copy per thread)' : ''}${cell.oversubscribed ? ' (oversubscribed)' : ''}`;
   if (cell.error !== undefined) return `${title}\n  error: ${cell.error}`;
   const { median, ciLow, ciHigh, ciLevel } = cell.opsPerSec;
   const latency = cell.latencyNs;
-  const timing = cell.timing as { method: string; sampleEveryOps?: number; clockCostNs: number };
+  const timing = cell.timing;
   const lines = [
     title,
     `  ops/s      ${formatCount(median)}  (${Math.round((ciLevel ?? 0.95) * 100)}% CI ${formatCount(ciLow)}–${formatCount(ciHigh)}; trials ${cell.trials.map((trial) => formatCount(trial.opsPerSec)).join(' ')})`,
@@ -83,20 +84,22 @@ function describeCell(cell: Cell, results: Results): string {
     lines.push(`  rate       target ${formatCount(cell.rate)}/s per thread, achieved ${formatCount(Number(cell.achievedOpsPerSec))}/s per thread` +
       (Number(cell.backlogOps) > 0 ? `, ${formatCount(Number(cell.backlogOps))} ops never issued (could not keep up)` : ''));
   }
+  const timed = timing === undefined ? 'ops timed'
+    : `${timing.method === 'sampled-ops' ? `ops timed, 1 in ~${timing.sampleEveryOps}` : 'ops, from intended start'}; a clock read costs ${timing.clockCostNs.toFixed(0)} ns`;
   lines.push(`  latency    p50 ${formatNs(latency.p50)}  p90 ${formatNs(latency.p90)}  p99 ${formatNs(latency.p99)}  p99.9 ${formatNs(latency.p999)}  max ${formatNs(latency.max)}` +
-    `  (${formatCount(latency.samples)} ${timing.method === 'sampled-ops' ? `ops timed, 1 in ~${timing.sampleEveryOps}` : 'ops, from intended start'}; a clock read costs ${timing.clockCostNs.toFixed(0)} ns)`);
-  const byOp = cell.latencyByOpNs as Record<string, { p50: number; p99: number }> | undefined;
+    `  (${formatCount(latency.samples)} ${timed})`);
+  const byOp = cell.latencyByOpNs;
   if (byOp && Object.keys(byOp).length > 1) {
     lines.push(`  per op     ${Object.entries(byOp).map(([op, summary]) => `${op} p50 ${formatNs(summary.p50)} p99 ${formatNs(summary.p99)}`).join(' · ')}`);
   }
-  const opCounts = cell.opCounts as Record<string, number>;
+  const opCounts = cell.opCounts ?? {};
   const totalOps = Object.values(opCounts).reduce((sum, count) => sum + count, 0);
   lines.push(`  op mix     ${Object.entries(opCounts).map(([op, count]) => `${op} ${((count / totalOps) * 100).toFixed(1)}%`).join('  ')}`);
   const counters = Object.entries(cell.counters);
   if (counters.length > 0) lines.push(`  counters   ${counters.map(([name, value]) => `${name}=${Number(value.toFixed(2))}`).join('  ')}`);
-  const overhead = cell.overhead as { fractionOfWindow: number; fixedMs: number };
-  lines.push(`  fixed cost ${overhead.fixedMs.toFixed(0)} ms per cell (${(overhead.fractionOfWindow * 100).toFixed(1)}% of the measured windows)`);
-  const transparency = results.transparency as { harnessNsPerOp: number; bareNsPerOp: number; ratio: number } | undefined;
+  const overhead = cell.overhead;
+  if (overhead) lines.push(`  fixed cost ${overhead.fixedMs.toFixed(0)} ms per cell (${(overhead.fractionOfWindow * 100).toFixed(1)}% of the measured windows)`);
+  const transparency = results.transparency;
   if (transparency) {
     lines.push(`  bare loop  harness ${transparency.harnessNsPerOp.toFixed(1)} ns/op vs bare ${transparency.bareNsPerOp.toFixed(1)} ns/op → ${transparency.ratio.toFixed(3)}×`);
   }

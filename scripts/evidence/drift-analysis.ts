@@ -16,11 +16,11 @@
 import { median, quantile, sampleCorrelation, sampleStandardDeviation } from 'simple-statistics';
 import { comparisonGroups } from '../../harness/schedule.js';
 import { defineOption, parsers } from '../../harness/options.js';
-import { readResultsFile, type Cell, type Trial } from '../../harness/results.js';
+import { isMeasuredCell, readResultsFile, type Cell, type ResultsCell, type Trial } from '../../harness/results.js';
 import { scriptArgs } from '../cli-kit.js';
 
 const rateOf = (trial: Trial): number => trial.quietOpsPerSec ?? trial.opsPerSec;
-const measured = (cells: Cell[]): Cell[] => cells.filter((cell) => cell.error === undefined && cell.trials.length >= 3);
+const measured = (cells: ResultsCell[]): Cell[] => cells.filter(isMeasuredCell).filter((cell) => cell.trials.length >= 3);
 const pct = (value: number): string => `${(value * 100).toFixed(1)}%`;
 
 function analyse(path: string): string {
