@@ -70,7 +70,7 @@ export interface MapFactory {
   readonly name: string;
   /**
    * One-line description for help text and reports. Optional for a plugin:
-   * where factories are loaded (harness/map-source.ts) it defaults to the name.
+   * where factories are loaded (harness/run/map-source.ts) it defaults to the name.
    */
   readonly description?: string;
   /** false: each thread gets a private copy (js-map); nothing is shared. */
@@ -83,5 +83,5 @@ export interface MapFactory {
   attach(handle: MapHandle): ConcurrentMap;
 }
 
-/** A factory with its description filled in: what loading a plugin gives (harness/map-source.ts checkMapFactory). */
+/** A factory with its description filled in: what loading a plugin gives (harness/run/map-source.ts checkMapFactory). */
 export type DescribedMapFactory = MapFactory & { readonly description: string };

@@ -11,7 +11,7 @@
  * text, so they cannot change what a spec does. Param options do carry
  * names; vega puts them in <option> elements as text.
  */
-import type { Cell } from '../harness/results.js';
+import type { Cell } from '../harness/results/results.js';
 import { formatNumber, mapInfo, median, unique, type ReportModel } from './model.js';
 
 export interface CompactTable {
@@ -500,7 +500,7 @@ function bytesPerEntryTable(cells: Cell[], labelOf: (map: string) => string): Co
 }
 
 function crossoverTable(model: ReportModel, labelOf: (map: string) => string): CompactTable {
-  // The one write-fraction rule is harness/results.ts familyMember; the analysis records its verdict per workload.
+  // The one write-fraction rule is harness/results/results.ts familyMember; the analysis records its verdict per workload.
   const families = model.analysis.writeFractions ?? {};
   const rows: unknown[][] = [];
   const panel = (family: string, threads: number) => `${family}-N · ${threads} thread${threads === 1 ? '' : 's'}`;

@@ -15,7 +15,7 @@
  * the older runs forward without their results files.
  */
 import type { GateReport } from '../harness/gate/gate.js';
-import type { Results } from '../harness/results.js';
+import type { Results } from '../harness/results/results.js';
 import { type ChartDefinition, type CompactTable, round } from './charts.js';
 import { chartSection, escapeHtml, jsonForScript, pageScripts, section, STYLE, usedDatasets, VEGA_CONFIG } from './html.js';
 import { formatCount, isClosedLoop, unique } from './model.js';

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Results, ResultsCell } from '../harness/results.js';
+import type { Results, ResultsCell } from '../harness/results/results.js';
 import { buildCharts, type ChartDefinition, type CompactTable } from './charts.js';
 import {
   analysisTables, buildModel, configTable, findingLines, environmentTable, failedTable, formatCount, formatNumber, mapInfo,

@@ -3,7 +3,7 @@
  * summary or a PR comment. Text from the results file is escaped, so a map
  * named like HTML renders as text on GitHub and a `|` cannot break a table.
  */
-import type { Results } from '../harness/results.js';
+import type { Results } from '../harness/results/results.js';
 import {
   analysisTables, buildModel, environmentTable, findingLines, failedTable, mapInfo, primitivesTable, runtimeTable, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,

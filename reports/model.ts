@@ -5,7 +5,7 @@
  * cells. Reads only the results file: any file from any machine renders.
  */
 import { median } from 'simple-statistics';
-import type { Analysis, Cell, ErrorCell, Results, ResultsCell } from '../harness/results.js';
+import type { Analysis, Cell, ErrorCell, Results, ResultsCell } from '../harness/results/results.js';
 import { formatNs } from './format.js';
 
 export { median };
@@ -347,7 +347,7 @@ function runtimeRows(results: Results): TableCell[][] {
   ]);
 }
 
-/** What an interleaved sweep recorded of the machine's drift (harness/sweep.ts driftSummary): sentinel range and re-measured visits. */
+/** What an interleaved sweep recorded of the machine's drift (harness/run/sweep.ts driftSummary): sentinel range and re-measured visits. */
 function driftRows(results: Results): TableCell[][] {
   const sweep = isRecord(results.sweep) ? results.sweep : {};
   const drift = isRecord(sweep.drift) ? sweep.drift : null;

@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Results } from '../harness/results.js';
+import type { Results } from '../harness/results/results.js';
 import { escapeHtml, renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import { buildModel, formatNumber, isRecord } from './model.js';

@@ -2,7 +2,7 @@
  * The plain-text summary (`maplab report --format txt`) and the analysis
  * tables `maplab analyze` prints: aligned columns for a terminal.
  */
-import type { Analysis, Results } from '../harness/results.js';
+import type { Analysis, Results } from '../harness/results/results.js';
 import {
   analysisTables, buildModel, findingLines, environmentTable, failedTable, mapInfo, primitivesTable, runtimeTable, summaryLine, winnerTable,
   type ReportModel, type Table, type TableCell,

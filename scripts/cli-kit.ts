@@ -1,13 +1,13 @@
 /**
- * Glue between option specs (harness/options.ts) and commander: every command
+ * Glue between option specs (harness/run/options.ts) and commander: every command
  * declares its options once, gets help text with defaults, and maps input
  * errors to exit code 2 with nothing written. The evidence scripts
  * (scripts/evidence/*) parse their command line from the same specs through
  * `scriptArgs`.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { resolveFlags, UsageError, type OptionSpec, type OptionValues } from '../harness/options.js';
-import { ResultsFormatError } from '../harness/results.js';
+import { resolveFlags, UsageError, type OptionSpec, type OptionValues } from '../harness/run/options.js';
+import { ResultsFormatError } from '../harness/results/results.js';
 
 /**
  * Adds each spec as a commander option; defaults stay out of commander so

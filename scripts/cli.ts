@@ -18,10 +18,10 @@ import { register as registerVerify } from './commands/verify.js';
 import { register as registerRepeatability } from './commands/repeatability.js';
 import { register as registerMerge } from './commands/merge.js';
 import { register as registerRuntimes } from './commands/runtimes.js';
-import { currentJitMode, relaunchWithSyncJit, requestedJitMode } from '../harness/jit.js';
-import { UsageError } from '../harness/options.js';
+import { currentJitMode, relaunchWithSyncJit, requestedJitMode } from '../harness/run/jit.js';
+import { UsageError } from '../harness/run/options.js';
 
-/** Commands that measure: they run with synchronous optimisation unless MAPLAB_JIT says otherwise (harness/jit.ts). */
+/** Commands that measure: they run with synchronous optimisation unless MAPLAB_JIT says otherwise (harness/run/jit.ts). */
 const MEASURING_COMMANDS = new Set(['sweep', 'run', 'micro']);
 if (MEASURING_COMMANDS.has(process.argv[2] ?? '')) {
   try {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readResultsFile, writeResultsFile } from '../harness/results.js';
+import { readResultsFile, writeResultsFile } from '../harness/results/results.js';
 import { buildCell, buildResults, usl } from './fixtures/results-builder.js';
 
 const cli = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeResults, buildFindings, type GroupWinner } from '../harness/analysis/index.js';
 import type { Crossover, LatencyKnee } from '../harness/analysis/types.js';
-import type { Cell } from '../harness/results.js';
+import type { Cell } from '../harness/results/results.js';
 import { buildCharts, buildModel, renderAnalysisText, renderHtml, renderMarkdown } from '../reports/index.js';
 import { buildCell, buildResults } from './fixtures/results-builder.js';
 

@@ -6,7 +6,7 @@ import {
 import { isotonicFit } from '../harness/analysis/isotonic.js';
 import { latencyKnee, type LoadPoint } from '../harness/analysis/latency.js';
 import { levenbergMarquardt } from '../harness/analysis/levenberg-marquardt.js';
-import { UsageError } from '../harness/options.js';
+import { UsageError } from '../harness/run/options.js';
 import { buildCell, buildResults, realisticResults, seededRandom, usl } from './fixtures/results-builder.js';
 
 const relative = (actual: number, expected: number) => Math.abs(actual - expected) / Math.abs(expected);

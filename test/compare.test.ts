@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareResults, formatDeltaPct, type CompareOptions } from '../harness/gate/compare.js';
-import { isMeasuredCell, ResultsFormatError, parseResults } from '../harness/results.js';
+import { isMeasuredCell, ResultsFormatError, parseResults } from '../harness/results/results.js';
 import { renderComparisonMarkdown } from '../reports/compare-markdown.js';
 import { renderComparisonText } from '../reports/compare-text.js';
 import { buildResults, gridSpec, trialsAround } from './fixtures/gate-results.js';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSweepProcess, sweepArguments, SweepFailedError, type SweepRequest } from '../harness/gate/sweep-process.js';
-import { UsageError } from '../harness/options.js';
+import { UsageError } from '../harness/run/options.js';
 import { buildResults, tempDirectory, writeResultsJson } from './fixtures/gate-results.js';
 
 const FAKE_CLI = fileURLToPath(new URL('./fixtures/gate-fake-sweep.js', import.meta.url));

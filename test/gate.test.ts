@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CellKey } from '../harness/gate/compare.js';
 import { maxThreadsFor, runGate, smallestDetectableDropPct, whyNotGated, type GateOptions, type Remeasure } from '../harness/gate/gate.js';
-import { UsageError } from '../harness/options.js';
-import type { Results } from '../harness/results.js';
+import { UsageError } from '../harness/run/options.js';
+import type { Results } from '../harness/results/results.js';
 import { renderGateMarkdown, renderGateText } from '../reports/compare-gate.js';
 import { buildResults, gridSpec, trialsAround, type CellSpec } from './fixtures/gate-results.js';
 

@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cellKey } from '../harness/cell.js';
-import { parseResults, readResultsFile } from '../harness/results.js';
+import { cellKey } from '../harness/run/cell.js';
+import { parseResults, readResultsFile } from '../harness/results/results.js';
 import { measured } from './fixtures/measured.js';
 
 const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { monotonicNs } from '../harness/clock.js';
-import { TrialControl } from '../harness/control.js';
-import { HiccupMeter, hiccupP99Ns, recordHiccup, summarizeHiccups } from '../harness/hiccup.js';
-import { LatencyHistogram } from '../harness/histogram.js';
+import { monotonicNs } from '../harness/trial/clock.js';
+import { TrialControl } from '../harness/trial/control.js';
+import { HiccupMeter, hiccupP99Ns, recordHiccup, summarizeHiccups } from '../harness/trial/hiccup.js';
+import { LatencyHistogram } from '../harness/trial/histogram.js';
 
 test('a stall is recorded with the wakes it swallowed, like coordinated-omission-corrected ops', () => {
   const histogram = new LatencyHistogram();

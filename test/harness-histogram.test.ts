@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUCKET_COUNT, bucketIndex, bucketRange, LatencyHistogram, RELATIVE_ERROR } from '../harness/histogram.js';
+import { BUCKET_COUNT, bucketIndex, bucketRange, LatencyHistogram, RELATIVE_ERROR } from '../harness/trial/histogram.js';
 
 /** Deterministic values spread log-uniformly over 1 ns … ~10 s (xorshift32). */
 function logUniformValues(count: number, seed: number): number[] {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TrialControl } from '../harness/control.js';
-import { LatencyHistogram } from '../harness/histogram.js';
-import { recordStall, runOpenLoop, type LoopState } from '../harness/loop.js';
+import { TrialControl } from '../harness/trial/control.js';
+import { LatencyHistogram } from '../harness/trial/histogram.js';
+import { recordStall, runOpenLoop, type LoopState } from '../harness/trial/loop.js';
 import { getMapFactory } from '../maps/index.js';
 import { generateOpStream, getWorkload } from '../workloads/index.js';
 import { performance } from 'node:perf_hooks';

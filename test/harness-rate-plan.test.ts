@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CellSpec } from '../harness/cell.js';
-import { AUTO_BRACKET, bracketRates, capacityOf, refineRates, runAutoRateSeries } from '../harness/rate-plan.js';
-import type { Cell } from '../harness/results.js';
+import type { CellSpec } from '../harness/run/cell.js';
+import { AUTO_BRACKET, bracketRates, capacityOf, refineRates, runAutoRateSeries } from '../harness/run/rate-plan.js';
+import type { Cell } from '../harness/results/results.js';
 import { buildCell } from './fixtures/results-builder.js';
 
 /** An open-loop cell at `rate` per thread whose three trials have p99 ≈ p99Ns. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { medianByKey, medianWithCI, ORDER_STATISTIC_METHOD, STUDENT_T_METHOD } from '../harness/stats.js';
+import { medianByKey, medianWithCI, ORDER_STATISTIC_METHOD, STUDENT_T_METHOD } from '../harness/results/stats.js';
 
 test('nine trials: the order-statistic interval [x(2), x(8)] with its exact 96.1% coverage', () => {
   const ci = medianWithCI([9, 1, 8, 2, 7, 3, 6, 4, 5]);

@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCellStreams } from '../harness/cell.js';
-import { resolveSweep, type SweepConfig } from '../harness/config.js';
-import { isErrorCell, isMeasuredCell, parseResults, type Cell, type Results, type ResultsCell } from '../harness/results.js';
-import { prepareSweep, runSweep } from '../harness/sweep.js';
+import { generateCellStreams } from '../harness/run/cell.js';
+import { resolveSweep, type SweepConfig } from '../harness/run/config.js';
+import { isErrorCell, isMeasuredCell, parseResults, type Cell, type Results, type ResultsCell } from '../harness/results/results.js';
+import { prepareSweep, runSweep } from '../harness/run/sweep.js';
 import { getWorkload } from '../workloads/index.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'maplab-harness-'));

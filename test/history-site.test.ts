@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { runGate } from '../harness/gate/gate.js';
-import { writeResultsFile, type Results } from '../harness/results.js';
+import { writeResultsFile, type Results } from '../harness/results/results.js';
 import { buildHistory, historyRunOf, summariseRun, type HistoryRun } from '../reports/history.js';
 import { trialsAround } from './fixtures/gate-results.js';
 import { buildCell, buildResults } from './fixtures/results-builder.js';

@@ -1,7 +1,7 @@
-/** Reading what else the machine did during a window (harness/interference.ts). */
+/** Reading what else the machine did during a window (harness/trial/interference.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSchedstat, parseStealNs, readThreadSchedstat, runqueueWaitFraction } from '../harness/interference.js';
+import { parseSchedstat, parseStealNs, readThreadSchedstat, runqueueWaitFraction } from '../harness/trial/interference.js';
 
 test('schedstat text gives the thread\'s on-CPU and run-queue wait times in ns', () => {
   assert.deepEqual(parseSchedstat('2153006536 36305804 105\n'), { onCpuNs: 2153006536, runqueueWaitNs: 36305804 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { currentJitMode, relaunchArguments, requestedJitMode, SYNC_JIT_FLAG } from '../harness/jit.js';
-import { UsageError } from '../harness/options.js';
+import { currentJitMode, relaunchArguments, requestedJitMode, SYNC_JIT_FLAG } from '../harness/run/jit.js';
+import { UsageError } from '../harness/run/options.js';
 
 test('the JIT mode is read from the process flags, and MAPLAB_JIT defaults to sync', () => {
   assert.equal(currentJitMode([]), 'concurrent');

@@ -1,4 +1,4 @@
-/** Loading a user's map (harness/map-source.ts): what the plugin contract requires and what it defaults. */
+/** Loading a user's map (harness/run/map-source.ts): what the plugin contract requires and what it defaults. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getMapFactory } from '../maps/index.js';
 import type { MapFactory } from '../maps/index.js';
-import { checkMapFactory, loadMapFactory, loadPluginModule } from '../harness/map-source.js';
+import { checkMapFactory, loadMapFactory, loadPluginModule } from '../harness/run/map-source.js';
 
 test('a plugin MapFactory without a description gets its name as the description and still creates and attaches maps', () => {
   const base = getMapFactory('rwmutex');

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { MICRO_OPS, renderMicroTable, runMicro, targetRatios, type MicroCell } from '../harness/micro.js';
-import { PRIMITIVES, fastestOf, measurePrimitives, renderPrimitivesTable, type PrimitivesResult } from '../harness/primitives.js';
+import { MICRO_OPS, renderMicroTable, runMicro, targetRatios, type MicroCell } from '../harness/micro/micro.js';
+import { PRIMITIVES, fastestOf, measurePrimitives, renderPrimitivesTable, type PrimitivesResult } from '../harness/micro/primitives.js';
 
 const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 

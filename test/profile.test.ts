@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatProfileSummary, summariseProfiles } from '../harness/profile-summary.js';
+import { formatProfileSummary, summariseProfiles } from '../harness/trial/profile-summary.js';
 
 const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'maplab-profile-'));

@@ -1,17 +1,17 @@
 /**
  * Measuring through a machine's slow spells: slice rates and the quiet rate
- * (harness/loop.ts), calibration rounds spread over a run, and the compare /
+ * (harness/trial/loop.ts), calibration rounds spread over a run, and the compare /
  * gate options that use them (--metric quiet, --effect-quantile).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addCalibrationRound, CALIBRATION_QUANTILE, measureCalibration } from '../harness/calibration.js';
+import { addCalibrationRound, CALIBRATION_QUANTILE, measureCalibration } from '../harness/run/calibration.js';
 import { quantile } from 'simple-statistics';
 import { mergeBaselines } from '../harness/gate/baseline.js';
 import { bootstrapQuantileRatio } from '../harness/gate/bootstrap.js';
 import { compareResults } from '../harness/gate/compare.js';
 import { runGate, type GateOptions } from '../harness/gate/gate.js';
-import { MIN_QUIET_SLICES, QUIET_QUANTILE, quietRate, SliceRecorder } from '../harness/loop.js';
+import { MIN_QUIET_SLICES, QUIET_QUANTILE, quietRate, SliceRecorder } from '../harness/trial/loop.js';
 import { buildResults, gridSpec, trialsAround } from './fixtures/gate-results.js';
 import { measured } from './fixtures/measured.js';
 

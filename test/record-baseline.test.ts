@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { localMachineKind } from '../harness/env.js';
+import { localMachineKind } from '../harness/run/env.js';
 import { machineDirectoryName } from '../scripts/evidence/record-baseline.js';
 import { tempDirectory } from './fixtures/gate-results.js';
 

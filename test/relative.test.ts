@@ -1,12 +1,12 @@
 /**
- * Relative answers from paired trials (harness/stats.ts pairedRatio,
+ * Relative answers from paired trials (harness/results/stats.ts pairedRatio,
  * harness/analysis/relative.ts): ratios, their CIs, verdicts and winners.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseReference, groupWinners, pairCells, relativeAnswers, runtimeAnswers, verdictOf } from '../harness/analysis/relative.js';
-import type { Cell, ErrorCell } from '../harness/results.js';
-import { pairedRatio, tQuantile975 } from '../harness/stats.js';
+import type { Cell, ErrorCell } from '../harness/results/results.js';
+import { pairedRatio, tQuantile975 } from '../harness/results/stats.js';
 
 /** A measured cell whose trial r ran at rates[r] (quiet rate = ops/s). */
 function cellOf(map: string, rates: number[], extra: Partial<Cell> = {}): Cell {

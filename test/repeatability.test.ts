@@ -1,4 +1,4 @@
-/** `maplab repeatability`: the figures that say whether two runs agree (harness/repeatability.ts). */
+/** `maplab repeatability`: the figures that say whether two runs agree (harness/results/repeatability.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repeatability } from '../harness/repeatability.js';
-import { RESULTS_SCHEMA, type Cell, type Results } from '../harness/results.js';
+import { repeatability } from '../harness/results/repeatability.js';
+import { RESULTS_SCHEMA, type Cell, type Results } from '../harness/results/results.js';
 
 const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeResults, isClosedLoopCell } from '../harness/analysis/index.js';
-import { writeResultsFile, type Results } from '../harness/results.js';
+import { writeResultsFile, type Results } from '../harness/results/results.js';
 import {
   escapeMarkdown, jsonForScript, listRuns, publishRun, renderHtml, renderMarkdown, renderText, runIdOf, slug,
 } from '../reports/index.js';

@@ -12,8 +12,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeHistogram, encodeHistogram, LatencyHistogram } from '../harness/histogram.js';
-import { isMeasuredCell, parseResults, readResultsFile, RESULTS_SCHEMA, serializeResults, ResultsFormatError, writeResultsFile } from '../harness/results.js';
+import { decodeHistogram, encodeHistogram, LatencyHistogram } from '../harness/trial/histogram.js';
+import { isMeasuredCell, parseResults, readResultsFile, RESULTS_SCHEMA, serializeResults, ResultsFormatError, writeResultsFile } from '../harness/results/results.js';
 import { buildCell, buildResults, histogramOf } from './fixtures/results-builder.js';
 import { measured } from './fixtures/measured.js';
 import { seededRandom } from './fixtures/seeded-random.js';

@@ -5,11 +5,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../harness/options.js';
+import { UsageError } from '../harness/run/options.js';
 import {
   binaryInPrefix, installRuntime, listRuntimes, parseNodeList, pruneRuntimes, resolveNodeVersion, resolveRuntimes,
   type RuntimeInstaller,
-} from '../harness/runtime-install.js';
+} from '../harness/run/runtime-install.js';
 
 const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 

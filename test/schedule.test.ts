@@ -1,5 +1,5 @@
 /**
- * The interleaved sweep's plan (harness/schedule.ts): which trials are
+ * The interleaved sweep's plan (harness/run/schedule.ts): which trials are
  * measured side by side, how rounds split over pool generations, and which
  * visits are measured again.
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import {
   comparisonGroups, comparisonKey, DEFAULT_REMEASURE_RULE, disturbance, keepRemeasured, poolGeneration, rotate, roundVisits,
   sentinelReference, visitsToRemeasure, type VisitHealth,
-} from '../harness/schedule.js';
+} from '../harness/run/schedule.js';
 
 const cell = (map: string, workload: string, threads: number, loadFactor = 0.75) => ({ map, workload, threads, loadFactor, rate: null });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defineOption, parsers, UsageError } from '../harness/options.js';
+import { defineOption, parsers, UsageError } from '../harness/run/options.js';
 import { parseScriptArgs } from '../scripts/cli-kit.js';
 
 const script = {

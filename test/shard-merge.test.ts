@@ -10,11 +10,11 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cellKey } from '../harness/cell.js';
-import { parseShard, planDifferences, resolveSweep, type SweepConfig } from '../harness/config.js';
-import { readResultsFile, writeResultsFile, type Results } from '../harness/results.js';
-import { expectedCellMs, partitionCells } from '../harness/shard.js';
-import { planAllCells, planCells } from '../harness/sweep.js';
+import { cellKey } from '../harness/run/cell.js';
+import { parseShard, planDifferences, resolveSweep, type SweepConfig } from '../harness/run/config.js';
+import { readResultsFile, writeResultsFile, type Results } from '../harness/results/results.js';
+import { expectedCellMs, partitionCells } from '../harness/run/shard.js';
+import { planAllCells, planCells } from '../harness/run/sweep.js';
 
 const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'maplab-shard-'));

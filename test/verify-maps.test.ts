@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { mapFactories } from '../maps/index.js';
-import { UsageError } from '../harness/options.js';
+import { UsageError } from '../harness/run/options.js';
 import { verifyMaps, type VerificationReport } from '../harness/verify/index.js';
 import { planOps, VALUE_STRIDE } from '../harness/verify/op-plan.js';
 

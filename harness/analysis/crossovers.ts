@@ -19,7 +19,7 @@
  */
 import { quantile } from 'simple-statistics';
 import { Sfc32 } from '../../workloads/random.js';
-import { familyMember, type Cell } from '../results.js';
+import { familyMember, type Cell } from '../results/results.js';
 import type { Crossover } from './types.js';
 
 /** Resamples of the bootstrap; 2000 keeps a sweep of 10 pairs × 4 thread counts under a second. */

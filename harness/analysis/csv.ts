@@ -4,7 +4,7 @@
  * blank lines and `#` comments are skipped. Anything else that is not two
  * numbers is an input error naming the line.
  */
-import { UsageError } from '../options.js';
+import { UsageError } from '../run/options.js';
 import type { ScalingPoint } from './usl.js';
 
 export function parseScalingCsv(text: string, source: string): ScalingPoint[] {

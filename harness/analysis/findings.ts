@@ -13,7 +13,7 @@
  *     `entries` counters.
  */
 import { formatNs, formatOpsInText } from '../../reports/format.js';
-import { isMeasuredCell, type Cell, type ResultsCell } from '../results.js';
+import { isMeasuredCell, type Cell, type ResultsCell } from '../results/results.js';
 import type { Crossover, Finding, GroupWinner, LatencyKnee } from './types.js';
 
 export type { Finding } from './types.js';

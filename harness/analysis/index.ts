@@ -10,7 +10,7 @@
  * Pure: reads cells, returns plain data; the sweep stores it in the results'
  * `analysis`, `maplab analyze` prints or stores it.
  */
-import { familyMember, isMeasuredCell, type Analysis, type Cell, type FamilyMember, type KneeResult, type Results, type ResultsCell } from '../results.js';
+import { familyMember, isMeasuredCell, type Analysis, type Cell, type FamilyMember, type KneeResult, type Results, type ResultsCell } from '../results/results.js';
 import type { AnalyzeOptions, LatencyKnee } from './types.js';
 import { analyzeScaling } from './scaling.js';
 import { latencyKnee, type LoadPoint } from './latency.js';
@@ -24,7 +24,7 @@ export { fitUsl, uslPeak, uslThroughput, type ScalingPoint } from './usl.js';
 export { kneedle, type Knee, type KneedleOptions } from './kneedle.js';
 export { firstCrossing } from './crossovers.js';
 export { buildFindings, type Finding } from './findings.js';
-export { familyMember } from '../results.js';
+export { familyMember } from '../results/results.js';
 export { parseScalingCsv } from './csv.js';
 export {
   chooseReference, groupWinners, pairCells, pairwiseAnswers, relativeAnswers, runtimeAnswers, verdictOf, DEFAULT_TIE_MARGIN, MIN_PAIRS,

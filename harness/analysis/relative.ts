@@ -5,9 +5,9 @@
  *
  * Each answer comes from paired trials: trial r of A and trial r of B were
  * measured side by side in the same round of an interleaved sweep
- * (harness/schedule.ts), so a slow spell of the machine that hits both cancels
+ * (harness/run/schedule.ts), so a slow spell of the machine that hits both cancels
  * in their ratio. The ratio is the median of the pairs' ratios with the
- * median's 95% CI on the log scale (harness/stats.ts pairedRatio): robust to
+ * median's 95% CI on the log scale (harness/results/stats.ts pairedRatio): robust to
  * the one pair a spell hit on one side only. The rate
  * compared is each trial's quiet rate when every trial has one (closed loop:
  * the p90 of 10 ms slice rates, the undisturbed rate), else its ops/s.
@@ -17,9 +17,9 @@
  * stable from run to run on shared machines, EVIDENCE.md "Noise on shared
  * machines"); otherwise 'tie'. Fewer than MIN_PAIRS pairs: 'undetermined'.
  */
-import { comparisonGroups, comparisonKey } from '../schedule.js';
-import { pairedRatio, type PairedRatio } from '../stats.js';
-import { isMeasuredCell, runtimeLabel, type Cell, type ResultsCell } from '../results.js';
+import { comparisonGroups, comparisonKey } from '../run/schedule.js';
+import { pairedRatio, type PairedRatio } from '../results/stats.js';
+import { isMeasuredCell, runtimeLabel, type Cell, type ResultsCell } from '../results/results.js';
 import type { GroupWinner, RelativeAnswer, RelativeVerdict, RuntimeAnswer } from './types.js';
 
 export type { GroupWinner, RelativeAnswer, RelativeVerdict, RuntimeAnswer } from './types.js';

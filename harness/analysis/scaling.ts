@@ -5,7 +5,7 @@
  * `analyzeResults` and `maplab analyze --csv`.
  */
 import { median } from 'simple-statistics';
-import type { UslFit } from '../results.js';
+import type { UslFit } from '../results/results.js';
 import { kneedle } from './kneedle.js';
 import { fitUsl, type ScalingPoint } from './usl.js';
 

@@ -1,7 +1,7 @@
 /**
  * What the knee analysis adds to a results file besides `knees` (which
- * harness/results.ts declares): latency-vs-offered-load knees and the
- * write-fraction crossovers. Plain JSON data; harness/results.ts refers to
+ * harness/results/results.ts declares): latency-vs-offered-load knees and the
+ * write-fraction crossovers. Plain JSON data; harness/results/results.ts refers to
  * these as optional fields of `Analysis`, so this file imports nothing.
  */
 

@@ -9,7 +9,7 @@
  * linearised quadratic fit (N/C(N) − 1 = κ(N−1)² + (σ+κ)(N−1), C = X/λ) and
  * from two fixed starts; the best sum of squares wins.
  */
-import type { UslFit } from '../results.js';
+import type { UslFit } from '../results/results.js';
 import { levenbergMarquardt } from './levenberg-marquardt.js';
 
 export interface ScalingPoint {

@@ -17,10 +17,10 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { medianWithCI } from '../stats.js';
-import { isMeasuredCell, type Cell, type Results, type ResultsCell } from '../results.js';
+import { medianWithCI } from '../results/stats.js';
+import { isMeasuredCell, type Cell, type Results, type ResultsCell } from '../results/results.js';
 import { cellKeyOf, cellLabel, trialFigures } from './compare.js';
-import { UsageError } from '../options.js';
+import { UsageError } from '../run/options.js';
 
 export interface BaselineRun {
   results: Results;

@@ -17,7 +17,7 @@
  *
  * Throughput metric (`metric`): 'ops', each trial's mean ops/s over its
  * window (the headline), or 'quiet', each trial's quietOpsPerSec (the upper
- * slice rate of its window, harness/loop.ts: the rate undisturbed by the
+ * slice rate of its window, harness/trial/loop.ts: the rate undisturbed by the
  * machine's slow spells), used for a cell when every trial on both sides has
  * one, else that cell falls back to 'ops' and says so; or 'sentinel', each
  * trial's quiet rate over the drift sentinel read at its visit (interleaved
@@ -33,8 +33,8 @@
  * look like a regression or an improvement.
  */
 import { geometricMean, quantile } from 'simple-statistics';
-import { medianWithCI } from '../stats.js';
-import { quietFigures, ResultsFormatError, runtimeLabel, type Cell, type CellIdentity, type MedianCI, type Results, type ResultsCell } from '../results.js';
+import { medianWithCI } from '../results/stats.js';
+import { quietFigures, ResultsFormatError, runtimeLabel, type Cell, type CellIdentity, type MedianCI, type Results, type ResultsCell } from '../results/results.js';
 import { bootstrapQuantileRatio, BOOTSTRAP_RESAMPLES } from './bootstrap.js';
 import { mannWhitneyU, minimumTwoSidedP } from './mann-whitney.js';
 import { quantileInterval } from './quantile-ci.js';
@@ -291,7 +291,7 @@ function indexCells(results: Results, source: string, aliases: Readonly<Record<s
 /**
  * A cell's per-trial throughput figures for `metric`, or null when a trial
  * lacks the figure. 'sentinel': each trial's quiet rate over the drift
- * sentinel's reading at its visit (harness/sentinel.ts), a dimensionless
+ * sentinel's reading at its visit (harness/run/sentinel.ts), a dimensionless
  * figure that the machine's memory-system drift moves far less than the rate.
  */
 export function trialFigures(cell: Cell, metric: ThroughputMetric): number[] | null {

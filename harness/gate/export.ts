@@ -12,7 +12,7 @@
  * CSV has one row per cell with both metrics and the CI bounds, for
  * spreadsheets and pandas.
  */
-import type { Results } from '../results.js';
+import type { Results } from '../results/results.js';
 import { cellKeyOf, cellLabel } from './compare.js';
 import { quantileInterval } from './quantile-ci.js';
 

@@ -53,7 +53,7 @@
  * confirmation.
  *
  * What the rules compare (rules 2–3): each trial's quiet rate (the p90 of
- * its 10 ms slice rates, harness/loop.ts), the p75 of each side's trials,
+ * its 10 ms slice rates, harness/trial/loop.ts), the p75 of each side's trials,
  * and a seeded bootstrap test of that ratio (bootstrap.ts). The `ci` preset
  * interleaves its cells' trials, and `maplab gate --preset` pools `--runs`
  * fresh processes. On this machine kind each vCPU runs at ~0.6× for spells
@@ -62,8 +62,8 @@
  * that hits every op. Live evidence: 0/10 false failures, 10/10 detections
  * of a ~30% slower map (EVIDENCE.md, "Gate evidence").
  */
-import type { Results } from '../results.js';
-import { UsageError } from '../options.js';
+import type { Results } from '../results/results.js';
+import { UsageError } from '../run/options.js';
 import {
   cellKeyOf, cellLabel, compareResults, formatDeltaPct, trialFigures, type CellKey, type ComparedCell, type Comparison, type ThroughputMetric, type ThroughputTest,
 } from './compare.js';

@@ -1,9 +1,9 @@
 /**
  * Option specs of `maplab compare`, `maplab gate` and `maplab export`,
- * declared once (harness/options.ts): flag, help with unit and default, parser.
+ * declared once (harness/run/options.ts): flag, help with unit and default, parser.
  */
-import { defineOption, parsers, UsageError } from '../options.js';
-import { parseNodeList } from '../runtime-install.js';
+import { defineOption, parsers, UsageError } from '../run/options.js';
+import { parseNodeList } from '../run/runtime-install.js';
 import { THROUGHPUT_METRICS, THROUGHPUT_TESTS, type ThroughputMetric, type ThroughputTest } from './compare.js';
 import { EXPORT_METRICS, type ExportMetric } from './export.js';
 

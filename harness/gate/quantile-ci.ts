@@ -13,7 +13,7 @@
  * interval overlap and the gate does not fail on it.
  */
 import { probit } from 'simple-statistics';
-import type { HistogramData } from '../results.js';
+import type { HistogramData } from '../results/results.js';
 
 export interface QuantileInterval {
   low: number;

@@ -12,8 +12,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../options.js';
-import { readResultsFile, type Results } from '../results.js';
+import { UsageError } from '../run/options.js';
+import { readResultsFile, type Results } from '../results/results.js';
 import { cellKeyOf, cellLabel, type CellKey } from './compare.js';
 
 export interface SweepRequest {

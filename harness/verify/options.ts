@@ -3,7 +3,7 @@
  * and the programmatic API (verifyMaps) both resolve through these specs, so
  * a bad value gets the same message from either.
  */
-import { defineOption, parsers, resolveOptions, type OptionValues } from '../options.js';
+import { defineOption, parsers, resolveOptions, type OptionValues } from '../run/options.js';
 import { MAX_OPS_PER_HISTORY } from './op-plan.js';
 
 export const VERIFY_OPTION_SPECS = [

@@ -10,7 +10,7 @@ import type { MapFactory, MapHandle } from '../../maps/types.js';
 import { BatchControl } from './barrier.js';
 import { describeCall, VERIFY_OP_NAMES, type ForEachEntry, type History, type HistoryOp } from './history.js';
 import type { ThrownOp } from './counterexample.js';
-import type { MapSource } from '../map-source.js';
+import type { MapSource } from '../run/map-source.js';
 import { ABSENT } from './model.js';
 import type { RecordTask, ThreadRecord } from './worker.js';
 

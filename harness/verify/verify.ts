@@ -16,12 +16,12 @@
  * ConcurrentMapWriteError is the documented outcome, reported as 'unsafe'.
  */
 import type { MapFactory } from '../../maps/types.js';
-import { UsageError } from '../options.js';
+import { UsageError } from '../run/options.js';
 import { checkHistory, type CheckOptions } from './check-history.js';
 import { buildCounterexample, exceptionCounterexample, type Counterexample } from './counterexample.js';
 import { overlappingOps } from './history.js';
 import { mapFactories } from '../../maps/index.js';
-import { loadPluginModule, type MapSource } from '../map-source.js';
+import { loadPluginModule, type MapSource } from '../run/map-source.js';
 import { resolveVerifyOptions, type VerifyOptionValues } from './options.js';
 import { HistoryRecorder, type RecordedHistory, type RecordParameters } from './recorder.js';
 

@@ -7,7 +7,7 @@
  * back, reading the clock right before each call and right after it returns.
  * process.hrtime.bigint() is CLOCK_MONOTONIC: one clock for every thread of
  * the process (performance.now() has a per-thread origin, so it is not used).
- * The raw bigint is kept, not harness/clock.ts's monotonicNs(): that Number
+ * The raw bigint is kept, not harness/trial/clock.ts's monotonicNs(): that Number
  * stops being exact to the nanosecond past 2^53 ns (~104 days of uptime), and
  * "returned before the other was called" is decided at nanosecond grain.
  *
@@ -18,7 +18,7 @@
  */
 import type { ConcurrentMap, MapHandle } from '../../maps/types.js';
 import { BatchControl } from './barrier.js';
-import { loadMapFactory, type MapSource } from '../map-source.js';
+import { loadMapFactory, type MapSource } from '../run/map-source.js';
 import { ABSENT } from './model.js';
 import { EXPECT_LAST_SEEN, MAX_OPS_PER_HISTORY, PlanOp, planOps, VALUE_STRIDE, type OpPlan } from './op-plan.js';
 

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { analyzeResults, analyzeScaling, parseScalingCsv, type AnalyzeOptions } from '../../harness/analysis/index.js';
-import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/options.js';
-import { readResultsFile, writeResultsFile } from '../../harness/results.js';
+import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/run/options.js';
+import { readResultsFile, writeResultsFile } from '../../harness/results/results.js';
 import { renderAnalysisText } from '../../reports/index.js';
 import { action, addOptions } from '../cli-kit.js';
 

@@ -7,8 +7,8 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { toCsv, toGithubActionBenchmark } from '../../harness/gate/export.js';
 import { exportOptions } from '../../harness/gate/options.js';
-import { resolveFlags, UsageError } from '../../harness/options.js';
-import { readResultsFile } from '../../harness/results.js';
+import { resolveFlags, UsageError } from '../../harness/run/options.js';
+import { readResultsFile } from '../../harness/results/results.js';
 import { action, addOptions } from '../cli-kit.js';
 
 export function register(program: Command): void {

@@ -3,14 +3,14 @@
  * `sweep --shard i/n` file each, e.g. the artifacts of a CI matrix) joined into
  * one results file with the structure of an unsharded sweep. Any mismatch
  * (config, machine, runtime, a duplicated or missing cell) exits 2 naming the
- * files, and nothing is written. Rules: harness/merge.ts.
+ * files, and nothing is written. Rules: harness/results/merge.ts.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { mergeShards } from '../../harness/merge.js';
-import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/options.js';
-import { readResultsFile, writeResultsFile } from '../../harness/results.js';
+import { mergeShards } from '../../harness/results/merge.js';
+import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/run/options.js';
+import { readResultsFile, writeResultsFile } from '../../harness/results/results.js';
 import { action, addOptions } from '../cli-kit.js';
 
 const mergeOptionSpecs = [

@@ -1,19 +1,19 @@
 /**
  * `maplab micro` (`npm run micro`): the single-thread micro benchmark of every
- * map's basic operations (harness/micro.ts). Prints a table of ns/op per
+ * map's basic operations (harness/micro/micro.ts). Prints a table of ns/op per
  * map × op × load factor and the issue's target ratios, or JSON with --json.
  * `--primitives` measures the primitives the maps rest on instead
- * (harness/primitives.ts); `--node <list>` runs either under each runtime in a
+ * (harness/micro/primitives.ts); `--node <list>` runs either under each runtime in a
  * child process and prints the runtimes side by side.
  */
 import type { Command } from 'commander';
-import { microOptions, renderMicroRuntimesTable, renderMicroTable, runMicro, runMicroUnder, type MicroOptions } from '../../harness/micro.js';
-import { resolveFlags } from '../../harness/options.js';
-import { measurePrimitives, measurePrimitivesAcross, renderPrimitivesTable } from '../../harness/primitives.js';
-import { resolveRuntimes } from '../../harness/runtime-install.js';
+import { microOptions, renderMicroRuntimesTable, renderMicroTable, runMicro, runMicroUnder, type MicroOptions } from '../../harness/micro/micro.js';
+import { resolveFlags } from '../../harness/run/options.js';
+import { measurePrimitives, measurePrimitivesAcross, renderPrimitivesTable } from '../../harness/micro/primitives.js';
+import { resolveRuntimes } from '../../harness/run/runtime-install.js';
 import { action, addOptions } from '../cli-kit.js';
 
-/** Child processes per runtime for --primitives --node: two, interleaved, the fastest kept (harness/primitives.ts). */
+/** Child processes per runtime for --primitives --node: two, interleaved, the fastest kept (harness/micro/primitives.ts). */
 const PRIMITIVE_ROUNDS = 2;
 
 function print(options: MicroOptions, value: unknown, table: string): void {

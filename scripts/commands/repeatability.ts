@@ -1,12 +1,12 @@
 /**
  * `maplab repeatability a.json b.json`: do two runs of the same sweep agree?
  * Per-cell agreement, how far map-vs-map ratios moved, and winner flips
- * (harness/repeatability.ts). Exit 0 with the figures; 2 on bad input.
+ * (harness/results/repeatability.ts). Exit 0 with the figures; 2 on bad input.
  */
 import type { Command } from 'commander';
-import { defineOption, parsers, resolveFlags } from '../../harness/options.js';
-import { renderRepeatability, repeatability } from '../../harness/repeatability.js';
-import { readResultsFile } from '../../harness/results.js';
+import { defineOption, parsers, resolveFlags } from '../../harness/run/options.js';
+import { renderRepeatability, repeatability } from '../../harness/results/repeatability.js';
+import { readResultsFile } from '../../harness/results/results.js';
 import { action, addOptions } from '../cli-kit.js';
 
 const repeatabilityOptionSpecs = [

@@ -19,8 +19,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { analyzeResults } from '../../harness/analysis/index.js';
-import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/options.js';
-import { readResultsFile, type Results } from '../../harness/results.js';
+import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/run/options.js';
+import { readResultsFile, type Results } from '../../harness/results/results.js';
 import type { GateReport } from '../../harness/gate/gate.js';
 import {
   buildHistory, DEFAULT_FULL_RUNS, historyRunOf, parseHistory, renderHistoryHtml, type HistoryRun,

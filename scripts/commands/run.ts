@@ -4,14 +4,14 @@
  */
 import type { Command } from 'commander';
 import { action, addOptions } from '../cli-kit.js';
-import { resolveRun, runOptionSpecs } from '../../harness/config.js';
-import { UsageError } from '../../harness/options.js';
-import { describeSpec, formatCount, runtimeTable } from '../../harness/progress.js';
+import { resolveRun, runOptionSpecs } from '../../harness/run/config.js';
+import { UsageError } from '../../harness/run/options.js';
+import { describeSpec, formatCount, runtimeTable } from '../../harness/run/progress.js';
 import { formatNs } from '../../reports/format.js';
-import { serializeResults, writeResultsFile, type Cell, type Results, type ResultsCell, type Transparency } from '../../harness/results.js';
-import { prepareSweep } from '../../harness/sweep.js';
-import { measureBareLoop } from '../../harness/transparency.js';
-import { streamLength } from '../../harness/cell.js';
+import { serializeResults, writeResultsFile, type Cell, type Results, type ResultsCell, type Transparency } from '../../harness/results/results.js';
+import { prepareSweep } from '../../harness/run/sweep.js';
+import { measureBareLoop } from '../../harness/trial/transparency.js';
+import { streamLength } from '../../harness/run/cell.js';
 import { generateOpStream, prefillEntries } from '../../workloads/index.js';
 import { profileSummary, runWithSignals, withProfileDir } from './sweep.js';
 

@@ -1,12 +1,12 @@
 /**
  * `maplab runtimes list | install <spec...> | prune [--keep <list>]`: the Node
- * runtimes cached for `--node` (harness/runtime-install.ts). Versions come from
+ * runtimes cached for `--node` (harness/run/runtime-install.ts). Versions come from
  * the npm registry's `node` package; an unreachable registry or an unknown
  * version exits 2 with nothing written.
  */
 import type { Command } from 'commander';
-import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/options.js';
-import { installRuntime, listRuntimes, parseNodeList, pruneRuntimes, defaultCacheDir } from '../../harness/runtime-install.js';
+import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/run/options.js';
+import { installRuntime, listRuntimes, parseNodeList, pruneRuntimes, defaultCacheDir } from '../../harness/run/runtime-install.js';
 import { action, addOptions } from '../cli-kit.js';
 
 const dirOption = defineOption({

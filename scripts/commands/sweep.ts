@@ -5,11 +5,11 @@
  */
 import type { Command } from 'commander';
 import { action, addOptions } from '../cli-kit.js';
-import { resolveSweep, sweepOptionSpecs } from '../../harness/config.js';
-import { describeCellResult, describeSpec, ProgressBar, summaryTable } from '../../harness/progress.js';
-import { serializeResults } from '../../harness/results.js';
-import { formatProfileSummary, summariseProfiles } from '../../harness/profile-summary.js';
-import { planCells, prepareSweep, runSweep, type PreparedSweep, type SweepObserver, type SweepOutcome } from '../../harness/sweep.js';
+import { resolveSweep, sweepOptionSpecs } from '../../harness/run/config.js';
+import { describeCellResult, describeSpec, ProgressBar, summaryTable } from '../../harness/run/progress.js';
+import { serializeResults } from '../../harness/results/results.js';
+import { formatProfileSummary, summariseProfiles } from '../../harness/trial/profile-summary.js';
+import { planCells, prepareSweep, runSweep, type PreparedSweep, type SweepObserver, type SweepOutcome } from '../../harness/run/sweep.js';
 
 const EXAMPLES = `
 Examples:

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { VERIFY_OPTION_SPECS, verifyMaps, type MapVerification, type VerifyConfig } from '../../harness/verify/index.js';
-import { resolveFlags } from '../../harness/options.js';
+import { resolveFlags } from '../../harness/run/options.js';
 import { action, addOptions } from '../cli-kit.js';
 
 export function register(program: Command): void {

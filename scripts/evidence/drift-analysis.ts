@@ -14,9 +14,9 @@
  *   node dist/scripts/evidence/drift-analysis.js results/a.json [results/b.json …]
  */
 import { median, quantile, sampleCorrelation, sampleStandardDeviation } from 'simple-statistics';
-import { comparisonGroups } from '../../harness/schedule.js';
-import { defineOption, parsers } from '../../harness/options.js';
-import { isMeasuredCell, readResultsFile, type Cell, type ResultsCell, type Trial } from '../../harness/results.js';
+import { comparisonGroups } from '../../harness/run/schedule.js';
+import { defineOption, parsers } from '../../harness/run/options.js';
+import { isMeasuredCell, readResultsFile, type Cell, type ResultsCell, type Trial } from '../../harness/results/results.js';
 import { scriptArgs } from '../cli-kit.js';
 
 const rateOf = (trial: Trial): number => trial.quietOpsPerSec ?? trial.opsPerSec;

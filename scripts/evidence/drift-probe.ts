@@ -20,10 +20,10 @@ import { writeFileSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { quantile, sampleCorrelation } from 'simple-statistics';
 import { getMapFactory } from '../../maps/index.js';
-import { readThreadSchedstat } from '../../harness/interference.js';
+import { readThreadSchedstat } from '../../harness/trial/interference.js';
 import { generateOpStream, prefillEntries } from '../../workloads/index.js';
-import { defineOption, parsers } from '../../harness/options.js';
-import { SENTINEL_WORKLOAD } from '../../harness/sentinel.js';
+import { defineOption, parsers } from '../../harness/run/options.js';
+import { SENTINEL_WORKLOAD } from '../../harness/run/sentinel.js';
 import { scriptArgs } from '../cli-kit.js';
 
 const PROBES = ['compute', 'memory', 'sentinel', 'cached'] as const;

@@ -21,10 +21,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PRESET_NAMES } from '../../harness/config.js';
+import { PRESET_NAMES } from '../../harness/run/config.js';
 import { THROUGHPUT_METRICS } from '../../harness/gate/compare.js';
 import { parsePercent } from '../../harness/gate/options.js';
-import { defineOption, parsers } from '../../harness/options.js';
+import { defineOption, parsers } from '../../harness/run/options.js';
 import { mapFactories } from '../../maps/index.js';
 import { scriptArgs } from '../cli-kit.js';
 

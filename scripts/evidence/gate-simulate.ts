@@ -21,7 +21,7 @@
  */
 import { median } from 'simple-statistics';
 import { mannWhitneyU } from '../../harness/gate/mann-whitney.js';
-import { defineOption, parsers } from '../../harness/options.js';
+import { defineOption, parsers } from '../../harness/run/options.js';
 import { scriptArgs } from '../cli-kit.js';
 
 const options = scriptArgs({

@@ -8,10 +8,10 @@
  *   (defaults: rwmutex, 5, 300; workload read-heavy over 65 536 keys)
  */
 import { performance } from 'node:perf_hooks';
-import { TrialControl } from '../../harness/control.js';
-import { LatencyHistogram } from '../../harness/histogram.js';
-import { runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from '../../harness/loop.js';
-import { defineOption, parsers } from '../../harness/options.js';
+import { TrialControl } from '../../harness/trial/control.js';
+import { LatencyHistogram } from '../../harness/trial/histogram.js';
+import { runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from '../../harness/trial/loop.js';
+import { defineOption, parsers } from '../../harness/run/options.js';
 import { getMapFactory, mapFactories } from '../../maps/index.js';
 import { generateOpStream, getWorkload, OP_NAMES, prefillEntries } from '../../workloads/index.js';
 import { scriptArgs } from '../cli-kit.js';

@@ -32,10 +32,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, quantile } from 'simple-statistics';
-import { commonOptions } from '../../harness/config.js';
+import { commonOptions } from '../../harness/run/config.js';
 import { mannWhitneyU } from '../../harness/gate/mann-whitney.js';
-import { defineOption, parsers, UsageError } from '../../harness/options.js';
-import type { Results } from '../../harness/results.js';
+import { defineOption, parsers, UsageError } from '../../harness/run/options.js';
+import type { Results } from '../../harness/results/results.js';
 import { scriptArgs } from '../cli-kit.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));

@@ -24,8 +24,8 @@ import { median } from 'simple-statistics';
 import { getMapFactory, mapFactories } from '../../maps/index.js';
 import type { MapHandle } from '../../maps/types.js';
 import { generateOpStream, prefillEntries, type OpStream } from '../../workloads/index.js';
-import { defineOption, parsers } from '../../harness/options.js';
-import { SENTINEL_WORKLOAD } from '../../harness/sentinel.js';
+import { defineOption, parsers } from '../../harness/run/options.js';
+import { SENTINEL_WORKLOAD } from '../../harness/run/sentinel.js';
 import { scriptArgs } from '../cli-kit.js';
 
 interface Job {

@@ -21,9 +21,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PRESET_NAMES } from '../../harness/config.js';
-import { localMachineKind } from '../../harness/env.js';
-import { defineOption, parsers } from '../../harness/options.js';
+import { PRESET_NAMES } from '../../harness/run/config.js';
+import { localMachineKind } from '../../harness/run/env.js';
+import { defineOption, parsers } from '../../harness/run/options.js';
 import { scriptArgs } from '../cli-kit.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));

@@ -16,30 +16,30 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { median } from 'simple-statistics';
-import { getMapFactory } from '../maps/index.js';
+import { getMapFactory } from '../../maps/index.js';
 import { addCalibrationRound, measureCalibration } from './calibration.js';
-import { QUIET_QUANTILE, QUIET_SLICE_MS } from './loop.js';
+import { QUIET_QUANTILE, QUIET_SLICE_MS } from '../trial/loop.js';
 import { runAutoRateSeries } from './rate-plan.js';
 import { CellRunner, cellKey, type CellSpec } from './cell.js';
 import { LocalCellBackend, RemoteCellBackend, type BackendCell, type CellBackend, type TrialFigures } from './cell-backend.js';
-import { CLOCK_NAME, measureClockCostNs, measureClockResolutionNs } from './clock.js';
+import { CLOCK_NAME, measureClockCostNs, measureClockResolutionNs } from '../trial/clock.js';
 import { planDifferences, type ResolvedSweep, type SweepConfig } from './config.js';
 import { collectEnv } from './env.js';
 import { finalizeResults } from './finalize.js';
 import { loadPluginModule } from './map-source.js';
 import { UsageError } from './options.js';
-import { TrialInterruptedError } from './pool.js';
+import { TrialInterruptedError } from '../trial/pool.js';
 import {
   isMeasuredCell, readResultsFile, RESULTS_SCHEMA, writeResultsFile, type Results, type ResultsCell, type VerificationBadge,
-} from './results.js';
+} from '../results/results.js';
 import {
   comparisonGroups, DEFAULT_REMEASURE_RULE, disturbance, keepRemeasured, poolGeneration, roundVisits, sentinelReference,
   visitsToRemeasure, type RemeasureRule, type VisitHealth,
 } from './schedule.js';
-import { measurePrimitivesAcross } from './primitives.js';
+import { measurePrimitivesAcross } from '../micro/primitives.js';
 import { DriftSentinel, SENTINEL_WORKLOAD, sentinelRate, type SentinelReading } from './sentinel.js';
 import { shardCells } from './shard.js';
-import { verifyMaps } from './verify/index.js';
+import { verifyMaps } from '../verify/index.js';
 
 /**
  * The cells a config runs, in run order (with --node, one cell per runtime; with --rates auto, the
@@ -258,7 +258,7 @@ function visitHealth(visit: Visit): VisitHealth {
 }
 
 /**
- * Interleaved sweeps (every preset): rounds of visits, as harness/schedule.ts
+ * Interleaved sweeps (every preset): rounds of visits, as harness/run/schedule.ts
  * plans them. Round r visits every comparison group once; a visit takes one
  * drift-sentinel reading and then trial r of every map of the group, back to
  * back, so the maps' trials are pairs measured seconds apart. Rounds are

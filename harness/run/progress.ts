@@ -3,9 +3,9 @@
  * stderr (only when stderr is a terminal and not --quiet), and the summary
  * table printed when the sweep ends.
  */
-import { formatNs } from '../reports/format.js';
-import { runtimeLabel, type Results, type ResultsCell } from './results.js';
-import type { GroupWinner } from './analysis/types.js';
+import { formatNs } from '../../reports/format.js';
+import { runtimeLabel, type Results, type ResultsCell } from '../results/results.js';
+import type { GroupWinner } from '../analysis/types.js';
 import type { CellSpec } from './cell.js';
 
 const BAR_WIDTH = 24;

@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Bench } from 'tinybench';
-import { Sfc32 } from '../workloads/random.js';
-import type { Runtime } from './runtime-install.js';
+import { Sfc32 } from '../../workloads/random.js';
+import type { Runtime } from '../run/runtime-install.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -204,7 +204,7 @@ export async function measurePrimitives(timeMs = 300): Promise<PrimitivesResult>
   return { schema: 'maplab.primitives/1', node: process.version, v8: process.versions.v8, timeMs, cells };
 }
 
-const CLI_PATH = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
+const CLI_PATH = fileURLToPath(new URL('../../scripts/cli.js', import.meta.url));
 
 /** The same, in a child process under `runtime`'s binary (`maplab micro --primitives --json`). */
 export async function measurePrimitivesUnder(runtime: Runtime, timeMs = 300): Promise<PrimitivesResult> {

@@ -12,9 +12,9 @@
  *
  * What a shard does not balance: each shard starts its own (map, threads)
  * pools, so splitting one pool's cells over shards pays its start and JIT
- * warm-up trial once per shard (about one window; harness/cell.ts).
+ * warm-up trial once per shard (about one window; harness/run/cell.ts).
  */
-import { prefillCount, type Workload } from '../workloads/index.js';
+import { prefillCount, type Workload } from '../../workloads/index.js';
 import { cellKey, streamLength, type CellSpec } from './cell.js';
 import type { ShardSpec, SweepConfig } from './config.js';
 import { UsageError } from './options.js';

@@ -17,8 +17,8 @@
  *   differs.
  */
 import { quantile } from 'simple-statistics';
-import { comparisonGroupKey, groupWinners, pairwiseAnswers, type RelativeOptions } from './analysis/relative.js';
-import { cellKey } from './cell.js';
+import { comparisonGroupKey, groupWinners, pairwiseAnswers, type RelativeOptions } from '../analysis/relative.js';
+import { cellKey } from '../run/cell.js';
 import { isMeasuredCell, type Cell, type Results, type ResultsCell } from './results.js';
 
 export interface ChangeFigures {

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { getMapFactory } from '../maps/index.js';
-import type { DescribedMapFactory, MapFactory } from '../maps/types.js';
+import { getMapFactory } from '../../maps/index.js';
+import type { DescribedMapFactory, MapFactory } from '../../maps/types.js';
 import { UsageError } from './options.js';
 
 /** Structured-cloneable: posted to workers with every task. */

@@ -11,9 +11,9 @@
  * Rates are rounded to 3 significant digits, so a re-plan from the same
  * capacity gives the same cells (and `--resume` finds them).
  */
-import { latencyKnee, type LoadPoint } from './analysis/latency.js';
+import { latencyKnee, type LoadPoint } from '../analysis/latency.js';
 import { cellKey, type CellSpec } from './cell.js';
-import { isMeasuredCell, type ResultsCell } from './results.js';
+import { isMeasuredCell, type ResultsCell } from '../results/results.js';
 
 /** Offered load as fractions of the closed-loop capacity. */
 export const AUTO_BRACKET = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2] as const;

@@ -12,7 +12,7 @@
  * storage, not in what readers get back (`parseResults` reads both into the
  * same in-memory `Results`):
  *  - a cell's `latencyNs.histogram` is stored as sparse bucket runs
- *    (harness/histogram.ts StoredHistogram), exact;
+ *    (harness/trial/histogram.ts StoredHistogram), exact;
  *  - `latencyByOpNs[op]` keeps its percentiles but not its histogram, and a
  *    trial keeps no `counters` of its own (the cell's `counters` are their
  *    per-key median): no reader used either, and they were ~85% of a file;
@@ -22,11 +22,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { Crossover, Finding, GroupWinner, LatencyKnee, RelativeAnswer, RuntimeAnswer } from './analysis/types.js';
-import type { JitMode } from './jit.js';
+import type { Crossover, Finding, GroupWinner, LatencyKnee, RelativeAnswer, RuntimeAnswer } from '../analysis/types.js';
+import type { JitMode } from '../run/jit.js';
 import {
   decodeHistogram, encodeHistogram, type HistogramData, type LatencyPercentiles, type LatencySummary, type StoredHistogram,
-} from './histogram.js';
+} from '../trial/histogram.js';
 
 export type { HistogramData, LatencyPercentiles, LatencySummary };
 
@@ -44,7 +44,7 @@ export interface ResultsEnv {
   cores: number;
   memoryBytes: number;
   commit?: string;
-  /** How V8 optimised the measured code (harness/jit.ts); absent in files from before it was recorded. */
+  /** How V8 optimised the measured code (harness/run/jit.ts); absent in files from before it was recorded. */
   jit?: JitMode;
 }
 
@@ -52,7 +52,7 @@ export interface Trial {
   ops: number;
   elapsedNs: number;
   opsPerSec: number;
-  /** Closed-loop windows of ≥ 5 slices: the quiet rate (harness/loop.ts). */
+  /** Closed-loop windows of ≥ 5 slices: the quiet rate (harness/trial/loop.ts). */
   quietOpsPerSec?: number;
   /** Start of the measured window on the run's timeline, ns. */
   windowStartNs?: number;
@@ -60,11 +60,11 @@ export interface Trial {
   round?: number;
   /** Interleaved sweeps: which set of fresh pools measured it (0-based). */
   poolGeneration?: number;
-  /** Interleaved sweeps: the drift sentinel's quiet rate at the trial's visit, ops/s (harness/sentinel.ts). */
+  /** Interleaved sweeps: the drift sentinel's quiet rate at the trial's visit, ops/s (harness/run/sentinel.ts). */
   sentinelOpsPerSec?: number;
-  /** The largest share of the window a worker spent waiting for a CPU (harness/interference.ts). */
+  /** The largest share of the window a worker spent waiting for a CPU (harness/trial/interference.ts). */
   runqueueWaitFraction?: number;
-  /** Measured again because the first visit was disturbed (harness/schedule.ts). */
+  /** Measured again because the first visit was disturbed (harness/run/schedule.ts). */
   remeasured?: boolean;
   /** This trial's p99 latency (all ops), ns. */
   p99Ns?: number;
@@ -78,7 +78,7 @@ export interface Trial {
   backlogOps?: number;
 }
 
-/** What the scheduler of an interleaved sweep records in a trial (harness/sweep.ts). */
+/** What the scheduler of an interleaved sweep records in a trial (harness/run/sweep.ts). */
 export type TrialMeta = Pick<Trial, 'round' | 'poolGeneration' | 'sentinelOpsPerSec' | 'remeasured'>;
 
 /** The trials' quiet rates, or null unless every trial has one (then a cell has no quiet figure). */
@@ -103,9 +103,9 @@ export interface MedianCI {
   median: number;
   ciLow: number;
   ciHigh: number;
-  /** Confidence the interval actually has (harness/stats.ts: 0.95 nominal; below with too few trials). */
+  /** Confidence the interval actually has (harness/results/stats.ts: 0.95 nominal; below with too few trials). */
   ciLevel?: number;
-  /** How the interval was computed (harness/stats.ts). */
+  /** How the interval was computed (harness/results/stats.ts). */
   ciMethod?: string;
 }
 
@@ -133,7 +133,7 @@ export type CellTiming =
   | { method: 'sampled-ops'; sampleEveryOps: number; clockCostNs: number }
   | { method: 'every-op-from-intended-start'; clockCostNs: number };
 
-/** Where a cell's wall time went besides its measured windows, ms (harness/cell.ts). */
+/** Where a cell's wall time went besides its measured windows, ms (harness/run/cell.ts). */
 export interface CellOverhead {
   /** Everything but the trials' warm-ups and windows and the pool warm-up trial's window. */
   fixedMs: number;
@@ -163,9 +163,9 @@ export interface Cell extends CellIdentity {
   latencyNs: LatencySummary;
   /** Per op name; a schema-1 file also kept each op's histogram. */
   latencyByOpNs?: Record<string, LatencyPercentiles & { histogram?: HistogramData }>;
-  /** The machine's own stalls during the trials' windows (harness/hiccup.ts); absent in older files. */
+  /** The machine's own stalls during the trials' windows (harness/trial/hiccup.ts); absent in older files. */
   hiccupNs?: LatencySummary & { intervalMs: number; awakeFraction: number };
-  /** Open loop: what the workers' own stalls (gaps in their wait spin) alone make of the op latencies (harness/loop.ts). */
+  /** Open loop: what the workers' own stalls (gaps in their wait spin) alone make of the op latencies (harness/trial/loop.ts). */
   workerStallNs?: LatencySummary;
   /** The map's stats() counters, per-key median over the trials. */
   counters: Record<string, number>;
@@ -264,7 +264,7 @@ export interface VerificationBadge {
   histories?: number;
 }
 
-/** The run's reference-loop figure (harness/calibration.ts's Calibration); older files carry only some of the fields. */
+/** The run's reference-loop figure (harness/run/calibration.ts's Calibration); older files carry only some of the fields. */
 export interface ResultsCalibration {
   opsPerSec: number;
   version?: number;
@@ -274,7 +274,7 @@ export interface ResultsCalibration {
   roundRates?: number[];
 }
 
-/** `run --compare-bare`: the harness's ns/op (one thread) against a bare replay of the same stream (harness/transparency.ts). */
+/** `run --compare-bare`: the harness's ns/op (one thread) against a bare replay of the same stream (harness/trial/transparency.ts). */
 export interface Transparency {
   harnessNsPerOp: number;
   bareNsPerOp: number;
@@ -282,7 +282,7 @@ export interface Transparency {
   bareOpsPerRound: number;
 }
 
-/** `maplab merge` (harness/merge.ts): each shard file the merged file was made of. */
+/** `maplab merge` (harness/results/merge.ts): each shard file the merged file was made of. */
 export interface MergedShard {
   source: string;
   shard: { index: number; count: number } | null;
@@ -293,7 +293,7 @@ export interface MergedShard {
   sweep: Record<string, unknown> | null;
 }
 
-/** One runtime's primitive costs as harness/primitives.ts records them (declared here so reports need only this file's types). */
+/** One runtime's primitive costs as harness/micro/primitives.ts records them (declared here so reports need only this file's types). */
 export interface PrimitivesRecord {
   node: string;
   v8: string;
@@ -313,7 +313,7 @@ export interface Results {
   /** true when the sweep was interrupted (Ctrl-C); a finished file has no such field. */
   interrupted?: boolean;
   /**
-   * How the sweep ran (harness/sweep.ts): startedAt, finishedAt, wallMs,
+   * How the sweep ran (harness/run/sweep.ts): startedAt, finishedAt, wallMs,
    * resumedAt, fixedCostFraction, and `drift` for interleaved sweeps. Free
    * form: readers check each field they use.
    */
@@ -322,7 +322,7 @@ export interface Results {
   startedAt?: unknown;
   /** A name given to the run by whoever made the file: the report site's folder for it (reports/site.ts). */
   runId?: unknown;
-  /** Sweeps over runtimes (--node): each runtime's primitives (harness/primitives.ts), the first runtime first. */
+  /** Sweeps over runtimes (--node): each runtime's primitives (harness/micro/primitives.ts), the first runtime first. */
   primitives?: PrimitivesRecord[];
   /** `sweep --verify`: each map's linearizability verdict (status verified / violated / unsafe / private …). */
   verification?: Record<string, VerificationBadge>;

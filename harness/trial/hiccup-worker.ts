@@ -1,5 +1,5 @@
 /**
- * The hiccup meter's thread (harness/hiccup.ts): one message per trial, a
+ * The hiccup meter's thread (harness/trial/hiccup.ts): one message per trial, a
  * blocking measurement, one report back. Nothing else runs on this thread.
  */
 import { parentPort } from 'node:worker_threads';

@@ -12,14 +12,14 @@
  */
 import { Worker } from 'node:worker_threads';
 import { loadavg } from 'node:os';
-import { mapFactories } from '../maps/index.js';
-import { DEFAULT_ARENA_BYTES } from '../maps/arena.js';
-import { collectEnv } from './env.js';
+import { mapFactories } from '../../maps/index.js';
+import { DEFAULT_ARENA_BYTES } from '../../maps/arena.js';
+import { collectEnv } from '../run/env.js';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { defineOption, parsers, type OptionValues } from './options.js';
-import { parseNodeList, type Runtime } from './runtime-install.js';
+import { defineOption, parsers, type OptionValues } from '../run/options.js';
+import { parseNodeList, type Runtime } from '../run/runtime-install.js';
 
 export const MICRO_OPS = ['get-hit', 'get-miss', 'set-update', 'insert+delete'] as const;
 export type MicroOp = (typeof MICRO_OPS)[number];
@@ -222,7 +222,7 @@ function formatLoad(load: number[]): string {
   return load.map((value) => value.toFixed(2)).join(' ');
 }
 
-const CLI_PATH = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
+const CLI_PATH = fileURLToPath(new URL('../../scripts/cli.js', import.meta.url));
 
 /** The map micro benchmark in a child process under `runtime`'s binary (`maplab micro --json`). */
 export async function runMicroUnder(runtime: Runtime, options: MicroRunOptions): Promise<MicroResult> {

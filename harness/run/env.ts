@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, arch, cpus, release, totalmem, type } from 'node:os';
-import type { ResultsEnv } from './results.js';
+import type { ResultsEnv } from '../results/results.js';
 import { currentJitMode } from './jit.js';
 
 /** This machine's CPU model and core count, as results files record them. */

@@ -1,8 +1,8 @@
 /**
  * Where a sweep's cells are measured: in this process (`LocalCellBackend`, a
  * CellRunner) or in a child process running another Node binary
- * (`RemoteCellBackend`, harness/trial-server.ts on the other end). The
- * interleaved scheduler (harness/sweep.ts) drives both the same way, so the
+ * (`RemoteCellBackend`, harness/run/trial-server.ts on the other end). The
+ * interleaved scheduler (harness/run/sweep.ts) drives both the same way, so the
  * trials of cells under different runtimes alternate like those of different
  * maps: the runtime is an axis like threads.
  *
@@ -14,12 +14,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { MapFactory } from '../maps/types.js';
+import type { MapFactory } from '../../maps/types.js';
 import { CellRunner, type CellProgress, type CellSpec, type TrialEntry } from './cell.js';
 import type { SweepConfig } from './config.js';
 import type { MapSource } from './map-source.js';
-import { TrialInterruptedError } from './pool.js';
-import type { ResultsCell, TrialMeta } from './results.js';
+import { TrialInterruptedError } from '../trial/pool.js';
+import type { ResultsCell, TrialMeta } from '../results/results.js';
 
 /** A trial as the scheduler sees it: its figures, and whether a re-measurement replaced it. */
 export interface TrialFigures {
@@ -197,7 +197,7 @@ export class RemoteCellBackend implements CellBackend {
     }
   }
 
-  /** The trial server (harness/trial-server.ts) answers a request of kind K with a TrialServerValues[K]. */
+  /** The trial server (harness/run/trial-server.ts) answers a request of kind K with a TrialServerValues[K]. */
   private request<K extends TrialServerRequest['kind']>(message: Extract<TrialServerRequest, { kind: K }>): Promise<TrialServerValues[K]> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextRequest++;

@@ -28,8 +28,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { quantile as quantileOf } from 'simple-statistics';
-import type { ConcurrentMap } from '../maps/types.js';
-import { Op, type OpStream } from '../workloads/types.js';
+import type { ConcurrentMap } from '../../maps/types.js';
+import { Op, type OpStream } from '../../workloads/types.js';
 import { ABORT_WORD, type TrialControl } from './control.js';
 import type { LatencyHistogram } from './histogram.js';
 

@@ -7,8 +7,8 @@
  * harness ns/op ÷ bare ns/op (target ≤ 1.15 on one thread).
  */
 import { performance } from 'node:perf_hooks';
-import type { ConcurrentMap, MapFactory } from '../maps/types.js';
-import { prefillCount, type OpStream, type Workload } from '../workloads/index.js';
+import type { ConcurrentMap, MapFactory } from '../../maps/types.js';
+import { prefillCount, type OpStream, type Workload } from '../../workloads/index.js';
 import { applyOp } from './loop.js';
 
 export interface BareLoopResult {

@@ -20,11 +20,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import { LatencyHistogram } from './histogram.js';
-import type { HistogramData, LatencySummary } from './results.js';
+import type { HistogramData, LatencySummary } from '../results/results.js';
 
 /** What the meter thread is asked to measure: one trial's window. */
 export interface HiccupTask {
-  /** The trial's control block (harness/control.ts): GO releases, ABORT stops. */
+  /** The trial's control block (harness/trial/control.ts): GO releases, ABORT stops. */
   control: SharedArrayBuffer;
   warmupMs: number;
   durationMs: number;

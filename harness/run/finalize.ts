@@ -7,8 +7,8 @@
  * (harness/analysis reads only the results document, so `maplab analyze` can
  * re-run it on any file later).
  */
-import { analyzeResults } from './analysis/index.js';
-import type { Results } from './results.js';
+import { analyzeResults } from '../analysis/index.js';
+import type { Results } from '../results/results.js';
 
 export function finalizeResults(results: Results): Results {
   const finished: Results = { ...results };

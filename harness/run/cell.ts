@@ -23,25 +23,25 @@
  */
 import { performance } from 'node:perf_hooks';
 import { median } from 'simple-statistics';
-import type { ConcurrentMap, MapFactory, MapHandle } from '../maps/types.js';
+import type { ConcurrentMap, MapFactory, MapHandle } from '../../maps/types.js';
 import {
   generateOpStream, insertsFreshKeys, OP_NAMES, prefillCount, prefillEntries, writeFraction,
   type OpStream, type Workload,
-} from '../workloads/index.js';
+} from '../../workloads/index.js';
 import type { SweepConfig } from './config.js';
 import { FRESH_KEY_STREAM_FACTOR } from './config.js';
-import { TrialControl } from './control.js';
-import { collectGarbageIfGrown } from './gc.js';
-import { DEFAULT_HICCUP_INTERVAL_MS, HiccupMeter, hiccupP99Ns, summarizeHiccups, type HiccupReport, type HiccupSummary } from './hiccup.js';
-import { LatencyHistogram } from './histogram.js';
+import { TrialControl } from '../trial/control.js';
+import { collectGarbageIfGrown } from '../trial/gc.js';
+import { DEFAULT_HICCUP_INTERVAL_MS, HiccupMeter, hiccupP99Ns, summarizeHiccups, type HiccupReport, type HiccupSummary } from '../trial/hiccup.js';
+import { LatencyHistogram } from '../trial/histogram.js';
 import type { MapSource } from './map-source.js';
-import { MapPool, TrialInterruptedError, TrialTimeoutError } from './pool.js';
-import { profileStem } from './profiler.js';
+import { MapPool, TrialInterruptedError, TrialTimeoutError } from '../trial/pool.js';
+import { profileStem } from '../trial/profiler.js';
 import {
   quietFigures, runtimeLabel, type Cell, type CellIdentity, type ErrorCell, type LatencyPercentiles, type ResultsCell, type Trial, type TrialMeta,
-} from './results.js';
-import { medianByKey, medianWithCI } from './stats.js';
-import type { TrialTask, WorkerFailure, WorkerReport } from './worker.js';
+} from '../results/results.js';
+import { medianByKey, medianWithCI } from '../results/stats.js';
+import type { TrialTask, WorkerFailure, WorkerReport } from '../trial/worker.js';
 
 export interface CellSpec {
   map: string;
@@ -77,7 +77,7 @@ interface CellOverhead {
   poolWarmups: number;
   streamsMs: number;
   prefillMs: number;
-  /** Full collections between trials (harness/gc.ts), main thread. */
+  /** Full collections between trials (harness/trial/gc.ts), main thread. */
   gcMs: number;
 }
 
@@ -109,9 +109,9 @@ export interface TrialEntry {
   readonly counters: Record<string, number>;
   readonly opsPerSec: number;
   readonly quietOpsPerSec: number | null;
-  /** The largest run-queue wait share of the trial's workers (harness/interference.ts); null off Linux. */
+  /** The largest run-queue wait share of the trial's workers (harness/trial/interference.ts); null off Linux. */
   readonly runqueueWaitFraction: number | null;
-  /** The machine's hiccups during the trial's window (harness/hiccup.ts); null where the meter is off or failed. */
+  /** The machine's hiccups during the trial's window (harness/trial/hiccup.ts); null where the meter is off or failed. */
   readonly hiccups: HiccupReport | null;
   readonly meta: TrialMeta;
   superseded: boolean;

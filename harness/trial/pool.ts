@@ -17,7 +17,7 @@
  */
 import { Piscina } from 'piscina';
 import { TrialControl } from './control.js';
-import type { MapSource } from './map-source.js';
+import type { MapSource } from '../run/map-source.js';
 import type { ReadyTask, TrialTask, WorkerOutcome } from './worker.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;

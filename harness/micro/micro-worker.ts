@@ -13,9 +13,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Bench } from 'tinybench';
-import { getMapFactory, type ConcurrentMap } from '../maps/index.js';
-import { MAX_KEY } from '../maps/validate.js';
-import { Sfc32 } from '../workloads/random.js';
+import { getMapFactory, type ConcurrentMap } from '../../maps/index.js';
+import { MAX_KEY } from '../../maps/validate.js';
+import { Sfc32 } from '../../workloads/random.js';
 import { MICRO_OPS, type MicroCell, type MicroOp, type MicroWorkerReply, type MicroWorkerTask } from './micro.js';
 
 /** Operations per tinybench iteration. */

@@ -15,12 +15,12 @@
  * shard's own is kept under `merged.shards`); cells keep their numbers as
  * measured.
  */
-import { cellKey } from './cell.js';
-import type { ShardSpec, SweepConfig } from './config.js';
-import { finalizeResults } from './finalize.js';
-import { UsageError } from './options.js';
+import { cellKey } from '../run/cell.js';
+import type { ShardSpec, SweepConfig } from '../run/config.js';
+import { finalizeResults } from '../run/finalize.js';
+import { UsageError } from '../run/options.js';
 import type { Results, VerificationBadge } from './results.js';
-import { fixedCostSummary, planAllCells } from './sweep.js';
+import { fixedCostSummary, planAllCells } from '../run/sweep.js';
 
 export class MergeError extends UsageError {
   constructor(message: string) {

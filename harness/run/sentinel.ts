@@ -15,13 +15,13 @@
  * One map and one stream for the whole sweep, created once; the sentinel has
  * its own one-thread pool, so its JIT feedback never meets a cell's maps.
  */
-import { getMapFactory } from '../maps/index.js';
-import type { MapHandle } from '../maps/types.js';
-import { generateOpStream, prefillEntries, type OpStream, type Workload } from '../workloads/index.js';
-import { TrialControl } from './control.js';
+import { getMapFactory } from '../../maps/index.js';
+import type { MapHandle } from '../../maps/types.js';
+import { generateOpStream, prefillEntries, type OpStream, type Workload } from '../../workloads/index.js';
+import { TrialControl } from '../trial/control.js';
 import type { MapSource } from './map-source.js';
-import { MapPool } from './pool.js';
-import type { TrialTask, WorkerOutcome, WorkerReport } from './worker.js';
+import { MapPool } from '../trial/pool.js';
+import type { TrialTask, WorkerOutcome, WorkerReport } from '../trial/worker.js';
 
 /** The sentinel's workload: a read-heavy cell's keys and table, gets only. */
 export const SENTINEL_WORKLOAD: Workload = {
@@ -43,7 +43,7 @@ export interface SentinelReading {
   /** Wall-clock time of the reading (Date.now()), ms. */
   atMs: number;
   opsPerSec: number;
-  /** p90 of the window's 10 ms slice rates (harness/loop.ts quietRate), or null. */
+  /** p90 of the window's 10 ms slice rates (harness/trial/loop.ts quietRate), or null. */
   quietOpsPerSec: number | null;
   runqueueWaitFraction: number | null;
 }

@@ -13,17 +13,17 @@
  */
 import { threadId } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import type { MapHandle } from '../maps/types.js';
-import { OP_NAMES, type OpStream } from '../workloads/types.js';
+import type { MapHandle } from '../../maps/types.js';
+import { OP_NAMES, type OpStream } from '../../workloads/types.js';
 import { localClockOffsetMs, measureClockCostNs, monotonicNs } from './clock.js';
 import { TrialControl } from './control.js';
 import { collectGarbage } from './gc.js';
 import { LatencyHistogram } from './histogram.js';
 import { readThreadSchedstat, runqueueWaitFraction, type SchedSample } from './interference.js';
 import { QUIET_SLICE_MS, quietRate, runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from './loop.js';
-import { loadMapFactory, type MapSource } from './map-source.js';
+import { loadMapFactory, type MapSource } from '../run/map-source.js';
 import { profilePath, ThreadProfiler, type ProfileTarget } from './profiler.js';
-import type { HistogramData } from './results.js';
+import type { HistogramData } from '../results/results.js';
 
 /** Start handshake: every thread of a fresh pool arrives, so all are up and have loaded the map. */
 export interface ReadyTask {

@@ -7,17 +7,17 @@
  */
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { mapFactories } from '../maps/index.js';
-import type { MapFactory } from '../maps/types.js';
+import { mapFactories } from '../../maps/index.js';
+import type { MapFactory } from '../../maps/types.js';
 import {
   getWorkload, loadWorkloadFile, MAX_STREAM_LENGTH, withKeySpace, workloadFromFlags, WorkloadError,
   type Workload,
-} from '../workloads/index.js';
-import { DEFAULT_HICCUP_INTERVAL_MS } from './hiccup.js';
+} from '../../workloads/index.js';
+import { DEFAULT_HICCUP_INTERVAL_MS } from '../trial/hiccup.js';
 import { loadPluginModule, type MapSource } from './map-source.js';
 import { parseNodeList, resolveRuntimes, type Runtime } from './runtime-install.js';
 import { defineOption, parsers, resolveOptions, UsageError, type OptionSpec, type OptionValues } from './options.js';
-import { PROFILE_EXTENSION, PROFILE_SAMPLING_INTERVAL_US } from './profiler.js';
+import { PROFILE_EXTENSION, PROFILE_SAMPLING_INTERVAL_US } from '../trial/profiler.js';
 
 export const PRESET_NAMES = ['quick', 'ci', 'full'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -32,7 +32,7 @@ const GO_WORKLOADS = [
 
 /**
  * The presets (maps: every registered map, plus a --map-module plugin). Every
- * preset interleaves (harness/schedule.ts): the maps of a comparison group are
+ * preset interleaves (harness/run/schedule.ts): the maps of a comparison group are
  * measured side by side in each round, rounds are split over two pool
  * generations, a drift sentinel reading opens every visit, and disturbed
  * visits are measured again. That is what makes two runs agree on which map
@@ -77,7 +77,7 @@ const powerOfTwo = (min: number, max: number) => (raw: unknown, label: string): 
   return value;
 };
 
-/** Shard `index` (1-based) of `count`: `sweep --shard i/n` (harness/shard.ts says which cells). */
+/** Shard `index` (1-based) of `count`: `sweep --shard i/n` (harness/run/shard.ts says which cells). */
 export interface ShardSpec {
   index: number;
   count: number;
@@ -209,7 +209,7 @@ export interface SweepConfig {
   loadFactors: number[];
   /** Workloads that run at other load factors than `loadFactors` (only planned workloads appear). */
   loadFactorsByWorkload: Record<string, number[]>;
-  /** Open loop: target ops/s per thread; 'auto': planned per cell from its capacity (harness/rate-plan.ts); null: closed loop. */
+  /** Open loop: target ops/s per thread; 'auto': planned per cell from its capacity (harness/run/rate-plan.ts); null: closed loop. */
   rates: number[] | 'auto' | null;
   keys: number | null;
   durationMs: number;
@@ -219,13 +219,13 @@ export interface SweepConfig {
   streamOps: number;
   sampleEveryOps: number;
   cellTimeoutMs: number;
-  /** Hiccup meter sleep interval, ms (harness/hiccup.ts); 0: off. Absent in older files: 1. */
+  /** Hiccup meter sleep interval, ms (harness/trial/hiccup.ts); 0: off. Absent in older files: 1. */
   hiccupIntervalMs?: number;
   /** Absolute path of the plugin map module, or null. */
   mapModule: string | null;
   /** Trials of all cells alternate (trial 1 of every cell, then trial 2…); absent in older files: false. */
   interleave?: boolean;
-  /** Interleaved sweeps (harness/schedule.ts): fresh pool sets the rounds are split over. Absent in older files: 1. */
+  /** Interleaved sweeps (harness/run/schedule.ts): fresh pool sets the rounds are split over. Absent in older files: 1. */
   poolGenerations?: number;
   /** Interleaved sweeps: a drift-sentinel reading opens every visit. */
   sentinel?: boolean;
@@ -239,7 +239,7 @@ export interface SweepConfig {
   runtimes?: Runtime[];
   /** --verify: each map's linearizability is checked before any cell runs; null when off. */
   verify?: { histories: number; threads: number } | null;
-  /** --shard i/n: this file holds only shard i's cells (harness/shard.ts); absent for a whole sweep. */
+  /** --shard i/n: this file holds only shard i's cells (harness/run/shard.ts); absent for a whole sweep. */
   shard?: ShardSpec;
   /** --profile: absolute directory the workers write CPU profiles to (profiler.ts); null or absent: not profiled. */
   profileDir?: string | null;

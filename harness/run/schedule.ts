@@ -1,6 +1,6 @@
 /**
  * The order in which an interleaved sweep measures trials, and which trials it
- * measures again. Pure functions: harness/sweep.ts runs what they plan.
+ * measures again. Pure functions: harness/run/sweep.ts runs what they plan.
  *
  * Why this shape (EVIDENCE.md, "Noise on shared machines"): trials inside one cell
  * agree to a few percent, but the level of the machine moves by tens of

@@ -1,5 +1,5 @@
 /**
- * The far end of RemoteCellBackend (harness/cell-backend.ts): a child process,
+ * The far end of RemoteCellBackend (harness/run/cell-backend.ts): a child process,
  * started under the Node binary being measured, that measures cells one
  * trial at a time when the parent's scheduler asks. It owns its pools, op
  * streams and maps (SharedArrayBuffers cannot cross processes); streams are
@@ -10,7 +10,7 @@
  * `{ id, ok, value | error }` out. A step's value is the trial's figures, or
  * null once the cell has ended (its error is in the ErrorCell `finish` returns).
  */
-import type { MapFactory } from '../maps/types.js';
+import type { MapFactory } from '../../maps/types.js';
 import type { TrialServerReply, TrialServerRequest, TrialServerValues } from './cell-backend.js';
 import { CellRunner, type CellProgress } from './cell.js';
 import { performance } from 'node:perf_hooks';
