@@ -82,7 +82,10 @@ export class Arena {
   readonly memory: Int32Array;
   private readonly lock: Mutex;
 
-  constructor(readonly buffer: SharedArrayBuffer, lockCounters: Float64Array = new Float64Array(3)) {
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    lockCounters: Float64Array = new Float64Array(3),
+  ) {
     this.memory = new Int32Array(buffer);
     this.lock = new Mutex(this.memory, ARENA_LOCK, lockCounters, { acquisitions: 0, contended: 1, sleeps: 2 });
   }
@@ -103,7 +106,8 @@ export class Arena {
         if (offset + blockWords > memory.length) {
           throw new RangeError(
             `map memory exhausted: ${memory.length * 4} bytes reserved (option maxBytes), ` +
-            `${memory[ARENA_WORDS_IN_USE] * 4} in use, ${blockWords * 4} more requested`);
+              `${memory[ARENA_WORDS_IN_USE] * 4} in use, ${blockWords * 4} more requested`,
+          );
         }
         memory[ARENA_BUMP] = offset + blockWords;
       }

@@ -166,15 +166,29 @@ import { Arena } from './arena.js';
 import { EpochDomain, createEpochBlock, type Reclaim } from './epoch.js';
 import { hashKey } from './hash-table.js';
 import {
-  CACHE_LINE_PAIR_WORDS, COUNTER_ARENA_LOCK, attachMapMemory, createMapMemory, memoryStats, sumCounters,
-  type MapMemory, type SharedMapHandle,
+  CACHE_LINE_PAIR_WORDS,
+  COUNTER_ARENA_LOCK,
+  attachMapMemory,
+  createMapMemory,
+  memoryStats,
+  sumCounters,
+  type MapMemory,
+  type SharedMapHandle,
 } from './map-memory.js';
 import { Mutex } from './mutex.js';
 import { COUNTERS_PER_THREAD, MAX_THREAD_SLOTS } from './thread-counters.js';
 import type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
 import {
-  MAX_KEY, MAX_VALUE, MIN_VALUE, RESERVED_VALUE_BASE, checkAddResult, checkDelta, checkKey, checkValue,
-  isValidValue, resolveMapOptions,
+  MAX_KEY,
+  MAX_VALUE,
+  MIN_VALUE,
+  RESERVED_VALUE_BASE,
+  checkAddResult,
+  checkDelta,
+  checkKey,
+  checkValue,
+  isValidValue,
+  resolveMapOptions,
 } from './validate.js';
 
 const NAME = 'clht';
@@ -244,8 +258,16 @@ const ABSENT = RESERVED_VALUE_BASE;
 
 /** Per-thread counters (thread-counters.ts), in this order from index 0. */
 export const COUNTER_NAMES = [
-  'gets', 'versionRetries', 'lockAcquisitions', 'lockWaits', 'lockSleeps', 'migrationWaits',
-  'overflowBucketsAllocated', 'overflowBucketsUnlinked', 'overflowBucketsReclaimed', 'tablesReclaimed',
+  'gets',
+  'versionRetries',
+  'lockAcquisitions',
+  'lockWaits',
+  'lockSleeps',
+  'migrationWaits',
+  'overflowBucketsAllocated',
+  'overflowBucketsUnlinked',
+  'overflowBucketsReclaimed',
+  'tablesReclaimed',
   'entriesCounted',
 ] as const;
 const C_GETS = 0;
@@ -839,7 +861,8 @@ export class ClhtMap implements ConcurrentMap {
       while (count < ENTRIES_PER_BUCKET && memory[bucket + B_KEYS + count] !== EMPTY_KEY) count++;
       if (count > 0) lastKeyWord = bucket + B_KEYS + count - 1;
     }
-    if (keyWord >= head && keyWord < head + BUCKET_WORDS) { // overflow buckets may lie below the head
+    if (keyWord >= head && keyWord < head + BUCKET_WORDS) {
+      // overflow buckets may lie below the head
       // In the head: close the hole; with overflow entries the head was full, so
       // the hole left is its only free slot, on the probe of any key: refill it.
       const hole = closeHeadHole(memory, head, keyWord - head - B_KEYS);

@@ -140,7 +140,10 @@ export class EpochDomain {
   /** What this thread last stored in its slot (saves the store when the epoch has not moved). */
   private announced = IDLE;
 
-  constructor(private readonly arena: Arena, private readonly base: number) {
+  constructor(
+    private readonly arena: Arena,
+    private readonly base: number,
+  ) {
     this.memory = arena.memory;
     this.registration = { memory: this.memory, base, slot: -1 };
     releaseOnCollect.register(this, this.registration);
@@ -279,6 +282,7 @@ export class EpochDomain {
     }
     throw new RangeError(
       `more than ${MAX_EPOCH_THREADS} threads are using one map at the same time; ` +
-      'call quiesce() on threads that have finished with it');
+        'call quiesce() on threads that have finished with it',
+    );
   }
 }

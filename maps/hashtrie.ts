@@ -125,13 +125,27 @@ import { Arena } from './arena.js';
 import { EpochDomain, createEpochBlock, type Reclaim } from './epoch.js';
 import { hashKey } from './hash-table.js';
 import {
-  CACHE_LINE_PAIR_WORDS, COUNTER_ARENA_LOCK, attachMapMemory, createMapMemory, memoryStats, sumCounters,
-  type MapMemory, type SharedMapHandle,
+  CACHE_LINE_PAIR_WORDS,
+  COUNTER_ARENA_LOCK,
+  attachMapMemory,
+  createMapMemory,
+  memoryStats,
+  sumCounters,
+  type MapMemory,
+  type SharedMapHandle,
 } from './map-memory.js';
 import { lockWord, unlockWord, type MutexCounterIndexes } from './mutex.js';
 import type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
 import {
-  MAX_KEY, MAX_VALUE, MIN_VALUE, checkAddResult, checkDelta, checkKey, checkValue, isValidValue, resolveMapOptions,
+  MAX_KEY,
+  MAX_VALUE,
+  MIN_VALUE,
+  checkAddResult,
+  checkDelta,
+  checkKey,
+  checkValue,
+  isValidValue,
+  resolveMapOptions,
 } from './validate.js';
 
 const NAME = 'hashtrie';
@@ -186,8 +200,18 @@ const RETIRED_ENTRY = 0;
 
 /** Per-thread counters (thread-counters.ts), in this order from index 0. */
 const COUNTER_NAMES = [
-  'lockAcquisitions', 'lockContended', 'lockSleeps', 'retries', 'expansions', 'overflowInserts', 'nodesPruned',
-  'entriesRetired', 'entriesReclaimed', 'nodesReclaimed', 'reclaimLockAcquisitions', 'reclaimLockContended',
+  'lockAcquisitions',
+  'lockContended',
+  'lockSleeps',
+  'retries',
+  'expansions',
+  'overflowInserts',
+  'nodesPruned',
+  'entriesRetired',
+  'entriesReclaimed',
+  'nodesReclaimed',
+  'reclaimLockAcquisitions',
+  'reclaimLockContended',
   'reclaimLockSleeps',
 ] as const;
 const C_LOCK = 0;
@@ -202,7 +226,9 @@ const C_RECLAIM_LOCK = 10;
 if (COUNTER_NAMES.length > COUNTER_ARENA_LOCK) throw new Error('hashtrie counters overlap the arena lock counters');
 const NODE_LOCK_COUNTERS: MutexCounterIndexes = { acquisitions: C_LOCK, contended: C_LOCK + 1, sleeps: C_LOCK + 2 };
 const RECLAIM_LOCK_COUNTERS: MutexCounterIndexes = {
-  acquisitions: C_RECLAIM_LOCK, contended: C_RECLAIM_LOCK + 1, sleeps: C_RECLAIM_LOCK + 2,
+  acquisitions: C_RECLAIM_LOCK,
+  contended: C_RECLAIM_LOCK + 1,
+  sleeps: C_RECLAIM_LOCK + 2,
 };
 
 /** lockPath's mode: what the lock-free part of the walk does when it reaches an entry chain. */
@@ -461,7 +487,11 @@ export class HashTrieMap implements ConcurrentMap {
     let shift = this.lockedShift;
     if (link === this.lockedSlot && rest === 0) {
       // Check if the node is now empty (and isn't the root), and unlink it if so.
-      for (let parent = memory[node + IND_PARENT]; parent !== 0 && this.isEmptyLocked(node); parent = memory[node + IND_PARENT]) {
+      for (
+        let parent = memory[node + IND_PARENT];
+        parent !== 0 && this.isEmptyLocked(node);
+        parent = memory[node + IND_PARENT]
+      ) {
         shift += CHILDREN_LOG2;
         lockWord(memory, parent + IND_MU, this.counters, NODE_LOCK_COUNTERS);
         Atomics.store(memory, node + IND_DEAD, 1);
@@ -641,7 +671,8 @@ export class HashTrieMap implements ConcurrentMap {
         digit = path[2 * depth + 1] + 1;
         continue;
       }
-      const child = depth === 0 ? Atomics.load(memory, node + IND_CHILDREN + digit) : memory[node + IND_CHILDREN + digit];
+      const child =
+        depth === 0 ? Atomics.load(memory, node + IND_CHILDREN + digit) : memory[node + IND_CHILDREN + digit];
       if (child === 0) {
         digit++;
       } else if ((child & ENTRY_TAG) === 0) {
@@ -721,7 +752,10 @@ export class HashTrieMap implements ConcurrentMap {
       entrySlots: Atomics.load(this.memory, this.header + HT_ENTRY_SLOTS),
       entriesFree: Atomics.load(this.memory, this.header + HT_FREE_COUNT) + this.localFreeCount,
       retiredUnflushed: this.retiredCount,
-      epoch, bytesAwaitingReclamation, itemsAwaitingReclamation, activeThreads,
+      epoch,
+      bytesAwaitingReclamation,
+      itemsAwaitingReclamation,
+      activeThreads,
       ...memoryStats(this.mapMemory),
     };
   }
@@ -938,7 +972,8 @@ function createFactory(name: string, description: string, hashBits: number): Map
       let id: string | undefined;
       if (handle !== null && typeof handle === 'object' && handle.map === name) {
         const candidate = (handle as Partial<HashTrieHandle>).id;
-        if (typeof candidate !== 'string') throw new TypeError(`handle.id must be the string ${name}'s create() returned, got ${String(candidate)}`);
+        if (typeof candidate !== 'string')
+          throw new TypeError(`handle.id must be the string ${name}'s create() returned, got ${String(candidate)}`);
         const cached = viewsOnThisThread.get(candidate)?.deref();
         if (cached !== undefined) return cached;
         id = candidate;
@@ -952,7 +987,10 @@ function createFactory(name: string, description: string, hashBits: number): Map
 }
 
 export const hashTrieMapFactory: MapFactory = createFactory(
-  NAME, "Go 1.24's HashTrieMap (sync.Map since 1.24): lock-free loads over a 16-way trie, writes lock one node", 32);
+  NAME,
+  "Go 1.24's HashTrieMap (sync.Map since 1.24): lock-free loads over a 16-way trie, writes lock one node",
+  32,
+);
 
 /**
  * For tests only: a hashtrie (named `hashtrie-hash<bits>`) that keeps only the
@@ -963,5 +1001,9 @@ export function narrowHashTrieFactory(hashBits: number): MapFactory {
   if (!Number.isInteger(hashBits) || hashBits < 0 || hashBits > 32) {
     throw new RangeError(`hashBits must be an integer 0..32, got ${String(hashBits)}`);
   }
-  return createFactory(`${NAME}-hash${hashBits}`, `hashtrie keeping ${hashBits} hash bits (tests: overflow chains)`, hashBits);
+  return createFactory(
+    `${NAME}-hash${hashBits}`,
+    `hashtrie keeping ${hashBits} hash bits (tests: overflow chains)`,
+    hashBits,
+  );
 }

@@ -32,7 +32,8 @@ import { readLock, readUnlock, RWMUTEX_WORDS, RWMutex } from './rwmutex.js';
 export const LOCKED_TABLE_LOCK = 0;
 export const LOCKED_TABLE_ROOT = LOCKED_TABLE_LOCK + RWMUTEX_WORDS;
 export const LOCKED_TABLE_WORDS = LOCKED_TABLE_ROOT + ROOT_WORDS;
-if (LOCKED_TABLE_LOCK + RWMUTEX_WORDS > LOCKED_TABLE_ROOT) throw new Error('LockedTable layout: the RWMutex overlaps the root');
+if (LOCKED_TABLE_LOCK + RWMUTEX_WORDS > LOCKED_TABLE_ROOT)
+  throw new Error('LockedTable layout: the RWMutex overlaps the root');
 
 /** Table figures of one LockedTable, read under its read lock. */
 export interface LockedTableStats extends ProbeStats {
@@ -54,7 +55,11 @@ export class LockedTable {
   }
 
   /** A view of the LockedTable at `base`, counting its lock into `counters[0 .. RW_COUNTERS)`. */
-  constructor(arena: Arena, private readonly base: number, private readonly counters: Float64Array) {
+  constructor(
+    arena: Arena,
+    private readonly base: number,
+    private readonly counters: Float64Array,
+  ) {
     this.memory = arena.memory;
     this.lock = new RWMutex(arena.memory, base + LOCKED_TABLE_LOCK, counters, 0);
     this.table = new HashTable(arena, base + LOCKED_TABLE_ROOT);
@@ -141,7 +146,13 @@ export class LockedTable {
  * index). With objects per shard in between, the chain of inlined calls
  * outgrew V8's inlining budget and the probe stayed a call (profile, sharded 1t).
  */
-export function lockedGet(memory: Int32Array, base: number, counters: Float64Array, key: number, hash: number): number | undefined {
+export function lockedGet(
+  memory: Int32Array,
+  base: number,
+  counters: Float64Array,
+  key: number,
+  hash: number,
+): number | undefined {
   readLock(memory, base + LOCKED_TABLE_LOCK, counters, 0);
   const valueIndex = findHashedValueIndex(memory, memory[base + LOCKED_TABLE_ROOT + ROOT_REGION], key, hash);
   const value = valueIndex < 0 ? undefined : memory[valueIndex];

@@ -21,7 +21,11 @@
  */
 import { Arena, createArenaBuffer } from './arena.js';
 import {
-  COUNTERS_PER_THREAD, THREAD_COUNTERS_BYTES, claimThreadSlot, sumThreadCounter, threadCounterView,
+  COUNTERS_PER_THREAD,
+  THREAD_COUNTERS_BYTES,
+  claimThreadSlot,
+  sumThreadCounter,
+  threadCounterView,
 } from './thread-counters.js';
 import type { MapHandle } from './types.js';
 import type { ResolvedMapOptions } from './validate.js';
@@ -59,7 +63,10 @@ export interface MapMemory {
  * Returns the handle fields and the creating thread's arena.
  */
 export function createMapMemory(
-  name: string, options: ResolvedMapOptions, headerWords: number, headerAlignWords = 8,
+  name: string,
+  options: ResolvedMapOptions,
+  headerWords: number,
+  headerAlignWords = 8,
 ): { handle: SharedMapHandle; arena: Arena } {
   const buffer = createArenaBuffer(options.maxBytes);
   const arena = new Arena(buffer);
@@ -85,9 +92,14 @@ export function attachMapMemory(handle: MapHandle, name: string): MapMemory {
   }
   if (handle.map !== name) throw new TypeError(`handle was created by '${String(handle.map)}', not '${name}'`);
   const { buffer, header, countersByteOffset, claimWord } = handle as Partial<SharedMapHandle>;
-  if (!(buffer instanceof SharedArrayBuffer)) throw new TypeError(`handle.buffer must be a SharedArrayBuffer (from ${name}'s create())`);
+  if (!(buffer instanceof SharedArrayBuffer))
+    throw new TypeError(`handle.buffer must be a SharedArrayBuffer (from ${name}'s create())`);
   const words = buffer.byteLength / 4;
-  for (const [field, value, limit] of [['header', header, words], ['claimWord', claimWord, words], ['countersByteOffset', countersByteOffset, buffer.byteLength]] as const) {
+  for (const [field, value, limit] of [
+    ['header', header, words],
+    ['claimWord', claimWord, words],
+    ['countersByteOffset', countersByteOffset, buffer.byteLength],
+  ] as const) {
     if (!Number.isInteger(value) || (value as number) < 0 || (value as number) >= limit) {
       throw new TypeError(`handle.${field} must be an integer offset inside the buffer, got ${String(value)}`);
     }
@@ -96,7 +108,14 @@ export function attachMapMemory(handle: MapHandle, name: string): MapMemory {
   const slot = claimThreadSlot(memory, claimWord as number);
   const counters = threadCounterView(buffer, countersByteOffset as number, slot);
   const arena = new Arena(buffer, counters.subarray(COUNTER_ARENA_LOCK, COUNTER_ARENA_LOCK + 3));
-  return { buffer, arena, memory, counters, header: header as number, countersByteOffset: countersByteOffset as number };
+  return {
+    buffer,
+    arena,
+    memory,
+    counters,
+    header: header as number,
+    countersByteOffset: countersByteOffset as number,
+  };
 }
 
 /** Sums the counters `names[i]` (at index `firstIndex + i`) over every thread slot. */

@@ -54,14 +54,24 @@ export interface MutexCounterIndexes {
  * node (hashtrie), where a Mutex object per node would allocate per operation.
  * The Mutex class below is these functions bound to one word.
  */
-export function lockWord(memory: Int32Array, index: number, counters: Float64Array, counterIndexes: MutexCounterIndexes): void {
+export function lockWord(
+  memory: Int32Array,
+  index: number,
+  counters: Float64Array,
+  counterIndexes: MutexCounterIndexes,
+): void {
   counters[counterIndexes.acquisitions]++;
   if (Atomics.compareExchange(memory, index, UNLOCKED, LOCKED) === UNLOCKED) return;
   lockWordContended(memory, index, counters, counterIndexes);
 }
 
 /** Takes the lock only if it is free right now; never waits. */
-export function tryLockWord(memory: Int32Array, index: number, counters: Float64Array, counterIndexes: MutexCounterIndexes): boolean {
+export function tryLockWord(
+  memory: Int32Array,
+  index: number,
+  counters: Float64Array,
+  counterIndexes: MutexCounterIndexes,
+): boolean {
   if (Atomics.compareExchange(memory, index, UNLOCKED, LOCKED) !== UNLOCKED) return false;
   counters[counterIndexes.acquisitions]++;
   return true;
@@ -79,11 +89,19 @@ export function unlockWord(memory: Int32Array, index: number): void {
   Atomics.notify(memory, index, 1);
 }
 
-function lockWordContended(memory: Int32Array, index: number, counters: Float64Array, counterIndexes: MutexCounterIndexes): void {
+function lockWordContended(
+  memory: Int32Array,
+  index: number,
+  counters: Float64Array,
+  counterIndexes: MutexCounterIndexes,
+): void {
   counters[counterIndexes.contended]++;
   for (let spin = 0; spin < SPIN_LIMIT; spin++) {
-    if (Atomics.load(memory, index) === UNLOCKED &&
-        Atomics.compareExchange(memory, index, UNLOCKED, LOCKED) === UNLOCKED) return;
+    if (
+      Atomics.load(memory, index) === UNLOCKED &&
+      Atomics.compareExchange(memory, index, UNLOCKED, LOCKED) === UNLOCKED
+    )
+      return;
   }
   // From here on we may sleep, so we must leave the word at LOCKED_CONTENDED
   // whenever we take it: we cannot know whether other sleepers remain.

@@ -55,9 +55,23 @@
  */
 import { ConcurrentMapWriteError } from './errors.js';
 import {
-  HashTable, MIN_SLOTS, ROOT_REGION, ROOT_WORDS, TABLE_HEADER_WORDS, TABLE_SLOTS, hashKey, snapshotRegion,
+  HashTable,
+  MIN_SLOTS,
+  ROOT_REGION,
+  ROOT_WORDS,
+  TABLE_HEADER_WORDS,
+  TABLE_SLOTS,
+  hashKey,
+  snapshotRegion,
 } from './hash-table.js';
-import { CACHE_LINE_PAIR_WORDS, attachMapMemory, createMapMemory, forEachPair, memoryStats, type MapMemory } from './map-memory.js';
+import {
+  CACHE_LINE_PAIR_WORDS,
+  attachMapMemory,
+  createMapMemory,
+  forEachPair,
+  memoryStats,
+  type MapMemory,
+} from './map-memory.js';
 import type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
 import { checkDelta, checkKey, checkValue, isValidKey, isValidValue, resolveMapOptions } from './validate.js';
 
@@ -206,7 +220,12 @@ export class PlainMap implements ConcurrentMap {
   stats(): Record<string, number> {
     const { entries, slots, bytes, resizes, averageProbeLength, maxProbeLength } = this.table.stats();
     return {
-      entries, slots, tableBytes: bytes, resizes, averageProbeLength, maxProbeLength,
+      entries,
+      slots,
+      tableBytes: bytes,
+      resizes,
+      averageProbeLength,
+      maxProbeLength,
       concurrentUseDetected: Atomics.load(this.memory, this.broken),
       ...memoryStats(this.mapMemory),
     };
@@ -268,7 +287,8 @@ export class PlainMap implements ConcurrentMap {
 
 export const plainMapFactory: MapFactory = {
   name: NAME,
-  description: 'the shared hash table with no lock: one thread only; concurrent writes are detected and fail (Go map without a mutex)',
+  description:
+    'the shared hash table with no lock: one thread only; concurrent writes are detected and fail (Go map without a mutex)',
   shared: true,
   safeForConcurrentWrites: false,
   create(options?: MapOptions): MapHandle {

@@ -122,18 +122,43 @@
 import { Arena } from './arena.js';
 import { EpochDomain, createEpochBlock, type Reclaim } from './epoch.js';
 import {
-  EMPTY_KEY, HashTable, MIN_SLOTS, ROOT_REGION, ROOT_RESIZES, TABLE_COUNT, TABLE_HEADER_WORDS, TABLE_SLOTS,
-  initRegion, probeStats, regionGet, regionWords, removeKey,
+  EMPTY_KEY,
+  HashTable,
+  MIN_SLOTS,
+  ROOT_REGION,
+  ROOT_RESIZES,
+  TABLE_COUNT,
+  TABLE_HEADER_WORDS,
+  TABLE_SLOTS,
+  initRegion,
+  probeStats,
+  regionGet,
+  regionWords,
+  removeKey,
 } from './hash-table.js';
 import {
-  CACHE_LINE_PAIR_WORDS, COUNTER_ARENA_LOCK, attachMapMemory, createMapMemory, memoryStats, sumCounters,
-  type MapMemory, type SharedMapHandle,
+  CACHE_LINE_PAIR_WORDS,
+  COUNTER_ARENA_LOCK,
+  attachMapMemory,
+  createMapMemory,
+  memoryStats,
+  sumCounters,
+  type MapMemory,
+  type SharedMapHandle,
 } from './map-memory.js';
 import { Mutex } from './mutex.js';
 import type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
 import {
-  MAX_KEY, MAX_VALUE, MIN_VALUE, RESERVED_VALUE_BASE, checkAddResult, checkDelta, checkKey, checkValue,
-  isValidValue, resolveMapOptions,
+  MAX_KEY,
+  MAX_VALUE,
+  MIN_VALUE,
+  RESERVED_VALUE_BASE,
+  checkAddResult,
+  checkDelta,
+  checkKey,
+  checkValue,
+  isValidValue,
+  resolveMapOptions,
 } from './validate.js';
 
 const NAME = 'readdirty';
@@ -176,9 +201,19 @@ const LOAD_FACTOR_SCALE = 2 ** 30;
 
 /** Per-thread counters (thread-counters.ts), in this order from index 0. */
 const COUNTER_NAMES = [
-  'loads', 'loadsNotInRead', 'misses', 'promotions', 'dirtyRebuilds', 'entriesCopied',
-  'lockAcquisitions', 'lockContended', 'lockSleeps',
-  'entriesExpunged', 'entriesUnexpunged', 'entriesReclaimed', 'regionsReclaimed',
+  'loads',
+  'loadsNotInRead',
+  'misses',
+  'promotions',
+  'dirtyRebuilds',
+  'entriesCopied',
+  'lockAcquisitions',
+  'lockContended',
+  'lockSleeps',
+  'entriesExpunged',
+  'entriesUnexpunged',
+  'entriesReclaimed',
+  'regionsReclaimed',
 ] as const;
 const C_LOADS = 0;
 const C_LOADS_NOT_IN_READ = 1;
@@ -247,7 +282,11 @@ export class ReadDirtyMap implements ConcurrentMap {
     this.dirtyRoot = header + RD_DIRTY_ROOT;
     this.capacity = memory[header + RD_CAPACITY];
     this.loadFactor = memory[header + RD_LOAD_FACTOR] / LOAD_FACTOR_SCALE;
-    this.mu = new Mutex(memory, header + RD_MU, counters, { acquisitions: C_LOCK, contended: C_LOCK + 1, sleeps: C_LOCK + 2 });
+    this.mu = new Mutex(memory, header + RD_MU, counters, {
+      acquisitions: C_LOCK,
+      contended: C_LOCK + 1,
+      sleeps: C_LOCK + 2,
+    });
     this.quietMu = new Mutex(memory, header + RD_MU, new Float64Array(3), { acquisitions: 0, contended: 1, sleeps: 2 });
     this.dirty = new HashTable(arena, this.dirtyRoot);
     this.epoch = new EpochDomain(arena, memory[header + RD_EPOCH_BLOCK]);
@@ -633,7 +672,13 @@ export class ReadDirtyMap implements ConcurrentMap {
     }
     const { epoch, bytesAwaitingReclamation, itemsAwaitingReclamation, activeThreads } = this.epoch.stats();
     return {
-      ...counters, readHits: counters.loads - counters.loadsNotInRead, ...tables, epoch, bytesAwaitingReclamation, itemsAwaitingReclamation, activeThreads,
+      ...counters,
+      readHits: counters.loads - counters.loadsNotInRead,
+      ...tables,
+      epoch,
+      bytesAwaitingReclamation,
+      itemsAwaitingReclamation,
+      activeThreads,
       ...memoryStats(this.mapMemory),
     };
   }
@@ -765,7 +810,12 @@ export class ReadDirtyMap implements ConcurrentMap {
     const memory = this.memory;
     if (memory[this.dirtyRoot + ROOT_REGION] !== 0) return;
     const readBase = memory[this.readWord] >> 1;
-    HashTable.initialise(this.arena, this.dirtyRoot, Math.max(this.capacity, this.countLiveLocked(readBase)), this.loadFactor);
+    HashTable.initialise(
+      this.arena,
+      this.dirtyRoot,
+      Math.max(this.capacity, this.countLiveLocked(readBase)),
+      this.loadFactor,
+    );
     let scratch = this.expungedScratch;
     let expunged = 0;
     let copied = 0;
@@ -910,7 +960,8 @@ interface ReadDirtyHandle extends SharedMapHandle {
 
 export const readDirtyMapFactory: MapFactory = {
   name: NAME,
-  description: "Go's classic sync.Map: lock-free read table, dirty table under a mutex, misses, promotion, expunged entries",
+  description:
+    "Go's classic sync.Map: lock-free read table, dirty table under a mutex, misses, promotion, expunged entries",
   shared: true,
   safeForConcurrentWrites: true,
   create(options?: MapOptions): MapHandle {
@@ -924,7 +975,8 @@ export const readDirtyMapFactory: MapFactory = {
     let id: string | undefined;
     if (handle !== null && typeof handle === 'object' && handle.map === NAME) {
       const candidate = (handle as Partial<ReadDirtyHandle>).id;
-      if (typeof candidate !== 'string') throw new TypeError(`handle.id must be the string ${NAME}'s create() returned, got ${String(candidate)}`);
+      if (typeof candidate !== 'string')
+        throw new TypeError(`handle.id must be the string ${NAME}'s create() returned, got ${String(candidate)}`);
       const cached = viewsOnThisThread.get(candidate)?.deref();
       if (cached !== undefined) return cached;
       id = candidate;

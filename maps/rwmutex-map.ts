@@ -22,7 +22,15 @@
  *               fn sees the map as it was at the snapshot, and nothing written
  *               during the call.
  */
-import { CACHE_LINE_PAIR_WORDS, attachMapMemory, createMapMemory, forEachPair, memoryStats, sumCounters, type MapMemory } from './map-memory.js';
+import {
+  CACHE_LINE_PAIR_WORDS,
+  attachMapMemory,
+  createMapMemory,
+  forEachPair,
+  memoryStats,
+  sumCounters,
+  type MapMemory,
+} from './map-memory.js';
 import { hashKey } from './hash-table.js';
 import { LockedTable, lockedGet } from './locked-table.js';
 import { RW_COUNTER_NAMES } from './rwmutex.js';

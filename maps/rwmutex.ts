@@ -80,7 +80,8 @@ export const RW_WRITER_SLEEPERS = 18;
 export const RW_READER_SLEEPERS = 19;
 /** A semaphore's sleeper count sits this many words after it. */
 const RW_SLEEPERS_OFFSET = RW_WRITER_SLEEPERS - RW_WRITER_SEM;
-if (RW_READER_SLEEPERS - RW_READER_SEM !== RW_SLEEPERS_OFFSET) throw new Error('RWMutex layout: sleeper words misplaced');
+if (RW_READER_SLEEPERS - RW_READER_SEM !== RW_SLEEPERS_OFFSET)
+  throw new Error('RWMutex layout: sleeper words misplaced');
 /** Words an RWMutex spans (two 64-byte lines when `base` is line-aligned); all start at 0 (unlocked). */
 export const RWMUTEX_WORDS = 20;
 
@@ -99,8 +100,13 @@ export const RW_COUNTERS = 7;
 
 /** Names of the RW_COUNTER_* slots, in order, as they appear in map stats(). */
 export const RW_COUNTER_NAMES = [
-  'readAcquisitions', 'readContended', 'readSleeps',
-  'writeAcquisitions', 'writeContended', 'writeSleeps', 'writeWaitsForReaders',
+  'readAcquisitions',
+  'readContended',
+  'readSleeps',
+  'writeAcquisitions',
+  'writeContended',
+  'writeSleeps',
+  'writeWaitsForReaders',
 ] as const;
 
 export class RWMutex {

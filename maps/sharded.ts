@@ -35,7 +35,16 @@
  *               Not a snapshot of the whole map.
  */
 import { hashKey } from './hash-table.js';
-import { CACHE_LINE_PAIR_WORDS, attachMapMemory, createMapMemory, forEachPair, memoryStats, sumCounters, type MapMemory, type SharedMapHandle } from './map-memory.js';
+import {
+  CACHE_LINE_PAIR_WORDS,
+  attachMapMemory,
+  createMapMemory,
+  forEachPair,
+  memoryStats,
+  sumCounters,
+  type MapMemory,
+  type SharedMapHandle,
+} from './map-memory.js';
 import { LOCKED_TABLE_WORDS, LockedTable, lockedGet } from './locked-table.js';
 import { RW_COUNTER_NAMES } from './rwmutex.js';
 import type { ConcurrentMap, MapFactory, MapHandle, MapOptions } from './types.js';
@@ -45,7 +54,8 @@ const NAME = 'sharded';
 /** Words per shard block: one 128-byte line pair. */
 export const SHARD_STRIDE_WORDS = CACHE_LINE_PAIR_WORDS;
 const SHARD_STRIDE_SHIFT = Math.log2(SHARD_STRIDE_WORDS);
-if (LOCKED_TABLE_WORDS > SHARD_STRIDE_WORDS) throw new Error('sharded layout: a LockedTable does not fit its shard block');
+if (LOCKED_TABLE_WORDS > SHARD_STRIDE_WORDS)
+  throw new Error('sharded layout: a LockedTable does not fit its shard block');
 
 export interface ShardedMapHandle extends SharedMapHandle {
   readonly shards: number;
@@ -69,9 +79,14 @@ export class ShardedMap implements ConcurrentMap {
   private readonly header: number;
   private readonly counters: Float64Array;
 
-  constructor(private readonly mapMemory: MapMemory, shardCount: number) {
+  constructor(
+    private readonly mapMemory: MapMemory,
+    shardCount: number,
+  ) {
     for (let shard = 0; shard < shardCount; shard++) {
-      this.shards.push(new LockedTable(mapMemory.arena, mapMemory.header + shard * SHARD_STRIDE_WORDS, mapMemory.counters));
+      this.shards.push(
+        new LockedTable(mapMemory.arena, mapMemory.header + shard * SHARD_STRIDE_WORDS, mapMemory.counters),
+      );
     }
     this.shardMask = shardCount - 1;
     this.memory = mapMemory.memory;
@@ -87,7 +102,13 @@ export class ShardedMap implements ConcurrentMap {
   get(key: number): number | undefined {
     checkKey(key);
     const hash = hashKey(key);
-    return lockedGet(this.memory, this.header + ((hash & this.shardMask) << SHARD_STRIDE_SHIFT), this.counters, key, hash);
+    return lockedGet(
+      this.memory,
+      this.header + ((hash & this.shardMask) << SHARD_STRIDE_SHIFT),
+      this.counters,
+      key,
+      hash,
+    );
   }
 
   set(key: number, value: number): void {
@@ -137,7 +158,12 @@ export class ShardedMap implements ConcurrentMap {
    */
   stats(): Record<string, number> {
     const locks = sumCounters(this.mapMemory, RW_COUNTER_NAMES);
-    let entries = 0, slots = 0, tableBytes = 0, resizes = 0, probeTotal = 0, maxProbeLength = 0;
+    let entries = 0,
+      slots = 0,
+      tableBytes = 0,
+      resizes = 0,
+      probeTotal = 0,
+      maxProbeLength = 0;
     for (const shard of this.shards) {
       const table = shard.tableStats();
       entries += table.entries;
@@ -149,7 +175,10 @@ export class ShardedMap implements ConcurrentMap {
     }
     return {
       shards: this.shards.length,
-      entries, slots, tableBytes, resizes,
+      entries,
+      slots,
+      tableBytes,
+      resizes,
       averageProbeLength: entries === 0 ? 0 : probeTotal / entries,
       maxProbeLength,
       ...locks,
@@ -176,8 +205,14 @@ export const shardedMapFactory: MapFactory = {
   attach(handle: MapHandle): ConcurrentMap {
     const mapMemory = attachMapMemory(handle, NAME);
     const { shards } = handle as Partial<ShardedMapHandle>;
-    if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS || (shards & (shards - 1)) !== 0 ||
-        mapMemory.header + shards * SHARD_STRIDE_WORDS > mapMemory.memory.length) {
+    if (
+      typeof shards !== 'number' ||
+      !Number.isInteger(shards) ||
+      shards < 1 ||
+      shards > MAX_SHARDS ||
+      (shards & (shards - 1)) !== 0 ||
+      mapMemory.header + shards * SHARD_STRIDE_WORDS > mapMemory.memory.length
+    ) {
       throw new TypeError(`handle.shards must be the power of two ${NAME}'s create() stored, got ${String(shards)}`);
     }
     return new ShardedMap(mapMemory, shards);

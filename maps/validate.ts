@@ -22,7 +22,7 @@ const VALUE_RANGE = `an integer ${MIN_VALUE}..${MAX_VALUE} (−2^31..−2^31+7 a
 
 /** Whether `key` is a valid map key; the fast path for hot code (no allocation). */
 export function isValidKey(key: number): boolean {
-  return (key >>> 0) === key && key <= MAX_KEY;
+  return key >>> 0 === key && key <= MAX_KEY;
 }
 
 /** Whether `value` is a storable map value. */
@@ -64,7 +64,9 @@ const OPTION_NAMES = ['capacity', 'loadFactor', 'shards', 'maxBytes'];
 /** Validates every option and fills defaults; unknown option names are rejected too. */
 export function resolveMapOptions(options: MapOptions = {}): ResolvedMapOptions {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object with ${OPTION_NAMES.join(', ')} (any subset), got ${describe(options)}`);
+    throw new TypeError(
+      `options must be an object with ${OPTION_NAMES.join(', ')} (any subset), got ${describe(options)}`,
+    );
   }
   for (const name of Object.keys(options)) {
     if (!OPTION_NAMES.includes(name)) {
@@ -72,7 +74,10 @@ export function resolveMapOptions(options: MapOptions = {}): ResolvedMapOptions 
     }
   }
   const {
-    capacity = DEFAULT_CAPACITY, loadFactor = DEFAULT_LOAD_FACTOR, shards = DEFAULT_SHARDS, maxBytes = DEFAULT_ARENA_BYTES,
+    capacity = DEFAULT_CAPACITY,
+    loadFactor = DEFAULT_LOAD_FACTOR,
+    shards = DEFAULT_SHARDS,
+    maxBytes = DEFAULT_ARENA_BYTES,
   } = options;
   if (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
     throw new RangeError(`capacity must be an integer 1..${MAX_CAPACITY} (entries), got ${describe(capacity)}`);
@@ -80,11 +85,24 @@ export function resolveMapOptions(options: MapOptions = {}): ResolvedMapOptions 
   if (typeof loadFactor !== 'number' || !(loadFactor > 0 && loadFactor < 1)) {
     throw new RangeError(`loadFactor must be a number in (0, 1) exclusive, got ${describe(loadFactor)}`);
   }
-  if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS || (shards & (shards - 1)) !== 0) {
+  if (
+    typeof shards !== 'number' ||
+    !Number.isInteger(shards) ||
+    shards < 1 ||
+    shards > MAX_SHARDS ||
+    (shards & (shards - 1)) !== 0
+  ) {
     throw new RangeError(`shards must be a power of two 1..${MAX_SHARDS}, got ${describe(shards)}`);
   }
-  if (typeof maxBytes !== 'number' || !Number.isInteger(maxBytes) || maxBytes < MIN_ARENA_BYTES || maxBytes > MAX_ARENA_BYTES) {
-    throw new RangeError(`maxBytes must be an integer ${MIN_ARENA_BYTES}..${MAX_ARENA_BYTES} (bytes), got ${describe(maxBytes)}`);
+  if (
+    typeof maxBytes !== 'number' ||
+    !Number.isInteger(maxBytes) ||
+    maxBytes < MIN_ARENA_BYTES ||
+    maxBytes > MAX_ARENA_BYTES
+  ) {
+    throw new RangeError(
+      `maxBytes must be an integer ${MIN_ARENA_BYTES}..${MAX_ARENA_BYTES} (bytes), got ${describe(maxBytes)}`,
+    );
   }
   return { capacity, loadFactor, shards, maxBytes };
 }

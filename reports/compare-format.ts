@@ -7,7 +7,11 @@ import { formatNs } from './format.js';
 
 /** 12345678 → '12.3M'. */
 export function formatRate(opsPerSec: number): string {
-  const units: Array<[number, string]> = [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  const units: Array<[number, string]> = [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
   for (const [scale, suffix] of units) {
     if (Math.abs(opsPerSec) >= scale) return `${(opsPerSec / scale).toPrecision(3)}${suffix}`;
   }
@@ -36,7 +40,14 @@ export function formatRangeNs(value: number, low: number, high: number): string 
 /** Left-aligned text table with two-space gutters; the first row is the header. */
 export function textTable(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows.map((row) => row.map((field, column) => field.padEnd(widths[column])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((field, column) => field.padEnd(widths[column]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** GitHub-flavoured markdown table; pipes in fields are escaped. */

@@ -8,12 +8,14 @@ export function renderComparisonMarkdown(comparison: Comparison, heading = '## m
   const summary = rows.pop() as string[];
   summary[0] = `**${summary[0]}**`;
   const notes = comparisonNotes(comparison);
-  return [
-    heading,
-    '',
-    ...comparisonPreamble(comparison).map((line) => `- ${line}`),
-    '',
-    markdownTable(COMPARISON_HEADER, [...rows, summary]),
-    ...(notes.length > 0 ? ['', ...notes.map((note) => `- ${note}`)] : []),
-  ].join('\n') + '\n';
+  return (
+    [
+      heading,
+      '',
+      ...comparisonPreamble(comparison).map((line) => `- ${line}`),
+      '',
+      markdownTable(COMPARISON_HEADER, [...rows, summary]),
+      ...(notes.length > 0 ? ['', ...notes.map((note) => `- ${note}`)] : []),
+    ].join('\n') + '\n'
+  );
 }

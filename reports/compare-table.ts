@@ -6,8 +6,16 @@ import type { ComparedCell, Comparison, SideInfo } from '../harness/gate/compare
 import { formatP, formatRangeNs, formatRangeRate, formatRate, formatRatioPct } from './compare-format.js';
 
 export const COMPARISON_HEADER = [
-  'cell', 'base ops/s [95% CI]', 'head ops/s [95% CI]', 'delta', 'p', 'verdict',
-  'base p99 [95% CI]', 'head p99 [95% CI]', 'p99 delta', 'p99 verdict',
+  'cell',
+  'base ops/s [95% CI]',
+  'head ops/s [95% CI]',
+  'delta',
+  'p',
+  'verdict',
+  'base p99 [95% CI]',
+  'head p99 [95% CI]',
+  'p99 delta',
+  'p99 verdict',
 ];
 
 export function cellName(cell: Pick<ComparedCell, 'label' | 'headMap' | 'key' | 'oversubscribed' | 'private'>): string {
@@ -66,10 +74,13 @@ export function comparisonPreamble(comparison: Comparison): string[] {
     'p99: one figure per cell; verdict by disjoint 95% CIs from each histogram (sampling error only, so advisory).',
   ];
   if (comparison.normalized) {
-    lines.push(`normalised: head figures scaled ×${comparison.calibrationScale.toFixed(3)} to the baseline machine (ratio of calibration figures).`);
+    lines.push(
+      `normalised: head figures scaled ×${comparison.calibrationScale.toFixed(3)} to the baseline machine (ratio of calibration figures).`,
+    );
   }
   const aliases = Object.entries(comparison.mapAliases);
-  if (aliases.length > 0) lines.push(`map aliases (head = base): ${aliases.map(([head, base]) => `${head}=${base}`).join(', ')}`);
+  if (aliases.length > 0)
+    lines.push(`map aliases (head = base): ${aliases.map(([head, base]) => `${head}=${base}`).join(', ')}`);
   return lines;
 }
 
@@ -77,24 +88,32 @@ export function comparisonPreamble(comparison: Comparison): string[] {
 function throughputMethod(comparison: Comparison): string {
   const fallback = comparison.cells.filter((cell) => cell.opsPerSec.field === 'opsPerSec').length;
   const quietFallback = comparison.cells.filter((cell) => cell.opsPerSec.field === 'quietOpsPerSec').length;
-  const figure = comparison.metric === 'sentinel'
-    ? 'quiet ops/s per trial ÷ the drift sentinel read at its visit, shown at the base cell\'s sentinel level' +
-      `${quietFallback > 0 ? `; ${quietFallback} cell(s) without sentinel readings on both sides use quiet ops/s` : ''}` +
-      `${fallback > 0 ? `; ${fallback} cell(s) without quiet figures use mean ops/s` : ''}`
-    : comparison.metric === 'quiet'
-      ? `quiet ops/s per trial (p90 of its 10 ms slice rates)${fallback > 0 ? `; ${fallback} cell(s) without it on both sides use mean ops/s` : ''}`
-      : 'mean ops/s of each trial\'s window';
-  const delta = comparison.effectQuantile === 0.5 ? 'delta: ratio of the medians' : `delta: ratio of the p${Math.round(comparison.effectQuantile * 100)} of each side's trials`;
+  const figure =
+    comparison.metric === 'sentinel'
+      ? "quiet ops/s per trial ÷ the drift sentinel read at its visit, shown at the base cell's sentinel level" +
+        `${quietFallback > 0 ? `; ${quietFallback} cell(s) without sentinel readings on both sides use quiet ops/s` : ''}` +
+        `${fallback > 0 ? `; ${fallback} cell(s) without quiet figures use mean ops/s` : ''}`
+      : comparison.metric === 'quiet'
+        ? `quiet ops/s per trial (p90 of its 10 ms slice rates)${fallback > 0 ? `; ${fallback} cell(s) without it on both sides use mean ops/s` : ''}`
+        : "mean ops/s of each trial's window";
+  const delta =
+    comparison.effectQuantile === 0.5
+      ? 'delta: ratio of the medians'
+      : `delta: ratio of the p${Math.round(comparison.effectQuantile * 100)} of each side's trials`;
   return `throughput: ${figure}; ${delta}.`;
 }
 
 /** Lines that go below the table: unmatched and failed cells, warnings. */
 export function comparisonNotes(comparison: Comparison): string[] {
   const notes: string[] = [];
-  for (const cell of comparison.onlyInBase) notes.push(`only in base: ${cell.label}${cell.error ? ` (failed: ${cell.error})` : ''}`);
-  for (const cell of comparison.onlyInHead) notes.push(`only in head: ${cell.label}${cell.error ? ` (failed: ${cell.error})` : ''}`);
+  for (const cell of comparison.onlyInBase)
+    notes.push(`only in base: ${cell.label}${cell.error ? ` (failed: ${cell.error})` : ''}`);
+  for (const cell of comparison.onlyInHead)
+    notes.push(`only in head: ${cell.label}${cell.error ? ` (failed: ${cell.error})` : ''}`);
   for (const cell of comparison.failed) {
-    notes.push(`failed: ${cell.label}: base ${cell.baseError === null ? 'ok' : `failed (${cell.baseError})`}, head ${cell.headError === null ? 'ok' : `failed (${cell.headError})`}`);
+    notes.push(
+      `failed: ${cell.label}: base ${cell.baseError === null ? 'ok' : `failed (${cell.baseError})`}, head ${cell.headError === null ? 'ok' : `failed (${cell.headError})`}`,
+    );
   }
   for (const warning of comparison.warnings) notes.push(`warning: ${warning}`);
   return notes;

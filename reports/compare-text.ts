@@ -5,10 +5,12 @@ import { COMPARISON_HEADER, comparisonNotes, comparisonPreamble, comparisonRows 
 
 export function renderComparisonText(comparison: Comparison): string {
   const notes = comparisonNotes(comparison);
-  return [
-    ...comparisonPreamble(comparison),
-    '',
-    textTable([COMPARISON_HEADER, ...comparisonRows(comparison)]),
-    ...(notes.length > 0 ? ['', ...notes] : []),
-  ].join('\n') + '\n';
+  return (
+    [
+      ...comparisonPreamble(comparison),
+      '',
+      textTable([COMPARISON_HEADER, ...comparisonRows(comparison)]),
+      ...(notes.length > 0 ? ['', ...notes] : []),
+    ].join('\n') + '\n'
+  );
 }

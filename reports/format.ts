@@ -10,7 +10,8 @@
 /** A duration given in ns, three significant digits: "850 ns", "1.23 µs", "12.3 ms", "1.5 s"; "—" for no figure. */
 export function formatNs(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  const [divisor, unit] = value >= 1e9 ? [1e9, 's'] : value >= 1e6 ? [1e6, 'ms'] : value >= 1e3 ? [1e3, 'µs'] : [1, 'ns'];
+  const [divisor, unit] =
+    value >= 1e9 ? [1e9, 's'] : value >= 1e6 ? [1e6, 'ms'] : value >= 1e3 ? [1e3, 'µs'] : [1, 'ns'];
   return `${+(value / divisor).toPrecision(3)} ${unit}`;
 }
 

@@ -21,9 +21,22 @@ import { dirname, join } from 'node:path';
 import type { Results, ResultsCell } from '../harness/results/results.js';
 import { buildCharts, type ChartDefinition, type CompactTable } from './charts.js';
 import {
-  analysisTables, buildModel, configTable, findingLines, environmentTable, failedTable, formatCount, formatNumber, mapInfo,
-  primitivesTable, runtimeTable, summaryLine, winnerTable,
-  type ReportModel, type Table, type TableCell,
+  analysisTables,
+  buildModel,
+  configTable,
+  findingLines,
+  environmentTable,
+  failedTable,
+  formatCount,
+  formatNumber,
+  mapInfo,
+  primitivesTable,
+  runtimeTable,
+  summaryLine,
+  winnerTable,
+  type ReportModel,
+  type Table,
+  type TableCell,
 } from './model.js';
 import { formatNs } from './format.js';
 
@@ -69,12 +82,16 @@ export function browserLibraries(): BrowserLibrary[] {
   libraries = LIBRARY_BUNDLES.map(({ name, file }) => {
     const buildDirectory = dirname(require.resolve(name));
     const path = join(buildDirectory, file);
-    if (!existsSync(path)) throw new Error(`cannot find the ${name} browser bundle at ${path}; reinstall dependencies (npm ci)`);
+    if (!existsSync(path))
+      throw new Error(`cannot find the ${name} browser bundle at ${path}; reinstall dependencies (npm ci)`);
     // The source map comment would make devtools fetch a .map file; nothing else is changed.
     const source = readFileSync(path, 'utf8').replace(/\n?\/\/# sourceMappingURL=\S*\s*$/, '\n');
-    if (/<\/script|<!--/i.test(source)) throw new Error(`${path} contains "</script" or "<!--" and cannot be inlined safely`);
+    if (/<\/script|<!--/i.test(source))
+      throw new Error(`${path} contains "</script" or "<!--" and cannot be inlined safely`);
     const packageJson = join(buildDirectory, '..', 'package.json');
-    const version = existsSync(packageJson) ? String((JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: unknown }).version ?? '?') : '?';
+    const version = existsSync(packageJson)
+      ? String((JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: unknown }).version ?? '?')
+      : '?';
     return { name, version, source };
   });
   return libraries;
@@ -180,44 +197,121 @@ export function renderHtml(results: Results, options: HtmlOptions = {}): string 
   const htmlTableOf = (table: Table, empty: string, fold = true) => {
     if (table.rows.length === 0) return `<p class="no-data">${escapeHtml(empty)}</p>`;
     const body = htmlTable(table, mapHtml);
-    return fold && table.rows.length > LONG_TABLE_ROWS ? `<details><summary>Show all ${table.rows.length} rows</summary>${body}</details>` : body;
+    return fold && table.rows.length > LONG_TABLE_ROWS
+      ? `<details><summary>Show all ${table.rows.length} rows</summary>${body}</details>`
+      : body;
   };
 
   const findings = findingLines(model.analysis);
   const primitives = primitivesTable(results);
   const sections = [
-    section('findings', 'Findings', 'The answers of this run, one sentence each with its uncertainty; "not determined" where the data do not decide.',
-      findings.length ? `<ul>${findings.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>` : '<p class="no-data">No findings: this file was never analysed.</p>'),
-    section('maps', 'Maps', 'Each map in this run; private maps give every thread its own copy (the no-sharing ceiling, not a competitor). The badge is the map\'s concurrency verification, when the run carries one.', mapsTable(model, mapHtml)),
-    section('winners', 'Winner per workload × threads', 'The fastest shared map (closed loop) and its lead over the runner-up from paired trials with a 95% CI; ' +
-      'a winner only where the CI excludes a tie (±3%), else "tie". "—": every shared map failed or none ran.',
-      htmlTableOf(winnerTable(model), 'No data in this run: no successful closed-loop cells.', false)),
-    chart('chart-throughput') + section('knees', 'Scalability knees', 'Kneedle\'s knee: the thread count past which adding threads buys much less. USL: λ one thread\'s throughput, σ contention, κ coherency cost; N* = √((1−σ)/κ) is where throughput peaks (∞: no retrograde peak).',
-      htmlTableOf(tables.knees, 'No data in this run: no closed-loop cells.')),
+    section(
+      'findings',
+      'Findings',
+      'The answers of this run, one sentence each with its uncertainty; "not determined" where the data do not decide.',
+      findings.length
+        ? `<ul>${findings.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`
+        : '<p class="no-data">No findings: this file was never analysed.</p>',
+    ),
+    section(
+      'maps',
+      'Maps',
+      "Each map in this run; private maps give every thread its own copy (the no-sharing ceiling, not a competitor). The badge is the map's concurrency verification, when the run carries one.",
+      mapsTable(model, mapHtml),
+    ),
+    section(
+      'winners',
+      'Winner per workload × threads',
+      'The fastest shared map (closed loop) and its lead over the runner-up from paired trials with a 95% CI; ' +
+        'a winner only where the CI excludes a tie (±3%), else "tie". "—": every shared map failed or none ran.',
+      htmlTableOf(winnerTable(model), 'No data in this run: no successful closed-loop cells.', false),
+    ),
+    chart('chart-throughput') +
+      section(
+        'knees',
+        'Scalability knees',
+        "Kneedle's knee: the thread count past which adding threads buys much less. USL: λ one thread's throughput, σ contention, κ coherency cost; N* = √((1−σ)/κ) is where throughput peaks (∞: no retrograde peak).",
+        htmlTableOf(tables.knees, 'No data in this run: no closed-loop cells.'),
+      ),
     chart('chart-p99-threads'),
     chart('chart-percentiles'),
     chart('chart-histogram'),
     chart('chart-loadfactor-throughput'),
     chart('chart-loadfactor-bytes'),
-    chart('chart-crossover') + section('crossovers', 'Crossovers', 'Per write-fraction family and pair of maps: the write fraction where the faster map changes, interpolated in log ratio between measured fractions, with a 95% bootstrap interval over trials.',
-      htmlTableOf(tables.crossovers, 'No data in this run: no write-fraction family (writes-N, churn-N) with two maps.')),
-    chart('chart-latency-load') + section('latency-knees', 'Latency knees', 'TPS at knee: the offered load (ops/s over all threads) past which p99 leaves its flat region, with p99 at the knee and at the next offered rate.',
-      htmlTableOf(tables.latencyKnees, 'No data in this run: no open-loop cells.')),
+    chart('chart-crossover') +
+      section(
+        'crossovers',
+        'Crossovers',
+        'Per write-fraction family and pair of maps: the write fraction where the faster map changes, interpolated in log ratio between measured fractions, with a 95% bootstrap interval over trials.',
+        htmlTableOf(
+          tables.crossovers,
+          'No data in this run: no write-fraction family (writes-N, churn-N) with two maps.',
+        ),
+      ),
+    chart('chart-latency-load') +
+      section(
+        'latency-knees',
+        'Latency knees',
+        'TPS at knee: the offered load (ops/s over all threads) past which p99 leaves its flat region, with p99 at the knee and at the next offered rate.',
+        htmlTableOf(tables.latencyKnees, 'No data in this run: no open-loop cells.'),
+      ),
     chart('chart-counters'),
-    ...(model.analysis.runtimes?.length ? [section('runtimes', 'Runtimes', 'Each map under each runtime ÷ the same map under the first runtime (--node), ' +
-      'from trials paired by round (the runtimes\' trials ran side by side), with a 95% CI.', htmlTableOf(runtimeTable(model), ''))] : []),
-    section('failed', `Failed cells (${model.failed.length})`, 'A failed cell has no numbers: it is left out of every chart and table above, never drawn as zero.',
-      htmlTableOf(failedTable(model), 'None: every cell ran.')),
-    section('environment', 'Environment', 'Where and how this run was measured.', htmlTable(environmentTable(results), mapHtml, false) +
-      (primitives === null ? '' : `<h3>Primitives per runtime</h3>${htmlTable(primitives, mapHtml)}`)),
-    section('config', 'Config', 'The resolved sweep configuration.',
-      `${htmlTable(configTable(results), mapHtml, false)}<details><summary>Whole config as JSON</summary><pre>${escapeHtml(JSON.stringify(results.config, null, 2))}</pre></details>`),
-    section('cells', `All cells (${results.cells.length})`, 'Every cell of the run as measured.', `<details><summary>Show the table</summary>${cellsTable(model)}</details>`),
+    ...(model.analysis.runtimes?.length
+      ? [
+          section(
+            'runtimes',
+            'Runtimes',
+            'Each map under each runtime ÷ the same map under the first runtime (--node), ' +
+              "from trials paired by round (the runtimes' trials ran side by side), with a 95% CI.",
+            htmlTableOf(runtimeTable(model), ''),
+          ),
+        ]
+      : []),
+    section(
+      'failed',
+      `Failed cells (${model.failed.length})`,
+      'A failed cell has no numbers: it is left out of every chart and table above, never drawn as zero.',
+      htmlTableOf(failedTable(model), 'None: every cell ran.'),
+    ),
+    section(
+      'environment',
+      'Environment',
+      'Where and how this run was measured.',
+      htmlTable(environmentTable(results), mapHtml, false) +
+        (primitives === null ? '' : `<h3>Primitives per runtime</h3>${htmlTable(primitives, mapHtml)}`),
+    ),
+    section(
+      'config',
+      'Config',
+      'The resolved sweep configuration.',
+      `${htmlTable(configTable(results), mapHtml, false)}<details><summary>Whole config as JSON</summary><pre>${escapeHtml(JSON.stringify(results.config, null, 2))}</pre></details>`,
+    ),
+    section(
+      'cells',
+      `All cells (${results.cells.length})`,
+      'Every cell of the run as measured.',
+      `<details><summary>Show the table</summary>${cellsTable(model)}</details>`,
+    ),
   ];
-  const nav = [['findings', 'Findings'], ['maps', 'Maps'], ['winners', 'Winners'], ['chart-throughput', 'Scaling'], ['chart-p99-threads', 'p99'], ['chart-percentiles', 'Percentiles'],
-    ['chart-histogram', 'Histogram'], ['chart-loadfactor-throughput', 'Load factor'], ['chart-crossover', 'Crossover'], ['chart-latency-load', 'Latency vs load'],
-    ['chart-counters', 'Counters'], ['failed', 'Failed'], ['environment', 'Environment'], ['config', 'Config'], ['cells', 'Cells']]
-    .map(([id, label]) => `<a href="#${id.startsWith('chart-') ? `section-${id}` : id}">${label}</a>`).join('');
+  const nav = [
+    ['findings', 'Findings'],
+    ['maps', 'Maps'],
+    ['winners', 'Winners'],
+    ['chart-throughput', 'Scaling'],
+    ['chart-p99-threads', 'p99'],
+    ['chart-percentiles', 'Percentiles'],
+    ['chart-histogram', 'Histogram'],
+    ['chart-loadfactor-throughput', 'Load factor'],
+    ['chart-crossover', 'Crossover'],
+    ['chart-latency-load', 'Latency vs load'],
+    ['chart-counters', 'Counters'],
+    ['failed', 'Failed'],
+    ['environment', 'Environment'],
+    ['config', 'Config'],
+    ['cells', 'Cells'],
+  ]
+    .map(([id, label]) => `<a href="#${id.startsWith('chart-') ? `section-${id}` : id}">${label}</a>`)
+    .join('');
 
   return `<!doctype html>
 <html lang="en">
@@ -250,15 +344,26 @@ ${scripts.map((source) => `<script>${source}</script>`).join('\n')}
 /** The inlined libraries and bootstrap (none when nothing is drawn) and a CSP that lets only them run. */
 export function pageScripts(drawsCharts: boolean): { scripts: string[]; csp: string } {
   const scripts = drawsCharts ? [...browserLibraries().map((lib) => lib.source), BOOTSTRAP] : [];
-  const scriptHashes = scripts.map((source) => `'sha256-${createHash('sha256').update(source, 'utf8').digest('base64')}'`);
+  const scriptHashes = scripts.map(
+    (source) => `'sha256-${createHash('sha256').update(source, 'utf8').digest('base64')}'`,
+  );
   const csp = [
-    "default-src 'none'", `script-src ${scriptHashes.join(' ') || "'none'"}`, "style-src 'unsafe-inline'", 'img-src data:',
-    "font-src 'none'", "connect-src 'none'", "base-uri 'none'", "form-action 'none'",
+    "default-src 'none'",
+    `script-src ${scriptHashes.join(' ') || "'none'"}`,
+    "style-src 'unsafe-inline'",
+    'img-src data:',
+    "font-src 'none'",
+    "connect-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
   ].join('; ');
   return { scripts, csp };
 }
 
-export function usedDatasets(datasets: Record<string, CompactTable>, drawn: ChartDefinition[]): Record<string, CompactTable> {
+export function usedDatasets(
+  datasets: Record<string, CompactTable>,
+  drawn: ChartDefinition[],
+): Record<string, CompactTable> {
   const used = new Set<string>();
   const use = (name: string): void => {
     used.add(name);
@@ -295,12 +400,14 @@ const NUMERIC = /^[−\-+]?[\d.,]+(\s?[kMG%])?$|^—$/;
 
 /** `alignNumbers`: right-align cells that hold a number (off for key/value tables). */
 export function htmlTable(table: Table, mapHtml: (map: string) => string, alignNumbers = true): string {
-  const cell = (value: TableCell) => (typeof value === 'string'
-    ? `<td${alignNumbers && NUMERIC.test(value) ? ' class="number"' : ''}>${escapeHtml(value)}</td>`
-    : `<td>${mapHtml(value.map)}${escapeHtml(value.suffix ?? '')}</td>`);
+  const cell = (value: TableCell) =>
+    typeof value === 'string'
+      ? `<td${alignNumbers && NUMERIC.test(value) ? ' class="number"' : ''}>${escapeHtml(value)}</td>`
+      : `<td>${mapHtml(value.map)}${escapeHtml(value.suffix ?? '')}</td>`;
   const hasHeader = table.headers.some((header) => header !== '');
-  return `<div class="table-scroll"><table>${hasHeader ? `<thead><tr>${table.headers.map((header) => `<th>${escapeHtml(header)}</th>`).join('')}</tr></thead>` : ''}<tbody>${
-    table.rows.map((row) => `<tr>${row.map(cell).join('')}</tr>`).join('')}</tbody></table></div>`;
+  return `<div class="table-scroll"><table>${hasHeader ? `<thead><tr>${table.headers.map((header) => `<th>${escapeHtml(header)}</th>`).join('')}</tr></thead>` : ''}<tbody>${table.rows
+    .map((row) => `<tr>${row.map(cell).join('')}</tr>`)
+    .join('')}</tbody></table></div>`;
 }
 
 function mapsTable(model: ReportModel, mapHtml: (map: string) => string): string {
@@ -317,7 +424,8 @@ function mapsTable(model: ReportModel, mapHtml: (map: string) => string): string
 function cellsTable(model: ReportModel): string {
   const row = (cell: ResultsCell) => {
     const key = `<td>${escapeHtml(mapInfo(model, cell.map).label)}</td><td>${escapeHtml(cell.workload)}</td><td class="number">${cell.threads}${cell.oversubscribed ? ' (over)' : ''}</td><td class="number">${formatNumber(cell.loadFactor)}</td><td class="number">${typeof cell.rate === 'number' ? escapeHtml(formatCount(cell.rate)) : '—'}</td>`;
-    if (cell.error !== undefined) return `<tr>${key}<td colspan="4" class="failed">failed: ${escapeHtml(cell.error)}</td></tr>`;
+    if (cell.error !== undefined)
+      return `<tr>${key}<td colspan="4" class="failed">failed: ${escapeHtml(cell.error)}</td></tr>`;
     return `<tr>${key}<td class="number">${escapeHtml(formatCount(cell.opsPerSec.median))}</td><td class="number">${escapeHtml(`${formatCount(cell.opsPerSec.ciLow)} – ${formatCount(cell.opsPerSec.ciHigh)}`)}</td><td class="number">${escapeHtml(formatNs(cell.latencyNs.p50))}</td><td class="number">${escapeHtml(formatNs(cell.latencyNs.p99))}</td></tr>`;
   };
   return `<div class="table-scroll"><table><thead><tr><th>map</th><th>workload</th><th>threads</th><th>load factor</th><th>rate/thread</th><th>ops/s</th><th>95% CI</th><th>p50</th><th>p99</th></tr></thead><tbody>${model.results.cells.map(row).join('')}</tbody></table></div>`;

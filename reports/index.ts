@@ -6,7 +6,18 @@
 export { renderHtml, escapeHtml, jsonForScript, browserLibraries, type HtmlOptions } from './html.js';
 export { renderMarkdown, escapeMarkdown } from './markdown.js';
 export { renderText, renderAnalysisText, textTable, type SummaryOptions } from './text.js';
-export { publishRun, listRuns, renderSiteIndex, runIdOf, runEntry, slug, writeFileAtomic, type PublishedRun, type PublishOptions, type RunEntry } from './site.js';
+export {
+  publishRun,
+  listRuns,
+  renderSiteIndex,
+  runIdOf,
+  runEntry,
+  slug,
+  writeFileAtomic,
+  type PublishedRun,
+  type PublishOptions,
+  type RunEntry,
+} from './site.js';
 export { buildCharts, type ChartDefinition, type ChartSet, type CompactTable } from './charts.js';
 export { buildModel, type ReportModel } from './model.js';
 

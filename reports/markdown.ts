@@ -5,8 +5,19 @@
  */
 import type { Results } from '../harness/results/results.js';
 import {
-  analysisTables, buildModel, environmentTable, findingLines, failedTable, mapInfo, primitivesTable, runtimeTable, summaryLine, winnerTable,
-  type ReportModel, type Table, type TableCell,
+  analysisTables,
+  buildModel,
+  environmentTable,
+  findingLines,
+  failedTable,
+  mapInfo,
+  primitivesTable,
+  runtimeTable,
+  summaryLine,
+  winnerTable,
+  type ReportModel,
+  type Table,
+  type TableCell,
 } from './model.js';
 import type { SummaryOptions } from './text.js';
 
@@ -21,7 +32,8 @@ export function escapeMarkdown(text: string): string {
 }
 
 export function markdownTable(table: Table, label: (map: string) => string): string {
-  const render = (cell: TableCell) => (typeof cell === 'string' ? escapeMarkdown(cell) : label(cell.map) + escapeMarkdown(cell.suffix ?? ''));
+  const render = (cell: TableCell) =>
+    typeof cell === 'string' ? escapeMarkdown(cell) : label(cell.map) + escapeMarkdown(cell.suffix ?? '');
   const header = table.headers.map(escapeMarkdown);
   return [
     `| ${header.join(' | ')} |`,
@@ -46,21 +58,30 @@ export function renderMarkdown(results: Results, options: SummaryOptions = {}): 
   const model = buildModel(results);
   const label = markdownMapLabel(model, 'warnings');
   const tables = analysisTables(model.analysis);
-  const block = (title: string, table: Table, empty: string) => `### ${title}\n\n${table.rows.length ? markdownTable(table, label) : `_${empty}_`}\n`;
+  const block = (title: string, table: Table, empty: string) =>
+    `### ${title}\n\n${table.rows.length ? markdownTable(table, label) : `_${empty}_`}\n`;
   return [
     `## maplab results${options.runId ? ` — ${escapeMarkdown(options.runId)}` : ''}\n`,
     `${escapeMarkdown(summaryLine(model))}\n`,
     `Maps: ${model.maps.map((map) => markdownMapLabel(model, 'all')(map.name)).join(' · ') || '_none_'}\n`,
-    `### Findings\n\n${findingLines(model.analysis).map((line) => `- ${escapeMarkdown(line)}`).join('\n') || '_none_'}\n`,
+    `### Findings\n\n${
+      findingLines(model.analysis)
+        .map((line) => `- ${escapeMarkdown(line)}`)
+        .join('\n') || '_none_'
+    }\n`,
     block('Winner per workload × threads', winnerTable(model), 'no successful closed-loop cells'),
     'Shared maps only, closed loop; the lead over the runner-up comes from paired trials with a 95% CI, and a winner is named only where ' +
       'that CI excludes a tie; private maps (js-map) are the no-sharing ceiling, not competitors.\n',
     block('Scalability knees (Kneedle + USL)', tables.knees, 'no closed-loop cells'),
     block('Latency knees (p99 vs offered load)', tables.latencyKnees, 'no open-loop cells'),
     block('Write-fraction crossovers', tables.crossovers, 'no write-fraction family (writes-N, churn-N) with two maps'),
-    ...(model.analysis.runtimes?.length ? [block('Runtimes (ratio to the first runtime, paired trials)', runtimeTable(model), '')] : []),
+    ...(model.analysis.runtimes?.length
+      ? [block('Runtimes (ratio to the first runtime, paired trials)', runtimeTable(model), '')]
+      : []),
     block(`Failed cells (${model.failed.length})`, failedTable(model), 'none'),
     block('Environment', { headers: ['field', 'value'], rows: environmentTable(results).rows }, ''),
-    ...(primitivesTable(results) === null ? [] : [block('Primitives per runtime (ns/op; wake-up µs)', primitivesTable(results) as Table, '')]),
+    ...(primitivesTable(results) === null
+      ? []
+      : [block('Primitives per runtime (ns/op; wake-up µs)', primitivesTable(results) as Table, '')]),
   ].join('\n');
 }

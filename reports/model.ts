@@ -78,7 +78,10 @@ export function buildModel(results: Results): ReportModel {
   const maps = mapNames.map((name): MapInfo => {
     const isPrivate = cells.some((cell) => cell.map === name && cell.private === true);
     const entry = Object.prototype.hasOwnProperty.call(verification, name) ? verification[name] : undefined;
-    const status = isRecord(entry) && typeof entry.status === 'string' && VERIFICATION_STATUSES.includes(entry.status) ? (entry.status as VerificationStatus) : null;
+    const status =
+      isRecord(entry) && typeof entry.status === 'string' && VERIFICATION_STATUSES.includes(entry.status)
+        ? (entry.status as VerificationStatus)
+        : null;
     return { name, private: isPrivate, verification: status, label: isPrivate ? `${name} (private)` : name };
   });
   const closedLoop = cells.filter(isClosedLoop);
@@ -116,19 +119,27 @@ function winnerRows(model: ReportModel): WinnerRow[] {
   const rows: WinnerRow[] = [];
   for (const loadFactor of model.loadFactors) {
     for (const workload of model.workloads) {
-      const candidates = model.closedLoop.filter((cell) => cell.workload === workload && cell.loadFactor === loadFactor && !privateMaps.has(cell.map));
+      const candidates = model.closedLoop.filter(
+        (cell) => cell.workload === workload && cell.loadFactor === loadFactor && !privateMaps.has(cell.map),
+      );
       if (candidates.length === 0) continue;
       const winners = new Map<number, WinnerEntry | null>();
       for (const threads of model.threads) {
         const ranked = rankMaps(candidates.filter((cell) => cell.threads === threads));
-        winners.set(threads, ranked.length === 0 ? null : {
-          map: ranked[0].map,
-          opsPerSec: ranked[0].opsPerSec,
-          marginOverNext: ranked.length > 1 && ranked[1].opsPerSec > 0 ? ranked[0].opsPerSec / ranked[1].opsPerSec - 1 : null,
-          verdict: 'by-median',
-          tiedWith: [],
-          marginCi: null,
-        });
+        winners.set(
+          threads,
+          ranked.length === 0
+            ? null
+            : {
+                map: ranked[0].map,
+                opsPerSec: ranked[0].opsPerSec,
+                marginOverNext:
+                  ranked.length > 1 && ranked[1].opsPerSec > 0 ? ranked[0].opsPerSec / ranked[1].opsPerSec - 1 : null,
+                verdict: 'by-median',
+                tiedWith: [],
+                marginCi: null,
+              },
+        );
       }
       rows.push({ workload, loadFactor, winners });
     }
@@ -145,16 +156,28 @@ function pairedWinnerRows(model: ReportModel, paired: NonNullable<Analysis['winn
       const winners = new Map<number, WinnerEntry | null>();
       for (const threads of model.threads) {
         const answer = answers.find((candidate) => candidate.threads === threads);
-        const cell = answer && model.closedLoop.find((candidate) =>
-          candidate.map === answer.leader && candidate.workload === workload && candidate.loadFactor === loadFactor && candidate.threads === threads);
-        winners.set(threads, !answer || answer.leader === null || !cell ? null : {
-          map: answer.leader,
-          opsPerSec: cell.opsPerSec.median,
-          marginOverNext: answer.margin === null ? null : answer.margin.median - 1,
-          verdict: answer.verdict,
-          tiedWith: answer.tiedWith,
-          marginCi: answer.margin === null ? null : [answer.margin.ciLow - 1, answer.margin.ciHigh - 1],
-        });
+        const cell =
+          answer &&
+          model.closedLoop.find(
+            (candidate) =>
+              candidate.map === answer.leader &&
+              candidate.workload === workload &&
+              candidate.loadFactor === loadFactor &&
+              candidate.threads === threads,
+          );
+        winners.set(
+          threads,
+          !answer || answer.leader === null || !cell
+            ? null
+            : {
+                map: answer.leader,
+                opsPerSec: cell.opsPerSec.median,
+                marginOverNext: answer.margin === null ? null : answer.margin.median - 1,
+                verdict: answer.verdict,
+                tiedWith: answer.tiedWith,
+                marginCi: answer.margin === null ? null : [answer.margin.ciLow - 1, answer.margin.ciHigh - 1],
+              },
+        );
       }
       rows.push({ workload, loadFactor, winners });
     }
@@ -182,7 +205,8 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function formatCount(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
   const magnitude = Math.abs(value);
-  const [divisor, suffix] = magnitude >= 1e9 ? [1e9, ' G'] : magnitude >= 1e6 ? [1e6, ' M'] : magnitude >= 1e3 ? [1e3, ' k'] : [1, ''];
+  const [divisor, suffix] =
+    magnitude >= 1e9 ? [1e9, ' G'] : magnitude >= 1e6 ? [1e6, ' M'] : magnitude >= 1e3 ? [1e3, ' k'] : [1, ''];
   return `${+(value / divisor).toPrecision(3)}${suffix}`;
 }
 
@@ -215,29 +239,87 @@ export function analysisTables(analysis: Analysis): AnalysisTables {
   const label = (map: string): TableCell => ({ map });
   return {
     knees: {
-      headers: ['map', 'workload', 'load factor', 'knee (threads)', 'USL λ (ops/s)', 'σ', 'κ', 'peak N*', 'X(N*) (ops/s)', 'R²', 'note'],
+      headers: [
+        'map',
+        'workload',
+        'load factor',
+        'knee (threads)',
+        'USL λ (ops/s)',
+        'σ',
+        'κ',
+        'peak N*',
+        'X(N*) (ops/s)',
+        'R²',
+        'note',
+      ],
       rows: analysis.knees.map((knee) => [
-        label(knee.map), knee.workload, formatNumber(knee.loadFactor), knee.kneeThreads === null ? '—' : String(knee.kneeThreads),
-        formatCount(knee.usl?.lambda), formatNumber(knee.usl?.sigma), formatNumber(knee.usl?.kappa),
+        label(knee.map),
+        knee.workload,
+        formatNumber(knee.loadFactor),
+        knee.kneeThreads === null ? '—' : String(knee.kneeThreads),
+        formatCount(knee.usl?.lambda),
+        formatNumber(knee.usl?.sigma),
+        formatNumber(knee.usl?.kappa),
         knee.usl ? (knee.usl.peakThreads === null ? '∞' : formatNumber(knee.usl.peakThreads)) : '—',
-        formatCount(knee.usl?.peakOpsPerSec), formatNumber(knee.usl?.r2, 4), knee.note ?? '',
+        formatCount(knee.usl?.peakOpsPerSec),
+        formatNumber(knee.usl?.r2, 4),
+        knee.note ?? '',
       ]),
     },
     latencyKnees: {
-      headers: ['map', 'workload', 'load factor', 'threads', 'verdict', 'TPS at knee (offered ops/s)', '95% CI', 'p99 at knee', 'p99 past knee', 'ratio', 'hiccup p99', 'note'],
+      headers: [
+        'map',
+        'workload',
+        'load factor',
+        'threads',
+        'verdict',
+        'TPS at knee (offered ops/s)',
+        '95% CI',
+        'p99 at knee',
+        'p99 past knee',
+        'ratio',
+        'hiccup p99',
+        'note',
+      ],
       rows: (analysis.latencyKnees ?? []).map((knee) => [
-        label(knee.map), knee.workload, formatNumber(knee.loadFactor), String(knee.threads), knee.verdict ?? '—', formatCount(knee.tpsAtKnee),
+        label(knee.map),
+        knee.workload,
+        formatNumber(knee.loadFactor),
+        String(knee.threads),
+        knee.verdict ?? '—',
+        formatCount(knee.tpsAtKnee),
         knee.tpsCiLow == null ? '—' : `${formatCount(knee.tpsCiLow)} – ${formatCount(knee.tpsCiHigh ?? null)}`,
-        formatNs(knee.p99BeforeNs), formatNs(knee.p99AfterNs), knee.p99Ratio == null ? '—' : `${knee.p99Ratio.median.toFixed(1)}×`,
-        formatNs(knee.hiccupP99Ns ?? null), knee.note ?? '',
+        formatNs(knee.p99BeforeNs),
+        formatNs(knee.p99AfterNs),
+        knee.p99Ratio == null ? '—' : `${knee.p99Ratio.median.toFixed(1)}×`,
+        formatNs(knee.hiccupP99Ns ?? null),
+        knee.note ?? '',
       ]),
     },
     crossovers: {
-      headers: ['family', 'threads', 'load factor', 'map', 'falls below', 'at write fraction', '95% CI', 'ops/s there', 'note'],
+      headers: [
+        'family',
+        'threads',
+        'load factor',
+        'map',
+        'falls below',
+        'at write fraction',
+        '95% CI',
+        'ops/s there',
+        'note',
+      ],
       rows: (analysis.crossovers ?? []).map((crossover) => [
-        `${crossover.family ?? 'writes'}-N`, String(crossover.threads), formatNumber(crossover.loadFactor), label(crossover.map), label(crossover.versus),
-        formatPercent(crossover.writeFraction), crossover.ciLow == null ? '—' : `${formatPercent(crossover.ciLow)} – ${formatPercent(crossover.ciHigh ?? null)}`,
-        formatCount(crossover.opsPerSec), crossover.reason ?? '',
+        `${crossover.family ?? 'writes'}-N`,
+        String(crossover.threads),
+        formatNumber(crossover.loadFactor),
+        label(crossover.map),
+        label(crossover.versus),
+        formatPercent(crossover.writeFraction),
+        crossover.ciLow == null
+          ? '—'
+          : `${formatPercent(crossover.ciLow)} – ${formatPercent(crossover.ciHigh ?? null)}`,
+        formatCount(crossover.opsPerSec),
+        crossover.reason ?? '',
       ]),
     },
   };
@@ -257,7 +339,11 @@ export function findingLines(analysis: Analysis): string[] {
 export function winnerTable(model: ReportModel): Table {
   const severalLoadFactors = model.loadFactors.length > 1;
   return {
-    headers: ['workload', ...(severalLoadFactors ? ['load factor'] : []), ...model.threads.map((threads) => `${threads} thread${threads === 1 ? '' : 's'}`)],
+    headers: [
+      'workload',
+      ...(severalLoadFactors ? ['load factor'] : []),
+      ...model.threads.map((threads) => `${threads} thread${threads === 1 ? '' : 's'}`),
+    ],
     rows: model.winners.map((row) => [
       row.workload,
       ...(severalLoadFactors ? [formatNumber(row.loadFactor)] : []),
@@ -266,9 +352,15 @@ export function winnerTable(model: ReportModel): Table {
         if (!winner) return '—';
         if (winner.verdict === 'tie') return `tie: ${[winner.map, ...winner.tiedWith].join(' = ')}`;
         if (winner.verdict === 'undetermined') return 'not determined';
-        const ci = winner.marginCi === null ? '' : ` [+${formatPercent(winner.marginCi[0], 0)}, +${formatPercent(winner.marginCi[1], 0)}]`;
+        const ci =
+          winner.marginCi === null
+            ? ''
+            : ` [+${formatPercent(winner.marginCi[0], 0)}, +${formatPercent(winner.marginCi[1], 0)}]`;
         const margin = winner.marginOverNext === null ? '' : ` (+${formatPercent(winner.marginOverNext, 0)}${ci})`;
-        return { map: winner.map, suffix: ` ${formatCount(winner.opsPerSec)}${margin}${winner.verdict === 'by-median' ? ' by median' : ''}` };
+        return {
+          map: winner.map,
+          suffix: ` ${formatCount(winner.opsPerSec)}${margin}${winner.verdict === 'by-median' ? ' by median' : ''}`,
+        };
       }),
     ]),
   };
@@ -284,9 +376,14 @@ export function runtimeTable(model: ReportModel): Table {
   return {
     headers: ['map', 'workload', 'load factor', 'threads', 'runtime', 'ratio to first runtime', '95% CI', 'verdict'],
     rows: answers.map((answer) => [
-      { map: answer.map }, answer.workload, formatNumber(answer.loadFactor), String(answer.threads),
-      `${answer.runtime} ÷ ${answer.referenceRuntime}`, `${answer.ratio.median.toFixed(2)}×`,
-      `${answer.ratio.ciLow.toFixed(2)}–${answer.ratio.ciHigh.toFixed(2)}`, answer.verdict,
+      { map: answer.map },
+      answer.workload,
+      formatNumber(answer.loadFactor),
+      String(answer.threads),
+      `${answer.runtime} ÷ ${answer.referenceRuntime}`,
+      `${answer.ratio.median.toFixed(2)}×`,
+      `${answer.ratio.ciLow.toFixed(2)}–${answer.ratio.ciHigh.toFixed(2)}`,
+      answer.verdict,
     ]),
   };
 }
@@ -295,8 +392,12 @@ export function failedTable(model: ReportModel): Table {
   return {
     headers: ['map', 'workload', 'threads', 'load factor', 'rate (ops/s per thread)', 'reason'],
     rows: model.failed.map((cell) => [
-      { map: cell.map }, cell.workload, String(cell.threads), formatNumber(cell.loadFactor),
-      typeof cell.rate === 'number' ? formatCount(cell.rate) : '—', cell.error,
+      { map: cell.map },
+      cell.workload,
+      String(cell.threads),
+      formatNumber(cell.loadFactor),
+      typeof cell.rate === 'number' ? formatCount(cell.rate) : '—',
+      cell.error,
     ]),
   };
 }
@@ -310,8 +411,14 @@ function jitLabel(jit: Results['env']['jit']): string {
 export function environmentTable(results: Results): Table {
   const env = results.env;
   const rows: TableCell[][] = [
-    ['Node.js', env.node], ['V8', env.v8], ['V8 optimisation', jitLabel(env.jit)], ['OS', env.os], ['CPU', env.cpuModel], ['cores', String(env.cores)],
-    ['memory', `${formatNumber(env.memoryBytes / 2 ** 30)} GiB`], ['commit', env.commit ?? '—'],
+    ['Node.js', env.node],
+    ['V8', env.v8],
+    ['V8 optimisation', jitLabel(env.jit)],
+    ['OS', env.os],
+    ['CPU', env.cpuModel],
+    ['cores', String(env.cores)],
+    ['memory', `${formatNumber(env.memoryBytes / 2 ** 30)} GiB`],
+    ['commit', env.commit ?? '—'],
     ['calibration', `${formatCount(results.calibration.opsPerSec)} ops/s (fixed reference loop, same run)`],
     ...runtimeRows(results),
     ...driftRows(results),
@@ -330,21 +437,27 @@ export function primitivesTable(results: Results): Table | null {
   const first = records[0];
   return {
     headers: ['primitive', 'unit', ...records.map((record) => `Node ${record.node}`)],
-    rows: first.cells.map((cell) => [cell.name, cell.unit, ...records.map((record, index) => {
-      const own = record.cells.find((candidate) => candidate.name === cell.name);
-      if (!own) return '—';
-      return `${formatNumber(own.median)}${index > 0 && cell.median > 0 ? ` (${(own.median / cell.median).toFixed(2)}×)` : ''}`;
-    })]),
+    rows: first.cells.map((cell) => [
+      cell.name,
+      cell.unit,
+      ...records.map((record, index) => {
+        const own = record.cells.find((candidate) => candidate.name === cell.name);
+        if (!own) return '—';
+        return `${formatNumber(own.median)}${index > 0 && cell.median > 0 ? ` (${(own.median / cell.median).toFixed(2)}×)` : ''}`;
+      }),
+    ]),
   };
 }
 
 /** Sweeps over several runtimes: one row per runtime (Node, V8, binary), the first being the reference. */
 function runtimeRows(results: Results): TableCell[][] {
   const runtimes = Array.isArray(results.config.runtimes) ? results.config.runtimes : [];
-  return runtimes.filter(isRecord).map((runtime, index) => [
-    index === 0 ? 'runtimes' : '',
-    `${String(runtime.node)} (V8 ${String(runtime.v8)}) ${String(runtime.execPath)}${index === 0 ? ' — the reference' : ''}`,
-  ]);
+  return runtimes
+    .filter(isRecord)
+    .map((runtime, index) => [
+      index === 0 ? 'runtimes' : '',
+      `${String(runtime.node)} (V8 ${String(runtime.v8)}) ${String(runtime.execPath)}${index === 0 ? ' — the reference' : ''}`,
+    ]);
 }
 
 /** What an interleaved sweep recorded of the machine's drift (harness/run/sweep.ts driftSummary): sentinel range and re-measured visits. */
@@ -355,12 +468,21 @@ function driftRows(results: Results): TableCell[][] {
   const rows: TableCell[][] = [];
   const sentinel = isRecord(drift.sentinel) ? drift.sentinel : null;
   if (sentinel !== null) {
-    rows.push(['drift sentinel', `${String(sentinel.readings)} readings, ${formatCount(Number(sentinel.minOpsPerSec))}–` +
-      `${formatCount(Number(sentinel.maxOpsPerSec))} ops/s (run level ${formatCount(Number(sentinel.referenceOpsPerSec))})`]);
+    rows.push([
+      'drift sentinel',
+      `${String(sentinel.readings)} readings, ${formatCount(Number(sentinel.minOpsPerSec))}–` +
+        `${formatCount(Number(sentinel.maxOpsPerSec))} ops/s (run level ${formatCount(Number(sentinel.referenceOpsPerSec))})`,
+    ]);
   }
-  rows.push(['re-measured', `${String(drift.remeasuredVisits)} of ${String(drift.visits)} visits measured again; ` +
-    `${String(drift.disturbedVisitsKept)} disturbed visits kept (over the re-measure budget, or no better on re-measure)`]);
-  rows.push(['pool generations', `${String(drift.poolGenerations)} (each cell's trials come from this many sets of fresh worker pools)`]);
+  rows.push([
+    're-measured',
+    `${String(drift.remeasuredVisits)} of ${String(drift.visits)} visits measured again; ` +
+      `${String(drift.disturbedVisitsKept)} disturbed visits kept (over the re-measure budget, or no better on re-measure)`,
+  ]);
+  rows.push([
+    'pool generations',
+    `${String(drift.poolGenerations)} (each cell's trials come from this many sets of fresh worker pools)`,
+  ]);
   return rows;
 }
 
@@ -369,7 +491,7 @@ export function configTable(results: Results, maxValueLength = 160): Table {
   return {
     headers: ['field', 'value'],
     rows: Object.entries(results.config).map(([field, value]) => {
-      const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+      const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
       return [field, text.length > maxValueLength ? `${text.slice(0, maxValueLength - 1)}…` : text];
     }),
   };
@@ -379,11 +501,16 @@ export function configTable(results: Results, maxValueLength = 160): Table {
 export function summaryLine(model: ReportModel): string {
   const { results } = model;
   const parts = [
-    ...(results.incomplete === true || results.interrupted === true ? ['INCOMPLETE run (the sweep is still running or was interrupted)'] : []),
+    ...(results.incomplete === true || results.interrupted === true
+      ? ['INCOMPLETE run (the sweep is still running or was interrupted)']
+      : []),
     `${results.cells.length} cells (${model.failed.length} failed)`,
-    `${model.maps.length} maps`, `${model.workloads.length} workloads`,
-    `threads ${model.threads.join(', ') || '—'}`, `load factor ${model.loadFactors.map((value) => formatNumber(value)).join(', ') || '—'}`,
-    `Node ${results.env.node}`, `${results.env.cpuModel} (${results.env.cores} cores)`,
+    `${model.maps.length} maps`,
+    `${model.workloads.length} workloads`,
+    `threads ${model.threads.join(', ') || '—'}`,
+    `load factor ${model.loadFactors.map((value) => formatNumber(value)).join(', ') || '—'}`,
+    `Node ${results.env.node}`,
+    `${results.env.cpuModel} (${results.env.cores} cores)`,
   ];
   if (results.env.commit) parts.push(`commit ${results.env.commit.slice(0, 12)}`);
   return parts.join(' · ');

@@ -55,7 +55,12 @@ export interface PublishedRun {
 
 /** A folder name from any text: letters, digits, '-' and '_' only (no dots, so never '..' or 'index.html'). */
 export function slug(text: string): string {
-  return text.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'run';
+  return (
+    text
+      .replace(/[^A-Za-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'run'
+  );
 }
 
 /**
@@ -65,11 +70,18 @@ export function slug(text: string): string {
  */
 export function runIdOf(results: Results): string {
   if (typeof results.runId === 'string' && results.runId.trim() !== '') return slug(results.runId);
-  const digest = createHash('sha256').update(JSON.stringify([results.env, results.config, results.cells])).digest('hex').slice(0, 10);
+  const digest = createHash('sha256')
+    .update(JSON.stringify([results.env, results.config, results.cells]))
+    .digest('hex')
+    .slice(0, 10);
   const startedAt = startedAtOf(results);
   const started = startedAt !== null && !Number.isNaN(Date.parse(startedAt)) ? new Date(startedAt) : null;
   if (!started) return `run-${digest}`;
-  const stamp = started.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
+  const stamp = started
+    .toISOString()
+    .replace(/\.\d+Z$/, '')
+    .replace(/[-:]/g, '')
+    .replace('T', '-');
   return `${stamp}-${digest}`;
 }
 
@@ -127,7 +139,13 @@ export function publishRun(siteDirectory: string, results: Results, options: Pub
   for (const [path, text] of files) writeFileAtomic(path, text);
   const runs = listRuns(siteDirectory);
   writeFileAtomic(join(siteDirectory, 'index.html'), renderSiteIndex(runs));
-  return { runId, runDirectory, files: [...files.map(([path]) => path), join(siteDirectory, 'index.html')], htmlBytes: Buffer.byteLength(html), runsListed: runs.length };
+  return {
+    runId,
+    runDirectory,
+    files: [...files.map(([path]) => path), join(siteDirectory, 'index.html')],
+    htmlBytes: Buffer.byteLength(html),
+    runsListed: runs.length,
+  };
 }
 
 /** Every <site>/<dir>/run.json that reads as a run entry, newest first. */
@@ -139,7 +157,8 @@ export function listRuns(siteDirectory: string): RunEntry[] {
     if (!existsSync(path) || !statSync(join(siteDirectory, name)).isDirectory()) continue;
     try {
       const entry: unknown = JSON.parse(readFileSync(path, 'utf8'));
-      if (isRecord(entry) && entry.runId === name && typeof entry.renderedAt === 'string') runs.push(entry as unknown as RunEntry);
+      if (isRecord(entry) && entry.runId === name && typeof entry.renderedAt === 'string')
+        runs.push(entry as unknown as RunEntry);
     } catch {
       // A run.json that does not parse is not a run of this site; it is left alone.
     }
@@ -150,15 +169,20 @@ export function listRuns(siteDirectory: string): RunEntry[] {
 
 export function renderSiteIndex(runs: readonly RunEntry[]): string {
   const text = (value: unknown) => escapeHtml(String(value ?? '—'));
-  const list = (values: unknown) => (Array.isArray(values) ? escapeHtml(values.map((value) => (typeof value === 'number' ? formatNumber(value) : String(value))).join(', ')) : '—');
-  const rows = runs.map((run) => `<tr>
+  const list = (values: unknown) =>
+    Array.isArray(values)
+      ? escapeHtml(values.map((value) => (typeof value === 'number' ? formatNumber(value) : String(value))).join(', '))
+      : '—';
+  const rows = runs.map(
+    (run) => `<tr>
 <td><a href="${encodeURIComponent(run.runId)}/index.html">${text(run.runId)}</a></td>
 <td>${text(run.startedAt ?? '—')}</td><td>${text(run.renderedAt)}</td><td>${text(run.commit ? run.commit.slice(0, 12) : '—')}</td>
 <td>${text(run.node)}</td><td>${text(run.cpuModel)} (${text(run.cores)} cores)</td>
 <td class="number">${text(run.cells)}</td><td class="number${run.failed ? ' failed' : ''}">${text(run.failed)}</td>
 <td>${list(run.maps)}</td><td>${list(run.workloads)}</td><td>${list(run.threads)}</td><td>${list(run.loadFactors)}</td>
 <td><a href="${encodeURIComponent(run.runId)}/summary.md">md</a> · <a href="${encodeURIComponent(run.runId)}/results.json">json</a></td>
-</tr>`);
+</tr>`,
+  );
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -179,9 +203,13 @@ a { color: #2f5fa7; }
 <body>
 <h1>maplab runs</h1>
 <p>${runs.length} run${runs.length === 1 ? '' : 's'} in this folder, newest first. Each report is one self-contained page.</p>
-${runs.length ? `<table><thead><tr><th>run</th><th>started</th><th>rendered</th><th>commit</th><th>Node</th><th>CPU</th><th>cells</th><th>failed</th><th>maps</th><th>workloads</th><th>threads</th><th>load factors</th><th>data</th></tr></thead><tbody>
+${
+  runs.length
+    ? `<table><thead><tr><th>run</th><th>started</th><th>rendered</th><th>commit</th><th>Node</th><th>CPU</th><th>cells</th><th>failed</th><th>maps</th><th>workloads</th><th>threads</th><th>load factors</th><th>data</th></tr></thead><tbody>
 ${rows.join('\n')}
-</tbody></table>` : '<p>No runs yet: <code>maplab report results.json --out DIR</code> adds one.</p>'}
+</tbody></table>`
+    : '<p>No runs yet: <code>maplab report results.json --out DIR</code> adds one.</p>'
+}
 </body>
 </html>
 `;

@@ -4,8 +4,19 @@
  */
 import type { Analysis, Results } from '../harness/results/results.js';
 import {
-  analysisTables, buildModel, findingLines, environmentTable, failedTable, mapInfo, primitivesTable, runtimeTable, summaryLine, winnerTable,
-  type ReportModel, type Table, type TableCell,
+  analysisTables,
+  buildModel,
+  findingLines,
+  environmentTable,
+  failedTable,
+  mapInfo,
+  primitivesTable,
+  runtimeTable,
+  summaryLine,
+  winnerTable,
+  type ReportModel,
+  type Table,
+  type TableCell,
 } from './model.js';
 
 /** Columns padded to their widest cell; `label` renders map cells. */
@@ -13,7 +24,11 @@ export function textTable(table: Table, label: (map: string) => string = (map) =
   const render = (cell: TableCell) => (typeof cell === 'string' ? cell : label(cell.map) + (cell.suffix ?? ''));
   const rows = [table.headers, ...table.rows.map((row) => row.map(render))];
   const widths = table.headers.map((_, column) => Math.max(...rows.map((row) => [...(row[column] ?? '')].length)));
-  const line = (row: string[]) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column])))
+      .join('  ')
+      .trimEnd();
   const hasHeader = table.headers.some((header) => header !== '');
   const body = rows.slice(1).map(line);
   return (hasHeader ? [line(rows[0]), widths.map((width) => '-'.repeat(width)).join('  '), ...body] : body).join('\n');
@@ -29,9 +44,20 @@ export function renderAnalysisText(analysis: Analysis, label?: (map: string) => 
   const findings = findingLines(analysis);
   return [
     section('Findings', findings.length ? findings.map((line) => `- ${line}`).join('\n') : 'none (run maplab analyze)'),
-    section('Scalability knees (throughput vs threads: Kneedle + USL)', tables.knees.rows.length ? textTable(tables.knees, label) : 'no closed-loop cells'),
-    section('Latency knees (p99 vs offered load)', tables.latencyKnees.rows.length ? textTable(tables.latencyKnees, label) : 'no open-loop cells'),
-    section('Write-fraction crossovers', tables.crossovers.rows.length ? textTable(tables.crossovers, label) : 'no write-fraction family (writes-N, churn-N) with two maps'),
+    section(
+      'Scalability knees (throughput vs threads: Kneedle + USL)',
+      tables.knees.rows.length ? textTable(tables.knees, label) : 'no closed-loop cells',
+    ),
+    section(
+      'Latency knees (p99 vs offered load)',
+      tables.latencyKnees.rows.length ? textTable(tables.latencyKnees, label) : 'no open-loop cells',
+    ),
+    section(
+      'Write-fraction crossovers',
+      tables.crossovers.rows.length
+        ? textTable(tables.crossovers, label)
+        : 'no write-fraction family (writes-N, churn-N) with two maps',
+    ),
   ].join('\n');
 }
 
@@ -56,12 +82,21 @@ export function renderText(results: Results, options: SummaryOptions = {}): stri
   return [
     `${title}\n${summaryLine(model)}\n`,
     section('Maps', model.maps.map((map) => `  ${textMapLabel(model, 'all')(map.name)}`).join('\n') || 'none'),
-    section('Winner per workload × threads (shared maps, closed loop; lead over the runner-up from paired trials, 95% CI; else a tie)',
-      model.winners.length ? textTable(winnerTable(model), label) : 'no successful closed-loop cells'),
+    section(
+      'Winner per workload × threads (shared maps, closed loop; lead over the runner-up from paired trials, 95% CI; else a tie)',
+      model.winners.length ? textTable(winnerTable(model), label) : 'no successful closed-loop cells',
+    ),
     renderAnalysisText(model.analysis, label),
-    ...(model.analysis.runtimes?.length ? [section('Runtimes (ratio to the first runtime, paired trials, 95% CI)', textTable(runtimeTable(model), label))] : []),
-    section(`Failed cells (${model.failed.length})`, model.failed.length ? textTable(failedTable(model), label) : 'none'),
+    ...(model.analysis.runtimes?.length
+      ? [section('Runtimes (ratio to the first runtime, paired trials, 95% CI)', textTable(runtimeTable(model), label))]
+      : []),
+    section(
+      `Failed cells (${model.failed.length})`,
+      model.failed.length ? textTable(failedTable(model), label) : 'none',
+    ),
     section('Environment', textTable(environmentTable(results))),
-    ...(primitivesTable(results) === null ? [] : [section('Primitives per runtime (ns/op; wake-up µs)', textTable(primitivesTable(results) as Table))]),
+    ...(primitivesTable(results) === null
+      ? []
+      : [section('Primitives per runtime (ns/op; wake-up µs)', textTable(primitivesTable(results) as Table))]),
   ].join('\n');
 }

@@ -19,7 +19,10 @@ import { ResultsFormatError } from '../harness/results/results.js';
 export function addOptions(command: Command, specs: readonly OptionSpec<unknown>[]): Command {
   for (const spec of specs) {
     const option = new Option(spec.flag, helpText(spec));
-    if (spec.repeatable) option.argParser((value: string, previous: unknown) => (typeof previous === 'string' ? `${previous},${value}` : value));
+    if (spec.repeatable)
+      option.argParser((value: string, previous: unknown) =>
+        typeof previous === 'string' ? `${previous},${value}` : value,
+      );
     command.addOption(option);
   }
   return command;
@@ -60,7 +63,10 @@ export function exitCodeTwoOnUsageErrors(program: Command): Command {
 }
 
 /** An evidence script's command line, declared like a command's. */
-export interface ScriptDeclaration<Options extends readonly OptionSpec<unknown>[], Operands extends readonly OptionSpec<unknown>[]> {
+export interface ScriptDeclaration<
+  Options extends readonly OptionSpec<unknown>[],
+  Operands extends readonly OptionSpec<unknown>[],
+> {
   /** The script's name: its messages start `<name>: `. */
   name: string;
   /** One line for --help. */
@@ -83,7 +89,10 @@ export interface ScriptDeclaration<Options extends readonly OptionSpec<unknown>[
 export function parseScriptArgs<
   const Options extends readonly OptionSpec<unknown>[],
   const Operands extends readonly OptionSpec<unknown>[] = [],
->(script: ScriptDeclaration<Options, Operands>, argv: readonly string[]): OptionValues<Options> & OptionValues<Operands> {
+>(
+  script: ScriptDeclaration<Options, Operands>,
+  argv: readonly string[],
+): OptionValues<Options> & OptionValues<Operands> {
   const command = addOptions(new Command(script.name).description(script.description), script.options);
   const operands = script.operands ?? [];
   for (const operand of operands) command.argument(operand.flag, helpText(operand));
@@ -94,7 +103,10 @@ export function parseScriptArgs<
     if (!(error instanceof CommanderError)) throw error;
     if (error.exitCode === 0) process.exit(0); // --help: commander printed it
     const message = error.message.replace(/^error: /, '');
-    const known = error.code === 'commander.unknownOption' ? `; options: ${script.options.map((spec) => spec.flag).join(', ')} (--help says what each means)` : '';
+    const known =
+      error.code === 'commander.unknownOption'
+        ? `; options: ${script.options.map((spec) => spec.flag).join(', ')} (--help says what each means)`
+        : '';
     throw new UsageError(`${message.charAt(0).toUpperCase()}${message.slice(1)}${known}`);
   }
   const given: Record<string, unknown> = {};
@@ -103,7 +115,10 @@ export function parseScriptArgs<
     // An optional variadic operand left out arrives as []: not given, so its default (if any) applies.
     if (value !== undefined && !(Array.isArray(value) && value.length === 0)) given[operand.name] = value;
   });
-  return { ...resolveFlags(script.options, command.opts()), ...resolveFlags(operands, given) } as OptionValues<Options> & OptionValues<Operands>;
+  return {
+    ...resolveFlags(script.options, command.opts()),
+    ...resolveFlags(operands, given),
+  } as OptionValues<Options> & OptionValues<Operands>;
 }
 
 /** parseScriptArgs on `process.argv`; a usage error prints `<name>: <message>` and exits 2, as the CLI does. */

@@ -33,14 +33,29 @@ if (MEASURING_COMMANDS.has(process.argv[2] ?? '')) {
   }
 }
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const program = exitCodeTwoOnUsageErrors(new Command('maplab'))
   .description('A benchmark harness and performance lab for concurrent hash maps in SharedArrayBuffer memory')
   .version(version)
   .showHelpAfterError();
 
-for (const register of [registerSweep, registerRun, registerMicro, registerAnalyze, registerReport, registerCompare, registerGate, registerExport, registerVerify, registerRepeatability, registerMerge, registerRuntimes]) {
+for (const register of [
+  registerSweep,
+  registerRun,
+  registerMicro,
+  registerAnalyze,
+  registerReport,
+  registerCompare,
+  registerGate,
+  registerExport,
+  registerVerify,
+  registerRepeatability,
+  registerMerge,
+  registerRuntimes,
+]) {
   register(program);
 }
 

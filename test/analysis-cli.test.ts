@@ -13,14 +13,20 @@ const maplab = (...args: string[]) => spawnSync(process.execPath, [cli, ...args]
 const scratch = () => mkdtempSync(join(tmpdir(), 'maplab-analyze-'));
 
 function scalingResults() {
-  return buildResults([1, 2, 4, 8, 16, 32].map((threads) =>
-    buildCell({ map: 'rwmutex', workload: 'mixed', threads, opsPerSec: usl(threads, 1e6, 0.05, 0.002), samples: 20 })));
+  return buildResults(
+    [1, 2, 4, 8, 16, 32].map((threads) =>
+      buildCell({ map: 'rwmutex', workload: 'mixed', threads, opsPerSec: usl(threads, 1e6, 0.05, 0.002), samples: 20 }),
+    ),
+  );
 }
 
 test('analyze --csv --json prints the knee and the USL fit in the documented shape', () => {
   const dir = scratch();
   const csv = join(dir, 'points.csv');
-  writeFileSync(csv, 'threads,opsPerSec\n' + [1, 2, 4, 8, 16, 32].map((n) => `${n},${usl(n, 1000, 0.05, 0.002)}`).join('\n') + '\n');
+  writeFileSync(
+    csv,
+    'threads,opsPerSec\n' + [1, 2, 4, 8, 16, 32].map((n) => `${n},${usl(n, 1000, 0.05, 0.002)}`).join('\n') + '\n',
+  );
   const run = maplab('analyze', '--csv', csv, '--json');
   assert.equal(run.status, 0, run.stderr);
   const output = JSON.parse(run.stdout);

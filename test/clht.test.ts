@@ -8,8 +8,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  B_KEYS, B_VALUES, BUCKET_WORDS, CL_TABLE, COUNTER_NAMES, ENTRIES_PER_BUCKET, TABLE_HEADER_WORDS, T_BUCKETS,
-  VERSION_STEP, WRITING, clhtMapFactory, bucketsFor,
+  B_KEYS,
+  B_VALUES,
+  BUCKET_WORDS,
+  CL_TABLE,
+  COUNTER_NAMES,
+  ENTRIES_PER_BUCKET,
+  TABLE_HEADER_WORDS,
+  T_BUCKETS,
+  VERSION_STEP,
+  WRITING,
+  clhtMapFactory,
+  bucketsFor,
 } from '../maps/clht.js';
 import { hashKey } from '../maps/hash-table.js';
 import type { SharedMapHandle } from '../maps/map-memory.js';
@@ -97,33 +107,40 @@ test('clht get waits out a WRITING bit, counts a version retry, and returns the 
   assert.ok(map.stats().versionRetries >= 1);
 });
 
-test('clht readers never see a wrong or missing value while a writer forces resizes and overflow churn; '
-  + 'all retired memory is reclaimed', async () => {
-  const handle = clhtMapFactory.create({ capacity: 8, loadFactor: 0.9, maxBytes: 64 * 1024 * 1024 });
-  const main = clhtMapFactory.attach(handle);
-  for (let key = 0; key < STABLE_KEYS; key++) main.set(key, valueOf(key, 0));
-  const resizesBefore = main.stats().resizes;
-  main.quiesce?.();
-  const control = new SharedArrayBuffer(8);
-  const results = await runWorkers<ClhtTask, ClhtResult>(fixture, [
-    { role: 'writer', handle, control, rounds: 60, seed: 1 },
-    { role: 'reader', handle, control, rounds: 0, seed: 0x9e3779b9 },
-    { role: 'reader', handle, control, rounds: 0, seed: 0x7f4a7c15 },
-  ], 300_000);
-  for (const result of results) {
-    assert.deepEqual(result.violations, [], `${result.role}: ${result.violationCount} impossible values`);
-    assert.ok(result.ops > 0, `${result.role} ran`);
-  }
-  main.quiesce?.(); // every thread is idle now: everything retired can go
-  const stats = main.stats();
-  assert.ok(stats.resizes - resizesBefore >= 3, `the writer forced resizes: ${stats.resizes - resizesBefore}`);
-  assert.equal(stats.tablesReclaimed, stats.resizes, 'every replaced table was reclaimed');
-  assert.equal(stats.bytesAwaitingReclamation, 0);
-  assert.ok(stats.overflowBucketsUnlinked > 0, 'emptied overflow buckets were unlinked');
-  assert.ok(stats.overflowBucketsReclaimed > 0, 'overflow buckets were reclaimed for reuse');
-  assert.equal(stats.entries, STABLE_KEYS + 4096);
-  for (let key = 0; key < STABLE_KEYS; key++) assert.equal((main.get(key) as number) % (1 << 16), key);
-  // The table for the peak of 8704 live keys (2048 buckets, 128 KiB), the overflow pool at its peak and the
-  // fixed blocks (counter slots, epoch slots: ~17 KiB); the ~10 replaced tables are gone.
-  assert.ok(stats.bytes <= 384 * 1024, `bytes in use at the end ${stats.bytes} ≤ 384 KiB`);
-});
+test(
+  'clht readers never see a wrong or missing value while a writer forces resizes and overflow churn; ' +
+    'all retired memory is reclaimed',
+  async () => {
+    const handle = clhtMapFactory.create({ capacity: 8, loadFactor: 0.9, maxBytes: 64 * 1024 * 1024 });
+    const main = clhtMapFactory.attach(handle);
+    for (let key = 0; key < STABLE_KEYS; key++) main.set(key, valueOf(key, 0));
+    const resizesBefore = main.stats().resizes;
+    main.quiesce?.();
+    const control = new SharedArrayBuffer(8);
+    const results = await runWorkers<ClhtTask, ClhtResult>(
+      fixture,
+      [
+        { role: 'writer', handle, control, rounds: 60, seed: 1 },
+        { role: 'reader', handle, control, rounds: 0, seed: 0x9e3779b9 },
+        { role: 'reader', handle, control, rounds: 0, seed: 0x7f4a7c15 },
+      ],
+      300_000,
+    );
+    for (const result of results) {
+      assert.deepEqual(result.violations, [], `${result.role}: ${result.violationCount} impossible values`);
+      assert.ok(result.ops > 0, `${result.role} ran`);
+    }
+    main.quiesce?.(); // every thread is idle now: everything retired can go
+    const stats = main.stats();
+    assert.ok(stats.resizes - resizesBefore >= 3, `the writer forced resizes: ${stats.resizes - resizesBefore}`);
+    assert.equal(stats.tablesReclaimed, stats.resizes, 'every replaced table was reclaimed');
+    assert.equal(stats.bytesAwaitingReclamation, 0);
+    assert.ok(stats.overflowBucketsUnlinked > 0, 'emptied overflow buckets were unlinked');
+    assert.ok(stats.overflowBucketsReclaimed > 0, 'overflow buckets were reclaimed for reuse');
+    assert.equal(stats.entries, STABLE_KEYS + 4096);
+    for (let key = 0; key < STABLE_KEYS; key++) assert.equal((main.get(key) as number) % (1 << 16), key);
+    // The table for the peak of 8704 live keys (2048 buckets, 128 KiB), the overflow pool at its peak and the
+    // fixed blocks (counter slots, epoch slots: ~17 KiB); the ~10 replaced tables are gone.
+    assert.ok(stats.bytes <= 384 * 1024, `bytes in use at the end ${stats.bytes} ≤ 384 KiB`);
+  },
+);

@@ -14,11 +14,21 @@ function maplab(args: string[]) {
 }
 
 const directory = tempDirectory();
-const basePath = writeResultsJson(directory, 'base.json', buildResults({ cells: gridSpec(['rwmutex', 'sharded'], ['read-heavy']) }));
-const headPath = writeResultsJson(directory, 'head.json', buildResults({ cells: [
-  { map: 'rwmutex', workload: 'read-heavy', trials: trialsAround(700_000) },
-  { map: 'js-map', workload: 'read-heavy', private: true },
-] }));
+const basePath = writeResultsJson(
+  directory,
+  'base.json',
+  buildResults({ cells: gridSpec(['rwmutex', 'sharded'], ['read-heavy']) }),
+);
+const headPath = writeResultsJson(
+  directory,
+  'head.json',
+  buildResults({
+    cells: [
+      { map: 'rwmutex', workload: 'read-heavy', trials: trialsAround(700_000) },
+      { map: 'js-map', workload: 'read-heavy', private: true },
+    ],
+  }),
+);
 
 test('compare prints a text table with the verdicts and lists one-sided cells, exit 0 even on a regression', () => {
   const run = maplab(['compare', basePath, headPath]);
@@ -29,7 +39,10 @@ test('compare prints a text table with the verdicts and lists one-sided cells, e
 });
 
 test('compare --format json is the comparison document; --format md a markdown table; --out writes a file', () => {
-  const json = JSON.parse(maplab(['compare', basePath, headPath, '--format', 'json']).stdout) as { schema: string; cells: unknown[] };
+  const json = JSON.parse(maplab(['compare', basePath, headPath, '--format', 'json']).stdout) as {
+    schema: string;
+    cells: unknown[];
+  };
   assert.equal(json.schema, 'maplab.compare/1');
   assert.equal(json.cells.length, 1);
   assert.match(maplab(['compare', basePath, headPath, '--format', 'md']).stdout, /^## maplab compare\n/);

@@ -12,7 +12,8 @@ function samplesWithRanks(ranksOfA: number[], total: number): [number[], number[
 /** Two-sided p by listing every split of the pooled values: independent of the implementation's counting. */
 function bruteForceP(a: number[], b: number[]): number {
   const pooled = [...a, ...b];
-  const u = (x: number[], y: number[]) => x.reduce((sum, xi) => sum + y.reduce((s, yj) => s + (xi > yj ? 1 : xi === yj ? 0.5 : 0), 0), 0);
+  const u = (x: number[], y: number[]) =>
+    x.reduce((sum, xi) => sum + y.reduce((s, yj) => s + (xi > yj ? 1 : xi === yj ? 0.5 : 0), 0), 0);
   const observed = u(a, b);
   let atMost = 0;
   let atLeast = 0;
@@ -66,13 +67,28 @@ test('n1 = n2 = 10: the textbook two-sided 5% critical value is U = 23 (p ≈ 0.
 
 test('with ties the exact p is the conditional permutation p over the mid-ranks (checked by listing every split)', () => {
   const cases: Array<[number[], number[]]> = [
-    [[1, 2, 2, 3, 3], [2, 3, 4, 4, 5]],
-    [[10, 10, 10, 12], [10, 11, 12, 12, 13, 14]],
-    [[5, 5, 5], [5, 5, 5]],
-    [[1.5, 2.5, 2.5, 9, 9, 9], [2.5, 3, 9, 10]],
+    [
+      [1, 2, 2, 3, 3],
+      [2, 3, 4, 4, 5],
+    ],
+    [
+      [10, 10, 10, 12],
+      [10, 11, 12, 12, 13, 14],
+    ],
+    [
+      [5, 5, 5],
+      [5, 5, 5],
+    ],
+    [
+      [1.5, 2.5, 2.5, 9, 9, 9],
+      [2.5, 3, 9, 10],
+    ],
   ];
   for (const [a, b] of cases) {
-    assert.ok(Math.abs(mannWhitneyU(a, b).p - bruteForceP(a, b)) < 1e-12, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    assert.ok(
+      Math.abs(mannWhitneyU(a, b).p - bruteForceP(a, b)) < 1e-12,
+      `${JSON.stringify(a)} vs ${JSON.stringify(b)}`,
+    );
   }
 });
 

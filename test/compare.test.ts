@@ -9,7 +9,9 @@ import { buildResults, gridSpec, trialsAround } from './fixtures/gate-results.js
 const options: CompareOptions = { alpha: 0.05, normalize: false, baseSource: 'base.json', headSource: 'head.json' };
 
 test('the builder makes results files that pass the results reader', () => {
-  const results = buildResults({ cells: [...gridSpec(['rwmutex'], ['read-heavy']), { map: 'plain', error: 'concurrent map writes' }] });
+  const results = buildResults({
+    cells: [...gridSpec(['rwmutex'], ['read-heavy']), { map: 'plain', error: 'concurrent map writes' }],
+  });
   assert.doesNotThrow(() => parseResults(JSON.parse(JSON.stringify(results)), 'built'));
 });
 
@@ -28,10 +30,12 @@ test('identical files: every verdict is "~", p = 1 and the geometric mean ratio 
 
 test('a cell 30% slower with tight trials gets p = 2/252 and the signed delta as its verdict; the others stay "~"', () => {
   const base = buildResults({ cells: gridSpec(['rwmutex'], ['read-heavy', 'write-heavy']) });
-  const head = buildResults({ cells: [
-    { map: 'rwmutex', workload: 'read-heavy', trials: trialsAround(700_000) },
-    { map: 'rwmutex', workload: 'write-heavy', trials: trialsAround(1_000_000) },
-  ] });
+  const head = buildResults({
+    cells: [
+      { map: 'rwmutex', workload: 'read-heavy', trials: trialsAround(700_000) },
+      { map: 'rwmutex', workload: 'write-heavy', trials: trialsAround(1_000_000) },
+    ],
+  });
   const comparison = compareResults(base, head, options);
   const slow = comparison.cells.find((cell) => cell.label === 'rwmutex/read-heavy/t=1/lf=0.75');
   assert.ok(slow);
@@ -52,8 +56,14 @@ test('overlapping trials give "~" even when the medians differ', () => {
 });
 
 test('normalisation: a machine 30% slower on every cell and on calibration compares as unchanged', () => {
-  const base = buildResults({ calibrationOpsPerSec: 100e6, cells: gridSpec(['rwmutex'], ['read-heavy', 'write-heavy']) });
-  const head = buildResults({ calibrationOpsPerSec: 70e6, cells: gridSpec(['rwmutex'], ['read-heavy', 'write-heavy'], 700_000) });
+  const base = buildResults({
+    calibrationOpsPerSec: 100e6,
+    cells: gridSpec(['rwmutex'], ['read-heavy', 'write-heavy']),
+  });
+  const head = buildResults({
+    calibrationOpsPerSec: 70e6,
+    cells: gridSpec(['rwmutex'], ['read-heavy', 'write-heavy'], 700_000),
+  });
   const raw = compareResults(base, head, options);
   assert.ok(raw.cells.every((cell) => cell.opsPerSec.verdict === '-30.0%'));
   assert.ok(raw.warnings.some((warning) => /machines differ/.test(warning)));
@@ -67,25 +77,48 @@ test('normalisation: a machine 30% slower on every cell and on calibration compa
 });
 
 test('cells on one side only are listed, and failed cells are listed with their errors, never dropped', () => {
-  const base = buildResults({ cells: [
-    { map: 'rwmutex' },
-    { map: 'sharded' },
-    { map: 'plain', threads: 2, error: 'concurrent map writes' },
-    { map: 'readdirty' },
-  ] });
-  const head = buildResults({ cells: [
-    { map: 'rwmutex' },
-    { map: 'js-map', private: true },
-    { map: 'plain', threads: 2, error: 'concurrent map writes' },
-    { map: 'readdirty', error: 'RangeError: boom' },
-  ] });
+  const base = buildResults({
+    cells: [
+      { map: 'rwmutex' },
+      { map: 'sharded' },
+      { map: 'plain', threads: 2, error: 'concurrent map writes' },
+      { map: 'readdirty' },
+    ],
+  });
+  const head = buildResults({
+    cells: [
+      { map: 'rwmutex' },
+      { map: 'js-map', private: true },
+      { map: 'plain', threads: 2, error: 'concurrent map writes' },
+      { map: 'readdirty', error: 'RangeError: boom' },
+    ],
+  });
   const comparison = compareResults(base, head, options);
-  assert.deepEqual(comparison.cells.map((cell) => cell.label), ['rwmutex/read-heavy/t=1/lf=0.75']);
-  assert.deepEqual(comparison.onlyInBase.map((cell) => cell.label), ['sharded/read-heavy/t=1/lf=0.75']);
-  assert.deepEqual(comparison.onlyInHead.map((cell) => cell.label), ['js-map/read-heavy/t=1/lf=0.75']);
+  assert.deepEqual(
+    comparison.cells.map((cell) => cell.label),
+    ['rwmutex/read-heavy/t=1/lf=0.75'],
+  );
+  assert.deepEqual(
+    comparison.onlyInBase.map((cell) => cell.label),
+    ['sharded/read-heavy/t=1/lf=0.75'],
+  );
+  assert.deepEqual(
+    comparison.onlyInHead.map((cell) => cell.label),
+    ['js-map/read-heavy/t=1/lf=0.75'],
+  );
   assert.deepEqual(comparison.failed, [
-    { key: { map: 'plain', workload: 'read-heavy', threads: 2, loadFactor: 0.75 }, label: 'plain/read-heavy/t=2/lf=0.75', baseError: 'concurrent map writes', headError: 'concurrent map writes' },
-    { key: { map: 'readdirty', workload: 'read-heavy', threads: 1, loadFactor: 0.75 }, label: 'readdirty/read-heavy/t=1/lf=0.75', baseError: null, headError: 'RangeError: boom' },
+    {
+      key: { map: 'plain', workload: 'read-heavy', threads: 2, loadFactor: 0.75 },
+      label: 'plain/read-heavy/t=2/lf=0.75',
+      baseError: 'concurrent map writes',
+      headError: 'concurrent map writes',
+    },
+    {
+      key: { map: 'readdirty', workload: 'read-heavy', threads: 1, loadFactor: 0.75 },
+      label: 'readdirty/read-heavy/t=1/lf=0.75',
+      baseError: null,
+      headError: 'RangeError: boom',
+    },
   ]);
   const text = renderComparisonText(comparison);
   assert.match(text, /only in base: sharded\/read-heavy\/t=1\/lf=0\.75/);
@@ -97,8 +130,14 @@ test('open-loop cells match on rate as well', () => {
   const base = buildResults({ cells: [{ rate: 1000 }, { rate: 2000 }] });
   const head = buildResults({ cells: [{ rate: 2000 }, { rate: 4000 }] });
   const comparison = compareResults(base, head, options);
-  assert.deepEqual(comparison.cells.map((cell) => cell.label), ['rwmutex/read-heavy/t=1/lf=0.75/rate=2000']);
-  assert.deepEqual(comparison.onlyInBase.map((cell) => cell.label), ['rwmutex/read-heavy/t=1/lf=0.75/rate=1000']);
+  assert.deepEqual(
+    comparison.cells.map((cell) => cell.label),
+    ['rwmutex/read-heavy/t=1/lf=0.75/rate=2000'],
+  );
+  assert.deepEqual(
+    comparison.onlyInBase.map((cell) => cell.label),
+    ['rwmutex/read-heavy/t=1/lf=0.75/rate=1000'],
+  );
 });
 
 test('a map alias compares a differently named head map with the baseline map', () => {
@@ -113,8 +152,14 @@ test('a map alias compares a differently named head map with the baseline map', 
 
 test('a results file that repeats a cell is rejected, naming the file and both positions', () => {
   const base = buildResults({ cells: [{ map: 'rwmutex' }, { map: 'rwmutex' }] });
-  assert.throws(() => compareResults(base, base, options), (error: Error) =>
-    error instanceof ResultsFormatError && /^base\.json: cells\[1\] repeats cell rwmutex\/read-heavy\/t=1\/lf=0\.75 \(first at cells\[0\]\)/.test(error.message));
+  assert.throws(
+    () => compareResults(base, base, options),
+    (error: Error) =>
+      error instanceof ResultsFormatError &&
+      /^base\.json: cells\[1\] repeats cell rwmutex\/read-heavy\/t=1\/lf=0\.75 \(first at cells\[0\]\)/.test(
+        error.message,
+      ),
+  );
 });
 
 test('many comparisons warn that false positives are likely: expected = cells × alpha', () => {
@@ -123,7 +168,11 @@ test('many comparisons warn that false positives are likely: expected = cells ×
   assert.equal(comparison.summary.expectedFalsePositives, 10 * 0.05);
   assert.ok(Math.abs(comparison.summary.falsePositiveChance - (1 - 0.95 ** 10)) < 1e-12);
   assert.ok(comparison.warnings.some((warning) => /10 comparisons at alpha 0\.05: about 0\.5 cells/.test(warning)));
-  const few = compareResults(buildResults({ cells: gridSpec(['a'], ['w1']) }), buildResults({ cells: gridSpec(['a'], ['w1']) }), options);
+  const few = compareResults(
+    buildResults({ cells: gridSpec(['a'], ['w1']) }),
+    buildResults({ cells: gridSpec(['a'], ['w1']) }),
+    options,
+  );
   assert.ok(!few.warnings.some((warning) => /comparisons at alpha/.test(warning)));
 });
 
@@ -131,12 +180,26 @@ test('cells with too few trials to ever be significant are called out', () => {
   const results = buildResults({ cells: [{ trials: trialsAround(1e6, 0.02, 3) }] });
   const comparison = compareResults(results, results, options);
   assert.ok(Math.abs(comparison.cells[0].opsPerSec.minimumP - 0.1) < 1e-12);
-  assert.ok(comparison.warnings.some((warning) => /too few trials to ever reach p < 0\.05 \(e\.g\. 3 vs 3 trials: smallest possible p = 0\.100\)/.test(warning)));
+  assert.ok(
+    comparison.warnings.some((warning) =>
+      /too few trials to ever reach p < 0\.05 \(e\.g\. 3 vs 3 trials: smallest possible p = 0\.100\)/.test(warning),
+    ),
+  );
 });
 
 test('p99: disjoint histogram confidence intervals give a signed verdict; overlapping ones give "~"', () => {
-  const base = buildResults({ cells: [{ map: 'a', p99Ns: 1000 }, { map: 'b', p99Ns: 1000 }] });
-  const head = buildResults({ cells: [{ map: 'a', p99Ns: 3000 }, { map: 'b', p99Ns: 1100 }] });
+  const base = buildResults({
+    cells: [
+      { map: 'a', p99Ns: 1000 },
+      { map: 'b', p99Ns: 1000 },
+    ],
+  });
+  const head = buildResults({
+    cells: [
+      { map: 'a', p99Ns: 3000 },
+      { map: 'b', p99Ns: 1100 },
+    ],
+  });
   const [far, near] = compareResults(base, head, options).cells;
   assert.equal(far.p99Ns?.verdict, '+200.0%');
   assert.ok(far.p99Ns && far.p99Ns.base.ciLow <= 1000 && far.p99Ns.base.ciHigh >= 1000);
@@ -146,13 +209,18 @@ test('p99: disjoint histogram confidence intervals give a signed verdict; overla
 
 test('text, markdown and JSON outputs carry the cells, the verdicts and the geometric-mean row', () => {
   const base = buildResults({ cells: gridSpec(['rwmutex'], ['read-heavy', 'write-heavy']) });
-  const head = buildResults({ cells: [
-    { map: 'rwmutex', workload: 'read-heavy', trials: trialsAround(700_000) },
-    { map: 'rwmutex', workload: 'write-heavy', trials: trialsAround(1_000_000) },
-  ] });
+  const head = buildResults({
+    cells: [
+      { map: 'rwmutex', workload: 'read-heavy', trials: trialsAround(700_000) },
+      { map: 'rwmutex', workload: 'write-heavy', trials: trialsAround(1_000_000) },
+    ],
+  });
   const comparison = compareResults(base, head, options);
   const text = renderComparisonText(comparison);
-  assert.match(text, /rwmutex\/read-heavy\/t=1\/lf=0\.75 +1\.00M \[980k–1\.02M\] +700k \[686k–714k\] +-30\.0% +0\.008 +-30\.0%/);
+  assert.match(
+    text,
+    /rwmutex\/read-heavy\/t=1\/lf=0\.75 +1\.00M \[980k–1\.02M\] +700k \[686k–714k\] +-30\.0% +0\.008 +-30\.0%/,
+  );
   assert.match(text, /geomean of 2 cells +-16\.3% +0 faster, 1 slower, 1 ~/);
   const markdown = renderComparisonMarkdown(comparison);
   assert.match(markdown, /^## maplab compare/);
@@ -169,7 +237,7 @@ test('deltas format with a sign and one decimal', () => {
   assert.equal(formatDeltaPct(0.01), '±0.0%');
 });
 
-test('metric sentinel divides each trial\'s quiet rate by its sentinel reading: a machine 25% slower throughout is no regression', () => {
+test("metric sentinel divides each trial's quiet rate by its sentinel reading: a machine 25% slower throughout is no regression", () => {
   const withSentinel = (results: ReturnType<typeof buildResults>, level: number): ReturnType<typeof buildResults> => {
     for (const cell of results.cells.filter(isMeasuredCell)) {
       cell.trials = cell.trials.map((trial) => ({ ...trial, sentinelOpsPerSec: 30e6 * level }));
@@ -186,10 +254,14 @@ test('metric sentinel divides each trial\'s quiet rate by its sentinel reading: 
   assert.equal(bySentinel.opsPerSec.field, 'quietOpsPerSec/sentinel');
   assert.ok(Math.abs(bySentinel.opsPerSec.ratio - 1) < 1e-12);
   assert.equal(bySentinel.opsPerSec.verdict, '~');
-  assert.ok(Math.abs(bySentinel.opsPerSec.base.median - 1_000_000) < 1e-6, 'shown at the base cell\'s sentinel level');
+  assert.ok(Math.abs(bySentinel.opsPerSec.base.median - 1_000_000) < 1e-6, "shown at the base cell's sentinel level");
   const noSentinel = buildResults({ cells: [{ trials: slowQuiet, quietTrials: slowQuiet }] });
   const [fallback] = compareResults(base, noSentinel, { ...options, metric: 'sentinel' }).cells;
-  assert.equal(fallback.opsPerSec.field, 'quietOpsPerSec', 'a side without sentinel readings falls back to the quiet rate');
+  assert.equal(
+    fallback.opsPerSec.field,
+    'quietOpsPerSec',
+    'a side without sentinel readings falls back to the quiet rate',
+  );
 });
 
 test('cells of different runtimes match per runtime and are labelled with it', () => {
@@ -197,10 +269,21 @@ test('cells of different runtimes match per runtime and are labelled with it', (
     results.cells = results.cells.map((cell, index) => ({ ...cell, runtime: { node: nodes[index], v8: 'x' } }));
     return results;
   };
-  const base = withRuntime(buildResults({ cells: [{ trials: trialsAround(1_000_000) }, { trials: trialsAround(2_000_000) }] }), ['v20.20.2', 'v24.21.0']);
-  const head = withRuntime(buildResults({ cells: [{ trials: trialsAround(2_000_000) }, { trials: trialsAround(1_000_000) }] }), ['v24.21.0', 'v20.20.2']);
+  const base = withRuntime(
+    buildResults({ cells: [{ trials: trialsAround(1_000_000) }, { trials: trialsAround(2_000_000) }] }),
+    ['v20.20.2', 'v24.21.0'],
+  );
+  const head = withRuntime(
+    buildResults({ cells: [{ trials: trialsAround(2_000_000) }, { trials: trialsAround(1_000_000) }] }),
+    ['v24.21.0', 'v20.20.2'],
+  );
   const comparison = compareResults(base, head, options);
-  assert.deepEqual(comparison.cells.map((cell) => cell.label).sort(),
-    ['rwmutex/read-heavy/t=1/lf=0.75/node=v20.20.2', 'rwmutex/read-heavy/t=1/lf=0.75/node=v24.21.0']);
-  assert.ok(comparison.cells.every((cell) => cell.opsPerSec.verdict === '~'), 'each runtime against its own baseline: unchanged');
+  assert.deepEqual(comparison.cells.map((cell) => cell.label).sort(), [
+    'rwmutex/read-heavy/t=1/lf=0.75/node=v20.20.2',
+    'rwmutex/read-heavy/t=1/lf=0.75/node=v24.21.0',
+  ]);
+  assert.ok(
+    comparison.cells.every((cell) => cell.opsPerSec.verdict === '~'),
+    'each runtime against its own baseline: unchanged',
+  );
 });

@@ -13,7 +13,14 @@ const results = buildResults({
   commit: 'abc123',
   cells: [
     { map: 'rwmutex', workload: 'read-heavy', trials: [900, 950, 1000, 1020, 1100], p99Ns: 2000 },
-    { map: 'js-map', workload: 'read-heavy', private: true, threads: 4, oversubscribed: true, trials: [5000, 5000, 5000] },
+    {
+      map: 'js-map',
+      workload: 'read-heavy',
+      private: true,
+      threads: 4,
+      oversubscribed: true,
+      trials: [5000, 5000, 5000],
+    },
     { map: 'plain', workload: 'write-heavy', threads: 2, error: 'concurrent map writes, "plain" map' },
   ],
 });
@@ -29,7 +36,8 @@ test('github-action-benchmark ops: customBiggerIsBetter entries {name, unit, val
     extra: '5 trials; 95% CI 900..1100',
   });
   assert.equal(exported.entries[1].extra, '3 trials; oversubscribed; private; 95% CI 5000..5000');
-  for (const entry of exported.entries) assert.deepEqual(Object.keys(entry), ['name', 'unit', 'value', 'range', 'extra']);
+  for (const entry of exported.entries)
+    assert.deepEqual(Object.keys(entry), ['name', 'unit', 'value', 'range', 'extra']);
   assert.deepEqual(exported.skipped, ['plain/write-heavy/t=2/lf=0.75']);
 });
 
@@ -57,13 +65,17 @@ test('CSV: a header of the documented columns, one CRLF row per cell, failed cel
   assert.equal(row.calibrationOpsPerSec, '100000000');
   assert.equal(row.commit, 'abc123');
   assert.equal(row.rate, '');
-  assert.match(lines[3], /^plain,write-heavy,2,0\.75,,false,false,,,,,,,,,,,100000000,abc123,"concurrent map writes, ""plain"" map"$/);
+  assert.match(
+    lines[3],
+    /^plain,write-heavy,2,0\.75,,false,false,,,,,,,,,,,100000000,abc123,"concurrent map writes, ""plain"" map"$/,
+  );
 });
 
 test('maplab export writes JSON or CSV to --out or stdout; --metric with csv is a usage error', () => {
   const directory = tempDirectory();
   const path = writeResultsJson(directory, 'results.json', results);
-  const run = (args: string[]) => spawnSync(process.execPath, [CLI, 'export', path, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [CLI, 'export', path, ...args], { encoding: 'utf8', timeout: 60_000 });
 
   const ops = run([]);
   assert.equal(ops.status, 0, ops.stderr);

@@ -10,27 +10,46 @@ const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 
 function maplab(args: string[], env: Record<string, string> = {}) {
   const { GITHUB_STEP_SUMMARY: _ignored, ...inherited } = process.env;
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...inherited, ...env }, timeout: 60_000 });
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...inherited, ...env },
+    timeout: 60_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 const directory = tempDirectory();
-const baselinePath = writeResultsJson(directory, 'baseline.json', buildResults({ cells: gridSpec(['rwmutex', 'sharded'], ['read-heavy']) }));
-const slowerPath = writeResultsJson(directory, 'slower.json', buildResults({ cells: [
-  { map: 'rwmutex', workload: 'read-heavy', trials: trialsAround(700_000) },
-  { map: 'sharded', workload: 'read-heavy' },
-] }));
+const baselinePath = writeResultsJson(
+  directory,
+  'baseline.json',
+  buildResults({ cells: gridSpec(['rwmutex', 'sharded'], ['read-heavy']) }),
+);
+const slowerPath = writeResultsJson(
+  directory,
+  'slower.json',
+  buildResults({
+    cells: [
+      { map: 'rwmutex', workload: 'read-heavy', trials: trialsAround(700_000) },
+      { map: 'sharded', workload: 'read-heavy' },
+    ],
+  }),
+);
 
 test('gate exits 0 on identical results', () => {
   const run = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath]);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /^maplab gate: PASS: 2 cell\(s\) gated; none more than 10% slower at p < 0\.05 after calibration normalisation\./);
+  assert.match(
+    run.stdout,
+    /^maplab gate: PASS: 2 cell\(s\) gated; none more than 10% slower at p < 0\.05 after calibration normalisation\./,
+  );
 });
 
 test('gate exits 1 on a 30% regression, names the cell, and appends the markdown verdict to $GITHUB_STEP_SUMMARY', () => {
   const summaryPath = join(directory, 'step-summary.md');
   writeFileSync(summaryPath, '# earlier step\n');
-  const run = maplab(['gate', '--baseline', baselinePath, '--current', slowerPath], { GITHUB_STEP_SUMMARY: summaryPath });
+  const run = maplab(['gate', '--baseline', baselinePath, '--current', slowerPath], {
+    GITHUB_STEP_SUMMARY: summaryPath,
+  });
   assert.equal(run.code, 1, run.stderr);
   assert.match(run.stdout, /regressions:\n {2}rwmutex\/read-heavy\/t=1\/lf=0\.75: -30\.0% \(p<0\.001\)/);
   const summary = readFileSync(summaryPath, 'utf8');
@@ -48,14 +67,20 @@ test('gate --format json prints the report', () => {
   const report = JSON.parse(run.stdout) as { schema: string; passed: boolean; regressions: Array<{ label: string }> };
   assert.equal(report.schema, 'maplab.gate/1');
   assert.equal(report.passed, false);
-  assert.deepEqual(report.regressions.map((finding) => finding.label), ['rwmutex/read-heavy/t=1/lf=0.75']);
+  assert.deepEqual(
+    report.regressions.map((finding) => finding.label),
+    ['rwmutex/read-heavy/t=1/lf=0.75'],
+  );
 });
 
 test('a missing baseline exits 2 naming the file', () => {
   const missing = join(directory, 'no-such-baseline.json');
   const run = maplab(['gate', '--baseline', missing, '--current', baselinePath]);
   assert.equal(run.code, 2);
-  assert.match(run.stderr, new RegExp(`maplab: ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read results file \\(ENOENT\\)`));
+  assert.match(
+    run.stderr,
+    new RegExp(`maplab: ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read results file \\(ENOENT\\)`),
+  );
 });
 
 test('a baseline that is not JSON exits 2 naming the file and the problem', () => {
@@ -71,7 +96,9 @@ test('a baseline missing a required field exits 2 naming the file and the field,
   const withoutCalibration = writeResultsJson(directory, 'no-calibration.json', { ...results, calibration: {} });
   const summaryPath = join(directory, 'untouched-summary.md');
   const savePath = join(directory, 'should-not-exist.json');
-  const run = maplab(['gate', '--baseline', withoutCalibration, '--current', baselinePath, '--out', savePath], { GITHUB_STEP_SUMMARY: summaryPath });
+  const run = maplab(['gate', '--baseline', withoutCalibration, '--current', baselinePath, '--out', savePath], {
+    GITHUB_STEP_SUMMARY: summaryPath,
+  });
   assert.equal(run.code, 2);
   assert.match(run.stderr, /no-calibration\.json: calibration\.opsPerSec must be a finite number/);
   assert.equal(existsSync(summaryPath), false);
@@ -87,8 +114,19 @@ test('gate without --current or --preset, or with bad flag values, exits 2 with 
   assert.match(badThreshold.stderr, /--threshold must be a number in \(0, 100\) exclusive, got "150"/);
   const confirmWithoutPreset = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--confirm']);
   assert.equal(confirmWithoutPreset.code, 2);
-  assert.match(confirmWithoutPreset.stderr, /--confirm re-runs regressed cells with the sweep: give --preset <name> as well/);
-  const badAlias = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--map-alias', 'slowed-rwmutex']);
+  assert.match(
+    confirmWithoutPreset.stderr,
+    /--confirm re-runs regressed cells with the sweep: give --preset <name> as well/,
+  );
+  const badAlias = maplab([
+    'gate',
+    '--baseline',
+    baselinePath,
+    '--current',
+    baselinePath,
+    '--map-alias',
+    'slowed-rwmutex',
+  ]);
   assert.equal(badAlias.code, 2);
   assert.match(badAlias.stderr, /--map-alias\[0\] must be head=base/);
   const badMetric = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--metric', 'fastest']);
@@ -100,7 +138,15 @@ test('gate without --current or --preset, or with bad flag values, exits 2 with 
   const badTest = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--test', 't-test']);
   assert.equal(badTest.code, 2);
   assert.match(badTest.stderr, /--test must be one of mann-whitney, bootstrap, got "t-test"/);
-  const badQuantile = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--effect-quantile', '0.4']);
+  const badQuantile = maplab([
+    'gate',
+    '--baseline',
+    baselinePath,
+    '--current',
+    baselinePath,
+    '--effect-quantile',
+    '0.4',
+  ]);
   assert.equal(badQuantile.code, 2);
   assert.match(badQuantile.stderr, /--effect-quantile must be a number 0\.5\.\.1, got "0\.4"/);
 });

@@ -18,8 +18,18 @@ test('the slowed map answers exactly like its base map', () => {
   const slowed = factory.attach(factory.create());
   const plain = getMapFactory('js-map').attach(getMapFactory('js-map').create());
   const script = (map: typeof slowed) => [
-    map.get(1), map.set(1, 10), map.get(1), map.getOrSet(1, 20), map.getOrSet(2, 30), map.compareAndSet(1, 10, 11),
-    map.compareAndSet(1, 10, 12), map.add(3, 5), map.add(3, -2), map.delete(2), map.delete(2), map.size(),
+    map.get(1),
+    map.set(1, 10),
+    map.get(1),
+    map.getOrSet(1, 20),
+    map.getOrSet(2, 30),
+    map.compareAndSet(1, 10, 11),
+    map.compareAndSet(1, 10, 12),
+    map.add(3, 5),
+    map.add(3, -2),
+    map.delete(2),
+    map.delete(2),
+    map.size(),
   ];
   assert.deepEqual(script(slowed), script(plain));
   assert.throws(() => slowed.set(-1, 0), RangeError, 'bad keys are still rejected by the base map');
@@ -35,5 +45,8 @@ test('the busy work is deterministic: floor(ops × extra) extra lookups, every r
 
 test('a handle made by another factory is refused', () => {
   const factory = slowedFactory(getMapFactory('js-map'), 0.43);
-  assert.throws(() => factory.attach(getMapFactory('js-map').create()), /handle was created by 'js-map', not 'slowed-js-map'/);
+  assert.throws(
+    () => factory.attach(getMapFactory('js-map').create()),
+    /handle was created by 'js-map', not 'slowed-js-map'/,
+  );
 });

@@ -34,11 +34,25 @@ async function withFakeSweep<T>(env: Record<string, string>, run: () => Promise<
 }
 
 test('the sweep is asked for the preset, a temp --out, --quiet and the cells as --maps/--workloads/--threads/--load-factors', () => {
-  const args = sweepArguments({ ...request, mapModule: 'plugins/my-map.js', mapAliases: { 'slowed-rwmutex': 'rwmutex' } }, '/tmp/x/current.json');
+  const args = sweepArguments(
+    { ...request, mapModule: 'plugins/my-map.js', mapAliases: { 'slowed-rwmutex': 'rwmutex' } },
+    '/tmp/x/current.json',
+  );
   assert.equal(args[0], FAKE_CLI);
   assert.deepEqual(args.slice(1, 14), [
-    'sweep', '--preset', 'ci', '--out', '/tmp/x/current.json', '--quiet',
-    '--maps', 'slowed-rwmutex,sharded', '--workloads', 'read-heavy,write-heavy', '--threads', '1,2', '--load-factors',
+    'sweep',
+    '--preset',
+    'ci',
+    '--out',
+    '/tmp/x/current.json',
+    '--quiet',
+    '--maps',
+    'slowed-rwmutex,sharded',
+    '--workloads',
+    'read-heavy,write-heavy',
+    '--threads',
+    '1,2',
+    '--load-factors',
   ]);
   assert.equal(args[14], '0.75,0.5');
   assert.equal(args[15], '--map-module');
@@ -46,35 +60,52 @@ test('the sweep is asked for the preset, a temp --out, --quiet and the cells as 
 });
 
 test('open-loop cells add --rates', () => {
-  const args = sweepArguments({ ...request, cells: request.cells.map((cell, index) => ({ ...cell, rate: 1000 * (index + 1) })) }, '/tmp/x/current.json');
+  const args = sweepArguments(
+    { ...request, cells: request.cells.map((cell, index) => ({ ...cell, rate: 1000 * (index + 1) })) },
+    '/tmp/x/current.json',
+  );
   assert.deepEqual(args.slice(args.indexOf('--rates'), args.indexOf('--rates') + 2), ['--rates', '1000,2000']);
   assert.equal(sweepArguments(request, '/tmp/x/current.json').includes('--rates'), false);
 });
 
-test('runSweepProcess returns the sweep\'s results restricted to the requested cells', async () => {
+test("runSweepProcess returns the sweep's results restricted to the requested cells", async () => {
   const directory = tempDirectory();
-  const produced = buildResults({ cells: [
-    { map: 'rwmutex', workload: 'read-heavy', threads: 1, loadFactor: 0.75 },
-    { map: 'rwmutex', workload: 'write-heavy', threads: 1, loadFactor: 0.75 },
-    { map: 'sharded', workload: 'write-heavy', threads: 2, loadFactor: 0.5 },
-    { map: 'sharded', workload: 'read-heavy', threads: 2, loadFactor: 0.75 },
-  ] });
+  const produced = buildResults({
+    cells: [
+      { map: 'rwmutex', workload: 'read-heavy', threads: 1, loadFactor: 0.75 },
+      { map: 'rwmutex', workload: 'write-heavy', threads: 1, loadFactor: 0.75 },
+      { map: 'sharded', workload: 'write-heavy', threads: 2, loadFactor: 0.5 },
+      { map: 'sharded', workload: 'read-heavy', threads: 2, loadFactor: 0.75 },
+    ],
+  });
   const argsPath = join(directory, 'args.json');
-  const results = await withFakeSweep({ FAKE_SWEEP_RESULTS: writeResultsJson(directory, 'produced.json', produced), FAKE_SWEEP_ARGS: argsPath }, () => runSweepProcess(request));
-  assert.deepEqual(results.cells.map((cell) => `${cell.map}/${cell.workload}/${cell.threads}/${cell.loadFactor}`), [
-    'rwmutex/read-heavy/1/0.75',
-    'sharded/write-heavy/2/0.5',
-  ]);
+  const results = await withFakeSweep(
+    { FAKE_SWEEP_RESULTS: writeResultsJson(directory, 'produced.json', produced), FAKE_SWEEP_ARGS: argsPath },
+    () => runSweepProcess(request),
+  );
+  assert.deepEqual(
+    results.cells.map((cell) => `${cell.map}/${cell.workload}/${cell.threads}/${cell.loadFactor}`),
+    ['rwmutex/read-heavy/1/0.75', 'sharded/write-heavy/2/0.5'],
+  );
   const args = JSON.parse(readFileSync(argsPath, 'utf8')) as string[];
   assert.equal(args[0], 'sweep');
 });
 
 test('a sweep that exits 2 (bad arguments) is a usage error', async () => {
   await withFakeSweep({ FAKE_SWEEP_EXIT: '2' }, () =>
-    assert.rejects(runSweepProcess(request), (error: Error) => error instanceof UsageError && /the sweep rejected its arguments \(exit 2\)/.test(error.message)));
+    assert.rejects(
+      runSweepProcess(request),
+      (error: Error) =>
+        error instanceof UsageError && /the sweep rejected its arguments \(exit 2\)/.test(error.message),
+    ),
+  );
 });
 
 test('a sweep that exits 1 is a failed run, not a usage error', async () => {
   await withFakeSweep({ FAKE_SWEEP_EXIT: '1' }, () =>
-    assert.rejects(runSweepProcess(request), (error: Error) => error instanceof SweepFailedError && /the sweep failed \(exit 1\)/.test(error.message)));
+    assert.rejects(
+      runSweepProcess(request),
+      (error: Error) => error instanceof SweepFailedError && /the sweep failed \(exit 1\)/.test(error.message),
+    ),
+  );
 });

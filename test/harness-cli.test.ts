@@ -17,7 +17,21 @@ const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'maplab-cli-'));
 after(() => rmSync(directory, { recursive: true, force: true }));
 
-const TINY = ['--maps', 'js-map', '--load-factors', '0.75', '--duration-ms', '30', '--warmup-ms', '10', '--trials', '2', '--stream-ops', '65536', '--quiet'];
+const TINY = [
+  '--maps',
+  'js-map',
+  '--load-factors',
+  '0.75',
+  '--duration-ms',
+  '30',
+  '--warmup-ms',
+  '10',
+  '--trials',
+  '2',
+  '--stream-ops',
+  '65536',
+  '--quiet',
+];
 
 function maplab(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -60,14 +74,31 @@ test('bad flags and config exit 2 with a message naming the flag, and leave an e
 
 test('Ctrl-C keeps every finished cell (exit 130), and --resume finishes the file without redoing them', async () => {
   const out = join(directory, 'interrupted.json');
-  const args = [CLI, 'sweep', ...TINY, '--workloads', 'read-heavy,write-heavy,mixed', '--threads', '1,2', '--load-factors', '0.5,0.75,0.9',
-    '--duration-ms', '60', '--interleave', 'false', '--out', out];
+  const args = [
+    CLI,
+    'sweep',
+    ...TINY,
+    '--workloads',
+    'read-heavy,write-heavy,mixed',
+    '--threads',
+    '1,2',
+    '--load-factors',
+    '0.5,0.75,0.9',
+    '--duration-ms',
+    '60',
+    '--interleave',
+    'false',
+    '--out',
+    out,
+  ];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
   let exitedEarly: number | null | undefined;
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => {
-    exitedEarly = code;
-    resolveExit(code);
-  }));
+  const exited = new Promise<number | null>((resolveExit) =>
+    child.on('exit', (code) => {
+      exitedEarly = code;
+      resolveExit(code);
+    }),
+  );
   for (;;) {
     await new Promise((resolveDelay) => setTimeout(resolveDelay, 50));
     if (existsSync(out) && readResultsFile(out).cells.length >= 3) break;
@@ -92,23 +123,62 @@ test('Ctrl-C keeps every finished cell (exit 130), and --resume finishes the fil
   assert.equal(after.cells.length, 18);
   assert.equal(new Set(after.cells.map((cell) => cellKey(cell))).size, 18);
   for (const cell of before.cells) {
-    assert.deepEqual(after.cells.find((candidate) => cellKey(candidate) === cellKey(cell)), cell, `${cellKey(cell)} kept as it was`);
+    assert.deepEqual(
+      after.cells.find((candidate) => cellKey(candidate) === cellKey(cell)),
+      cell,
+      `${cellKey(cell)} kept as it was`,
+    );
   }
 });
 
 test('maplab run measures one cell and prints the results document with --json', () => {
-  const result = maplab(['run', '--map', 'js-map', '--workload', 'write-heavy', '--threads', '2', '--duration-ms', '30', '--warmup-ms', '10',
-    '--trials', '2', '--stream-ops', '65536', '--json']);
+  const result = maplab([
+    'run',
+    '--map',
+    'js-map',
+    '--workload',
+    'write-heavy',
+    '--threads',
+    '2',
+    '--duration-ms',
+    '30',
+    '--warmup-ms',
+    '10',
+    '--trials',
+    '2',
+    '--stream-ops',
+    '65536',
+    '--json',
+  ]);
   assert.equal(result.status, 0, `stderr: ${result.stderr}\nstdout: ${result.stdout.slice(0, 2000)}`);
   const results = parseResults(JSON.parse(result.stdout), 'stdout');
   assert.equal(results.cells.length, 1);
-  assert.deepEqual([results.cells[0].map, results.cells[0].workload, results.cells[0].threads], ['js-map', 'write-heavy', 2]);
+  assert.deepEqual(
+    [results.cells[0].map, results.cells[0].workload, results.cells[0].threads],
+    ['js-map', 'write-heavy', 2],
+  );
   assert.ok(measured(results.cells[0]).opsPerSec.median > 0);
 });
 
 test('maplab run --node measures the cell in a trial server under that runtime and records it, and refuses a missing binary', () => {
-  const result = maplab(['run', '--map', 'rwmutex', '--threads', '1', '--duration-ms', '60', '--warmup-ms', '10', '--trials', '3',
-    '--stream-ops', '65536', '--node', 'current', '--json']);
+  const result = maplab([
+    'run',
+    '--map',
+    'rwmutex',
+    '--threads',
+    '1',
+    '--duration-ms',
+    '60',
+    '--warmup-ms',
+    '10',
+    '--trials',
+    '3',
+    '--stream-ops',
+    '65536',
+    '--node',
+    'current',
+    '--json',
+  ]);
   assert.equal(result.status, 0, `stderr: ${result.stderr}`);
   const results = parseResults(JSON.parse(result.stdout), 'stdout');
   assert.equal(results.cells.length, 1);
@@ -119,7 +189,22 @@ test('maplab run --node measures the cell in a trial server under that runtime a
 });
 
 test('measuring commands relaunch with synchronous optimisation unless MAPLAB_JIT=concurrent, and a bad MAPLAB_JIT exits 2', () => {
-  const args = ['run', '--map', 'js-map', '--threads', '1', '--duration-ms', '20', '--warmup-ms', '10', '--trials', '1', '--stream-ops', '65536', '--json'];
+  const args = [
+    'run',
+    '--map',
+    'js-map',
+    '--threads',
+    '1',
+    '--duration-ms',
+    '20',
+    '--warmup-ms',
+    '10',
+    '--trials',
+    '1',
+    '--stream-ops',
+    '65536',
+    '--json',
+  ];
   const runWith = (jit: string | undefined) => {
     const env = { ...process.env };
     if (jit === undefined) delete env.MAPLAB_JIT;
@@ -138,7 +223,7 @@ test('measuring commands relaunch with synchronous optimisation unless MAPLAB_JI
   assert.equal(bad.stdout, '');
 });
 
-test('every command\'s --help shows an example', () => {
+test("every command's --help shows an example", () => {
   for (const command of ['sweep', 'run']) {
     const result = maplab([command, '--help']);
     assert.equal(result.status, 0);

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUCKET_COUNT, bucketIndex, bucketRange, LatencyHistogram, RELATIVE_ERROR } from '../harness/trial/histogram.js';
+import {
+  BUCKET_COUNT,
+  bucketIndex,
+  bucketRange,
+  LatencyHistogram,
+  RELATIVE_ERROR,
+} from '../harness/trial/histogram.js';
 
 /** Deterministic values spread log-uniformly over 1 ns … ~10 s (xorshift32). */
 function logUniformValues(count: number, seed: number): number[] {
@@ -27,7 +33,10 @@ test('buckets tile the range without gaps, each exact (1 ns) or at most 1/128 of
     assert.equal(lowNs, expectedLow, `bucket ${index} starts where the previous one ended`);
     assert.equal(bucketIndex(lowNs), index);
     assert.equal(bucketIndex(lowNs + widthNs - 1), index);
-    assert.ok(widthNs === 1 || widthNs / lowNs <= RELATIVE_ERROR, `bucket ${index} is exact or at most 1/128 of its low edge wide`);
+    assert.ok(
+      widthNs === 1 || widthNs / lowNs <= RELATIVE_ERROR,
+      `bucket ${index} is exact or at most 1/128 of its low edge wide`,
+    );
     expectedLow = lowNs + widthNs;
   }
 });
@@ -82,7 +91,11 @@ test('toData and fromData round-trip counts, min, max and sum', () => {
   histogram.record(5e12); // past int32 ns: the slow index path
   const data = histogram.toData();
   assert.equal(data.unit, 'ns');
-  assert.ok(data.buckets.every(([low, high, count], i) => low < high && count > 0 && (i === 0 || data.buckets[i - 1][1] <= low)));
+  assert.ok(
+    data.buckets.every(
+      ([low, high, count], i) => low < high && count > 0 && (i === 0 || data.buckets[i - 1][1] <= low),
+    ),
+  );
   const copy = LatencyHistogram.fromData(JSON.parse(JSON.stringify(data)));
   assert.deepEqual(Array.from(copy.counts), Array.from(histogram.counts));
   assert.equal(copy.maxNs, 5e12);
@@ -91,7 +104,10 @@ test('toData and fromData round-trip counts, min, max and sum', () => {
 });
 
 test('fromData rejects buckets that are not in the maplab layout', () => {
-  assert.throws(() => LatencyHistogram.fromData({ unit: 'ns', relativeError: RELATIVE_ERROR, buckets: [[300, 303, 1]] }), /does not match/);
+  assert.throws(
+    () => LatencyHistogram.fromData({ unit: 'ns', relativeError: RELATIVE_ERROR, buckets: [[300, 303, 1]] }),
+    /does not match/,
+  );
 });
 
 test('recordMany counts a value several times', () => {

@@ -10,7 +10,12 @@ import { performance } from 'node:perf_hooks';
 function loopState(control: TrialControl): LoopState {
   const factory = getMapFactory('js-map');
   const map = factory.attach(factory.create({ capacity: 1024, loadFactor: 0.75 }));
-  const stream = generateOpStream(getWorkload('read-heavy'), { seed: 1, workerIndex: 0, workerCount: 1, length: 1 << 12 });
+  const stream = generateOpStream(getWorkload('read-heavy'), {
+    seed: 1,
+    workerIndex: 0,
+    workerCount: 1,
+    length: 1 << 12,
+  });
   return { map, stream, controlWords: control.words, sampleEveryOps: 128, index: 0, checksum: 0, rng: 1 };
 }
 

@@ -22,7 +22,13 @@ test('auto rates bracket 0.1 … 1.2 of the closed-loop capacity, per thread, ro
 });
 
 test('refinement adds rates inside the bracket where p99 jumps, and none without a knee', () => {
-  const knee = [openCell(100_000, 1000), openCell(200_000, 1000), openCell(300_000, 1100), openCell(400_000, 50_000), openCell(500_000, 500_000)];
+  const knee = [
+    openCell(100_000, 1000),
+    openCell(200_000, 1000),
+    openCell(300_000, 1100),
+    openCell(400_000, 50_000),
+    openCell(500_000, 500_000),
+  ];
   assert.deepEqual(refineRates(knee), [325_000, 350_000, 375_000]);
   const flat = [openCell(100_000, 1000), openCell(200_000, 1000), openCell(300_000, 1100)];
   assert.deepEqual(refineRates(flat), []);
@@ -30,7 +36,10 @@ test('refinement adds rates inside the bracket where p99 jumps, and none without
 });
 
 test('the capacity comes from a closed-loop cell that did not fail', () => {
-  assert.equal(capacityOf(buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2, opsPerSec: 5e6, samples: 10 })), 5e6);
+  assert.equal(
+    capacityOf(buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2, opsPerSec: 5e6, samples: 10 })),
+    5e6,
+  );
   assert.equal(capacityOf(buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2, error: 'boom' })), null);
   assert.equal(capacityOf(openCell(1e5, 1000)), null);
 });
@@ -42,12 +51,18 @@ test('the sweep hook runs the bracket, then the refinement, skipping rates a res
   const cells: Cell[] = [capacity, openCell(bracket[0], 1000)];
   const ran: number[] = [];
   // A fake map: p99 flat up to 600k ops/s per thread, then 50× higher.
-  await runAutoRateSeries(spec, capacity, cells, async (rateSpec) => {
-    ran.push(rateSpec.rate as number);
-    const cell = openCell(rateSpec.rate as number, (rateSpec.rate as number) <= 600_000 ? 1000 : 50_000);
-    cells.push(cell);
-    return cell;
-  }, () => false);
+  await runAutoRateSeries(
+    spec,
+    capacity,
+    cells,
+    async (rateSpec) => {
+      ran.push(rateSpec.rate as number);
+      const cell = openCell(rateSpec.rate as number, (rateSpec.rate as number) <= 600_000 ? 1000 : 50_000);
+      cells.push(cell);
+      return cell;
+    },
+    () => false,
+  );
   assert.deepEqual(ran.slice(0, bracket.length - 1), bracket.slice(1), 'the bracket, minus the rate already measured');
   const refined = ran.slice(bracket.length - 1);
   assert.ok(refined.length > 0 && refined.every((rate) => rate > 600_000 && rate < 700_000), `refined ${refined}`);

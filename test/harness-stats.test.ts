@@ -20,7 +20,7 @@ test('six trials: [min, max] covers the median with probability 1 − 2/64', () 
 
 test('three trials: a Student-t interval around the median (order statistics cannot reach 95%)', () => {
   const ci = medianWithCI([14, 10, 12]);
-  const halfWidth = 4.302652730 * Math.sqrt(Math.PI / 2) * 2 / Math.sqrt(3);
+  const halfWidth = (4.30265273 * Math.sqrt(Math.PI / 2) * 2) / Math.sqrt(3);
   assert.equal(ci.median, 12);
   assert.ok(Math.abs(ci.ciLow - (12 - halfWidth)) < 1e-9);
   assert.ok(Math.abs(ci.ciHigh - (12 + halfWidth)) < 1e-9);
@@ -34,13 +34,22 @@ test('an interval over non-negative data never goes below zero', () => {
 });
 
 test('one trial has no interval', () => {
-  assert.deepEqual(medianWithCI([7]), { median: 7, ciLow: 7, ciHigh: 7, ciLevel: 0, ciMethod: 'single trial: no interval' });
+  assert.deepEqual(medianWithCI([7]), {
+    median: 7,
+    ciLow: 7,
+    ciHigh: 7,
+    ciLevel: 0,
+    ciMethod: 'single trial: no interval',
+  });
 });
 
 test('medianWithCI rejects an empty list', () => {
   assert.throws(() => medianWithCI([]), RangeError);
 });
 
-test('medianByKey takes each counter\'s median over the trials that report it', () => {
-  assert.deepEqual(medianByKey([{ misses: 1, resizes: 2 }, { misses: 3 }, { misses: 2, resizes: 4 }]), { misses: 2, resizes: 3 });
+test("medianByKey takes each counter's median over the trials that report it", () => {
+  assert.deepEqual(medianByKey([{ misses: 1, resizes: 2 }, { misses: 3 }, { misses: 2, resizes: 4 }]), {
+    misses: 2,
+    resizes: 3,
+  });
 });

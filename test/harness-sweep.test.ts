@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCellStreams } from '../harness/run/cell.js';
 import { resolveSweep, type SweepConfig } from '../harness/run/config.js';
-import { isErrorCell, isMeasuredCell, parseResults, type Cell, type Results, type ResultsCell } from '../harness/results/results.js';
+import {
+  isErrorCell,
+  isMeasuredCell,
+  parseResults,
+  type Cell,
+  type Results,
+  type ResultsCell,
+} from '../harness/results/results.js';
 import { prepareSweep, runSweep } from '../harness/run/sweep.js';
 import { getWorkload } from '../workloads/index.js';
 
@@ -22,9 +29,18 @@ let files = 0;
 /** Runs a sweep with tiny cells; flags as commander would pass them. */
 async function sweep(flags: Record<string, unknown>): Promise<Results> {
   const out = join(directory, `sweep-${files++}.json`);
-  const prepared = await prepareSweep(await resolveSweep({
-    loadFactors: '0.75', durationMs: '40', warmupMs: '10', trials: '2', streamOps: '65536', quiet: true, out, ...flags,
-  }));
+  const prepared = await prepareSweep(
+    await resolveSweep({
+      loadFactors: '0.75',
+      durationMs: '40',
+      warmupMs: '10',
+      trials: '2',
+      streamOps: '65536',
+      quiet: true,
+      out,
+      ...flags,
+    }),
+  );
   const { results, interrupted } = await runSweep(prepared);
   assert.equal(interrupted, false);
   const onDisk = parseResults(JSON.parse(readFileSync(out, 'utf8')), out);
@@ -35,11 +51,17 @@ async function sweep(flags: Record<string, unknown>): Promise<Results> {
 /** A cell that must have numbers; fails with the cell's own error otherwise. */
 function assertMeasured(cell: ResultsCell): asserts cell is Cell {
   const detail = isErrorCell(cell) ? cell.errorDetail : undefined;
-  assert.equal(cell.error, undefined, `${cell.map} ${cell.workload} t=${cell.threads}: ${cell.error} ${String(detail ?? '')}`);
+  assert.equal(
+    cell.error,
+    undefined,
+    `${cell.map} ${cell.workload} t=${cell.threads}: ${cell.error} ${String(detail ?? '')}`,
+  );
 }
 
 const find = (results: Results, match: Partial<Cell>): ResultsCell => {
-  const cell = results.cells.find((candidate) => Object.entries(match).every(([key, value]) => Reflect.get(candidate, key) === value));
+  const cell = results.cells.find((candidate) =>
+    Object.entries(match).every(([key, value]) => Reflect.get(candidate, key) === value),
+  );
   assert.ok(cell, `a cell matching ${JSON.stringify(match)}`);
   return cell;
 };
@@ -60,7 +82,11 @@ test('a tiny sweep writes a valid results file: env, resolved config, calibratio
   assert.deepEqual(config.workloads, ['read-heavy', 'write-heavy']);
   assert.deepEqual(config.workloadDefinitions['write-heavy'].mix, getWorkload('write-heavy').mix);
   assert.ok(config.timing.clockCostNs > 0);
-  assert.equal(results.analysis.knees.length, 2, 'the sweep ends with the knee analysis: one entry per (map, workload, loadFactor)');
+  assert.equal(
+    results.analysis.knees.length,
+    2,
+    'the sweep ends with the knee analysis: one entry per (map, workload, loadFactor)',
+  );
   for (const knee of results.analysis.knees) {
     assert.equal(knee.kneeThreads, null);
     assert.match(String(knee.note), /not enough points: 2 thread counts/);
@@ -70,8 +96,16 @@ test('a tiny sweep writes a valid results file: env, resolved config, calibratio
     assert.equal(cell.private, true, 'js-map cells are labelled private');
     assert.equal(cell.oversubscribed, cell.threads > availableParallelism());
     assert.equal(cell.trials.length, 2);
-    assert.ok(cell.opsPerSec.median > 0 && cell.opsPerSec.ciLow <= cell.opsPerSec.median && cell.opsPerSec.median <= cell.opsPerSec.ciHigh);
-    assert.ok(cell.latencyNs.samples > 0 && cell.latencyNs.p50 <= cell.latencyNs.p99 && cell.latencyNs.p99 <= cell.latencyNs.max);
+    assert.ok(
+      cell.opsPerSec.median > 0 &&
+        cell.opsPerSec.ciLow <= cell.opsPerSec.median &&
+        cell.opsPerSec.median <= cell.opsPerSec.ciHigh,
+    );
+    assert.ok(
+      cell.latencyNs.samples > 0 &&
+        cell.latencyNs.p50 <= cell.latencyNs.p99 &&
+        cell.latencyNs.p99 <= cell.latencyNs.max,
+    );
     assert.ok((cell.latencyByOpNs as Record<string, unknown>).get, 'get latencies are kept apart');
     assert.equal((cell.timing as { method: string }).method, 'sampled-ops');
     assert.ok(cell.counters.entries > 0, 'map counters are collected');
@@ -86,19 +120,33 @@ const windowStarts = (results: Results): number[][] =>
   });
 
 test('--interleave runs trial t of every cell before trial t+1 of any, with a calibration round before each pass', async () => {
-  const results = await sweep({ maps: 'js-map,plain', workloads: 'read-heavy', threads: '1', trials: '3', interleave: true });
+  const results = await sweep({
+    maps: 'js-map,plain',
+    workloads: 'read-heavy',
+    threads: '1',
+    trials: '3',
+    interleave: true,
+  });
   assert.equal(results.config.interleave, true);
   const [first, second] = windowStarts(results);
   for (let trial = 0; trial + 1 < 3; trial++) {
-    assert.ok(Math.max(first[trial], second[trial]) < Math.min(first[trial + 1], second[trial + 1]),
-      `pass ${trial} ends before pass ${trial + 1} starts: ${first} / ${second}`);
+    assert.ok(
+      Math.max(first[trial], second[trial]) < Math.min(first[trial + 1], second[trial + 1]),
+      `pass ${trial} ends before pass ${trial + 1} starts: ${first} / ${second}`,
+    );
   }
   assert.equal(results.calibration.rounds, 7 + 3, 'seven rounds before the first cell, one per pass');
   for (const cell of results.cells) assertMeasured(cell);
 });
 
 test('without --interleave a cell runs all its trials before the next cell starts, with a calibration round before each cell', async () => {
-  const results = await sweep({ maps: 'js-map,plain', workloads: 'read-heavy', threads: '1', trials: '3', interleave: 'false' });
+  const results = await sweep({
+    maps: 'js-map,plain',
+    workloads: 'read-heavy',
+    threads: '1',
+    trials: '3',
+    interleave: 'false',
+  });
   assert.equal(results.config.interleave, false);
   const [first, second] = windowStarts(results);
   assert.ok(Math.max(...first) < Math.min(...second), `${first} / ${second}`);
@@ -148,7 +196,12 @@ test('the same seed gives identical op streams; another seed does not', () => {
 });
 
 test('a map that throws gives an error cell, and the next cell still succeeds', async () => {
-  const results = await sweep({ mapModule: fixture('throwing-map'), maps: 'throwing,js-map', workloads: 'read-heavy', threads: '2' });
+  const results = await sweep({
+    mapModule: fixture('throwing-map'),
+    maps: 'throwing,js-map',
+    workloads: 'read-heavy',
+    threads: '2',
+  });
   assert.equal(find(results, { map: 'throwing' }).error, 'Error: boom from the throwing map');
   assertMeasured(find(results, { map: 'js-map' }));
   assert.ok(findMeasured(results, { map: 'js-map' }).opsPerSec.median > 0);
@@ -156,14 +209,24 @@ test('a map that throws gives an error cell, and the next cell still succeeds', 
 
 test('a map that deadlocks gives a timeout cell, its pool is rebuilt, and the next cell still succeeds', async () => {
   const results = await sweep({
-    mapModule: fixture('hanging-map'), maps: 'hanging,js-map', workloads: 'read-heavy', threads: '2,1', cellTimeoutMs: '1500',
+    mapModule: fixture('hanging-map'),
+    maps: 'hanging,js-map',
+    workloads: 'read-heavy',
+    threads: '2,1',
+    cellTimeoutMs: '1500',
   });
-  for (const threads of [2, 1]) assert.match(String(find(results, { map: 'hanging', threads }).error), /^timeout: the cell ran past 1500 ms/);
+  for (const threads of [2, 1])
+    assert.match(String(find(results, { map: 'hanging', threads }).error), /^timeout: the cell ran past 1500 ms/);
   for (const threads of [2, 1]) assertMeasured(find(results, { map: 'js-map', threads }));
 });
 
 test('a map unsafe for concurrent writes never yields numbers with writers on two threads', async () => {
-  const results = await sweep({ mapModule: fixture('unsafe-map'), maps: 'unsafe', workloads: 'write-heavy,writes-0', threads: '1,2' });
+  const results = await sweep({
+    mapModule: fixture('unsafe-map'),
+    maps: 'unsafe',
+    workloads: 'write-heavy,writes-0',
+    threads: '1,2',
+  });
   assert.match(String(find(results, { workload: 'write-heavy', threads: 2 }).error), /^concurrent map writes/);
   assert.equal(Reflect.get(find(results, { workload: 'write-heavy', threads: 2 }), 'opsPerSec'), undefined);
   assertMeasured(find(results, { workload: 'write-heavy', threads: 1 }));
@@ -184,12 +247,23 @@ test('more threads than cores run and are flagged oversubscribed', async () => {
 });
 
 test('open loop: every op is timed from its intended start, and a rate the map cannot reach shows as backlog', async () => {
-  const results = await sweep({ maps: 'js-map', workloads: 'read-heavy', threads: '1', rates: '20000,100000000', durationMs: '60' });
+  const results = await sweep({
+    maps: 'js-map',
+    workloads: 'read-heavy',
+    threads: '1',
+    rates: '20000,100000000',
+    durationMs: '60',
+  });
   const paced = findMeasured(results, { rate: 20000 });
   results.cells.forEach(assertMeasured);
-  const opCount = (cell: Cell): number => Object.values(cell.opCounts as Record<string, number>).reduce((sum, count) => sum + count, 0);
+  const opCount = (cell: Cell): number =>
+    Object.values(cell.opCounts as Record<string, number>).reduce((sum, count) => sum + count, 0);
   assert.equal((paced.timing as { method: string }).method, 'every-op-from-intended-start');
-  assert.equal(paced.latencyNs.samples, opCount(paced) + Number(paced.backlogOps), 'every op (and every unissued due op) is recorded');
+  assert.equal(
+    paced.latencyNs.samples,
+    opCount(paced) + Number(paced.backlogOps),
+    'every op (and every unissued due op) is recorded',
+  );
   assert.ok(Number(paced.achievedOpsPerSec) <= 20000 * 1.1, `achieved ${paced.achievedOpsPerSec} ≤ target`);
   const overloaded = findMeasured(results, { rate: 100000000 });
   assert.ok(Number(overloaded.achievedOpsPerSec) < 100000000, 'a worker that cannot keep up is visible');
@@ -198,7 +272,13 @@ test('open loop: every op is timed from its intended start, and a rate the map c
 });
 
 test('sweep --verify records a verification badge per map before measuring: shared safe maps verified, js-map private, plain unsafe', async () => {
-  const results = await sweep({ maps: 'js-map,plain,rwmutex', workloads: 'read-heavy', threads: '1', verify: true, verifyHistories: '40' });
+  const results = await sweep({
+    maps: 'js-map,plain,rwmutex',
+    workloads: 'read-heavy',
+    threads: '1',
+    verify: true,
+    verifyHistories: '40',
+  });
   const verification = results.verification ?? {};
   assert.deepEqual(Object.keys(verification), ['js-map', 'plain', 'rwmutex']);
   assert.equal(verification['js-map'].status, 'private');
@@ -215,40 +295,79 @@ test('without --verify a results file carries no verification', async () => {
   assert.equal((results.config as SweepConfig).verify, null);
 });
 
-test('an interleaved sweep measures each round\'s maps side by side over two pool generations, with a sentinel reading per trial', async () => {
+test("an interleaved sweep measures each round's maps side by side over two pool generations, with a sentinel reading per trial", async () => {
   // --remeasure 0: no visit is measured again, so the order below is exactly the plan's.
-  const results = await sweep({ maps: 'rwmutex,readdirty', workloads: 'read-heavy', threads: '1,2', trials: '4', interleave: true, remeasure: '0' });
+  const results = await sweep({
+    maps: 'rwmutex,readdirty',
+    workloads: 'read-heavy',
+    threads: '1,2',
+    trials: '4',
+    interleave: true,
+    remeasure: '0',
+  });
   for (const cell of results.cells) {
     assertMeasured(cell);
     const trials = cell.trials;
     assert.deepEqual(trials.map((trial) => trial.round).sort(), [0, 1, 2, 3], 'one kept trial per round');
-    assert.deepEqual([...new Set(trials.map((trial) => trial.poolGeneration))].sort(), [0, 1], 'trials from two sets of pools');
-    assert.ok(trials.every((trial) => (trial.sentinelOpsPerSec ?? 0) > 0), 'each trial carries its visit\'s sentinel reading');
+    assert.deepEqual(
+      [...new Set(trials.map((trial) => trial.poolGeneration))].sort(),
+      [0, 1],
+      'trials from two sets of pools',
+    );
+    assert.ok(
+      trials.every((trial) => (trial.sentinelOpsPerSec ?? 0) > 0),
+      "each trial carries its visit's sentinel reading",
+    );
   }
   // The two maps of a group run one after the other within a round: round r of both ends before round r+1 of either starts.
   const group = results.cells.filter(isMeasuredCell).filter((cell) => cell.threads === 1);
-  const startOf = (cell: Cell, round: number): number => Number(cell.trials.find((trial) => trial.round === round)?.windowStartNs);
+  const startOf = (cell: Cell, round: number): number =>
+    Number(cell.trials.find((trial) => trial.round === round)?.windowStartNs);
   for (let round = 0; round < 3; round++) {
-    assert.ok(Math.max(...group.map((cell) => startOf(cell, round))) < Math.min(...group.map((cell) => startOf(cell, round + 1))));
+    assert.ok(
+      Math.max(...group.map((cell) => startOf(cell, round))) <
+        Math.min(...group.map((cell) => startOf(cell, round + 1))),
+    );
   }
-  const drift = (results.sweep as { drift: { visits: number; poolGenerations: number; sentinel: { readings: number } } }).drift;
+  const drift = (
+    results.sweep as { drift: { visits: number; poolGenerations: number; sentinel: { readings: number } } }
+  ).drift;
   assert.equal(drift.poolGenerations, 2);
   assert.ok(drift.visits >= 8 && drift.sentinel.readings === drift.visits, JSON.stringify(drift));
   const relative = results.analysis.relative ?? [];
-  assert.deepEqual(relative.map((answer) => [answer.map, answer.reference, answer.threads, answer.pairs]),
-    [['readdirty', 'rwmutex', 1, 4], ['readdirty', 'rwmutex', 2, 4]]);
+  assert.deepEqual(
+    relative.map((answer) => [answer.map, answer.reference, answer.threads, answer.pairs]),
+    [
+      ['readdirty', 'rwmutex', 1, 4],
+      ['readdirty', 'rwmutex', 2, 4],
+    ],
+  );
   assert.equal((results.analysis.winners ?? []).length, 2, 'a winner or tie per comparison group');
 });
 
 test('--sentinel false measures no sentinel and records none', async () => {
-  const results = await sweep({ maps: 'plain', workloads: 'read-heavy', threads: '1', trials: '2', interleave: true, sentinel: 'false' });
+  const results = await sweep({
+    maps: 'plain',
+    workloads: 'read-heavy',
+    threads: '1',
+    trials: '2',
+    interleave: true,
+    sentinel: 'false',
+  });
   assertMeasured(results.cells[0]);
   assert.ok(results.cells[0].trials.every((trial) => !('sentinelOpsPerSec' in trial)));
   assert.equal((results.sweep as { drift: { sentinel: unknown } }).drift.sentinel, null);
 });
 
 test('--node current measures the cells in a trial-server child process and records the runtime per cell', async () => {
-  const results = await sweep({ maps: 'rwmutex,readdirty', workloads: 'read-heavy', threads: '1', trials: '3', interleave: true, node: 'current' });
+  const results = await sweep({
+    maps: 'rwmutex,readdirty',
+    workloads: 'read-heavy',
+    threads: '1',
+    trials: '3',
+    interleave: true,
+    node: 'current',
+  });
   const runtimes = results.config.runtimes as Array<{ node: string; execPath: string }>;
   assert.equal(runtimes.length, 1);
   assert.equal(runtimes[0].node, process.version);
@@ -261,7 +380,16 @@ test('--node current measures the cells in a trial-server child process and reco
 });
 
 test('--node rejects a missing binary and two specs of the same Node version, before anything runs', async () => {
-  await assert.rejects(resolveSweep({ maps: 'plain', node: '/no/such/node', quiet: true }), /--node \/no\/such\/node: no such file/);
-  await assert.rejects(resolveSweep({ maps: 'plain', node: `current,${process.execPath}`, quiet: true }), /are both Node/);
-  await assert.rejects(resolveSweep({ maps: 'plain', node: 'current', interleave: 'false', quiet: true }), /--node needs interleaved trials/);
+  await assert.rejects(
+    resolveSweep({ maps: 'plain', node: '/no/such/node', quiet: true }),
+    /--node \/no\/such\/node: no such file/,
+  );
+  await assert.rejects(
+    resolveSweep({ maps: 'plain', node: `current,${process.execPath}`, quiet: true }),
+    /are both Node/,
+  );
+  await assert.rejects(
+    resolveSweep({ maps: 'plain', node: 'current', interleave: 'false', quiet: true }),
+    /--node needs interleaved trials/,
+  );
 });

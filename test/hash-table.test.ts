@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Arena, createArenaBuffer, classWords, sizeClassOf } from '../maps/arena.js';
 import {
-  HashTable, ROOT_WORDS, TABLE_COUNT, TABLE_SLOTS, hashKey, homeSlot, probeStats, slotsFor,
+  HashTable,
+  ROOT_WORDS,
+  TABLE_COUNT,
+  TABLE_SLOTS,
+  hashKey,
+  homeSlot,
+  probeStats,
+  slotsFor,
 } from '../maps/hash-table.js';
 import { seededRandom as prng } from './fixtures/seeded-random.js';
 
@@ -35,7 +42,9 @@ test('the arena reuses freed blocks and counts bytes in use', () => {
 
 test('the arena throws a RangeError naming maxBytes when its reservation is exhausted', () => {
   const arena = new Arena(createArenaBuffer(64 * 1024));
-  assert.throws(() => { for (;;) arena.allocate(1000); }, /map memory exhausted: .*maxBytes/);
+  assert.throws(() => {
+    for (;;) arena.allocate(1000);
+  }, /map memory exhausted: .*maxBytes/);
 });
 
 test('home slots stay inside the table for every slot count, including the largest hashes', () => {
@@ -82,7 +91,10 @@ for (const loadFactor of [0.25, 0.5, 0.75, 0.9]) {
     assert.deepEqual(seen, reference);
     const memory = arena.memory;
     const base = table.region;
-    assert.ok(memory[base + TABLE_COUNT] <= Math.floor(loadFactor * memory[base + TABLE_SLOTS]), 'occupancy never passes the load factor');
+    assert.ok(
+      memory[base + TABLE_COUNT] <= Math.floor(loadFactor * memory[base + TABLE_SLOTS]),
+      'occupancy never passes the load factor',
+    );
     assert.ok(table.stats().resizes > 0, 'the run crossed several resizes');
   });
 }

@@ -29,10 +29,20 @@ for (const hashBits of [32, 12]) {
     for (let key = 0; key < STABLE_KEYS; key++) main.set(key, valueOf(key, 0));
     main.quiesce?.();
     const control = new SharedArrayBuffer(8);
-    const task = (role: StressTask['role'], seed: number): StressTask =>
-      ({ role, handle, hashBits, control, churnerOps: CHURNER_OPS, maxPendingBytes: MAX_PENDING_BYTES, seed });
-    const results = await runWorkers<StressTask, StressResult>(fixture,
-      [task('churner', 1), task('updater', 2), task('reader', 0x9e3779b9), task('reader', 0x7f4a7c15)], 300_000);
+    const task = (role: StressTask['role'], seed: number): StressTask => ({
+      role,
+      handle,
+      hashBits,
+      control,
+      churnerOps: CHURNER_OPS,
+      maxPendingBytes: MAX_PENDING_BYTES,
+      seed,
+    });
+    const results = await runWorkers<StressTask, StressResult>(
+      fixture,
+      [task('churner', 1), task('updater', 2), task('reader', 0x9e3779b9), task('reader', 0x7f4a7c15)],
+      300_000,
+    );
 
     for (const result of results) {
       assert.deepEqual(result.violations, [], `${result.role}: ${result.violationCount} impossible values`);
@@ -40,7 +50,10 @@ for (const hashBits of [32, 12]) {
     }
     main.quiesce?.(); // every thread is idle now: everything retired can go
     const stats = main.stats();
-    assert.ok(stats.nodesPruned >= 100 && stats.expansions >= 100, `nodes came and went: ${stats.expansions} / ${stats.nodesPruned}`);
+    assert.ok(
+      stats.nodesPruned >= 100 && stats.expansions >= 100,
+      `nodes came and went: ${stats.expansions} / ${stats.nodesPruned}`,
+    );
     if (hashBits < 32) assert.ok(stats.overflowInserts >= 1000, `chains formed: ${stats.overflowInserts}`);
     assert.equal(stats.entriesReclaimed, stats.entriesRetired, 'every retired entry was reclaimed');
     assert.equal(stats.nodesReclaimed, stats.nodesPruned, 'every pruned node was reclaimed');
@@ -49,11 +62,18 @@ for (const hashBits of [32, 12]) {
     // Without reclamation the retired entries alone would take ~10 MiB.
     assert.ok(stats.peakBytesInUse <= 3 * 1024 * 1024, `peak bytes in use ${stats.peakBytesInUse} ≤ 3 MiB`);
     // Live entries plus what may await reclamation (16 bytes each), twice over: every entry but those is reused.
-    const slotBound = STABLE_KEYS + CHURN_WINDOW + 2 * MAX_PENDING_BYTES / 16;
-    assert.ok(stats.entrySlots <= slotBound, `entry slots reused: ${stats.entrySlots} carved for ${stats.entriesRetired} retired, bound ${slotBound}`);
+    const slotBound = STABLE_KEYS + CHURN_WINDOW + (2 * MAX_PENDING_BYTES) / 16;
+    assert.ok(
+      stats.entrySlots <= slotBound,
+      `entry slots reused: ${stats.entrySlots} carved for ${stats.entriesRetired} retired, bound ${slotBound}`,
+    );
     const updater = results[1];
     for (let key = 0; key < STABLE_KEYS; key++) {
-      assert.equal(main.get(key), valueOf(key, updater.lastVersions[key]), `stable key ${key} holds the updater's last store`);
+      assert.equal(
+        main.get(key),
+        valueOf(key, updater.lastVersions[key]),
+        `stable key ${key} holds the updater's last store`,
+      );
     }
     main.quiesce?.();
   });

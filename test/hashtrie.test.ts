@@ -10,7 +10,11 @@ import assert from 'node:assert/strict';
 import { getMapFactory } from '../maps/index.js';
 import { hashKey } from '../maps/hash-table.js';
 import {
-  CHILDREN, LOCAL_FREE_MAX, QUIESCENT_INTERVAL_OPS, hashTrieMapFactory, narrowHashTrieFactory,
+  CHILDREN,
+  LOCAL_FREE_MAX,
+  QUIESCENT_INTERVAL_OPS,
+  hashTrieMapFactory,
+  narrowHashTrieFactory,
 } from '../maps/hashtrie.js';
 import type { ConcurrentMap, MapFactory } from '../maps/types.js';
 import { MAX_VALUE, MIN_VALUE, RESERVED_VALUE_BASE } from '../maps/validate.js';
@@ -58,7 +62,7 @@ for (const hashBits of [0, 4, 9, 32]) {
         reference.set(key, expected);
         assert.equal(map.getOrSet(key, value), expected, `getOrSet(${key}) at step ${step}`);
       } else if (roll < 0.84) {
-        const expected = reference.has(key) && random() < 0.6 ? reference.get(key) as number : value;
+        const expected = reference.has(key) && random() < 0.6 ? (reference.get(key) as number) : value;
         const swapped = reference.get(key) === expected;
         if (swapped) reference.set(key, value + 1);
         assert.equal(map.compareAndSet(key, expected, value + 1), swapped, `compareAndSet(${key}) at step ${step}`);
@@ -78,7 +82,8 @@ for (const hashBits of [0, 4, 9, 32]) {
     assert.equal(stats.retries, 0, 'one thread never finds its slot changed under it');
     if (hashBits === 32) assert.equal(stats.overflowInserts, 0, 'the full hash is a bijection: no two keys collide');
     else assert.ok(stats.overflowInserts > 100 && stats.overflowEntries > 0, `chains formed: ${JSON.stringify(stats)}`);
-    if (hashBits > 4) assert.ok(stats.expansions > 10 && stats.nodesPruned > 0, `the trie grew and shrank: ${JSON.stringify(stats)}`);
+    if (hashBits > 4)
+      assert.ok(stats.expansions > 10 && stats.nodesPruned > 0, `the trie grew and shrank: ${JSON.stringify(stats)}`);
   });
 }
 
@@ -92,8 +97,16 @@ test('with no hash bits every key lives in one overflow chain hanging from the r
   const map = newMap(narrowHashTrieFactory(0));
   for (let key = 0; key < 10; key++) map.set(key, key * 10);
   let stats = map.stats();
-  assert.deepEqual({ nodes: stats.nodes, depth: stats.depth, overflowEntries: stats.overflowEntries, maxProbeLength: stats.maxProbeLength },
-    { nodes: 1, depth: 1, overflowEntries: 9, maxProbeLength: 11 }, 'the root, then a chain of 10');
+  assert.deepEqual(
+    {
+      nodes: stats.nodes,
+      depth: stats.depth,
+      overflowEntries: stats.overflowEntries,
+      maxProbeLength: stats.maxProbeLength,
+    },
+    { nodes: 1, depth: 1, overflowEntries: 9, maxProbeLength: 11 },
+    'the root, then a chain of 10',
+  );
   assert.deepEqual([...contents(map).keys()], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], 'keys join a chain at its head');
   // Mid-chain, head and tail: swap, compareAndSwap, delete.
   map.set(5, 55);
@@ -104,8 +117,19 @@ test('with no hash bits every key lives in one overflow chain hanging from the r
   assert.equal(map.delete(0), true);
   assert.equal(map.delete(0), false);
   assert.equal(map.add(4, 1), 41);
-  assert.deepEqual([...contents(map)], [[8, 80], [7, 70], [5, 55], [4, 41], [3, 33], [2, 20], [1, 10]],
-    'a replaced entry keeps its place in the chain');
+  assert.deepEqual(
+    [...contents(map)],
+    [
+      [8, 80],
+      [7, 70],
+      [5, 55],
+      [4, 41],
+      [3, 33],
+      [2, 20],
+      [1, 10],
+    ],
+    'a replaced entry keeps its place in the chain',
+  );
   stats = map.stats();
   assert.equal(stats.overflowEntries, 6);
   for (const key of [9, 8, 7, 6, 5]) map.delete(key);
@@ -128,11 +152,17 @@ test('expand moves a whole chain into a new node when a key with another hash ar
   const sibling = [...byHash].find(([other]) => other >>> 28 === hash >>> 28 && other !== hash)?.[1][0] as number;
   for (const key of chain.slice(0, 3)) map.set(key, key);
   let stats = map.stats();
-  assert.deepEqual({ nodes: stats.nodes, overflowEntries: stats.overflowEntries, expansions: stats.expansions }, { nodes: 1, overflowEntries: 2, expansions: 0 });
+  assert.deepEqual(
+    { nodes: stats.nodes, overflowEntries: stats.overflowEntries, expansions: stats.expansions },
+    { nodes: 1, overflowEntries: 2, expansions: 0 },
+  );
   map.set(sibling, -1);
   stats = map.stats();
-  assert.deepEqual({ nodes: stats.nodes, depth: stats.depth, overflowEntries: stats.overflowEntries, expansions: stats.expansions },
-    { nodes: 2, depth: 2, overflowEntries: 2, expansions: 1 }, 'one new node tells the hashes apart at the second digit');
+  assert.deepEqual(
+    { nodes: stats.nodes, depth: stats.depth, overflowEntries: stats.overflowEntries, expansions: stats.expansions },
+    { nodes: 2, depth: 2, overflowEntries: 2, expansions: 1 },
+    'one new node tells the hashes apart at the second digit',
+  );
   for (const key of chain.slice(0, 3)) assert.equal(map.get(key), key);
   assert.equal(map.get(sibling), -1);
   assert.equal(map.delete(sibling), true);
@@ -149,7 +179,10 @@ test('deleting every key prunes every node but the root, and the pruned nodes ar
   assert.equal(stats.expansions, stats.nodes - 1, 'every node but the root came from expand');
   for (let key = 0; key < 2000; key++) assert.equal(map.delete(key), true);
   stats = map.stats();
-  assert.deepEqual({ nodes: stats.nodes, depth: stats.depth, entries: stats.entries }, { nodes: 1, depth: 1, entries: 0 });
+  assert.deepEqual(
+    { nodes: stats.nodes, depth: stats.depth, entries: stats.entries },
+    { nodes: 1, depth: 1, entries: 0 },
+  );
   assert.equal(stats.nodesPruned, stats.expansions, 'Go prunes a node as soon as it is empty');
   map.quiesce?.();
   stats = map.stats();
@@ -177,8 +210,11 @@ test('reads, hits of getOrSet and failed conditional writes take no lock; a stor
   map.set(10_000, 1); // a new key
   assert.equal(map.compareAndSet(7, 70, 71), true);
   assert.equal(map.add(8, 1), 9);
-  assert.deepEqual(delta(before, map.stats(), ['lockAcquisitions', 'entriesRetired']), { lockAcquisitions: 4, entriesRetired: 3 },
-    'a store of an existing key replaces its entry, as Go\'s swap does');
+  assert.deepEqual(
+    delta(before, map.stats(), ['lockAcquisitions', 'entriesRetired']),
+    { lockAcquisitions: 4, entriesRetired: 3 },
+    "a store of an existing key replaces its entry, as Go's swap does",
+  );
 });
 
 test('add: an out-of-range result throws RangeError and changes nothing, in a slot and in a chain', () => {
@@ -191,8 +227,12 @@ test('add: an out-of-range result throws RangeError and changes nothing, in a sl
     assert.throws(() => map.add(5, 1), /add\(5, 1\) would store 2147483648/);
     assert.throws(() => map.add(6, -1), RangeError);
     assert.throws(() => map.add(200, RESERVED_VALUE_BASE), RangeError);
-    assert.deepEqual(delta(before, map.stats(), ['entriesRetired', 'entries', 'expansions', 'overflowInserts']),
-      { entriesRetired: 0, entries: 0, expansions: 0, overflowInserts: 0 });
+    assert.deepEqual(delta(before, map.stats(), ['entriesRetired', 'entries', 'expansions', 'overflowInserts']), {
+      entriesRetired: 0,
+      entries: 0,
+      expansions: 0,
+      overflowInserts: 0,
+    });
     assert.deepEqual([map.get(5), map.get(6), map.get(200)], [MAX_VALUE, MIN_VALUE, undefined]);
     assert.equal(map.add(5, -3), MAX_VALUE - 3, 'the node lock was released');
   }
@@ -230,11 +270,18 @@ test('memory stays bounded under indefinite churn of new keys and deletes on one
   }
   const stats = map.stats();
   assert.equal(stats.entries, window);
-  assert.ok(stats.entriesReclaimed > steps - 2 * window && stats.nodesReclaimed > 0.9 * stats.nodesPruned,
-    `churn went through many reclamations: ${JSON.stringify(stats)}`);
-  assert.ok(stats.peakBytesInUse <= 1.5 * measuredAtWarmup,
-    `peak ${stats.peakBytesInUse} bytes stays within 1.5× the ${measuredAtWarmup} bytes in use after warm-up`);
-  assert.ok(stats.entrySlots <= window + 2 * LOCAL_FREE_MAX + 512, `entry slots are reused (${stats.entrySlots} carved for ${steps} keys)`);
+  assert.ok(
+    stats.entriesReclaimed > steps - 2 * window && stats.nodesReclaimed > 0.9 * stats.nodesPruned,
+    `churn went through many reclamations: ${JSON.stringify(stats)}`,
+  );
+  assert.ok(
+    stats.peakBytesInUse <= 1.5 * measuredAtWarmup,
+    `peak ${stats.peakBytesInUse} bytes stays within 1.5× the ${measuredAtWarmup} bytes in use after warm-up`,
+  );
+  assert.ok(
+    stats.entrySlots <= window + 2 * LOCAL_FREE_MAX + 512,
+    `entry slots are reused (${stats.entrySlots} carved for ${steps} keys)`,
+  );
   map.quiesce?.();
   assert.equal(map.stats().bytesAwaitingReclamation, 0);
 });
@@ -245,7 +292,10 @@ test('narrowHashTrieFactory rejects hash widths outside 0..32; its maps refuse p
   }
   const narrow = narrowHashTrieFactory(3);
   assert.equal(narrow.name, 'hashtrie-hash3');
-  assert.throws(() => narrow.attach(hashTrieMapFactory.create({ maxBytes: 4 * MiB })), /created by 'hashtrie', not 'hashtrie-hash3'/);
+  assert.throws(
+    () => narrow.attach(hashTrieMapFactory.create({ maxBytes: 4 * MiB })),
+    /created by 'hashtrie', not 'hashtrie-hash3'/,
+  );
 });
 
 test('attach on the same thread returns the one view of that map; a handle without its id is refused', () => {
@@ -263,7 +313,10 @@ test('a forEach nested in a forEach callback walks the whole trie, and the outer
   let inner = 0;
   map.forEach((key) => {
     outer++;
-    if (key % 100 === 0) map.forEach(() => { inner++; });
+    if (key % 100 === 0)
+      map.forEach(() => {
+        inner++;
+      });
   });
   assert.equal(outer, 700);
   assert.equal(inner, 7 * 700);

@@ -9,11 +9,20 @@ test('the JIT mode is read from the process flags, and MAPLAB_JIT defaults to sy
   assert.equal(requestedJitMode({}), 'sync');
   assert.equal(requestedJitMode({ MAPLAB_JIT: '' }), 'sync');
   assert.equal(requestedJitMode({ MAPLAB_JIT: 'concurrent' }), 'concurrent');
-  assert.throws(() => requestedJitMode({ MAPLAB_JIT: 'SYNC' }), (error: unknown) =>
-    error instanceof UsageError && /MAPLAB_JIT must be one of sync, concurrent, got 'SYNC'/.test(error.message));
+  assert.throws(
+    () => requestedJitMode({ MAPLAB_JIT: 'SYNC' }),
+    (error: unknown) =>
+      error instanceof UsageError && /MAPLAB_JIT must be one of sync, concurrent, got 'SYNC'/.test(error.message),
+  );
 });
 
 test('a relaunch keeps the node flags and the script arguments, with the sync flag first', () => {
-  assert.deepEqual(relaunchArguments(['--inspect'], ['/usr/bin/node', '/x/cli.js', 'sweep', '--preset', 'quick']),
-    [SYNC_JIT_FLAG, '--inspect', '/x/cli.js', 'sweep', '--preset', 'quick']);
+  assert.deepEqual(relaunchArguments(['--inspect'], ['/usr/bin/node', '/x/cli.js', 'sweep', '--preset', 'quick']), [
+    SYNC_JIT_FLAG,
+    '--inspect',
+    '/x/cli.js',
+    'sweep',
+    '--preset',
+    'quick',
+  ]);
 });

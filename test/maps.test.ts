@@ -7,13 +7,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConcurrentMapWriteError, getMapFactory, mapFactories, type ConcurrentMap, type MapFactory, type MapOptions } from '../maps/index.js';
+import {
+  ConcurrentMapWriteError,
+  getMapFactory,
+  mapFactories,
+  type ConcurrentMap,
+  type MapFactory,
+  type MapOptions,
+} from '../maps/index.js';
 import { MAX_KEY, MAX_VALUE, MIN_VALUE } from '../maps/validate.js';
 import { seededRandom as prng } from './fixtures/seeded-random.js';
 
 const SMALL_ARENA = 16 * 1024 * 1024;
 const sharedFactories = mapFactories.filter((factory) => factory.shared);
-
 
 function newMap(factory: MapFactory, options: MapOptions = {}): ConcurrentMap {
   return factory.attach(factory.create({ maxBytes: SMALL_ARENA, ...options }));
@@ -41,7 +47,8 @@ for (const factory of mapFactories) {
       const reference = new Map<number, number>();
       const random = prng(Math.round(loadFactor * 1000) + factory.name.length);
       const KEYS = 3000;
-      const pickKey = (): number => (random() < 0.02 ? MAX_KEY - Math.floor(random() * 4) : Math.floor(random() * KEYS));
+      const pickKey = (): number =>
+        random() < 0.02 ? MAX_KEY - Math.floor(random() * 4) : Math.floor(random() * KEYS);
       const pickValue = (): number => {
         const roll = random();
         if (roll < 0.05) return MIN_VALUE;
@@ -104,18 +111,40 @@ for (const factory of mapFactories) {
     const badKeys: unknown[] = [-1, MAX_KEY + 1, 1.5, Number.NaN, Infinity, '1', null, undefined];
     const badValues: unknown[] = [-(2 ** 31), -(2 ** 31) + 7, 2 ** 31, 0.5, Number.NaN, '3'];
     const keyMessage = /key must be an integer 0\.\.2147483647, got /;
-    const valueMessage = (name: string): RegExp => new RegExp(`${name} must be an integer -2147483640\\.\\.2147483647 .*reserved.*, got `);
+    const valueMessage = (name: string): RegExp =>
+      new RegExp(`${name} must be an integer -2147483640\\.\\.2147483647 .*reserved.*, got `);
     for (const key of badKeys as number[]) {
-      for (const call of [() => map.get(key), () => map.set(key, 1), () => map.delete(key), () => map.getOrSet(key, 1),
-        () => map.compareAndSet(key, 1, 2), () => map.add(key, 1)]) {
-        assert.throws(call, (error: Error) => error instanceof RangeError && keyMessage.test(error.message), `key ${String(key)}`);
+      for (const call of [
+        () => map.get(key),
+        () => map.set(key, 1),
+        () => map.delete(key),
+        () => map.getOrSet(key, 1),
+        () => map.compareAndSet(key, 1, 2),
+        () => map.add(key, 1),
+      ]) {
+        assert.throws(
+          call,
+          (error: Error) => error instanceof RangeError && keyMessage.test(error.message),
+          `key ${String(key)}`,
+        );
       }
     }
     for (const value of badValues as number[]) {
-      for (const call of [() => map.set(2, value), () => map.getOrSet(2, value), () => map.compareAndSet(1, 10, value)]) {
-        assert.throws(call, (error: Error) => error instanceof RangeError && valueMessage('value').test(error.message), `value ${String(value)}`);
+      for (const call of [
+        () => map.set(2, value),
+        () => map.getOrSet(2, value),
+        () => map.compareAndSet(1, 10, value),
+      ]) {
+        assert.throws(
+          call,
+          (error: Error) => error instanceof RangeError && valueMessage('value').test(error.message),
+          `value ${String(value)}`,
+        );
       }
-      assert.throws(() => map.compareAndSet(1, value, 11), (error: Error) => error instanceof RangeError && valueMessage('expected').test(error.message));
+      assert.throws(
+        () => map.compareAndSet(1, value, 11),
+        (error: Error) => error instanceof RangeError && valueMessage('expected').test(error.message),
+      );
     }
     for (const delta of [0.5, 2 ** 31, -(2 ** 31) - 1, Number.NaN, '1'] as number[]) {
       assert.throws(() => map.add(1, delta), /delta must be an int32 integer, got /);
@@ -155,8 +184,11 @@ for (const factory of mapFactories) {
       [{ maxBytes: 2 ** 31 }, /maxBytes must be an integer/, RangeError],
     ];
     for (const [options, message, type] of cases) {
-      assert.throws(() => factory.create(options as MapOptions), (error: Error) => error instanceof type && message.test(error.message),
-        `options ${JSON.stringify(options)}`);
+      assert.throws(
+        () => factory.create(options as MapOptions),
+        (error: Error) => error instanceof type && message.test(error.message),
+        `options ${JSON.stringify(options)}`,
+      );
     }
   });
 
@@ -176,8 +208,11 @@ for (const factory of mapFactories) {
   test(`${factory.name} attach() refuses another map's handle`, () => {
     const other = mapFactories.find((candidate) => candidate.name !== factory.name) ?? getMapFactory('js-map');
     const handle = other.create({ maxBytes: SMALL_ARENA });
-    assert.throws(() => factory.attach(handle), (error: Error) =>
-      error instanceof TypeError && error.message.includes(`created by '${other.name}', not '${factory.name}'`));
+    assert.throws(
+      () => factory.attach(handle),
+      (error: Error) =>
+        error instanceof TypeError && error.message.includes(`created by '${other.name}', not '${factory.name}'`),
+    );
   });
 }
 
@@ -196,7 +231,16 @@ for (const factory of sharedFactories) {
     const map = newMap(factory, { capacity: 100, loadFactor: 0.5 });
     for (let key = 0; key < 1000; key++) map.set(key, key);
     const stats = map.stats();
-    for (const field of ['entries', 'slots', 'resizes', 'averageProbeLength', 'maxProbeLength', 'bytes', 'bytesInUse', 'bytesReserved']) {
+    for (const field of [
+      'entries',
+      'slots',
+      'resizes',
+      'averageProbeLength',
+      'maxProbeLength',
+      'bytes',
+      'bytesInUse',
+      'bytesReserved',
+    ]) {
       assert.equal(typeof stats[field], 'number', `stats.${field}`);
     }
     assert.equal(stats.entries, 1000);
@@ -209,12 +253,15 @@ for (const factory of sharedFactories) {
   test(`${factory.name} throws a RangeError naming maxBytes when its arena is full, keeping every entry it accepted`, () => {
     const map = newMap(factory, { maxBytes: 256 * 1024, capacity: 8 });
     let inserted = 0;
-    assert.throws(() => {
-      for (;;) {
-        map.set(inserted, inserted);
-        inserted++;
-      }
-    }, (error: Error) => error instanceof RangeError && /maxBytes/.test(error.message));
+    assert.throws(
+      () => {
+        for (;;) {
+          map.set(inserted, inserted);
+          inserted++;
+        }
+      },
+      (error: Error) => error instanceof RangeError && /maxBytes/.test(error.message),
+    );
     assert.equal(map.size(), inserted, 'the rejected insert left nothing behind');
     for (let key = 0; key < inserted; key += 97) assert.equal(map.get(key), key);
     assert.equal(map.get(inserted), undefined);
@@ -232,7 +279,11 @@ test('rwmutex and sharded count every read and write acquisition', () => {
     const stats = map.stats();
     assert.equal(stats.writeAcquisitions, 101, `${name} write locks`);
     assert.equal(stats.readAcquisitions, 300, `${name} read locks`);
-    assert.equal(stats.readContended + stats.writeContended + stats.readSleeps + stats.writeSleeps, 0, `${name}: one thread never waits`);
+    assert.equal(
+      stats.readContended + stats.writeContended + stats.readSleeps + stats.writeSleeps,
+      0,
+      `${name}: one thread never waits`,
+    );
   }
 });
 
@@ -243,7 +294,7 @@ test('sharded spreads keys over every shard and honours the shards option', () =
   assert.equal(stats.shards, 4);
   assert.equal(stats.entries, 4000);
   // 4 shards of at least 1000 / 0.75 slots each: shards grow evenly, so the total stays near 4000 / 0.75 × (1..2).
-  assert.ok(stats.slots >= 4000 / 0.75 && stats.slots <= 2 * 4000 / 0.75 + 64, `slots ${stats.slots}`);
+  assert.ok(stats.slots >= 4000 / 0.75 && stats.slots <= (2 * 4000) / 0.75 + 64, `slots ${stats.slots}`);
 });
 
 test('plain, once it has detected concurrent use, fails every later operation (the map may be corrupt)', () => {
@@ -255,9 +306,15 @@ test('plain, once it has detected concurrent use, fails every later operation (t
   const { buffer, header } = handle as unknown as { buffer: SharedArrayBuffer; header: number };
   const words = new Int32Array(buffer);
   words[header] = 1;
-  assert.throws(() => map.get(1), (error: Error) => error instanceof ConcurrentMapWriteError && error.message === 'concurrent map read and map write');
+  assert.throws(
+    () => map.get(1),
+    (error: Error) => error instanceof ConcurrentMapWriteError && error.message === 'concurrent map read and map write',
+  );
   words[header] &= ~1; // that writer finished; the failure is sticky all the same
-  assert.throws(() => map.set(2, 2), (error: Error) => error instanceof ConcurrentMapWriteError && error.message === 'concurrent map writes');
+  assert.throws(
+    () => map.set(2, 2),
+    (error: Error) => error instanceof ConcurrentMapWriteError && error.message === 'concurrent map writes',
+  );
   assert.throws(() => map.get(1), ConcurrentMapWriteError);
   assert.equal(map.stats().concurrentUseDetected, 1);
 });
@@ -274,9 +331,12 @@ test('plain: a detection whose flag bit another writer erased still fails that w
   // That writer's plain end-of-write store of 0 erases the BROKEN bit (what happened in CI).
   words[header] = 0;
   let writes = 0;
-  assert.throws(() => {
-    for (; writes < 1000; writes++) eraser.set(writes, writes);
-  }, (error: Error) => error instanceof ConcurrentMapWriteError && error.message === 'concurrent map writes');
+  assert.throws(
+    () => {
+      for (; writes < 1000; writes++) eraser.set(writes, writes);
+    },
+    (error: Error) => error instanceof ConcurrentMapWriteError && error.message === 'concurrent map writes',
+  );
   assert.ok(writes < 64, `the eraser wrote ${writes} times before failing`);
   assert.throws(() => detector.get(1), ConcurrentMapWriteError, 'the eraser set the bit again for readers');
   assert.equal(eraser.stats().concurrentUseDetected, 1);

@@ -35,12 +35,22 @@ test('unlocking a Mutex that is not locked throws and leaves it usable', () => {
 test(`a Mutex excludes: ${WORKERS} oversubscribed workers incrementing plain words inside it lose no update`, async () => {
   const memory = new SharedArrayBuffer(LOCK_TEST_WORDS * 4);
   const counters = new SharedArrayBuffer(THREAD_COUNTERS_BYTES);
-  const tasks: LockTask[] = Array.from({ length: WORKERS }, (_, slot) => ({ kind: 'mutex-increment', memory, counters, slot, iterations: ITERATIONS }));
+  const tasks: LockTask[] = Array.from({ length: WORKERS }, (_, slot) => ({
+    kind: 'mutex-increment',
+    memory,
+    counters,
+    slot,
+    iterations: ITERATIONS,
+  }));
   const results = await runWorkers<LockTask, LockResult>(LOCK_WORKER, tasks);
   const words = new Int32Array(memory);
   assert.equal(words[WORD_A], WORKERS * ITERATIONS, 'every increment survived');
   assert.equal(words[WORD_B], WORKERS * ITERATIONS);
-  assert.equal(results.reduce((sum, result) => sum + result.torn, 0), 0, 'no holder saw another holder\'s half-done update');
+  assert.equal(
+    results.reduce((sum, result) => sum + result.torn, 0),
+    0,
+    "no holder saw another holder's half-done update",
+  );
   assert.equal(words[LOCK], UNLOCKED);
   assert.equal(sumThreadCounter(counters, 0, 0), WORKERS * ITERATIONS, 'every acquisition is counted');
   assert.ok(sumThreadCounter(counters, 0, 1) <= WORKERS * ITERATIONS);

@@ -24,12 +24,29 @@ function maplab(args: string[]): { status: number | null; stdout: string; stderr
 
 test('run --profile writes one .cpuprofile per worker and trial, named by cell, and prints the top self-time functions', () => {
   const dir = join(directory, 'run', 'nested');
-  const result = maplab(['run', '--map', 'rwmutex', '--workload', 'read-heavy', '--threads', '2', ...SHORT, '--profile', dir]);
+  const result = maplab([
+    'run',
+    '--map',
+    'rwmutex',
+    '--workload',
+    'read-heavy',
+    '--threads',
+    '2',
+    ...SHORT,
+    '--profile',
+    dir,
+  ]);
   assert.equal(result.status, 0, result.stderr);
-  const expected = [1, 2].flatMap((trial) => [0, 1].map((worker) => `rwmutex-read-heavy-t2-lf0.75-trial${trial}-w${worker}.cpuprofile`));
+  const expected = [1, 2].flatMap((trial) =>
+    [0, 1].map((worker) => `rwmutex-read-heavy-t2-lf0.75-trial${trial}-w${worker}.cpuprofile`),
+  );
   assert.deepEqual(readdirSync(dir).sort(), expected.sort());
   for (const name of expected) {
-    const profile = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { nodes: unknown[]; startTime: number; endTime: number };
+    const profile = JSON.parse(readFileSync(join(dir, name), 'utf8')) as {
+      nodes: unknown[];
+      startTime: number;
+      endTime: number;
+    };
     assert.ok(profile.nodes.length > 1, `${name} has call-tree nodes`);
     assert.ok(profile.endTime > profile.startTime, `${name} covers a time span`);
   }
@@ -50,30 +67,54 @@ test('--profile on a file, or on a directory already holding profiles without --
   const used = join(directory, 'used');
   mkdirSync(used);
   writeFileSync(join(used, 'old.cpuprofile'), 'OLD\n');
-  const reused = maplab(['sweep', '--maps', 'rwmutex', '--workloads', 'read-heavy', '--threads', '1', '--load-factors', '0.75', ...SHORT,
-    '--profile', used, '--out', out]);
+  const reused = maplab([
+    'sweep',
+    '--maps',
+    'rwmutex',
+    '--workloads',
+    'read-heavy',
+    '--threads',
+    '1',
+    '--load-factors',
+    '0.75',
+    ...SHORT,
+    '--profile',
+    used,
+    '--out',
+    out,
+  ]);
   assert.equal(reused.status, 2);
   assert.match(reused.stderr, /--profile: .* already holds 1 \.cpuprofile files; pass --force/);
   assert.deepEqual(readdirSync(used), ['old.cpuprofile']);
   assert.equal(existsSync(out), false, 'no results file either');
 });
 
-test('the summary sums self samples per function over a cell\'s files, maps compiled positions to TypeScript lines, and ignores other files', () => {
+test("the summary sums self samples per function over a cell's files, maps compiled positions to TypeScript lines, and ignores other files", () => {
   const dir = join(directory, 'synthetic');
   mkdirSync(dir);
   const compiled = fileURLToPath(new URL('../maps/rwmutex.js', import.meta.url));
   const jsLines = readFileSync(compiled, 'utf8').split('\n');
   const rLockLine = jsLines.findIndex((line) => /^\s+rLock\(\) \{/.test(line));
   assert.ok(rLockLine >= 0, 'the compiled rwmutex.js has rLock()');
-  const frame = (functionName: string, url = '', lineNumber = -1) => ({ functionName, url, lineNumber, columnNumber: 4, scriptId: '1' });
-  const profile = (rLockHits: number, gcHits: number) => JSON.stringify({
-    nodes: [
-      { id: 1, hitCount: 0, callFrame: frame('(root)') },
-      { id: 2, hitCount: rLockHits, callFrame: frame('rLock', pathToFileURL(compiled).href, rLockLine) },
-      { id: 3, hitCount: gcHits, callFrame: frame('(garbage collector)') },
-    ],
-    startTime: 0, endTime: 1, samples: [], timeDeltas: [],
+  const frame = (functionName: string, url = '', lineNumber = -1) => ({
+    functionName,
+    url,
+    lineNumber,
+    columnNumber: 4,
+    scriptId: '1',
   });
+  const profile = (rLockHits: number, gcHits: number) =>
+    JSON.stringify({
+      nodes: [
+        { id: 1, hitCount: 0, callFrame: frame('(root)') },
+        { id: 2, hitCount: rLockHits, callFrame: frame('rLock', pathToFileURL(compiled).href, rLockLine) },
+        { id: 3, hitCount: gcHits, callFrame: frame('(garbage collector)') },
+      ],
+      startTime: 0,
+      endTime: 1,
+      samples: [],
+      timeDeltas: [],
+    });
   writeFileSync(join(dir, 'rwmutex-w1-t1-lf0.5-trial1-w0.cpuprofile'), profile(30, 10));
   writeFileSync(join(dir, 'rwmutex-w1-t1-lf0.5-trial2-w0.cpuprofile'), profile(30, 30));
   writeFileSync(join(dir, 'rwmutex-other-t1-lf0.5-trial1-w0.cpuprofile'), profile(1000, 0));
@@ -86,7 +127,9 @@ test('the summary sums self samples per function over a cell\'s files, maps comp
   assert.equal(group.top[0].share, 0.6);
   const match = /maps\/rwmutex\.ts:(\d+)$/.exec(group.top[0].location);
   assert.ok(match, `location ${group.top[0].location} is the TypeScript source`);
-  const tsLine = readFileSync(fileURLToPath(new URL('../../maps/rwmutex.ts', import.meta.url)), 'utf8').split('\n')[Number(match[1]) - 1];
+  const tsLine = readFileSync(fileURLToPath(new URL('../../maps/rwmutex.ts', import.meta.url)), 'utf8').split('\n')[
+    Number(match[1]) - 1
+  ];
   assert.match(tsLine, /rLock\(\)/, 'the mapped line is where rLock is declared');
   assert.deepEqual(group.top[1], { functionName: '(garbage collector)', location: '', samples: 40, share: 0.4 });
   assert.match(formatProfileSummary(dir, [group]), /60\.0%\s+rLock\s+\S*maps\/rwmutex\.ts:\d+/);

@@ -79,7 +79,7 @@ const quietSlowBy30 = {
   head: buildResults({ cells: [{ trials: trialsAround(1e6), quietTrials: trialsAround(0.84e6) }] }),
 };
 
-test('compare --metric quiet compares the trials\' quiet figures; the default compares their mean ops/s', () => {
+test("compare --metric quiet compares the trials' quiet figures; the default compares their mean ops/s", () => {
   const sources = { alpha: 0.05, normalize: false, baseSource: 'base', headSource: 'head' };
   const byOps = compareResults(quietSlowBy30.base, quietSlowBy30.head, sources);
   assert.equal(byOps.cells[0].opsPerSec.field, 'opsPerSec');
@@ -93,21 +93,43 @@ test('compare --metric quiet compares the trials\' quiet figures; the default co
 
 test('compare --metric quiet falls back to mean ops/s for a cell whose trials on either side lack the quiet figure', () => {
   const head = buildResults({ cells: [{ trials: trialsAround(0.7e6) }] });
-  const comparison = compareResults(quietSlowBy30.base, head, { alpha: 0.05, normalize: false, metric: 'quiet', baseSource: 'b', headSource: 'h' });
+  const comparison = compareResults(quietSlowBy30.base, head, {
+    alpha: 0.05,
+    normalize: false,
+    metric: 'quiet',
+    baseSource: 'b',
+    headSource: 'h',
+  });
   assert.equal(comparison.cells[0].opsPerSec.field, 'opsPerSec');
   assert.equal(comparison.cells[0].opsPerSec.verdict, '-30.0%');
 });
 
 test('an effect quantile outside [0.5, 1] is refused', () => {
-  assert.throws(() => compareResults(quietSlowBy30.base, quietSlowBy30.head, {
-    alpha: 0.05, normalize: false, effectQuantile: 0.25, baseSource: 'b', headSource: 'h',
-  }), /effectQuantile must be a number in \[0\.5, 1\], got 0\.25/);
+  assert.throws(
+    () =>
+      compareResults(quietSlowBy30.base, quietSlowBy30.head, {
+        alpha: 0.05,
+        normalize: false,
+        effectQuantile: 0.25,
+        baseSource: 'b',
+        headSource: 'h',
+      }),
+    /effectQuantile must be a number in \[0\.5, 1\], got 0\.25/,
+  );
 });
 
 const gateOptions: GateOptions = {
-  alpha: 0.05, thresholdPct: 15, normalize: true, confirm: false, calibrationTolerancePct: 25, baselineSource: 'base', currentSource: 'head',
+  alpha: 0.05,
+  thresholdPct: 15,
+  normalize: true,
+  confirm: false,
+  calibrationTolerancePct: 25,
+  baselineSource: 'base',
+  currentSource: 'head',
 };
-const spellBaseline = buildResults({ cells: gridSpec(['rwmutex'], ['read-heavy']).map((cell) => ({ ...cell, trials: trialsAround(1e6, 0.02, 15) })) });
+const spellBaseline = buildResults({
+  cells: gridSpec(['rwmutex'], ['read-heavy']).map((cell) => ({ ...cell, trials: trialsAround(1e6, 0.02, 15) })),
+});
 /** Three of five trials caught in a slow spell (0.6×); the other two at full speed. */
 const spellHead = buildResults({ cells: [{ trials: [0.6e6, 0.61e6, 0.62e6, 0.985e6, 0.99e6] }] });
 
@@ -117,7 +139,10 @@ test('three of five trials in a slow spell pass the default gate (p75 of the tri
   assert.equal(byDefault.comparison.effectQuantile, 0.75);
   const byMedian = await runGate(spellBaseline, spellHead, { ...gateOptions, effectQuantile: 0.5 });
   assert.equal(byMedian.verdict, 'regression');
-  assert.deepEqual(byMedian.regressions.map((finding) => finding.label), ['rwmutex/read-heavy/t=1/lf=0.75']);
+  assert.deepEqual(
+    byMedian.regressions.map((finding) => finding.label),
+    ['rwmutex/read-heavy/t=1/lf=0.75'],
+  );
 });
 
 test('every trial 30% slower fails the default gate', async () => {
@@ -134,14 +159,30 @@ test('the gate compares quiet figures by default when both sides have them', asy
   assert.equal(report.verdict, 'regression');
 });
 
-test('pooling baseline runs scales each run\'s quiet figures by its calibration, like its ops/s', () => {
-  const fast = buildResults({ calibrationOpsPerSec: 200e6, cells: [{ trials: [2e6, 2e6, 2e6], quietTrials: [2.2e6, 2.2e6, 2.2e6] }] });
-  const slow = buildResults({ calibrationOpsPerSec: 100e6, cells: [{ trials: [1e6, 1e6, 1e6], quietTrials: [1.1e6, 1.1e6, 1.1e6] }] });
-  const third = buildResults({ calibrationOpsPerSec: 100e6, cells: [{ trials: [1e6, 1e6, 1e6], quietTrials: [1.1e6, 1.1e6, 1.1e6] }] });
-  const merged = mergeBaselines([{ results: fast, source: 'a' }, { results: slow, source: 'b' }, { results: third, source: 'c' }]);
+test("pooling baseline runs scales each run's quiet figures by its calibration, like its ops/s", () => {
+  const fast = buildResults({
+    calibrationOpsPerSec: 200e6,
+    cells: [{ trials: [2e6, 2e6, 2e6], quietTrials: [2.2e6, 2.2e6, 2.2e6] }],
+  });
+  const slow = buildResults({
+    calibrationOpsPerSec: 100e6,
+    cells: [{ trials: [1e6, 1e6, 1e6], quietTrials: [1.1e6, 1.1e6, 1.1e6] }],
+  });
+  const third = buildResults({
+    calibrationOpsPerSec: 100e6,
+    cells: [{ trials: [1e6, 1e6, 1e6], quietTrials: [1.1e6, 1.1e6, 1.1e6] }],
+  });
+  const merged = mergeBaselines([
+    { results: fast, source: 'a' },
+    { results: slow, source: 'b' },
+    { results: third, source: 'c' },
+  ]);
   const cell = measured(merged.results.cells[0]);
   const quiet = cell.trials.map((trial) => (trial as { quietOpsPerSec?: number }).quietOpsPerSec);
-  assert.deepEqual(quiet.map((value) => Math.round(value ?? 0)), Array(9).fill(1.1e6));
+  assert.deepEqual(
+    quiet.map((value) => Math.round(value ?? 0)),
+    Array(9).fill(1.1e6),
+  );
   assert.equal(Math.round((cell.quietOpsPerSec as { median: number }).median), 1.1e6);
 });
 
@@ -163,13 +204,18 @@ test('the bootstrap p is two-sided: identical samples give p = 1, and faster is 
 });
 
 /** A baseline whose trials are a mixture: nine at full speed, six caught in slow spells at about half speed. */
-const spelledBaseline = buildResults({ cells: [{ trials: [...trialsAround(16e6, 0.03, 9), ...trialsAround(8.5e6, 0.05, 6)] }] });
+const spelledBaseline = buildResults({
+  cells: [{ trials: [...trialsAround(16e6, 0.03, 9), ...trialsAround(8.5e6, 0.05, 6)] }],
+});
 const slowerEverywhere = buildResults({ cells: [{ trials: trialsAround(11.4e6, 0.03, 5) }] });
 
 test('against a baseline with slow-spell trials, a head 29% slower in every trial is not significant by Mann–Whitney but is by the bootstrap', async () => {
   const byRanks = await runGate(spelledBaseline, slowerEverywhere, { ...gateOptions, test: 'mann-whitney' });
   assert.equal(byRanks.verdict, 'pass');
-  assert.ok(byRanks.comparison.cells[0].opsPerSec.p >= 0.05, `Mann–Whitney p ${byRanks.comparison.cells[0].opsPerSec.p}`);
+  assert.ok(
+    byRanks.comparison.cells[0].opsPerSec.p >= 0.05,
+    `Mann–Whitney p ${byRanks.comparison.cells[0].opsPerSec.p}`,
+  );
   const byBootstrap = await runGate(spelledBaseline, slowerEverywhere, gateOptions);
   assert.equal(byBootstrap.comparison.test, 'bootstrap');
   assert.equal(byBootstrap.verdict, 'regression');

@@ -19,7 +19,13 @@ function newDomain(): { arena: Arena; base: number; view: () => EpochDomain } {
 /** Retires `count` items (offsets 1..count, size 0, 8 bytes each) and returns what reclaim saw, in order. */
 function recorder(): { reclaimed: number[]; reclaim: (offset: number, size: number) => number } {
   const reclaimed: number[] = [];
-  return { reclaimed, reclaim: (offset) => { reclaimed.push(offset); return 8; } };
+  return {
+    reclaimed,
+    reclaim: (offset) => {
+      reclaimed.push(offset);
+      return 8;
+    },
+  };
 }
 
 test('a retired item waits until every active thread has passed a quiescent point after its retirement', () => {
@@ -101,7 +107,10 @@ test('with every thread idle everything retired is reclaimed at once, in retirem
   domain.goIdle();
   const { reclaimed, reclaim } = recorder();
   assert.equal(domain.tryReclaimLocked(reclaim), count);
-  assert.deepEqual(reclaimed, Array.from({ length: count }, (_, i) => i + 1));
+  assert.deepEqual(
+    reclaimed,
+    Array.from({ length: count }, (_, i) => i + 1),
+  );
   assert.equal(arena.stats().bytesInUse, bytesBefore, 'the retire records were freed');
 });
 
@@ -110,7 +119,10 @@ test(`at most ${MAX_EPOCH_THREADS} threads are registered at once; an idle threa
   const views = Array.from({ length: MAX_EPOCH_THREADS }, () => view());
   for (const domain of views) domain.quiescentPoint();
   const extra = view();
-  assert.throws(() => extra.quiescentPoint(), /more than 64 threads are using one map at the same time; call quiesce\(\)/);
+  assert.throws(
+    () => extra.quiescentPoint(),
+    /more than 64 threads are using one map at the same time; call quiesce\(\)/,
+  );
   views[17].goIdle();
   extra.quiescentPoint();
   assert.equal(extra.stats().activeThreads, MAX_EPOCH_THREADS);

@@ -27,10 +27,19 @@ test('readers never see a value not written for their key while a writer forces 
   for (let key = 0; key < STABLE_KEYS; key++) main.set(key, valueOf(key, 0));
   main.quiesce?.();
   const control = new SharedArrayBuffer(8);
-  const task = (role: StressTask['role'], seed: number): StressTask =>
-    ({ role, handle, control, writerOps: WRITER_OPS, maxPendingBytes: MAX_PENDING_BYTES, seed });
-  const results = await runWorkers<StressTask, StressResult>(fixture,
-    [task('writer', 1), ...Array.from({ length: READERS }, (_, i) => task('reader', 0x9e3779b9 + i))], 300_000);
+  const task = (role: StressTask['role'], seed: number): StressTask => ({
+    role,
+    handle,
+    control,
+    writerOps: WRITER_OPS,
+    maxPendingBytes: MAX_PENDING_BYTES,
+    seed,
+  });
+  const results = await runWorkers<StressTask, StressResult>(
+    fixture,
+    [task('writer', 1), ...Array.from({ length: READERS }, (_, i) => task('reader', 0x9e3779b9 + i))],
+    300_000,
+  );
 
   for (const result of results) {
     assert.deepEqual(result.violations, [], `${result.role}: ${result.violationCount} impossible values`);
@@ -41,8 +50,10 @@ test('readers never see a value not written for their key while a writer forces 
 
   main.quiesce?.(); // every thread is idle now: everything retired can go
   const stats = main.stats();
-  assert.ok(stats.promotions >= 3000 && stats.dirtyRebuilds >= 3000,
-    `the writer forced thousands of promotions and rebuilds: ${stats.promotions} / ${stats.dirtyRebuilds}`);
+  assert.ok(
+    stats.promotions >= 3000 && stats.dirtyRebuilds >= 3000,
+    `the writer forced thousands of promotions and rebuilds: ${stats.promotions} / ${stats.dirtyRebuilds}`,
+  );
   assert.ok(stats.regionsReclaimed >= stats.promotions - 1, 'every replaced read table was reclaimed');
   assert.equal(stats.bytesAwaitingReclamation, 0);
   assert.equal(stats.entries, STABLE_KEYS + CHURN_WINDOW);
@@ -50,6 +61,6 @@ test('readers never see a value not written for their key while a writer forces 
   assert.ok(stats.peakBytesInUse <= 2 * 1024 * 1024, `peak bytes in use ${stats.peakBytesInUse} ≤ 2 MiB`);
   assert.ok(stats.bytes <= 512 * 1024, `bytes in use at the end ${stats.bytes} ≤ 512 KiB`);
   assert.ok(stats.entrySlots <= 16 * (STABLE_KEYS + CHURN_WINDOW), `entry slots reused: ${stats.entrySlots} carved`);
-  for (let key = 0; key < STABLE_KEYS; key++) assert.equal(main.get(key) as number % 8192, key);
+  for (let key = 0; key < STABLE_KEYS; key++) assert.equal((main.get(key) as number) % 8192, key);
   main.quiesce?.();
 });

@@ -36,7 +36,6 @@ function delta(before: Record<string, number>, after: Record<string, number>, na
   return Object.fromEntries(names.map((name) => [name, after[name] - before[name]]));
 }
 
-
 for (const loadFactor of [0.25, 0.5, 0.75, 0.9]) {
   test(`readdirty agrees with a Map through every operation, promotion and rebuild at load factor ${loadFactor}`, () => {
     const map = newMap({ capacity: 16, loadFactor });
@@ -58,7 +57,7 @@ for (const loadFactor of [0.25, 0.5, 0.75, 0.9]) {
         reference.set(key, expected);
         assert.equal(map.getOrSet(key, value), expected, `getOrSet(${key}) at step ${step}`);
       } else if (roll < 0.82) {
-        const expected = reference.has(key) && random() < 0.6 ? reference.get(key) as number : value;
+        const expected = reference.has(key) && random() < 0.6 ? (reference.get(key) as number) : value;
         const swapped = reference.get(key) === expected;
         if (swapped) reference.set(key, value + 1);
         assert.equal(map.compareAndSet(key, expected, value + 1), swapped, `compareAndSet(${key}) at step ${step}`);
@@ -79,8 +78,10 @@ for (const loadFactor of [0.25, 0.5, 0.75, 0.9]) {
     }
     const stats = map.stats();
     assert.equal(stats.entries, reference.size);
-    assert.ok(stats.promotions > 50 && stats.dirtyRebuilds > 50 && stats.entriesExpunged > 0 && stats.entriesUnexpunged > 0,
-      `the run exercised every path: ${JSON.stringify(stats)}`);
+    assert.ok(
+      stats.promotions > 50 && stats.dirtyRebuilds > 50 && stats.entriesExpunged > 0 && stats.entriesUnexpunged > 0,
+      `the run exercised every path: ${JSON.stringify(stats)}`,
+    );
   });
 }
 
@@ -143,8 +144,12 @@ test('a deleted entry is expunged by the next rebuild; a later store un-expunges
   assert.equal(map.get(7), undefined, 'an expunged entry reads as absent, from the read table');
   map.set(7, 77);
   stats = map.stats();
-  assert.deepEqual(delta(before, stats, ['entriesUnexpunged', 'lockAcquisitions', 'misses', 'readHits']),
-    { entriesUnexpunged: 1, lockAcquisitions: 1, misses: 0, readHits: 1 });
+  assert.deepEqual(delta(before, stats, ['entriesUnexpunged', 'lockAcquisitions', 'misses', 'readHits']), {
+    entriesUnexpunged: 1,
+    lockAcquisitions: 1,
+    misses: 0,
+    readHits: 1,
+  });
   assert.equal(stats.dirtyEntries, 101, 'un-expunged entry added to dirty');
   assert.equal(map.get(7), 77);
   map.forEach(() => {}); // promote: 7 survives in the new read table
@@ -175,7 +180,7 @@ test('entries dropped at promotion are reclaimed after a quiescent point and the
   for (let key = 2000; key < 2010; key++) assert.equal(map.get(key), key);
 });
 
-test('dirty-only keys: getOrSet, compareAndSet, get, delete and add count a miss (Go), set does not (Go\'s Swap)', () => {
+test("dirty-only keys: getOrSet, compareAndSet, get, delete and add count a miss (Go), set does not (Go's Swap)", () => {
   const map = promotedMap(100);
   map.set(1000, 1); // new key: dirty-only from now on
   const missesAfter = (op: () => unknown): number => {
@@ -183,16 +188,45 @@ test('dirty-only keys: getOrSet, compareAndSet, get, delete and add count a miss
     op();
     return map.stats().misses - before;
   };
-  assert.equal(missesAfter(() => map.set(1000, 2)), 0);
-  assert.equal(missesAfter(() => assert.equal(map.getOrSet(1000, 9), 2)), 1);
-  assert.equal(missesAfter(() => assert.equal(map.compareAndSet(1000, 2, 3), true)), 1);
-  assert.equal(missesAfter(() => assert.equal(map.get(1000), 3)), 1);
-  assert.equal(missesAfter(() => assert.equal(map.add(1000, 4), 7)), 1);
-  assert.equal(missesAfter(() => assert.equal(map.delete(1000), true)), 1);
-  assert.equal(missesAfter(() => assert.equal(map.getOrSet(2000, 5), 5)), 0, 'a new key is no miss');
-  assert.equal(missesAfter(() => assert.equal(map.compareAndSet(3000, 1, 2), false)), 0,
-    'absent from both tables: a locked lookup but no miss, as in Go\'s CompareAndSwap');
-  assert.equal(missesAfter(() => assert.equal(map.get(3000), undefined)), 1, 'Load counts a miss whether or not the key is present');
+  assert.equal(
+    missesAfter(() => map.set(1000, 2)),
+    0,
+  );
+  assert.equal(
+    missesAfter(() => assert.equal(map.getOrSet(1000, 9), 2)),
+    1,
+  );
+  assert.equal(
+    missesAfter(() => assert.equal(map.compareAndSet(1000, 2, 3), true)),
+    1,
+  );
+  assert.equal(
+    missesAfter(() => assert.equal(map.get(1000), 3)),
+    1,
+  );
+  assert.equal(
+    missesAfter(() => assert.equal(map.add(1000, 4), 7)),
+    1,
+  );
+  assert.equal(
+    missesAfter(() => assert.equal(map.delete(1000), true)),
+    1,
+  );
+  assert.equal(
+    missesAfter(() => assert.equal(map.getOrSet(2000, 5), 5)),
+    0,
+    'a new key is no miss',
+  );
+  assert.equal(
+    missesAfter(() => assert.equal(map.compareAndSet(3000, 1, 2), false)),
+    0,
+    "absent from both tables: a locked lookup but no miss, as in Go's CompareAndSwap",
+  );
+  assert.equal(
+    missesAfter(() => assert.equal(map.get(3000), undefined)),
+    1,
+    'Load counts a miss whether or not the key is present',
+  );
   assert.equal(map.stats().promotions, 1, 'still far from len(dirty) misses');
 });
 
@@ -215,8 +249,11 @@ test('add: an absent key counts as 0, and an out-of-range result throws RangeErr
   map.set(300, 1); // rebuild expunges 3
   const before = map.stats();
   assert.throws(() => map.add(3, RESERVED_VALUE_BASE), RangeError);
-  assert.deepEqual(delta(before, map.stats(), ['entriesUnexpunged', 'dirtyEntries', 'entries']),
-    { entriesUnexpunged: 0, dirtyEntries: 0, entries: 0 });
+  assert.deepEqual(delta(before, map.stats(), ['entriesUnexpunged', 'dirtyEntries', 'entries']), {
+    entriesUnexpunged: 0,
+    dirtyEntries: 0,
+    entries: 0,
+  });
   assert.equal(map.get(3), undefined);
   assert.equal(map.add(3, 4), 4, 'an expunged key counts as absent');
   assert.equal(map.add(400, -6), -6, 'a new key starts from 0');
@@ -279,8 +316,12 @@ test('bad input throws a RangeError naming the parameter and changes nothing', (
   assert.throws(() => map.add(1, 2 ** 31), /delta must be/);
   assert.throws(() => map.get('1' as unknown as number), RangeError);
   const after = map.stats();
-  assert.deepEqual(delta(before, after, ['entries', 'lockAcquisitions', 'loads', 'dirtyEntries']),
-    { entries: 0, lockAcquisitions: 0, loads: 0, dirtyEntries: 0 });
+  assert.deepEqual(delta(before, after, ['entries', 'lockAcquisitions', 'loads', 'dirtyEntries']), {
+    entries: 0,
+    lockAcquisitions: 0,
+    loads: 0,
+    dirtyEntries: 0,
+  });
   for (let key = 0; key < 10; key++) assert.equal(map.get(key), key);
 });
 
@@ -308,10 +349,16 @@ test('memory stays bounded under indefinite churn of new keys and deletes on one
   }
   const stats = map.stats();
   assert.equal(stats.entries, window);
-  assert.ok(stats.promotions > 100 && stats.regionsReclaimed > 100 && stats.entriesReclaimed > steps - 2 * window - stats.entrySlots,
-    `churn went through many promotions and reclamations: ${JSON.stringify(stats)}`);
-  assert.ok(stats.peakBytesInUse <= 2 * measuredAtWarmup,
-    `peak ${stats.peakBytesInUse} bytes stays within 2× the ${measuredAtWarmup} bytes in use after warm-up`);
+  assert.ok(
+    stats.promotions > 100 &&
+      stats.regionsReclaimed > 100 &&
+      stats.entriesReclaimed > steps - 2 * window - stats.entrySlots,
+    `churn went through many promotions and reclamations: ${JSON.stringify(stats)}`,
+  );
+  assert.ok(
+    stats.peakBytesInUse <= 2 * measuredAtWarmup,
+    `peak ${stats.peakBytesInUse} bytes stays within 2× the ${measuredAtWarmup} bytes in use after warm-up`,
+  );
   assert.ok(stats.entrySlots <= 8 * window, `entry slots are reused (${stats.entrySlots} carved for ${steps} keys)`);
   map.quiesce?.();
   assert.equal(map.stats().bytesAwaitingReclamation, 0);

@@ -10,10 +10,28 @@ import { tempDirectory } from './fixtures/gate-results.js';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/evidence/record-baseline.js', import.meta.url));
 // A tiny sweep per run (one js-map cell, one 20 ms trial): the script's file handling is under test, not the numbers.
-const TINY = ['--', '--maps', 'js-map', '--workloads', 'read-heavy', '--threads', '1', '--load-factors', '0.75',
-  '--duration-ms', '20', '--warmup-ms', '5', '--trials', '1', '--stream-ops', '65536'];
+const TINY = [
+  '--',
+  '--maps',
+  'js-map',
+  '--workloads',
+  'read-heavy',
+  '--threads',
+  '1',
+  '--load-factors',
+  '0.75',
+  '--duration-ms',
+  '20',
+  '--warmup-ms',
+  '5',
+  '--trials',
+  '1',
+  '--stream-ops',
+  '65536',
+];
 
-const record = (...args: string[]) => spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8', timeout: 60_000 });
+const record = (...args: string[]) =>
+  spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8', timeout: 60_000 });
 
 /** A baseline root with this machine's directory holding `runs` placeholder files; returns both paths. */
 function seededBaseline(runs: number): { root: string; machine: string } {
@@ -25,11 +43,15 @@ function seededBaseline(runs: number): { root: string; machine: string } {
 }
 
 const files = (directory: string): string[] => readdirSync(directory).sort();
-const isResults = (file: string): boolean => typeof (JSON.parse(readFileSync(file, 'utf8')) as { schema?: unknown }).schema === 'string';
+const isResults = (file: string): boolean =>
+  typeof (JSON.parse(readFileSync(file, 'utf8')) as { schema?: unknown }).schema === 'string';
 
 test('machineDirectoryName makes a CPU model and core count a file name', () => {
   assert.equal(machineDirectoryName({ cpuModel: 'AMD EPYC', cores: 2 }), 'amd-epyc-x2');
-  assert.equal(machineDirectoryName({ cpuModel: 'Intel(R) Xeon(R) Processor @ 2.10GHz', cores: 2 }), 'intel-xeon-processor-2.10ghz-x2');
+  assert.equal(
+    machineDirectoryName({ cpuModel: 'Intel(R) Xeon(R) Processor @ 2.10GHz', cores: 2 }),
+    'intel-xeon-processor-2.10ghz-x2',
+  );
   assert.equal(machineDirectoryName({ cpuModel: '', cores: 4 }), 'unknown-cpu-x4');
 });
 
@@ -40,7 +62,10 @@ test('a refresh replaces every run of this machine kind with the new ones and le
   const result = record('--runs', '2', '--dir', root, ...TINY);
   assert.equal(result.status, 0, result.stderr);
   assert.deepEqual(files(machine), ['ci-1.json', 'ci-2.json']);
-  assert.ok(files(machine).every((name) => isResults(join(machine, name))), 'both are results files');
+  assert.ok(
+    files(machine).every((name) => isResults(join(machine, name))),
+    'both are results files',
+  );
   assert.equal(readFileSync(join(root, 'other-cpu-x2', 'ci-1.json'), 'utf8'), 'other kind');
 });
 
@@ -53,7 +78,7 @@ test('--append numbers the new runs after the existing ones and leaves those byt
   assert.ok(isResults(join(machine, 'ci-4.json')) && isResults(join(machine, 'ci-5.json')));
 });
 
-test('a run that fails leaves the baseline unchanged and passes on the sweep\'s exit code', () => {
+test("a run that fails leaves the baseline unchanged and passes on the sweep's exit code", () => {
   const { root, machine } = seededBaseline(3);
   const result = record('--runs', '2', '--dir', root, '--', '--threads', 'zero');
   assert.equal(result.status, 2);
@@ -67,7 +92,10 @@ test('bad options exit 2 naming the option and the allowed values, and write not
   for (const args of [['--runs', '0'], ['--runs', 'three'], ['--nope']]) {
     const result = record('--dir', root, ...args);
     assert.equal(result.status, 2, args.join(' '));
-    assert.match(result.stderr, args[0] === '--nope' ? /Unknown option '--nope'.*options: --runs <1\.\.20>/ : /--runs must be an integer 1\.\.20/);
+    assert.match(
+      result.stderr,
+      args[0] === '--nope' ? /Unknown option '--nope'.*options: --runs <1\.\.20>/ : /--runs must be an integer 1\.\.20/,
+    );
   }
   assert.deepEqual(files(root), []);
 });

@@ -4,17 +4,36 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseReference, groupWinners, pairCells, relativeAnswers, runtimeAnswers, verdictOf } from '../harness/analysis/relative.js';
+import {
+  chooseReference,
+  groupWinners,
+  pairCells,
+  relativeAnswers,
+  runtimeAnswers,
+  verdictOf,
+} from '../harness/analysis/relative.js';
 import type { Cell, ErrorCell } from '../harness/results/results.js';
 import { pairedRatio, tQuantile975 } from '../harness/results/stats.js';
 
 /** A measured cell whose trial r ran at rates[r] (quiet rate = ops/s). */
 function cellOf(map: string, rates: number[], extra: Partial<Cell> = {}): Cell {
   return {
-    map, workload: 'read-heavy', threads: 2, loadFactor: 0.75, oversubscribed: false,
+    map,
+    workload: 'read-heavy',
+    threads: 2,
+    loadFactor: 0.75,
+    oversubscribed: false,
     trials: rates.map((rate, round) => ({ ops: rate, elapsedNs: 1e9, opsPerSec: rate, quietOpsPerSec: rate, round })),
     opsPerSec: { median: rates[0], ciLow: rates[0], ciHigh: rates[0] },
-    latencyNs: { p50: 1, p90: 1, p99: 1, p999: 1, max: 1, samples: 1, histogram: { unit: 'ns', relativeError: 0.01, buckets: [] } },
+    latencyNs: {
+      p50: 1,
+      p90: 1,
+      p99: 1,
+      p999: 1,
+      max: 1,
+      samples: 1,
+      histogram: { unit: 'ns', relativeError: 0.01, buckets: [] },
+    },
     counters: {},
     ...extra,
   };
@@ -45,7 +64,7 @@ test('a paired ratio cancels drift common to both members of each pair: 1.2× ex
   assert.equal(ratio.pairs, 6);
 });
 
-test('the paired CI widens with the pairs\' own scatter and holds the true ratio', () => {
+test("the paired CI widens with the pairs' own scatter and holds the true ratio", () => {
   const a = [1.25, 1.15, 1.22, 1.18, 1.21, 1.19].map((ratio, r) => ratio * 1e7 * drift[r]);
   const b = drift.map((level) => 1e7 * level);
   const ratio = pairedRatio(a, b);
@@ -75,21 +94,40 @@ test('trials pair by the round they were measured in, not by position', () => {
 
 test('every map is compared with rwmutex by default, with a verdict per comparison group', () => {
   const cells = [
-    cellOf('rwmutex', drift.map((level) => 1e7 * level)),
-    cellOf('readdirty', drift.map((level) => 2e7 * level * (1 + 0.01 * Math.sin(level * 10)))),
-    cellOf('sharded', drift.map((level, r) => 1e7 * level * (r % 2 === 0 ? 1.01 : 0.99))),
+    cellOf(
+      'rwmutex',
+      drift.map((level) => 1e7 * level),
+    ),
+    cellOf(
+      'readdirty',
+      drift.map((level) => 2e7 * level * (1 + 0.01 * Math.sin(level * 10))),
+    ),
+    cellOf(
+      'sharded',
+      drift.map((level, r) => 1e7 * level * (r % 2 === 0 ? 1.01 : 0.99)),
+    ),
     errorCellOf('broken', 'timeout'),
   ];
   assert.equal(chooseReference(cells), 'rwmutex');
   const answers = relativeAnswers(cells);
-  assert.deepEqual(answers.map((answer) => [answer.map, answer.verdict]), [['readdirty', 'faster'], ['sharded', 'tie']]);
+  assert.deepEqual(
+    answers.map((answer) => [answer.map, answer.verdict]),
+    [
+      ['readdirty', 'faster'],
+      ['sharded', 'tie'],
+    ],
+  );
   assert.ok(Math.abs(answers[0].ratio.median - 2) < 0.02);
   assert.equal(relativeAnswers(cells, { referenceMap: 'sharded' })[0].reference, 'sharded');
 });
 
-test('a group\'s winner must beat every other shared map; a private js-map is never the winner', () => {
+test("a group's winner must beat every other shared map; a private js-map is never the winner", () => {
   const level = (factor: number) => drift.map((d, r) => factor * 1e7 * d * (1 + 0.005 * (r % 3)));
-  const clear = [cellOf('js-map', level(5), { private: true }), cellOf('rwmutex', level(1)), cellOf('readdirty', level(2))];
+  const clear = [
+    cellOf('js-map', level(5), { private: true }),
+    cellOf('rwmutex', level(1)),
+    cellOf('readdirty', level(2)),
+  ];
   const [winner] = groupWinners(clear);
   assert.equal(winner.verdict, 'winner');
   assert.equal(winner.leader, 'readdirty');
@@ -100,18 +138,44 @@ test('a group\'s winner must beat every other shared map; a private js-map is ne
   assert.deepEqual([tie.leader, ...tie.tiedWith].sort(), ['rwmutex', 'sharded']);
 });
 
-test('runtime answers pair each map\'s cell under every runtime with the same cell under the first runtime', () => {
-  const under = (runtime: string, map: string, rates: number[]): Cell => cellOf(map, rates, { runtime: { node: runtime, v8: 'x' } });
+test("runtime answers pair each map's cell under every runtime with the same cell under the first runtime", () => {
+  const under = (runtime: string, map: string, rates: number[]): Cell =>
+    cellOf(map, rates, { runtime: { node: runtime, v8: 'x' } });
   const cells = [
-    under('v20.20.2', 'rwmutex', drift.map((level) => 1e7 * level)),
-    under('v24.21.0', 'rwmutex', drift.map((level) => 1.5e7 * level)),
-    under('v20.20.2', 'sharded', drift.map((level) => 1e7 * level)),
-    under('v24.21.0', 'sharded', drift.map((level, r) => 1e7 * level * (r % 2 ? 1.01 : 0.99))),
+    under(
+      'v20.20.2',
+      'rwmutex',
+      drift.map((level) => 1e7 * level),
+    ),
+    under(
+      'v24.21.0',
+      'rwmutex',
+      drift.map((level) => 1.5e7 * level),
+    ),
+    under(
+      'v20.20.2',
+      'sharded',
+      drift.map((level) => 1e7 * level),
+    ),
+    under(
+      'v24.21.0',
+      'sharded',
+      drift.map((level, r) => 1e7 * level * (r % 2 ? 1.01 : 0.99)),
+    ),
   ];
   const answers = runtimeAnswers(cells, ['v20.20.2', 'v24.21.0']);
-  assert.deepEqual(answers.map((answer) => [answer.map, answer.runtime, answer.referenceRuntime, answer.verdict]),
-    [['rwmutex', 'v24.21.0', 'v20.20.2', 'faster'], ['sharded', 'v24.21.0', 'v20.20.2', 'tie']]);
+  assert.deepEqual(
+    answers.map((answer) => [answer.map, answer.runtime, answer.referenceRuntime, answer.verdict]),
+    [
+      ['rwmutex', 'v24.21.0', 'v20.20.2', 'faster'],
+      ['sharded', 'v24.21.0', 'v20.20.2', 'tie'],
+    ],
+  );
   assert.ok(Math.abs(answers[0].ratio.median - 1.5) < 1e-3);
-  assert.equal(runtimeAnswers(cells, ['v24.21.0', 'v20.20.2'])[0].referenceRuntime, 'v24.21.0', 'the first runtime given is the reference');
+  assert.equal(
+    runtimeAnswers(cells, ['v24.21.0', 'v20.20.2'])[0].referenceRuntime,
+    'v24.21.0',
+    'the first runtime given is the reference',
+  );
   assert.equal(relativeAnswers(cells).length, 2, 'map-vs-map answers stay within one runtime');
 });

@@ -14,35 +14,63 @@ const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 /** One run: maps at the given relative speeds, 6 rounds under a drift `level(r)`. */
 function run(speeds: Record<string, number>, level: (round: number) => number): Results {
   const cells: Cell[] = Object.entries(speeds).map(([map, speed]) => {
-    const rates = Array.from({ length: 6 }, (_, round) => speed * 1e7 * level(round) * (1 + 0.004 * ((round * 7 + map.length) % 3)));
+    const rates = Array.from(
+      { length: 6 },
+      (_, round) => speed * 1e7 * level(round) * (1 + 0.004 * ((round * 7 + map.length) % 3)),
+    );
     const sorted = [...rates].sort((a, b) => a - b);
     return {
-      map, workload: 'read-heavy', threads: 2, loadFactor: 0.75, oversubscribed: false,
+      map,
+      workload: 'read-heavy',
+      threads: 2,
+      loadFactor: 0.75,
+      oversubscribed: false,
       trials: rates.map((rate, round) => ({ ops: rate, elapsedNs: 1e9, opsPerSec: rate, quietOpsPerSec: rate, round })),
       opsPerSec: { median: (sorted[2] + sorted[3]) / 2, ciLow: sorted[0], ciHigh: sorted[5] },
-      latencyNs: { p50: 1, p90: 1, p99: 1, p999: 1, max: 1, samples: 1, histogram: { unit: 'ns', relativeError: 0.01, buckets: [] } },
+      latencyNs: {
+        p50: 1,
+        p90: 1,
+        p99: 1,
+        p999: 1,
+        max: 1,
+        samples: 1,
+        histogram: { unit: 'ns', relativeError: 0.01, buckets: [] },
+      },
       counters: {},
     };
   });
   return {
-    schema: RESULTS_SCHEMA, env: { node: 'v20', v8: '11', os: 'linux', cpuModel: 'x', cores: 2, memoryBytes: 1 },
-    config: {}, calibration: { opsPerSec: 1 }, cells, analysis: { knees: [] },
+    schema: RESULTS_SCHEMA,
+    env: { node: 'v20', v8: '11', os: 'linux', cpuModel: 'x', cores: 2, memoryBytes: 1 },
+    config: {},
+    calibration: { opsPerSec: 1 },
+    cells,
+    analysis: { knees: [] },
   };
 }
 
-test('two runs at different machine levels agree on ratios and winners when the maps\' relative speeds are the same', () => {
+test("two runs at different machine levels agree on ratios and winners when the maps' relative speeds are the same", () => {
   const speeds = { rwmutex: 1, sharded: 1.5, readdirty: 2.5 };
-  const report = repeatability(run(speeds, () => 1), run(speeds, (round) => 0.6 + 0.1 * round));
+  const report = repeatability(
+    run(speeds, () => 1),
+    run(speeds, (round) => 0.6 + 0.1 * round),
+  );
   assert.equal(report.cells.compared, 3);
   assert.ok((report.cells.medianPct as number) > 10, 'the cells themselves moved with the machine');
-  assert.ok((report.pairedRatios.medianPct as number) < 1, `paired ratios stayed put: ${report.pairedRatios.medianPct}%`);
+  assert.ok(
+    (report.pairedRatios.medianPct as number) < 1,
+    `paired ratios stayed put: ${report.pairedRatios.medianPct}%`,
+  );
   assert.equal(report.verdicts.opposite, 0);
   assert.equal(report.winners.differ, 0);
   assert.equal(report.winners.bothNamed, 1);
 });
 
 test('a map that changed places is counted as opposite verdicts and a disagreeing winner', () => {
-  const report = repeatability(run({ rwmutex: 1, readdirty: 2 }, () => 1), run({ rwmutex: 1, readdirty: 0.5 }, () => 1));
+  const report = repeatability(
+    run({ rwmutex: 1, readdirty: 2 }, () => 1),
+    run({ rwmutex: 1, readdirty: 0.5 }, () => 1),
+  );
   assert.equal(report.verdicts.opposite, 1);
   assert.equal(report.verdicts.againstPointEstimate, 1);
   assert.equal(report.winners.differ, 1);
@@ -62,7 +90,9 @@ test('maplab repeatability prints the figures, and exits 2 naming a missing file
     assert.match(ok.stdout, /opposite verdicts: 0/);
     const json = spawnSync(process.execPath, [CLI, 'repeatability', first, second, '--json'], { encoding: 'utf8' });
     assert.equal(JSON.parse(json.stdout).winners.groups, 1);
-    const missing = spawnSync(process.execPath, [CLI, 'repeatability', first, join(directory, 'none.json')], { encoding: 'utf8' });
+    const missing = spawnSync(process.execPath, [CLI, 'repeatability', first, join(directory, 'none.json')], {
+      encoding: 'utf8',
+    });
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /none\.json: cannot read/);
   } finally {

@@ -9,10 +9,25 @@ import { fileURLToPath } from 'node:url';
 import { analyzeResults, isClosedLoopCell } from '../harness/analysis/index.js';
 import { writeResultsFile, type Results } from '../harness/results/results.js';
 import {
-  escapeMarkdown, jsonForScript, listRuns, publishRun, renderHtml, renderMarkdown, renderText, runIdOf, slug,
+  escapeMarkdown,
+  jsonForScript,
+  listRuns,
+  publishRun,
+  renderHtml,
+  renderMarkdown,
+  renderText,
+  runIdOf,
+  slug,
 } from '../reports/index.js';
 import { isClosedLoop } from '../reports/model.js';
-import { buildCell, buildResults, HOSTILE_MAP, HOSTILE_WORKLOAD, realisticResults, usl } from './fixtures/results-builder.js';
+import {
+  buildCell,
+  buildResults,
+  HOSTILE_MAP,
+  HOSTILE_WORKLOAD,
+  realisticResults,
+  usl,
+} from './fixtures/results-builder.js';
 
 const cli = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,7 +43,10 @@ function markupOnly(html: string): string {
   return html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/g, '<script></script>');
 }
 
-function dataPayload(html: string): { datasets: Record<string, { columns: string[]; rows: unknown[][] }>; charts: Array<{ id: string }> } {
+function dataPayload(html: string): {
+  datasets: Record<string, { columns: string[]; rows: unknown[][] }>;
+  charts: Array<{ id: string }>;
+} {
   const match = /<script type="application\/json" id="maplab-data">([\s\S]*?)<\/script>/.exec(html);
   assert.ok(match, 'data script present');
   return JSON.parse(match[1]);
@@ -37,8 +55,19 @@ function dataPayload(html: string): { datasets: Record<string, { columns: string
 /** A small sweep with one closed-loop workload, one failed cell and a private map. */
 function smallResults(): Results {
   const cells = [
-    ...['rwmutex', 'js-map'].flatMap((map) => [1, 2, 4, 8, 16].map((threads) =>
-      buildCell({ map, workload: 'mixed', threads, opsPerSec: usl(threads, 1e6, 0.1, 0.01), private: map === 'js-map', samples: 200, counters: { lockWaits: threads * 10 } }))),
+    ...['rwmutex', 'js-map'].flatMap((map) =>
+      [1, 2, 4, 8, 16].map((threads) =>
+        buildCell({
+          map,
+          workload: 'mixed',
+          threads,
+          opsPerSec: usl(threads, 1e6, 0.1, 0.01),
+          private: map === 'js-map',
+          samples: 200,
+          counters: { lockWaits: threads * 10 },
+        }),
+      ),
+    ),
     buildCell({ map: 'plain', workload: 'mixed', threads: 2, error: 'concurrent map writes <detected> | twice' }),
   ];
   return analysed(buildResults(cells));
@@ -58,12 +87,24 @@ test('a map or workload named like HTML or a closing script tag renders as text,
   assert.ok(!markup.includes('<img'), 'no img element in the markup');
   assert.ok(!markup.includes('<b>bold</b>'), 'env text escaped');
   assert.ok(markup.includes('&#60;img src=x onerror=alert(1)&#62;'), 'the map name is shown, escaped');
-  assert.ok(markup.includes('&#60;/script&#62;&#60;script&#62;alert(2)&#60;/script&#62;'), 'the workload name is shown, escaped');
+  assert.ok(
+    markup.includes('&#60;/script&#62;&#60;script&#62;alert(2)&#60;/script&#62;'),
+    'the workload name is shown, escaped',
+  );
   const data = /<script type="application\/json" id="maplab-data">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
   assert.ok(!/[<>]/.test(data), 'no < or > inside the data script');
   assert.ok(data.includes('\\u003cimg src=x onerror=alert(1)\\u003e'));
-  assert.equal((html.match(/<script\b/g) ?? []).length, 5, 'data + vega + vega-lite + vega-embed + bootstrap, nothing injected');
-  assert.equal(JSON.parse(data).datasets.cells.rows.some((row: unknown[]) => row[0] === HOSTILE_MAP && row[1] === HOSTILE_WORKLOAD), true);
+  assert.equal(
+    (html.match(/<script\b/g) ?? []).length,
+    5,
+    'data + vega + vega-lite + vega-embed + bootstrap, nothing injected',
+  );
+  assert.equal(
+    JSON.parse(data).datasets.cells.rows.some(
+      (row: unknown[]) => row[0] === HOSTILE_MAP && row[1] === HOSTILE_WORKLOAD,
+    ),
+    true,
+  );
 });
 
 test('jsonForScript escapes everything that could end a script element or break a JS string', () => {
@@ -76,7 +117,10 @@ test('markdown escapes HTML, pipes and emphasis from the results file', () => {
   assert.equal(escapeMarkdown('<img src=x> | *a* _b_ `c`'), '&lt;img src=x&gt; \\| \\*a\\* \\_b\\_ \\`c\\`');
   const markdown = renderMarkdown(hostileResults());
   assert.ok(!markdown.includes('<img'));
-  assert.ok(markdown.includes('&lt;img src=x onerror=alert\\(1)&gt;') || markdown.includes('&lt;img src=x onerror=alert(1)&gt;'));
+  assert.ok(
+    markdown.includes('&lt;img src=x onerror=alert\\(1)&gt;') ||
+      markdown.includes('&lt;img src=x onerror=alert(1)&gt;'),
+  );
   assert.ok(!/<\/?script/i.test(markdown));
 });
 
@@ -102,7 +146,10 @@ test('the HTML report references nothing outside itself', () => {
   assert.doesNotMatch(markup, /<(link|iframe|img|object|embed|base)\b/i);
   assert.doesNotMatch(markup, /\b(src|href)\s*=\s*"(?!#)/i, 'only in-page anchors');
   assert.doesNotMatch(markup, /url\(/i);
-  assert.ok(renderHtml(smallResults()).includes('vega.expressionInterpreter'), 'expressions are interpreted, not eval-ed');
+  assert.ok(
+    renderHtml(smallResults()).includes('vega.expressionInterpreter'),
+    'expressions are interpreted, not eval-ed',
+  );
 });
 
 // ---- what the report shows ---------------------------------------------------
@@ -133,12 +180,19 @@ test('private maps are labelled private in the HTML, the charts, markdown and te
 
 test('winners leave private maps out and name the fastest shared map per workload and threads', () => {
   const text = renderText(smallResults());
-  assert.match(text, /mixed\s+rwmutex 1 M by median\s+rwmutex/, 'a file without paired trials ranks by median and says so');
+  assert.match(
+    text,
+    /mixed\s+rwmutex 1 M by median\s+rwmutex/,
+    'a file without paired trials ranks by median and says so',
+  );
   assert.doesNotMatch(text.split('Winner per workload')[1].split('Scalability knees')[0], /js-map/);
 });
 
 test('verification badges appear beside each map when the results carry them, and not otherwise', () => {
-  const results: Results = { ...smallResults(), verification: { rwmutex: { status: 'verified' }, plain: { status: 'violated' }, 'js-map': { status: '<b>' } } };
+  const results: Results = {
+    ...smallResults(),
+    verification: { rwmutex: { status: 'verified' }, plain: { status: 'violated' }, 'js-map': { status: '<b>' } },
+  };
   const markup = markupOnly(renderHtml(results));
   assert.match(markup, /<span class="map">rwmutex<\/span><span class="badge verified">verified<\/span>/);
   assert.match(markup, /<span class="map">plain<\/span><span class="badge violated">violated<\/span>/);
@@ -155,10 +209,19 @@ test('a chart whose data this run lacks shows a "no data in this run" note inste
     assert.match(markup, new RegExp(`data-no-data="${id}">No data in this run`), id);
     assert.doesNotMatch(markup, new RegExp(`<div class="chart" id="${id}"`), id);
   }
-  for (const id of ['chart-throughput', 'chart-p99-threads', 'chart-percentiles', 'chart-histogram', 'chart-counters']) {
+  for (const id of [
+    'chart-throughput',
+    'chart-p99-threads',
+    'chart-percentiles',
+    'chart-histogram',
+    'chart-counters',
+  ]) {
     assert.match(markup, new RegExp(`<div class="chart" id="${id}"`), id);
   }
-  assert.deepEqual(dataPayload(html).charts.map((chart) => chart.id), ['chart-throughput', 'chart-p99-threads', 'chart-percentiles', 'chart-histogram', 'chart-counters']);
+  assert.deepEqual(
+    dataPayload(html).charts.map((chart) => chart.id),
+    ['chart-throughput', 'chart-p99-threads', 'chart-percentiles', 'chart-histogram', 'chart-counters'],
+  );
 });
 
 test('a run with no cells renders every chart as a note and inlines no script at all', () => {
@@ -176,13 +239,20 @@ test('the throughput chart carries the USL curve and the knee of each analysed s
   const knee = results.analysis.knees.find((entry) => entry.map === 'rwmutex');
   assert.ok(knee?.kneeThreads);
   assert.ok(throughput.rows.some((row) => row[kind] === 'usl'));
-  assert.ok(throughput.rows.some((row) => row[kind] === 'knee' && row[throughput.columns.indexOf('threads')] === knee.kneeThreads));
+  assert.ok(
+    throughput.rows.some(
+      (row) => row[kind] === 'knee' && row[throughput.columns.indexOf('threads')] === knee.kneeThreads,
+    ),
+  );
 });
 
 test('the markdown summary has the winner, knee and failed-cell tables', () => {
   const markdown = renderMarkdown(smallResults(), { runId: 'r1' });
   assert.match(markdown, /^## maplab results — r1/);
-  assert.match(markdown, /### Winner per workload × threads\n\n\| workload \| 1 thread \| 2 threads \| 4 threads \| 8 threads \| 16 threads \|/);
+  assert.match(
+    markdown,
+    /### Winner per workload × threads\n\n\| workload \| 1 thread \| 2 threads \| 4 threads \| 8 threads \| 16 threads \|/,
+  );
   assert.match(markdown, /### Scalability knees/);
   assert.match(markdown, /### Failed cells \(1\)\n\n\| map \|/);
   assert.match(markdown, /_no open-loop cells_/);
@@ -209,13 +279,20 @@ test('reports/ imports nothing from outside reports/ but types from harness/', (
 test('publishing two runs into a site writes each in its own folder and an index linking both', () => {
   const site = join(scratch(), 'site');
   const first = publishRun(site, smallResults(), { renderedAt: '2026-01-01T00:00:00.000Z' });
-  const second = publishRun(site, { ...smallResults(), runId: 'nightly <2>', sweep: { startedAt: '2026-02-01T10:00:00Z' } }, { renderedAt: '2026-02-01T11:00:00.000Z' });
+  const second = publishRun(
+    site,
+    { ...smallResults(), runId: 'nightly <2>', sweep: { startedAt: '2026-02-01T10:00:00Z' } },
+    { renderedAt: '2026-02-01T11:00:00.000Z' },
+  );
   assert.equal(second.runId, 'nightly-2');
   for (const run of [first, second]) {
     assert.deepEqual(readdirSync(run.runDirectory).sort(), ['index.html', 'results.json', 'run.json', 'summary.md']);
   }
   const index = readFileSync(join(site, 'index.html'), 'utf8');
-  assert.ok(index.indexOf('href="nightly-2/index.html"') < index.indexOf(`href="${first.runId}/index.html"`), 'newest first');
+  assert.ok(
+    index.indexOf('href="nightly-2/index.html"') < index.indexOf(`href="${first.runId}/index.html"`),
+    'newest first',
+  );
   assert.equal(second.runsListed, 2);
   assert.match(index, /default-src 'none'/);
   assert.doesNotMatch(index, /<script/);
@@ -223,7 +300,12 @@ test('publishing two runs into a site writes each in its own folder and an index
   mkdirSync(join(site, 'assets'));
   const again = publishRun(site, smallResults());
   assert.equal(again.runId, first.runId);
-  assert.deepEqual(listRuns(site).map((run) => run.runId).sort(), [first.runId, 'nightly-2'].sort());
+  assert.deepEqual(
+    listRuns(site)
+      .map((run) => run.runId)
+      .sort(),
+    [first.runId, 'nightly-2'].sort(),
+  );
   assert.equal(readdirSync(site).filter((name) => name.endsWith('.tmp')).length, 0);
 });
 
@@ -231,7 +313,10 @@ test('run ids: the results runId, else start time and content hash; always a saf
   const results = smallResults();
   assert.equal(runIdOf(results), runIdOf(structuredClone(results)), 'deterministic');
   assert.match(runIdOf(results), /^run-[0-9a-f]{10}$/);
-  assert.match(runIdOf({ ...results, sweep: { startedAt: '2026-03-04T05:06:07.890Z' } }), /^20260304-050607-[0-9a-f]{10}$/);
+  assert.match(
+    runIdOf({ ...results, sweep: { startedAt: '2026-03-04T05:06:07.890Z' } }),
+    /^20260304-050607-[0-9a-f]{10}$/,
+  );
   assert.notEqual(runIdOf(results), runIdOf({ ...results, cells: results.cells.slice(1) }));
   assert.equal(runIdOf({ ...results, runId: '../../etc' }), 'etc');
   assert.equal(slug('index.html'), 'index-html');
@@ -298,7 +383,9 @@ test('report size for a realistic sweep (reported, not asserted)', (context) => 
   const results = analysed(realisticResults());
   const html = renderHtml(results);
   const bytes = Buffer.byteLength(html);
-  context.diagnostic(`${results.cells.length} cells, results file ${(Buffer.byteLength(JSON.stringify(results)) / 1e6).toFixed(2)} MB → index.html ${(bytes / 1e6).toFixed(2)} MB`);
+  context.diagnostic(
+    `${results.cells.length} cells, results file ${(Buffer.byteLength(JSON.stringify(results)) / 1e6).toFixed(2)} MB → index.html ${(bytes / 1e6).toFixed(2)} MB`,
+  );
   assert.ok(bytes > 0);
 });
 
@@ -307,14 +394,29 @@ test('with paired answers the winner table names a winner with its CI, says "tie
   const cellWith = (map: string, threads: number, speed: number): Results['cells'][number] => {
     const rates = drift.map((level, round) => speed * 1e7 * level * (1 + 0.004 * ((round + map.length) % 3)));
     const cell = buildCell({ map, workload: 'read-heavy', threads, opsPerSec: speed * 1e7 });
-    return { ...cell, trials: rates.map((rate, round) => ({ ops: rate, elapsedNs: 1e9, opsPerSec: rate, quietOpsPerSec: rate, round })) };
+    return {
+      ...cell,
+      trials: rates.map((rate, round) => ({ ops: rate, elapsedNs: 1e9, opsPerSec: rate, quietOpsPerSec: rate, round })),
+    };
   };
   const base = buildResults([]);
   const results = analysed({
     ...base,
-    cells: [cellWith('rwmutex', 1, 1), cellWith('sharded', 1, 1.01), cellWith('rwmutex', 2, 1), cellWith('readdirty', 2, 2)],
-    sweep: { drift: { visits: 12, poolGenerations: 2, remeasuredVisits: 2, disturbedVisitsKept: 1,
-      sentinel: { readings: 12, referenceOpsPerSec: 3e7, minOpsPerSec: 2e7, maxOpsPerSec: 3.1e7 } } },
+    cells: [
+      cellWith('rwmutex', 1, 1),
+      cellWith('sharded', 1, 1.01),
+      cellWith('rwmutex', 2, 1),
+      cellWith('readdirty', 2, 2),
+    ],
+    sweep: {
+      drift: {
+        visits: 12,
+        poolGenerations: 2,
+        remeasuredVisits: 2,
+        disturbedVisitsKept: 1,
+        sentinel: { readings: 12, referenceOpsPerSec: 3e7, minOpsPerSec: 2e7, maxOpsPerSec: 3.1e7 },
+      },
+    },
   });
   const text = renderText(results);
   const winners = text.split('Winner per workload')[1].split('Scalability knees')[0];
@@ -326,11 +428,15 @@ test('with paired answers the winner table names a winner with its CI, says "tie
 
 test('a sweep over runtimes shows its primitives per runtime in the environment, each later runtime with its ratio to the first', () => {
   const cells = (atomicsNs: number) => [
-    { name: 'Atomics.load', unit: 'ns/op', median: atomicsNs }, { name: 'wait→notify wake-up', unit: 'µs', median: 15 },
+    { name: 'Atomics.load', unit: 'ns/op', median: atomicsNs },
+    { name: 'wait→notify wake-up', unit: 'µs', median: 15 },
   ];
   const results: Results = {
     ...smallResults(),
-    primitives: [{ node: 'v20.20.2', v8: '11', cells: cells(12) }, { node: 'v24.21.0', v8: '13', cells: cells(6) }],
+    primitives: [
+      { node: 'v20.20.2', v8: '11', cells: cells(12) },
+      { node: 'v24.21.0', v8: '13', cells: cells(6) },
+    ],
   };
   const text = renderText(results);
   assert.match(text, /Primitives per runtime/);

@@ -13,7 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeHistogram, encodeHistogram, LatencyHistogram } from '../harness/trial/histogram.js';
-import { isMeasuredCell, parseResults, readResultsFile, RESULTS_SCHEMA, serializeResults, ResultsFormatError, writeResultsFile } from '../harness/results/results.js';
+import {
+  isMeasuredCell,
+  parseResults,
+  readResultsFile,
+  RESULTS_SCHEMA,
+  serializeResults,
+  ResultsFormatError,
+  writeResultsFile,
+} from '../harness/results/results.js';
 import { buildCell, buildResults, histogramOf } from './fixtures/results-builder.js';
 import { measured } from './fixtures/measured.js';
 import { seededRandom } from './fixtures/seeded-random.js';
@@ -21,7 +29,9 @@ import { seededRandom } from './fixtures/seeded-random.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist', 'scripts', 'cli.js');
 const BASELINE_DIR = join(ROOT, 'results', 'baseline');
-const baselines = readdirSync(BASELINE_DIR).flatMap((kind) => readdirSync(join(BASELINE_DIR, kind)).map((name) => join(BASELINE_DIR, kind, name)));
+const baselines = readdirSync(BASELINE_DIR).flatMap((kind) =>
+  readdirSync(join(BASELINE_DIR, kind)).map((name) => join(BASELINE_DIR, kind, name)),
+);
 const directory = mkdtempSync(join(tmpdir(), 'maplab-lean-'));
 after(() => rmSync(directory, { recursive: true, force: true }));
 
@@ -38,7 +48,10 @@ test('a recorded histogram survives encode → decode exactly, from 0 ns to past
   assert.equal(typeof stored.counts, 'string', 'the maplab layout is stored as runs');
   assert.equal(stored.buckets, undefined);
   assert.deepEqual(decodeHistogram(JSON.parse(JSON.stringify(stored)), 'h'), data);
-  assert.ok(JSON.stringify(stored).length * 4 < JSON.stringify(data).length, 'runs are several times smaller than bucket triples');
+  assert.ok(
+    JSON.stringify(stored).length * 4 < JSON.stringify(data).length,
+    'runs are several times smaller than bucket triples',
+  );
 });
 
 test('a histogram of another layout (synthetic fixtures) is stored as its buckets, unchanged', () => {
@@ -49,18 +62,30 @@ test('a histogram of another layout (synthetic fixtures) is stored as its bucket
 });
 
 test('malformed bucket runs are rejected naming the field', () => {
-  const results = JSON.parse(serializeResults(buildResults([buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 1 })])));
+  const results = JSON.parse(
+    serializeResults(buildResults([buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 1 })])),
+  );
   results.cells[0].latencyNs.histogram = { unit: 'ns', layout: 'maplab-log-linear-128', counts: '54:1 7:2' };
-  assert.throws(() => parseResults(results, 'file.json'), (error: Error) =>
-    error instanceof ResultsFormatError && /file\.json: cells\[0\]\.latencyNs\.histogram\.counts: run 2 "7:2" must be \+gap/.test(error.message));
+  assert.throws(
+    () => parseResults(results, 'file.json'),
+    (error: Error) =>
+      error instanceof ResultsFormatError &&
+      /file\.json: cells\[0\]\.latencyNs\.histogram\.counts: run 2 "7:2" must be \+gap/.test(error.message),
+  );
   results.cells[0].latencyNs.histogram = { unit: 'ns', layout: 'other', counts: '54:1' };
-  assert.throws(() => parseResults(results, 'file.json'), /cells\[0\]\.latencyNs\.histogram\.layout must be "maplab-log-linear-128"/);
+  assert.throws(
+    () => parseResults(results, 'file.json'),
+    /cells\[0\]\.latencyNs\.histogram\.layout must be "maplab-log-linear-128"/,
+  );
 });
 
 test('a schema this code does not know is refused, naming the ones it reads', () => {
   const results = JSON.parse(serializeResults(buildResults([])));
   results.schema = 'maplab.results/9';
-  assert.throws(() => parseResults(results, 'f'), /schema must be one of "maplab\.results\/1", "maplab\.results\/2" \(got "maplab\.results\/9"\)/);
+  assert.throws(
+    () => parseResults(results, 'f'),
+    /schema must be one of "maplab\.results\/1", "maplab\.results\/2" \(got "maplab\.results\/9"\)/,
+  );
 });
 
 test('every committed schema-1 baseline loads, and re-encoded as schema 2 it is ≤ 150 KB and reads back the same', () => {
@@ -69,18 +94,27 @@ test('every committed schema-1 baseline loads, and re-encoded as schema 2 it is 
     const original = readResultsFile(path);
     assert.equal(original.schema, 'maplab.results/1', `${path} is a schema-1 file`);
     const text = serializeResults(original);
-    assert.ok(text.length <= CI_FILE_LIMIT_BYTES, `${path}: ${text.length} bytes re-encoded (from ${readFileSync(path).length})`);
+    assert.ok(
+      text.length <= CI_FILE_LIMIT_BYTES,
+      `${path}: ${text.length} bytes re-encoded (from ${readFileSync(path).length})`,
+    );
     const reread = parseResults(JSON.parse(text), 'reencoded');
     assert.equal(reread.schema, RESULTS_SCHEMA);
-    const latencyHistogramOf = (cell: (typeof reread.cells)[number]) => (isMeasuredCell(cell) ? cell.latencyNs?.histogram : undefined);
+    const latencyHistogramOf = (cell: (typeof reread.cells)[number]) =>
+      isMeasuredCell(cell) ? cell.latencyNs?.histogram : undefined;
     assert.deepEqual(reread.cells.map(latencyHistogramOf), original.cells.map(latencyHistogramOf), path);
     reread.cells.forEach((cell, index) => {
       const before = original.cells[index];
-      assert.deepEqual([cell.map, cell.workload, cell.threads, cell.loadFactor, cell.error], [before.map, before.workload, before.threads, before.loadFactor, before.error]);
+      assert.deepEqual(
+        [cell.map, cell.workload, cell.threads, cell.loadFactor, cell.error],
+        [before.map, before.workload, before.threads, before.loadFactor, before.error],
+      );
       if (cell.error !== undefined || before.error !== undefined) return;
       assert.deepEqual(cell.opsPerSec, before.opsPerSec);
-      assert.deepEqual(cell.trials.map((trial) => [trial.ops, trial.elapsedNs, trial.opsPerSec, trial.quietOpsPerSec]),
-        before.trials.map((trial) => [trial.ops, trial.elapsedNs, trial.opsPerSec, trial.quietOpsPerSec]));
+      assert.deepEqual(
+        cell.trials.map((trial) => [trial.ops, trial.elapsedNs, trial.opsPerSec, trial.quietOpsPerSec]),
+        before.trials.map((trial) => [trial.ops, trial.elapsedNs, trial.opsPerSec, trial.quietOpsPerSec]),
+      );
       assert.deepEqual(cell.counters, before.counters);
       const { histogram: _histogram, ...percentiles } = before.latencyNs;
       assert.deepEqual({ ...cell.latencyNs, histogram: undefined }, { ...percentiles, histogram: undefined });
@@ -96,17 +130,30 @@ test('the gate gives the same report against a schema-1 baseline whether the cur
   writeResultsFile(reencoded, readResultsFile(current));
   assert.equal(JSON.parse(readFileSync(reencoded, 'utf8')).schema, RESULTS_SCHEMA);
   const gate = (path: string) => {
-    const result = spawnSync(process.execPath, [CLI, 'gate', '--baseline', baseline, '--current', path, '--format', 'json'], { encoding: 'utf8' });
+    const result = spawnSync(
+      process.execPath,
+      [CLI, 'gate', '--baseline', baseline, '--current', path, '--format', 'json'],
+      { encoding: 'utf8' },
+    );
     assert.ok(result.status === 0 || result.status === 1, result.stderr);
-    return JSON.parse(result.stdout.split(JSON.stringify(path).slice(1, -1)).join('CURRENT')) as Record<string, unknown>;
+    return JSON.parse(result.stdout.split(JSON.stringify(path).slice(1, -1)).join('CURRENT')) as Record<
+      string,
+      unknown
+    >;
   };
   const fromV1 = gate(current);
-  assert.ok(Array.isArray((fromV1.comparison as { cells: unknown[] }).cells) && (fromV1.comparison as { cells: unknown[] }).cells.length > 0);
+  assert.ok(
+    Array.isArray((fromV1.comparison as { cells: unknown[] }).cells) &&
+      (fromV1.comparison as { cells: unknown[] }).cells.length > 0,
+  );
   assert.deepEqual(gate(reencoded), fromV1);
 });
 
 test('a results file written now is schema 2, one line per cell field, and reads back as written', () => {
-  const results = buildResults([buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2 }), buildCell({ map: 'plain', workload: 'mixed', threads: 2, error: 'concurrent map writes' })]);
+  const results = buildResults([
+    buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2 }),
+    buildCell({ map: 'plain', workload: 'mixed', threads: 2, error: 'concurrent map writes' }),
+  ]);
   const path = join(directory, 'written.json');
   writeResultsFile(path, results);
   const text = readFileSync(path, 'utf8');
@@ -117,23 +164,32 @@ test('a results file written now is schema 2, one line per cell field, and reads
 });
 
 test('the one-line-below-level-3 writer means what JSON.stringify means, for any JSON value anywhere in the document', () => {
-  fc.assert(fc.property(fc.jsonValue(), fc.jsonValue(), (configValue, extraValue) => {
-    const results = { ...buildResults([]), config: { value: configValue }, extra: extraValue };
-    const expected = JSON.parse(JSON.stringify({ ...results, schema: RESULTS_SCHEMA })) as unknown;
-    assert.deepEqual(JSON.parse(serializeResults(results)), expected);
-  }), { numRuns: 300 });
+  fc.assert(
+    fc.property(fc.jsonValue(), fc.jsonValue(), (configValue, extraValue) => {
+      const results = { ...buildResults([]), config: { value: configValue }, extra: extraValue };
+      const expected = JSON.parse(JSON.stringify({ ...results, schema: RESULTS_SCHEMA })) as unknown;
+      assert.deepEqual(JSON.parse(serializeResults(results)), expected);
+    }),
+    { numRuns: 300 },
+  );
 });
 
-test('the hiccup meter\'s and the worker stalls\' histograms are stored as runs too, and read back exactly', () => {
+test("the hiccup meter's and the worker stalls' histograms are stored as runs too, and read back exactly", () => {
   const random = seededRandom(5);
   const hiccups = new LatencyHistogram();
   for (let i = 0; i < 5_000; i++) hiccups.record(Math.floor(60_000 * Math.exp(2 * random())));
   const summary = { ...hiccups.summary(), intervalMs: 1, awakeFraction: 0.002 };
-  const cell = { ...buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2 }), hiccupNs: summary, workerStallNs: hiccups.summary() };
+  const cell = {
+    ...buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2 }),
+    hiccupNs: summary,
+    workerStallNs: hiccups.summary(),
+  };
   const results = buildResults([cell]);
   const path = join(directory, 'hiccups.json');
   writeResultsFile(path, results);
-  const stored = JSON.parse(readFileSync(path, 'utf8')) as { cells: Array<{ hiccupNs: { histogram: { counts?: unknown } } }> };
+  const stored = JSON.parse(readFileSync(path, 'utf8')) as {
+    cells: Array<{ hiccupNs: { histogram: { counts?: unknown } } }>;
+  };
   assert.equal(typeof stored.cells[0].hiccupNs.histogram.counts, 'string', 'stored as bucket runs');
   assert.deepEqual(measured(readResultsFile(path).cells[0]).hiccupNs, summary);
   assert.deepEqual(measured(readResultsFile(path).cells[0]).workerStallNs, hiccups.summary());

@@ -1,12 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MAX_READERS, RW_COUNTERS, RW_COUNTER_READ_ACQUISITIONS, RW_COUNTER_WRITE_ACQUISITIONS, RW_READER_COUNT, RW_WRITER_SLEEPERS,
-  RWMUTEX_WORDS, RWMutex,
+  MAX_READERS,
+  RW_COUNTERS,
+  RW_COUNTER_READ_ACQUISITIONS,
+  RW_COUNTER_WRITE_ACQUISITIONS,
+  RW_READER_COUNT,
+  RW_WRITER_SLEEPERS,
+  RWMUTEX_WORDS,
+  RWMutex,
 } from '../maps/rwmutex.js';
 import { THREAD_COUNTERS_BYTES, sumThreadCounter } from '../maps/thread-counters.js';
 import { runWorkers } from './fixtures/maps-workers.js';
-import { FLAG, LOCK, LOCK_TEST_WORDS, WORD_A, WORD_B, type LockResult, type LockTask } from './fixtures/maps-locks-worker.js';
+import {
+  FLAG,
+  LOCK,
+  LOCK_TEST_WORDS,
+  WORD_A,
+  WORD_B,
+  type LockResult,
+  type LockTask,
+} from './fixtures/maps-locks-worker.js';
 
 const LOCK_WORKER = new URL('./fixtures/maps-locks-worker.js', import.meta.url);
 const ITERATIONS = 50_000;
@@ -56,13 +70,26 @@ test('rUnlock and unlock of an RWMutex not held throw and leave it usable', () =
 test('RWMutex write locks exclude: 4 oversubscribed workers incrementing plain words lose no update', async () => {
   const memory = new SharedArrayBuffer(LOCK_TEST_WORDS * 4);
   const counters = new SharedArrayBuffer(THREAD_COUNTERS_BYTES);
-  const tasks: LockTask[] = [0, 1, 2, 3].map((slot) => ({ kind: 'rwmutex-increment', memory, counters, slot, iterations: ITERATIONS }));
+  const tasks: LockTask[] = [0, 1, 2, 3].map((slot) => ({
+    kind: 'rwmutex-increment',
+    memory,
+    counters,
+    slot,
+    iterations: ITERATIONS,
+  }));
   const results = await runWorkers<LockTask, LockResult>(LOCK_WORKER, tasks);
   const words = new Int32Array(memory);
   assert.equal(words[WORD_A], 4 * ITERATIONS, 'every increment survived');
   assert.equal(words[WORD_B], 4 * ITERATIONS);
-  assert.equal(results.reduce((sum, result) => sum + result.torn, 0), 0);
-  assert.deepEqual([...words.subarray(LOCK, LOCK + RWMUTEX_WORDS)], new Array(RWMUTEX_WORDS).fill(0), 'lock words back to unlocked');
+  assert.equal(
+    results.reduce((sum, result) => sum + result.torn, 0),
+    0,
+  );
+  assert.deepEqual(
+    [...words.subarray(LOCK, LOCK + RWMUTEX_WORDS)],
+    new Array(RWMUTEX_WORDS).fill(0),
+    'lock words back to unlocked',
+  );
   assert.equal(sumThreadCounter(counters, 0, RW_COUNTER_WRITE_ACQUISITIONS), 4 * ITERATIONS);
 });
 
@@ -76,7 +103,11 @@ test('readers under RLock never see the two-word invariant half-updated by write
     { kind: 'rwmutex-reader', memory, counters, slot: 3, iterations: 2 * ITERATIONS },
   ];
   const results = await runWorkers<LockTask, LockResult>(LOCK_WORKER, tasks);
-  assert.deepEqual(results.map((result) => result.torn), [0, 0, 0, 0], 'no torn read or write');
+  assert.deepEqual(
+    results.map((result) => result.torn),
+    [0, 0, 0, 0],
+    'no torn read or write',
+  );
   const words = new Int32Array(memory);
   assert.equal(words[WORD_A], 2 * ITERATIONS);
   assert.equal(sumThreadCounter(counters, 0, RW_COUNTER_READ_ACQUISITIONS), 4 * ITERATIONS);
@@ -89,12 +120,23 @@ test('a waiting writer blocks new readers: a reader arriving after it gets in on
   const words = new Int32Array(memory);
   const mainLock = new RWMutex(words, LOCK, new Float64Array(RW_COUNTERS), 0);
   mainLock.rLock();
-  const writer = runWorkers<LockTask, LockResult>(LOCK_WORKER, [{ kind: 'rwmutex-set-flag', memory, counters, slot: 0 }], 60_000);
+  const writer = runWorkers<LockTask, LockResult>(
+    LOCK_WORKER,
+    [{ kind: 'rwmutex-set-flag', memory, counters, slot: 0 }],
+    60_000,
+  );
   const reader = (async () => {
     try {
       await until(() => Atomics.load(words, LOCK + RW_READER_COUNT) < 0, 'the writer is pending behind our read lock');
-      const admitted = runWorkers<LockTask, LockResult>(LOCK_WORKER, [{ kind: 'rwmutex-read-flag', memory, counters, slot: 1 }], 60_000);
-      await until(() => Atomics.load(words, LOCK + RW_READER_COUNT) === 2 - MAX_READERS, 'the reader has arrived and waits');
+      const admitted = runWorkers<LockTask, LockResult>(
+        LOCK_WORKER,
+        [{ kind: 'rwmutex-read-flag', memory, counters, slot: 1 }],
+        60_000,
+      );
+      await until(
+        () => Atomics.load(words, LOCK + RW_READER_COUNT) === 2 - MAX_READERS,
+        'the reader has arrived and waits',
+      );
       return admitted;
     } finally {
       mainLock.rUnlock();
@@ -105,19 +147,30 @@ test('a waiting writer blocks new readers: a reader arriving after it gets in on
   assert.equal(flag, 1, 'the reader was admitted after the writer set the flag');
 });
 
-test('a writer that announced a sleep while a reader held the lock is woken by that reader\'s rUnlock', async () => {
+test("a writer that announced a sleep while a reader held the lock is woken by that reader's rUnlock", async () => {
   const memory = new SharedArrayBuffer(LOCK_TEST_WORDS * 4);
   const counters = new SharedArrayBuffer(THREAD_COUNTERS_BYTES);
   const words = new Int32Array(memory);
   const mainLock = new RWMutex(words, LOCK, new Float64Array(RW_COUNTERS), 0);
   mainLock.rLock();
-  const writer = runWorkers<LockTask, LockResult>(LOCK_WORKER, [{ kind: 'rwmutex-set-flag', memory, counters, slot: 0 }], 60_000);
+  const writer = runWorkers<LockTask, LockResult>(
+    LOCK_WORKER,
+    [{ kind: 'rwmutex-set-flag', memory, counters, slot: 0 }],
+    60_000,
+  );
   try {
-    await until(() => Atomics.load(words, LOCK + RW_WRITER_SLEEPERS) === 1, 'the writer has spun out and announced its sleep');
+    await until(
+      () => Atomics.load(words, LOCK + RW_WRITER_SLEEPERS) === 1,
+      'the writer has spun out and announced its sleep',
+    );
   } finally {
     mainLock.rUnlock();
   }
   await writer;
   assert.equal(Atomics.load(words, FLAG), 1, 'the writer got the lock and set the flag');
-  assert.deepEqual([...words.subarray(LOCK, LOCK + RWMUTEX_WORDS)], new Array(RWMUTEX_WORDS).fill(0), 'no sleeper left announced');
+  assert.deepEqual(
+    [...words.subarray(LOCK, LOCK + RWMUTEX_WORDS)],
+    new Array(RWMUTEX_WORDS).fill(0),
+    'no sleeper left announced',
+  );
 });

@@ -6,24 +6,52 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  comparisonGroups, comparisonKey, DEFAULT_REMEASURE_RULE, disturbance, keepRemeasured, poolGeneration, rotate, roundVisits,
-  sentinelReference, visitsToRemeasure, type VisitHealth,
+  comparisonGroups,
+  comparisonKey,
+  DEFAULT_REMEASURE_RULE,
+  disturbance,
+  keepRemeasured,
+  poolGeneration,
+  rotate,
+  roundVisits,
+  sentinelReference,
+  visitsToRemeasure,
+  type VisitHealth,
 } from '../harness/run/schedule.js';
 
-const cell = (map: string, workload: string, threads: number, loadFactor = 0.75) => ({ map, workload, threads, loadFactor, rate: null });
+const cell = (map: string, workload: string, threads: number, loadFactor = 0.75) => ({
+  map,
+  workload,
+  threads,
+  loadFactor,
+  rate: null,
+});
 
 test('cells that differ only by map form one comparison group; workload, threads, load factor and rate each split groups', () => {
   const cells = [
-    cell('a', 'read-heavy', 1), cell('b', 'read-heavy', 1), cell('a', 'read-heavy', 2), cell('b', 'read-heavy', 2),
-    cell('a', 'write-heavy', 1), cell('a', 'read-heavy', 1, 0.5), { ...cell('a', 'read-heavy', 1), rate: 1000 },
+    cell('a', 'read-heavy', 1),
+    cell('b', 'read-heavy', 1),
+    cell('a', 'read-heavy', 2),
+    cell('b', 'read-heavy', 2),
+    cell('a', 'write-heavy', 1),
+    cell('a', 'read-heavy', 1, 0.5),
+    { ...cell('a', 'read-heavy', 1), rate: 1000 },
   ];
   const groups = comparisonGroups(cells);
-  assert.deepEqual(groups.map((group) => group.map((member) => member.map)), [['a', 'b'], ['a', 'b'], ['a'], ['a'], ['a']]);
+  assert.deepEqual(
+    groups.map((group) => group.map((member) => member.map)),
+    [['a', 'b'], ['a', 'b'], ['a'], ['a'], ['a']],
+  );
   assert.equal(new Set(cells.map(comparisonKey)).size, 5);
 });
 
 test('over as many rounds as maps, every map leads its group exactly once and every group is visited once per round', () => {
-  const groups = [['a', 'b', 'c'], ['a', 'b', 'c'], ['a', 'b', 'c'], ['a', 'b', 'c']];
+  const groups = [
+    ['a', 'b', 'c'],
+    ['a', 'b', 'c'],
+    ['a', 'b', 'c'],
+    ['a', 'b', 'c'],
+  ];
   const leaders = new Map<string, number>();
   for (let round = 0; round < 3; round++) {
     const visits = roundVisits(groups, round, 3);
@@ -51,15 +79,30 @@ test('rotate shifts left by any amount, negative and beyond the length included'
 });
 
 test('rounds split into contiguous pool generations of near-equal size, never more generations than rounds', () => {
-  assert.deepEqual([0, 1, 2, 3, 4, 5].map((round) => poolGeneration(round, 6, 2)), [0, 0, 0, 1, 1, 1]);
-  assert.deepEqual([0, 1, 2, 3, 4].map((round) => poolGeneration(round, 5, 2)), [0, 0, 0, 1, 1]);
-  assert.deepEqual([0, 1].map((round) => poolGeneration(round, 2, 5)), [0, 1]);
-  assert.deepEqual([0, 1, 2].map((round) => poolGeneration(round, 3, 1)), [0, 0, 0]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5].map((round) => poolGeneration(round, 6, 2)),
+    [0, 0, 0, 1, 1, 1],
+  );
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((round) => poolGeneration(round, 5, 2)),
+    [0, 0, 0, 1, 1],
+  );
+  assert.deepEqual(
+    [0, 1].map((round) => poolGeneration(round, 2, 5)),
+    [0, 1],
+  );
+  assert.deepEqual(
+    [0, 1, 2].map((round) => poolGeneration(round, 3, 1)),
+    [0, 0, 0],
+  );
 });
 
-const health = (sentinelOpsPerSec: number | null, runqueueWaitFraction: number | null = 0): VisitHealth => ({ sentinelOpsPerSec, runqueueWaitFraction });
+const health = (sentinelOpsPerSec: number | null, runqueueWaitFraction: number | null = 0): VisitHealth => ({
+  sentinelOpsPerSec,
+  runqueueWaitFraction,
+});
 
-test('the run\'s sentinel level is the 90th percentile of its readings, so one lucky reading does not set it', () => {
+test("the run's sentinel level is the 90th percentile of its readings, so one lucky reading does not set it", () => {
   const readings = [...Array.from({ length: 19 }, () => 100), 200];
   assert.equal(sentinelReference(readings), 100);
   assert.equal(sentinelReference([null, null]), null);
@@ -70,11 +113,26 @@ test('a visit is disturbed when its sentinel is below 85% of the run level or a 
   assert.equal(disturbance(health(90), 100, rule), null);
   assert.match(String(disturbance(health(80), 100, rule)), /sentinel at 80%/);
   assert.match(String(disturbance(health(100, 0.2), 100, rule)), /waited 20%/);
-  assert.equal(disturbance(health(null, null), null, rule), null, 'no sentinel and no run-queue figures: nothing to judge by');
+  assert.equal(
+    disturbance(health(null, null), null, rule),
+    null,
+    'no sentinel and no run-queue figures: nothing to judge by',
+  );
 });
 
 test('the worst disturbed visits are measured again first, within the budget', () => {
-  const visits = [health(100), health(50), health(100), health(70), health(100, 0.9), health(100), health(100), health(100), health(100), health(100)];
+  const visits = [
+    health(100),
+    health(50),
+    health(100),
+    health(70),
+    health(100, 0.9),
+    health(100),
+    health(100),
+    health(100),
+    health(100),
+    health(100),
+  ];
   assert.deepEqual(visitsToRemeasure(visits, { ...DEFAULT_REMEASURE_RULE, budgetFraction: 0.2 }), [4, 1]);
   assert.deepEqual(visitsToRemeasure(visits, { ...DEFAULT_REMEASURE_RULE, budgetFraction: 1 }), [4, 1, 3]);
   assert.deepEqual(visitsToRemeasure(visits, { ...DEFAULT_REMEASURE_RULE, budgetFraction: 0 }), []);

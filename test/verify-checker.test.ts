@@ -5,7 +5,15 @@ import { checkHistory, DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../harne
 import type { ForEachEntry, History, HistoryOp, VerifyOpName } from '../harness/verify/history.js';
 
 /** An op of thread `thread` over [invokeNs, responseNs]. */
-function op(thread: number, kind: VerifyOpName, key: number, args: number[], result: HistoryOp['result'], invokeNs: number, responseNs: number): HistoryOp {
+function op(
+  thread: number,
+  kind: VerifyOpName,
+  key: number,
+  args: number[],
+  result: HistoryOp['result'],
+  invokeNs: number,
+  responseNs: number,
+): HistoryOp {
   return { thread, kind, key, args, result, invokeNs, responseNs };
 }
 const history = (ops: HistoryOp[], keys = 2): History => ({ keys, ops });
@@ -43,10 +51,7 @@ test('a stale read after a completed delete is a violation on that key', () => {
 });
 
 test('a lost update with add is a violation: two overlapping adds cannot both return 1', () => {
-  const verdict = check([
-    op(0, 'add', 0, [1], 1, 0, 100),
-    op(1, 'add', 0, [1], 1, 10, 90),
-  ]);
+  const verdict = check([op(0, 'add', 0, [1], 1, 0, 100), op(1, 'add', 0, [1], 1, 10, 90)]);
   assert.equal(verdict.outcome, 'violation');
 });
 
@@ -89,8 +94,14 @@ test('compareAndSet: two swaps from the same expected value cannot both succeed'
 
 test('delete: two racing deletes of one present key cannot both report it present', () => {
   const setUp = op(0, 'set', 0, [10000], null, 0, 1);
-  assert.equal(check([setUp, op(0, 'delete', 0, [], true, 5, 100), op(1, 'delete', 0, [], true, 10, 90)]).outcome, 'violation');
-  assert.equal(check([setUp, op(0, 'delete', 0, [], true, 5, 100), op(1, 'delete', 0, [], false, 10, 90)]).outcome, 'linearizable');
+  assert.equal(
+    check([setUp, op(0, 'delete', 0, [], true, 5, 100), op(1, 'delete', 0, [], true, 10, 90)]).outcome,
+    'violation',
+  );
+  assert.equal(
+    check([setUp, op(0, 'delete', 0, [], true, 5, 100), op(1, 'delete', 0, [], false, 10, 90)]).outcome,
+    'linearizable',
+  );
 });
 
 test('forEach: a value overwritten by an op that completed before the call is a violation', () => {
@@ -115,14 +126,21 @@ test('forEach: a key deleted during the call may be reported or not', () => {
 });
 
 test('forEach: reporting a key twice is a violation', () => {
-  const entries: ForEachEntry[] = [[0, 10000], [0, 10000]];
+  const entries: ForEachEntry[] = [
+    [0, 10000],
+    [0, 10000],
+  ];
   const verdict = check([op(0, 'set', 0, [10000], null, 0, 10), op(1, 'forEach', -1, [], entries, 20, 30)]);
   assert.equal(verdict.outcome, 'violation');
   assert.equal(verdict.violation?.kind, 'forEach-duplicate');
 });
 
 test('forEach: missing a key present throughout the call is a violation under the complete rule only', () => {
-  const ops = [op(0, 'set', 0, [10000], null, 0, 10), op(0, 'set', 1, [10001], null, 11, 12), op(1, 'forEach', -1, [], [[1, 10001]], 20, 30)];
+  const ops = [
+    op(0, 'set', 0, [10000], null, 0, 10),
+    op(0, 'set', 1, [10001], null, 11, 12),
+    op(1, 'forEach', -1, [], [[1, 10001]], 20, 30),
+  ];
   assert.equal(check(ops, { foreachCheck: 'complete' }).outcome, 'violation');
   assert.equal(check(ops, { foreachCheck: 'reported' }).outcome, 'linearizable');
   assert.equal(check(ops, { foreachCheck: 'off' }).outcome, 'linearizable');
@@ -168,8 +186,12 @@ test('a search that runs out of its step budget is inconclusive, not a verdict',
 });
 
 test('a response recorded before its invocation is rejected as a malformed history', () => {
-  assert.throws(() => check([op(0, 'get', 0, [], null, 10, 5)]), (error: Error) =>
-    error instanceof TypeError && /history\.ops\[0\] \(get\) responds at 5 ns, before its invocation at 10 ns/.test(error.message));
+  assert.throws(
+    () => check([op(0, 'get', 0, [], null, 10, 5)]),
+    (error: Error) =>
+      error instanceof TypeError &&
+      /history\.ops\[0\] \(get\) responds at 5 ns, before its invocation at 10 ns/.test(error.message),
+  );
 });
 
 /**
@@ -182,7 +204,16 @@ test('a response recorded before its invocation is rejected as a malformed histo
 const correctExecution = fc
   .array(
     fc.record({
-      kind: fc.constantFrom<VerifyOpName>('get', 'set', 'delete', 'getOrSet', 'compareAndSet', 'add', 'size', 'forEach'),
+      kind: fc.constantFrom<VerifyOpName>(
+        'get',
+        'set',
+        'delete',
+        'getOrSet',
+        'compareAndSet',
+        'add',
+        'size',
+        'forEach',
+      ),
       key: fc.integer({ min: 0, max: 2 }),
       useCurrent: fc.boolean(),
       before: fc.integer({ min: 0, max: 250 }),
@@ -199,10 +230,21 @@ const correctExecution = fc
       let args: number[] = [];
       let result: HistoryOp['result'] = null;
       switch (plan.kind) {
-        case 'get': result = current ?? null; break;
-        case 'set': args = [value]; state.set(plan.key, value); break;
-        case 'delete': result = state.delete(plan.key); break;
-        case 'getOrSet': args = [value]; if (current === undefined) state.set(plan.key, value); result = state.get(plan.key)!; break;
+        case 'get':
+          result = current ?? null;
+          break;
+        case 'set':
+          args = [value];
+          state.set(plan.key, value);
+          break;
+        case 'delete':
+          result = state.delete(plan.key);
+          break;
+        case 'getOrSet':
+          args = [value];
+          if (current === undefined) state.set(plan.key, value);
+          result = state.get(plan.key)!;
+          break;
         case 'compareAndSet': {
           const expected = plan.useCurrent && current !== undefined ? current : value + 1;
           args = [expected, value];
@@ -210,19 +252,38 @@ const correctExecution = fc
           if (result) state.set(plan.key, value);
           break;
         }
-        case 'add': args = [1 + (index % 3)]; result = (current ?? 0) + args[0]; state.set(plan.key, result); break;
-        case 'size': result = state.size; break;
-        case 'forEach': result = [...state.entries()].map(([key, stored]): ForEachEntry => [key, stored]); break;
+        case 'add':
+          args = [1 + (index % 3)];
+          result = (current ?? 0) + args[0];
+          state.set(plan.key, result);
+          break;
+        case 'size':
+          result = state.size;
+          break;
+        case 'forEach':
+          result = [...state.entries()].map(([key, stored]): ForEachEntry => [key, stored]);
+          break;
       }
       // The checker orders ops by their intervals only; each op gets its own thread so none overlaps its thread's others.
       const key = plan.kind === 'size' || plan.kind === 'forEach' ? -1 : plan.key;
-      return { thread: index, kind: plan.kind, key, args, result, invokeNs: instant - plan.before, responseNs: instant + plan.after };
+      return {
+        thread: index,
+        kind: plan.kind,
+        key,
+        args,
+        result,
+        invokeNs: instant - plan.before,
+        responseNs: instant + plan.after,
+      };
     });
   });
 
 test('property: every correct execution, with intervals stretched around its instants, is linearizable', () => {
   fc.assert(
-    fc.property(correctExecution, (ops) => checkHistory({ keys: 3, ops }, DEFAULT_CHECK_OPTIONS).outcome === 'linearizable'),
+    fc.property(
+      correctExecution,
+      (ops) => checkHistory({ keys: 3, ops }, DEFAULT_CHECK_OPTIONS).outcome === 'linearizable',
+    ),
     { numRuns: 300, seed: 42 },
   );
 });
@@ -230,7 +291,9 @@ test('property: every correct execution, with intervals stretched around its ins
 test('property: a get that returns a value nobody wrote makes any history a violation', () => {
   fc.assert(
     fc.property(correctExecution, fc.nat(), (ops, pick) => {
-      const gets = ops.map((candidate, index) => ({ candidate, index })).filter(({ candidate }) => candidate.kind === 'get');
+      const gets = ops
+        .map((candidate, index) => ({ candidate, index }))
+        .filter(({ candidate }) => candidate.kind === 'get');
       fc.pre(gets.length > 0);
       const { index } = gets[pick % gets.length];
       const broken = ops.map((candidate, at) => (at === index ? { ...candidate, result: 999_999 } : candidate));

@@ -33,7 +33,18 @@ test('bad flags exit 2 with a message naming the flag and the allowed values, an
 });
 
 test('a map that claims to be safe and is violated exits 1 and prints its counterexample timeline', () => {
-  const run = maplab('--map-module', fixture('racy-add'), '--maps', 'test-racy-add', '--threads', '2', '--histories', '100', '--seed', '3');
+  const run = maplab(
+    '--map-module',
+    fixture('racy-add'),
+    '--maps',
+    'test-racy-add',
+    '--threads',
+    '2',
+    '--histories',
+    '100',
+    '--seed',
+    '3',
+  );
   assert.equal(run.status, 1, run.stderr);
   assert.match(run.stdout, /test-racy-add +violated +100 /);
   assert.match(run.stdout, /test-racy-add: \d+ of 100 histories not linearizable/);
@@ -43,7 +54,16 @@ test('a map that claims to be safe and is violated exits 1 and prints its counte
 });
 
 test('maps that verify, a private map and a documented-unsafe map exit 0 with their verdicts', () => {
-  const run = maplab('--map-module', `${fixture('locked-table')},${fixture('unsafe-table')}`, '--maps', 'js-map,test-locked-table,test-unsafe-table', '--threads', '2', '--histories', '50');
+  const run = maplab(
+    '--map-module',
+    `${fixture('locked-table')},${fixture('unsafe-table')}`,
+    '--maps',
+    'js-map,test-locked-table,test-unsafe-table',
+    '--threads',
+    '2',
+    '--histories',
+    '50',
+  );
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /js-map +private/);
   assert.match(run.stdout, /test-locked-table: linearizable in all 50 histories/);
@@ -51,9 +71,23 @@ test('maps that verify, a private map and a documented-unsafe map exit 0 with th
 });
 
 test('--json prints the report: config, one result per map, and whether it passed', () => {
-  const run = maplab('--map-module', fixture('locked-table'), '--maps', 'test-locked-table', '--threads', '2', '--histories', '25', '--json');
+  const run = maplab(
+    '--map-module',
+    fixture('locked-table'),
+    '--maps',
+    'test-locked-table',
+    '--threads',
+    '2',
+    '--histories',
+    '25',
+    '--json',
+  );
   assert.equal(run.status, 0, run.stderr);
-  const report = JSON.parse(run.stdout) as { passed: boolean; config: { histories: number }; maps: Record<string, { status: string; histories: number; timings: { checkUsPerHistory: number } }> };
+  const report = JSON.parse(run.stdout) as {
+    passed: boolean;
+    config: { histories: number };
+    maps: Record<string, { status: string; histories: number; timings: { checkUsPerHistory: number } }>;
+  };
   assert.equal(report.passed, true);
   assert.equal(report.config.histories, 25);
   assert.equal(report.maps['test-locked-table'].status, 'verified');

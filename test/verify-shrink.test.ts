@@ -8,7 +8,14 @@ import { checkKeyOps } from '../harness/verify/linearizability.js';
 import { ABSENT, toKeyOp, type KeyOp } from '../harness/verify/model.js';
 import { shrinkKeyHistory } from '../harness/verify/shrink.js';
 
-function op(thread: number, kind: VerifyOpName, args: number[], result: HistoryOp['result'], invokeNs: number, responseNs: number): HistoryOp {
+function op(
+  thread: number,
+  kind: VerifyOpName,
+  args: number[],
+  result: HistoryOp['result'],
+  invokeNs: number,
+  responseNs: number,
+): HistoryOp {
   return { thread, kind, key: 0, args, result, invokeNs, responseNs };
 }
 const keyOps = (ops: HistoryOp[]): KeyOp[] => ops.map((recorded, index) => toKeyOp(recorded, index));
@@ -40,7 +47,10 @@ test('the shrinker returns a smaller history that is still a violation', () => {
 
 test('the shrinker cuts the stale read down to the read alone, starting from the state the delete left', () => {
   const shrunk = shrinkKeyHistory(keyOps(buried), budget());
-  assert.deepEqual(shrunk.ops.map((kept) => buried[kept.source].result), [10004]);
+  assert.deepEqual(
+    shrunk.ops.map((kept) => buried[kept.source].result),
+    [10004],
+  );
   assert.deepEqual(shrunk.initialStates, [ABSENT]);
   assert.equal(shrunk.droppedHead + shrunk.droppedTail + shrunk.droppedReads, buried.length - 1);
 });
@@ -91,21 +101,53 @@ const corrupted = fc
       let args: number[] = [];
       let result: HistoryOp['result'] = null;
       switch (plan.kind) {
-        case 'get': result = current ?? null; break;
-        case 'set': args = [value]; current = value; break;
-        case 'delete': result = current !== undefined; current = undefined; break;
-        case 'getOrSet': args = [value]; current ??= value; result = current; break;
-        case 'compareAndSet': args = [current ?? 1, value]; result = current !== undefined; if (result) current = value; break;
-        case 'add': args = [1]; current = (current ?? 0) + 1; result = current; break;
-        default: break;
+        case 'get':
+          result = current ?? null;
+          break;
+        case 'set':
+          args = [value];
+          current = value;
+          break;
+        case 'delete':
+          result = current !== undefined;
+          current = undefined;
+          break;
+        case 'getOrSet':
+          args = [value];
+          current ??= value;
+          result = current;
+          break;
+        case 'compareAndSet':
+          args = [current ?? 1, value];
+          result = current !== undefined;
+          if (result) current = value;
+          break;
+        case 'add':
+          args = [1];
+          current = (current ?? 0) + 1;
+          result = current;
+          break;
+        default:
+          break;
       }
       const instant = 1000 + 100 * index;
-      return { thread: index, kind: plan.kind, key: 0, args, result, invokeNs: instant - plan.before, responseNs: instant + plan.after };
+      return {
+        thread: index,
+        kind: plan.kind,
+        key: 0,
+        args,
+        result,
+        invokeNs: instant - plan.before,
+        responseNs: instant + plan.after,
+      };
     });
-    const withResult = ops.map((candidate, index) => ({ candidate, index })).filter(({ candidate }) => candidate.kind !== 'set');
+    const withResult = ops
+      .map((candidate, index) => ({ candidate, index }))
+      .filter(({ candidate }) => candidate.kind !== 'set');
     if (withResult.length === 0) return ops;
     const { candidate, index } = withResult[pick % withResult.length];
-    const wrong: HistoryOp['result'] = typeof candidate.result === 'boolean' ? !candidate.result : candidate.result === null ? 999_999 : null;
+    const wrong: HistoryOp['result'] =
+      typeof candidate.result === 'boolean' ? !candidate.result : candidate.result === null ? 999_999 : null;
     return ops.map((original, at) => (at === index ? { ...original, result: wrong } : original));
   });
 
@@ -115,9 +157,11 @@ test('property: a shrunk violation is still a violation, no larger, and made of 
       const original = keyOps(ops);
       fc.pre(checkKeyOps(original, [ABSENT], budget()) === 'violation');
       const shrunk = shrinkKeyHistory(original, budget());
-      return checkKeyOps(shrunk.ops, shrunk.initialStates, budget()) === 'violation' &&
+      return (
+        checkKeyOps(shrunk.ops, shrunk.initialStates, budget()) === 'violation' &&
         shrunk.ops.length <= original.length &&
-        shrunk.ops.every((kept) => original.includes(kept));
+        shrunk.ops.every((kept) => original.includes(kept))
+      );
     }),
     { numRuns: 200, seed: 7 },
   );
@@ -139,6 +183,9 @@ test('a counterexample names the key, shows a timeline of the shrunk ops and is 
   // Context: the cut ops that wrote the starting state and the value read.
   assert.match(text, /t1 {2}delete\(0\) → true +\| *░+ +\| {2}0\.07–0\.08 µs/);
   assert.match(text, /t0 {2}set\(0, 10004\) +\| *░+ +\| {2}0\.05–0\.06 µs/);
-  assert.deepEqual(example.ops.map((row) => row.context === true), [true, true, false]);
+  assert.deepEqual(
+    example.ops.map((row) => row.context === true),
+    [true, true, false],
+  );
   assert.deepEqual(JSON.parse(JSON.stringify(example)), example);
 });

@@ -16,21 +16,47 @@ const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 const WORKFLOW = `${ROOT}.github/workflows/bench.yml`;
 const yaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): unknown };
 
-interface Step { uses?: string; run?: string; with?: Record<string, unknown>; id?: string }
-interface Job { 'runs-on': string; needs?: string; strategy?: { matrix: Record<string, unknown[]> }; steps: Step[]; permissions?: Record<string, string> }
-interface Workflow { on: Record<string, unknown>; env: Record<string, unknown>; jobs: Record<string, Job> }
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  id?: string;
+}
+interface Job {
+  'runs-on': string;
+  needs?: string;
+  strategy?: { matrix: Record<string, unknown[]> };
+  steps: Step[];
+  permissions?: Record<string, string>;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  env: Record<string, unknown>;
+  jobs: Record<string, Job>;
+}
 
 const workflow = yaml.load(readFileSync(WORKFLOW, 'utf8')) as Workflow;
-const runText = (job: Job) => job.steps.map((step) => step.run ?? '').join('\n').replace(/\\\n\s*/g, ' ');
+const runText = (job: Job) =>
+  job.steps
+    .map((step) => step.run ?? '')
+    .join('\n')
+    .replace(/\\\n\s*/g, ' ');
 const uses = (job: Job) => job.steps.map((step) => step.uses?.replace(/@.*$/, '')).filter(Boolean);
 
 test('the workflow is a matrix of shards × machine kinds × Node versions, one sweep shard per job', () => {
   const sweep = workflow.jobs.sweep;
   const matrix = sweep.strategy?.matrix as { shard: number[]; runner: string[]; node: number[] };
-  assert.deepEqual(matrix.shard, Array.from({ length: Number(workflow.env.SHARDS) }, (_, index) => index + 1), 'shard is 1..SHARDS');
+  assert.deepEqual(
+    matrix.shard,
+    Array.from({ length: Number(workflow.env.SHARDS) }, (_, index) => index + 1),
+    'shard is 1..SHARDS',
+  );
   assert.ok(matrix.runner.length >= 2 && matrix.node.length >= 2, 'more than one machine kind and runtime');
   assert.equal(sweep['runs-on'], '${{ matrix.runner }}');
-  assert.equal(sweep.steps.find((step) => step.uses?.startsWith('actions/setup-node'))?.with?.['node-version'], '${{ matrix.node }}');
+  assert.equal(
+    sweep.steps.find((step) => step.uses?.startsWith('actions/setup-node'))?.with?.['node-version'],
+    '${{ matrix.node }}',
+  );
   assert.match(runText(sweep), /sweep --preset "\$PRESET" --shard \$\{\{ matrix\.shard \}\}\/\$SHARDS/);
   assert.ok(uses(sweep).includes('actions/upload-artifact'));
 });
@@ -38,11 +64,14 @@ test('the workflow is a matrix of shards × machine kinds × Node versions, one 
 test('one job after the matrix merges, gates, renders the history and publishes it to GitHub Pages', () => {
   const publish = workflow.jobs.publish;
   assert.equal(publish.needs, 'sweep');
-  assert.deepEqual(uses(publish).filter((name) => name !== 'actions/checkout' && name !== 'actions/setup-node'),
-    ['actions/download-artifact', 'actions/configure-pages', 'actions/upload-pages-artifact', 'actions/deploy-pages']);
+  assert.deepEqual(
+    uses(publish).filter((name) => name !== 'actions/checkout' && name !== 'actions/setup-node'),
+    ['actions/download-artifact', 'actions/configure-pages', 'actions/upload-pages-artifact', 'actions/deploy-pages'],
+  );
   assert.equal(publish.permissions?.pages, 'write');
   const run = runText(publish);
-  for (const command of ['merge', 'gate', 'report']) assert.match(run, new RegExp(`cli\\.js ${command} `), `runs maplab ${command}`);
+  for (const command of ['merge', 'gate', 'report'])
+    assert.match(run, new RegExp(`cli\\.js ${command} `), `runs maplab ${command}`);
 });
 
 test('every maplab command and flag the workflow runs exists', () => {
@@ -52,6 +81,7 @@ test('every maplab command and flag the workflow runs exists', () => {
   for (const [, command, rest] of invocations) {
     const help = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' });
     assert.equal(help.status, 0, `maplab ${command} exists`);
-    for (const [flag] of rest.matchAll(/--[a-z][a-z-]*/g)) assert.ok(help.stdout.includes(`${flag} `) || help.stdout.includes(`${flag}\n`), `maplab ${command} ${flag}`);
+    for (const [flag] of rest.matchAll(/--[a-z][a-z-]*/g))
+      assert.ok(help.stdout.includes(`${flag} `) || help.stdout.includes(`${flag}\n`), `maplab ${command} ${flag}`);
   }
 });

@@ -14,7 +14,8 @@ const LENGTH = 50_000;
 function streams(name: string, length = LENGTH): OpStream[] {
   const workload = getWorkload(name);
   return Array.from({ length: WORKERS }, (_, workerIndex) =>
-    generateOpStream(workload, { seed: SEED, workerIndex, workerCount: WORKERS, length }));
+    generateOpStream(workload, { seed: SEED, workerIndex, workerCount: WORKERS, length }),
+  );
 }
 
 function prefilled(name: string): Set<number> {
@@ -27,7 +28,10 @@ function onlyOp(stream: OpStream, op: number): boolean {
 
 test('go-load-mostly-hits: Load(i % 1024) against keys 0..1022 hits 1023 times in 1024', () => {
   const present = prefilled('go-load-mostly-hits');
-  assert.deepEqual([...present].sort((a, b) => a - b), Array.from({ length: 1023 }, (_, key) => key));
+  assert.deepEqual(
+    [...present].sort((a, b) => a - b),
+    Array.from({ length: 1023 }, (_, key) => key),
+  );
   streams('go-load-mostly-hits').forEach((stream, worker) => {
     assert.ok(onlyOp(stream, Op.get));
     let misses = 0;
@@ -142,7 +146,10 @@ test('go-adversarial-delete: Load(i) each step; every 1024 steps delete a presen
       ownPresent.add(keys[n]);
       stores++;
     }
-    assert.ok(deletes >= 48 && Math.abs(deletes - stores) <= 1, `${deletes} deletes, ${stores} stores: the map keeps its size`);
+    assert.ok(
+      deletes >= 48 && Math.abs(deletes - stores) <= 1,
+      `${deletes} deletes, ${stores} stores: the map keeps its size`,
+    );
   });
 });
 
@@ -159,8 +166,13 @@ test('go-range: every op a full Range over keys 0..1023', () => {
   for (const stream of streams('go-range', 1000)) assert.ok(onlyOp(stream, Op.forEach));
 });
 
-test('a patterned preset\'s mix is the op mix its stream realizes (10^6 ops)', () => {
-  for (const name of ['go-adversarial-alloc', 'go-adversarial-delete', 'go-load-or-store-balanced', 'go-load-mostly-hits']) {
+test("a patterned preset's mix is the op mix its stream realizes (10^6 ops)", () => {
+  for (const name of [
+    'go-adversarial-alloc',
+    'go-adversarial-delete',
+    'go-load-or-store-balanced',
+    'go-load-mostly-hits',
+  ]) {
     const workload = getWorkload(name);
     const { ops } = generateOpStream(workload, { seed: SEED, workerIndex: 0, workerCount: 1, length: 1_000_000 });
     const tally = new Map<number, number>();

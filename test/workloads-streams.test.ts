@@ -27,7 +27,15 @@ function counts(values: ArrayLike<number>): Map<number, number> {
 }
 
 function custom(fields: Partial<Workload>): Workload {
-  return { name: 'test', description: '', mix: { get: 1 }, distribution: { kind: 'uniform' }, keys: 1000, prefill: 0, ...fields };
+  return {
+    name: 'test',
+    description: '',
+    mix: { get: 1 },
+    distribution: { kind: 'uniform' },
+    keys: 1000,
+    prefill: 0,
+    ...fields,
+  };
 }
 
 test('the observed op mix matches the configured mix within 1% over 10^5 ops', () => {
@@ -37,7 +45,10 @@ test('the observed op mix matches the configured mix within 1% over 10^5 ops', (
     for (const opName of OP_NAMES) {
       const observed = (ops.get(Op[opName]) ?? 0) / 100_000;
       const configured = workload.mix[opName] ?? 0;
-      assert.ok(Math.abs(observed - configured) < 0.01, `${name} ${opName}: observed ${observed}, configured ${configured}`);
+      assert.ok(
+        Math.abs(observed - configured) < 0.01,
+        `${name} ${opName}: observed ${observed}, configured ${configured}`,
+      );
     }
   }
 });
@@ -79,7 +90,10 @@ test('every preset stream holds valid op codes, in-range keys, storable values a
       const { ops, keys, values, expected } = stream(workload, worker, workerCount, length);
       for (let i = 0; i < length; i++) {
         assert.ok(ops[i] <= Op.compareAndSet, `${workload.name}: op ${ops[i]}`);
-        assert.ok(Number.isInteger(keys[i]) && keys[i] >= 0 && keys[i] < bound, `${workload.name}: key ${keys[i]} (bound ${bound})`);
+        assert.ok(
+          Number.isInteger(keys[i]) && keys[i] >= 0 && keys[i] < bound,
+          `${workload.name}: key ${keys[i]} (bound ${bound})`,
+        );
         if (ops[i] === Op.set || ops[i] === Op.getOrSet || ops[i] === Op.compareAndSet) {
           assert.ok(values[i] >= minValue, `${workload.name}: value ${values[i]}`);
           assert.ok(values[i] >= 0 && values[i] < 1 << 22, `${workload.name}: value ${values[i]} leaves add headroom`);
@@ -119,7 +133,10 @@ test('zipfian: the hottest key gets 1/ζ(n, 0.99) of the ops, the next 1/(2^0.99
 test('zipfian keys are scrambled: the hot keys are spread over the key space, not 0, 1, 2…', () => {
   const tally = [...counts(stream(getWorkload('ycsb-c'), 0, 1, 200_000).keys)].sort((a, b) => b[1] - a[1]);
   const hottest = tally.slice(0, 10).map(([key]) => key);
-  assert.notDeepEqual([...hottest].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.notDeepEqual(
+    [...hottest].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   assert.ok(Math.max(...hottest) - Math.min(...hottest) > 65_536 / 4, `hot keys ${hottest.join(', ')}`);
 });
 
@@ -150,15 +167,19 @@ test('the key scramble is a bijection of the key space', () => {
     const scrambler = new ZipfianRanks(n, 0.99).scrambler;
     const seen = new Uint8Array(n);
     for (let index = 0; index < n; index++) seen[scrambler.scramble(index)]++;
-    assert.ok(seen.every((hits) => hits === 1), `n = ${n}`);
+    assert.ok(
+      seen.every((hits) => hits === 1),
+      `n = ${n}`,
+    );
   }
 });
 
 test('hotspot sends ~80% of ops to ~20% of the keys (±2%), scattered over the key space', () => {
   const keys = 1000;
   const draws = 200_000;
-  const tally = [...counts(stream(custom({ distribution: { kind: 'hotspot' }, keys }), 0, 1, draws).keys)]
-    .sort((a, b) => b[1] - a[1]);
+  const tally = [...counts(stream(custom({ distribution: { kind: 'hotspot' }, keys }), 0, 1, draws).keys)].sort(
+    (a, b) => b[1] - a[1],
+  );
   const hot = tally.slice(0, keys * 0.2);
   const hotShare = hot.reduce((sum, [, count]) => sum + count, 0) / draws;
   assert.ok(Math.abs(hotShare - 0.8) < 0.02, `hot share ${hotShare}`);
@@ -176,7 +197,12 @@ test('hotspot honours custom fractions', () => {
 });
 
 test('sequential-insert: inserted keys are unique across workers and disjoint from the prefill', () => {
-  const workload = custom({ mix: { set: 0.4, getOrSet: 0.1, get: 0.4, delete: 0.1 }, distribution: { kind: 'sequential-insert' }, keys: 1000, prefill: 0.5 });
+  const workload = custom({
+    mix: { set: 0.4, getOrSet: 0.1, get: 0.4, delete: 0.1 },
+    distribution: { kind: 'sequential-insert' },
+    keys: 1000,
+    prefill: 0.5,
+  });
   const prefill = new Set(prefillEntries(workload, SEED).keys);
   const inserted = new Set<number>();
   let inserts = 0;
@@ -216,26 +242,39 @@ test('latest: inserts take fresh keys and reads skew to the newest keys', () => 
     reads++;
     assert.ok(keys[i] <= newestInsert, `read of ${keys[i]} beyond the newest insert ${newestInsert}`);
     // In insertion order, keys above the key space follow key 65 535.
-    const age = keys[i] >= workload.keys ? newestInsert - keys[i] : newestInsert - workload.keys + 1 + (workload.keys - 1 - keys[i]);
+    const age =
+      keys[i] >= workload.keys
+        ? newestInsert - keys[i]
+        : newestInsert - workload.keys + 1 + (workload.keys - 1 - keys[i]);
     if (age < 10) recentReads++;
   }
   // Zipf θ=0.99 over 65 536 ranks puts ζ(10)/ζ(65 536) ≈ 26% of reads on the 10 newest keys.
   const theory = zeta(10, 0.99) / zeta(65_536, 0.99);
-  assert.ok(Math.abs(recentReads / reads - theory) < 0.01, `${recentReads / reads} of reads on the 10 newest keys, theory ${theory}`);
+  assert.ok(
+    Math.abs(recentReads / reads - theory) < 0.01,
+    `${recentReads / reads} of reads on the 10 newest keys, theory ${theory}`,
+  );
 });
 
 test('prefill covers round(prefill × keys) keys of the key space, in a seeded order', () => {
   const workload = getWorkload('read-heavy');
   const { keys, values } = prefillEntries(workload, SEED);
   assert.equal(keys.length, Math.round(0.9 * 65_536));
-  assert.deepEqual([...keys].sort((a, b) => a - b), Array.from({ length: keys.length }, (_, key) => key));
+  assert.deepEqual(
+    [...keys].sort((a, b) => a - b),
+    Array.from({ length: keys.length }, (_, key) => key),
+  );
   assert.notDeepEqual([...keys.slice(0, 10)], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(prefillEntries(workload, SEED).keys, keys);
   assert.ok(values.every((value) => value >= 0 && value < 1 << 22));
 });
 
 test('at prefill 1.0 every get hits; at 0.9 about 90% do', () => {
-  for (const [name, hitRatio] of [['ycsb-c', 1], ['writes-10', 1], ['read-heavy', 0.9]] as const) {
+  for (const [name, hitRatio] of [
+    ['ycsb-c', 1],
+    ['writes-10', 1],
+    ['read-heavy', 0.9],
+  ] as const) {
     const workload = getWorkload(name);
     const present = new Set(prefillEntries(workload, SEED).keys);
     const { ops, keys } = stream(workload);
@@ -252,18 +291,26 @@ test('at prefill 1.0 every get hits; at 0.9 about 90% do', () => {
 
 test('bad stream options name the parameter and its range', () => {
   const workload = getWorkload('mixed');
-  assert.throws(() => generateOpStream(workload, { seed: SEED, workerIndex: 4, workerCount: 4, length: 10 }),
-    { name: 'RangeError', message: 'workerIndex must be an integer 0..3 (workerCount − 1), got 4' });
-  assert.throws(() => generateOpStream(workload, { seed: SEED, workerIndex: 0, workerCount: 1, length: 0 }),
-    /^RangeError: length must be an integer 1\.\.134217728 \(ops\), got 0$/);
-  assert.throws(() => generateOpStream(workload, { seed: 1.5, workerIndex: 0, workerCount: 1, length: 10 }),
-    /^RangeError: seed must be a safe integer, got 1.5$/);
+  assert.throws(() => generateOpStream(workload, { seed: SEED, workerIndex: 4, workerCount: 4, length: 10 }), {
+    name: 'RangeError',
+    message: 'workerIndex must be an integer 0..3 (workerCount − 1), got 4',
+  });
+  assert.throws(
+    () => generateOpStream(workload, { seed: SEED, workerIndex: 0, workerCount: 1, length: 0 }),
+    /^RangeError: length must be an integer 1\.\.134217728 \(ops\), got 0$/,
+  );
+  assert.throws(
+    () => generateOpStream(workload, { seed: 1.5, workerIndex: 0, workerCount: 1, length: 10 }),
+    /^RangeError: seed must be a safe integer, got 1.5$/,
+  );
 });
 
 test('fresh keys that would pass 2^31−1 are refused before generating', () => {
   const workload = custom({ mix: { set: 1 }, distribution: { kind: 'sequential-insert' }, keys: 2 ** 31 - 100 });
-  assert.throws(() => generateOpStream(workload, { seed: SEED, workerIndex: 0, workerCount: 2, length: 100 }),
-    /workload 'test': 2 workers × 100 ops of fresh keys above a key space of 2147483548 would pass the largest key 2\^31−1/);
+  assert.throws(
+    () => generateOpStream(workload, { seed: SEED, workerIndex: 0, workerCount: 2, length: 100 }),
+    /workload 'test': 2 workers × 100 ops of fresh keys above a key space of 2147483548 would pass the largest key 2\^31−1/,
+  );
 });
 
 test('prefill entries can live on SharedArrayBuffers', () => {
@@ -273,9 +320,18 @@ test('prefill entries can live on SharedArrayBuffers', () => {
 });
 
 test('a stream can live on SharedArrayBuffers', () => {
-  const shared = generateOpStream(getWorkload('mixed'), { seed: SEED, workerIndex: 0, workerCount: 1, length: 1000, shared: true });
+  const shared = generateOpStream(getWorkload('mixed'), {
+    seed: SEED,
+    workerIndex: 0,
+    workerCount: 1,
+    length: 1000,
+    shared: true,
+  });
   assert.ok(shared.keys.buffer instanceof SharedArrayBuffer && shared.ops.buffer instanceof SharedArrayBuffer);
-  assert.deepEqual(shared.keys, generateOpStream(getWorkload('mixed'), { seed: SEED, workerIndex: 0, workerCount: 1, length: 1000 }).keys);
+  assert.deepEqual(
+    shared.keys,
+    generateOpStream(getWorkload('mixed'), { seed: SEED, workerIndex: 0, workerCount: 1, length: 1000 }).keys,
+  );
 });
 
 test('churn-N: writes alternate fresh inserts and deletes of present keys, so the size stays put and gets hit', () => {
@@ -286,7 +342,13 @@ test('churn-N: writes alternate fresh inserts and deletes of present keys, so th
     const streams = Array.from({ length: workers }, (_, w) => stream(workload, w, workers, length));
     const present = new Set(prefillEntries(workload, SEED).keys);
     const prefilled = present.size;
-    let writes = 0, inserts = 0, deleteHits = 0, deletes = 0, gets = 0, getHits = 0, maxDrift = 0;
+    let writes = 0,
+      inserts = 0,
+      deleteHits = 0,
+      deletes = 0,
+      gets = 0,
+      getHits = 0,
+      maxDrift = 0;
     // Workers run in lock step: what concurrent workers at equal speed do.
     for (let i = 0; i < length; i++) {
       for (const { ops, keys } of streams) {

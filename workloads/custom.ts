@@ -29,13 +29,17 @@ const WORKLOAD_FIELDS = ['name', 'description', 'mix', 'distribution', 'keys', '
 /** Parses "get=0.9,set=0.1" into a mix; the fractions are checked by validateMix afterwards. */
 export function parseMixSpec(spec: string, issues: WorkloadIssues): Mix {
   const mix: Mix = {};
-  const items = spec.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const items = spec
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   if (items.length === 0) issues.mustBe('mix', `a list like "get=0.9,set=0.1" (ops: ${OP_NAMES.join(', ')})`, spec);
   for (const item of items) {
     const match = /^([A-Za-z]+)\s*=\s*(\S+)$/.exec(item);
     if (!match) issues.fail('mix', `mix item "${item}" must be op=fraction, e.g. get=0.9`);
     const [, op, fraction] = match;
-    if (!(OP_NAMES as string[]).includes(op)) issues.fail(`mix.${op}`, `mix has unknown op '${op}'; allowed: ${OP_NAMES.join(', ')}`);
+    if (!(OP_NAMES as string[]).includes(op))
+      issues.fail(`mix.${op}`, `mix has unknown op '${op}'; allowed: ${OP_NAMES.join(', ')}`);
     if (mix[op as OpName] !== undefined) issues.fail(`mix.${op}`, `mix names '${op}' twice`);
     mix[op as OpName] = parseNumber(fraction) as number;
   }
@@ -46,7 +50,10 @@ export function parseMixSpec(spec: string, issues: WorkloadIssues): Mix {
 export function parseDistributionSpec(spec: string, issues: WorkloadIssues): Distribution {
   const [kind, parameterList = ''] = spec.split(':', 2).map((part) => part.trim());
   const distribution: Record<string, unknown> = { kind };
-  for (const item of parameterList.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+  for (const item of parameterList
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')) {
     const match = /^([A-Za-z]+)\s*=\s*(\S+)$/.exec(item);
     if (!match) issues.fail('distribution', `distribution parameter "${item}" must be name=value, e.g. theta=0.99`);
     distribution[match[1]] = parseNumber(match[2]);
@@ -84,12 +91,23 @@ export function workloadFromFlags(flags: WorkloadFlags): Workload {
 }
 
 function buildWorkload(fields: Record<string, unknown>, issues: WorkloadIssues, source?: string): Workload {
-  const { name, description, mix, distribution = CUSTOM_DEFAULTS.distribution, keys = CUSTOM_DEFAULTS.keys,
-    prefill = CUSTOM_DEFAULTS.prefill, pattern, fixedKeySpace } = fields;
+  const {
+    name,
+    description,
+    mix,
+    distribution = CUSTOM_DEFAULTS.distribution,
+    keys = CUSTOM_DEFAULTS.keys,
+    prefill = CUSTOM_DEFAULTS.prefill,
+    pattern,
+    fixedKeySpace,
+  } = fields;
   const workload: Record<string, unknown> = {
     name,
-    description: description ?? `custom: ${typeof mix === 'string' ? mix : describeMix(mix)}; ${
-      typeof distribution === 'string' ? distribution : describeValue(distribution)}; ${String(keys)} keys; prefill ${String(prefill)}`,
+    description:
+      description ??
+      `custom: ${typeof mix === 'string' ? mix : describeMix(mix)}; ${
+        typeof distribution === 'string' ? distribution : describeValue(distribution)
+      }; ${String(keys)} keys; prefill ${String(prefill)}`,
     mix: typeof mix === 'string' ? parseMixSpec(mix, issues) : mix,
     distribution: typeof distribution === 'string' ? parseDistributionSpec(distribution, issues) : distribution,
     keys: parseNumber(keys),
@@ -102,7 +120,9 @@ function buildWorkload(fields: Record<string, unknown>, issues: WorkloadIssues, 
 
 function describeMix(mix: unknown): string {
   if (typeof mix !== 'object' || mix === null) return describeValue(mix);
-  return Object.entries(mix).map(([op, fraction]) => `${op}=${String(fraction)}`).join(',');
+  return Object.entries(mix)
+    .map(([op, fraction]) => `${op}=${String(fraction)}`)
+    .join(',');
 }
 
 /**
@@ -130,16 +150,21 @@ export function loadWorkloadFile(path: string): Workload[] {
   return entries.map((entry, index) => {
     const where = isList ? `${path}: [${index}]` : path;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      throw new WorkloadError(`${where}: a workload must be an object with name, mix, distribution, keys and prefill, got ${describeValue(entry)}`);
+      throw new WorkloadError(
+        `${where}: a workload must be an object with name, mix, distribution, keys and prefill, got ${describeValue(entry)}`,
+      );
     }
     const fields = entry as Record<string, unknown>;
     const issues: WorkloadIssues = WorkloadIssues.forWorkload(fields.name, where);
     for (const field of Object.keys(fields)) {
-      if (!WORKLOAD_FIELDS.includes(field)) issues.fail(field, `unknown field '${field}'; allowed: ${WORKLOAD_FIELDS.join(', ')}`);
+      if (!WORKLOAD_FIELDS.includes(field))
+        issues.fail(field, `unknown field '${field}'; allowed: ${WORKLOAD_FIELDS.join(', ')}`);
     }
-    if (typeof fields.name !== 'string' || fields.name.trim() === '') issues.mustBe('name', 'a non-empty string', fields.name);
+    if (typeof fields.name !== 'string' || fields.name.trim() === '')
+      issues.mustBe('name', 'a non-empty string', fields.name);
     if (fields.mix === undefined) issues.fail('mix', 'mix is required, e.g. { "get": 0.9, "set": 0.1 }');
-    if (workloadPresetNames.includes(fields.name)) issues.fail('name', `name '${fields.name}' is a preset's; choose another`);
+    if (workloadPresetNames.includes(fields.name))
+      issues.fail('name', `name '${fields.name}' is a preset's; choose another`);
     if (seen.has(fields.name)) issues.fail('name', `name '${fields.name}' appears twice in the file`);
     seen.add(fields.name);
     return buildWorkload(fields, issues, where);

@@ -155,7 +155,12 @@ export class ZipfianRanks {
 }
 
 /** Vose's alias method: column i keeps itself with acceptProbability[i], else yields alias[i]. */
-function buildAliasTable(weights: Float64Array, total: number, acceptProbability: Float64Array, alias: Int32Array): void {
+function buildAliasTable(
+  weights: Float64Array,
+  total: number,
+  acceptProbability: Float64Array,
+  alias: Int32Array,
+): void {
   const columns = weights.length;
   const scaled = new Float64Array(columns);
   const small = new Int32Array(columns);
@@ -223,7 +228,7 @@ export class KeyScrambler {
   constructor(n: number) {
     this.n = n;
     const bits = n <= 1 ? 0 : 32 - Math.clz32(n - 1);
-    this.mask = bits === 0 ? 0 : (bits >= 31 ? 0x7fffffff : (1 << bits) - 1);
+    this.mask = bits === 0 ? 0 : bits >= 31 ? 0x7fffffff : (1 << bits) - 1;
     this.shift = Math.max(1, Math.ceil(bits / 2));
     this.offset = 0x6a09e667 & this.mask;
   }

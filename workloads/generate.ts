@@ -28,12 +28,7 @@
  * Workloads without set/getOrSet/add/compareAndSet leave values 0, and
  * expected[] is filled only when the mix has add or compareAndSet.
  */
-import {
-  HotspotSlots,
-  KeyScrambler,
-  zipfianRanks,
-  type ZipfianRanks,
-} from './distributions.js';
+import { HotspotSlots, KeyScrambler, zipfianRanks, type ZipfianRanks } from './distributions.js';
 import { fillOpsFromMix } from './mix-sampler.js';
 import { fillPattern } from './patterns.js';
 import { Sfc32, StreamPurpose } from './random.js';
@@ -86,7 +81,9 @@ export function insertsFreshKeys(workload: Workload): boolean {
   const kind = workload.pattern?.kind;
   if (kind !== undefined) return kind !== 'cyclic';
   const insertOps = (workload.mix.set ?? 0) + (workload.mix.getOrSet ?? 0);
-  return insertOps > 0 && (workload.distribution.kind === 'latest' || workload.distribution.kind === 'sequential-insert');
+  return (
+    insertOps > 0 && (workload.distribution.kind === 'latest' || workload.distribution.kind === 'sequential-insert')
+  );
 }
 
 /**
@@ -109,15 +106,19 @@ function checkStreamOptions(workload: Workload, options: StreamOptions): void {
     throw new RangeError(`workerCount must be an integer 1..65536, got ${String(workerCount)}`);
   }
   if (!Number.isInteger(workerIndex) || workerIndex < 0 || workerIndex >= workerCount) {
-    throw new RangeError(`workerIndex must be an integer 0..${workerCount - 1} (workerCount − 1), got ${String(workerIndex)}`);
+    throw new RangeError(
+      `workerIndex must be an integer 0..${workerCount - 1} (workerCount − 1), got ${String(workerIndex)}`,
+    );
   }
   if (!Number.isInteger(length) || length < 1 || length > MAX_STREAM_LENGTH) {
     throw new RangeError(`length must be an integer 1..${MAX_STREAM_LENGTH} (ops), got ${String(length)}`);
   }
   const bound = keyUpperBound(workload, options);
   if (bound > MAX_KEYS) {
-    throw new RangeError(`workload '${workload.name}': ${workerCount} workers × ${length} ops of fresh keys above a key space of ` +
-      `${workload.keys} would pass the largest key 2^31−1; shorten length or the key space`);
+    throw new RangeError(
+      `workload '${workload.name}': ${workerCount} workers × ${length} ops of fresh keys above a key space of ` +
+        `${workload.keys} would pass the largest key 2^31−1; shorten length or the key space`,
+    );
   }
 }
 
@@ -169,8 +170,11 @@ function fillKeys(stream: OpStream, workload: Workload, context: KeyContext, ran
       fillZipfianKeys(stream.keys, zipfianRanks(keySpace, distribution.theta ?? DEFAULT_THETA), random);
       return;
     case 'hotspot': {
-      const slots = new HotspotSlots(keySpace,
-        distribution.hotKeyFraction ?? DEFAULT_HOT_KEY_FRACTION, distribution.hotOpFraction ?? DEFAULT_HOT_OP_FRACTION);
+      const slots = new HotspotSlots(
+        keySpace,
+        distribution.hotKeyFraction ?? DEFAULT_HOT_KEY_FRACTION,
+        distribution.hotOpFraction ?? DEFAULT_HOT_OP_FRACTION,
+      );
       fillHotspotKeys(stream.keys, slots, new KeyScrambler(keySpace), random);
       return;
     }
@@ -207,7 +211,13 @@ function isInsert(op: number): boolean {
  * worker inserted at this worker's rate (a read may precede a slower peer's
  * insert and miss, as a client racing other clients would).
  */
-function fillLatestKeys(stream: OpStream, keySpace: number, ranks: ZipfianRanks, context: KeyContext, random: Sfc32): void {
+function fillLatestKeys(
+  stream: OpStream,
+  keySpace: number,
+  ranks: ZipfianRanks,
+  context: KeyContext,
+  random: Sfc32,
+): void {
   const { workerIndex, workerCount, prefilledKeys } = context;
   const { ops, keys } = stream;
   let ownInserts = 0;
@@ -315,14 +325,18 @@ function fillValues(stream: OpStream, workload: Workload, random: Sfc32): void {
  * SharedArrayBuffers (workers read them without a copy).
  */
 export function prefillEntries(
-  workload: Workload, seed: number, options: { shared?: boolean } = {},
+  workload: Workload,
+  seed: number,
+  options: { shared?: boolean } = {},
 ): { keys: Int32Array; values: Int32Array } {
   validateWorkload(workload);
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${String(seed)}`);
   const count = prefillCount(workload);
   if (count > MAX_PREFILL_ENTRIES) {
-    throw new RangeError(`workload '${workload.name}': prefill of ${count} entries is beyond the ${MAX_PREFILL_ENTRIES} ` +
-      'a map can be created for; lower prefill or keys');
+    throw new RangeError(
+      `workload '${workload.name}': prefill of ${count} entries is beyond the ${MAX_PREFILL_ENTRIES} ` +
+        'a map can be created for; lower prefill or keys',
+    );
   }
   const random = Sfc32.fromSeed(seed, StreamPurpose.prefill, 0);
   const allocate = (bytes: number) => (options.shared === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));

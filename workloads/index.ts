@@ -3,15 +3,7 @@
  * custom workloads and seeded op-stream generation. The harness imports from
  * here only.
  */
-export type {
-  Distribution,
-  DistributionName,
-  Mix,
-  OpCode,
-  OpName,
-  OpStream,
-  Workload,
-} from './types.js';
+export type { Distribution, DistributionName, Mix, OpCode, OpName, OpStream, Workload } from './types.js';
 export { DISTRIBUTION_NAMES, Op, OP_NAMES } from './types.js';
 export { WorkloadError } from './errors.js';
 export {

@@ -71,7 +71,8 @@ function churn(percent: number): Workload {
   const writeFraction = percent / 100;
   return {
     name: `churn-${percent}`,
-    description: `${percent}% writes, alternately an insert of a new key and a delete of the oldest; ` +
+    description:
+      `${percent}% writes, alternately an insert of a new key and a delete of the oldest; ` +
       `rest get of present keys; ${HEADLINE_KEYS} keys present throughout`,
     mix: percent === 0 ? { get: 1 } : { get: 1 - writeFraction, set: writeFraction / 2, delete: writeFraction / 2 },
     distribution: { kind: 'uniform' },
@@ -180,7 +181,8 @@ const presetList: Workload[] = [
   // Range to the first key, Delete it and Store(i, i). The mix is the long-run ratio 1024:1:1.
   {
     name: 'go-adversarial-delete',
-    description: 'Go AdversarialDelete: get(i) on a 1024-key map; every 1024 steps delete a present key and set a new one',
+    description:
+      'Go AdversarialDelete: get(i) on a 1024-key map; every 1024 steps delete a present key and set a new one',
     mix: { get: GO_MAP_SIZE / (GO_MAP_SIZE + 2), delete: 1 / (GO_MAP_SIZE + 2), set: 1 / (GO_MAP_SIZE + 2) },
     distribution: { kind: 'uniform' },
     keys: GO_MAP_SIZE,
@@ -232,7 +234,8 @@ export const workloadPresetNames: readonly string[] = Object.freeze(workloadPres
  * dominate any sweep it is in. go-range measures forEach on a fixed 1024-key map.
  */
 export const omittedWorkloads: Readonly<Record<string, string>> = Object.freeze({
-  'ycsb-e': 'YCSB E (95% range scan) is omitted: hash maps have no ordered scan, and a full forEach per op ' +
+  'ycsb-e':
+    'YCSB E (95% range scan) is omitted: hash maps have no ordered scan, and a full forEach per op ' +
     'grows with every insert; use go-range for forEach cost',
 });
 
@@ -241,6 +244,7 @@ export function getWorkload(name: string): Workload {
   const preset = workloadPresets.find((candidate) => candidate.name === name);
   if (preset) return preset;
   const allowed = `allowed: ${workloadPresetNames.join(', ')}`;
-  if (Object.hasOwn(omittedWorkloads, name)) throw new WorkloadError(`workload '${name}': ${omittedWorkloads[name]}; ${allowed}`);
+  if (Object.hasOwn(omittedWorkloads, name))
+    throw new WorkloadError(`workload '${name}': ${omittedWorkloads[name]}; ${allowed}`);
   throw new WorkloadError(`unknown workload '${name}'; ${allowed}`);
 }

@@ -23,7 +23,13 @@ export const OP_NAMES = Object.keys(Op) as OpName[];
 export type Mix = Partial<Record<OpName, number>>;
 
 export type DistributionName = 'uniform' | 'zipfian' | 'hotspot' | 'latest' | 'sequential-insert';
-export const DISTRIBUTION_NAMES: readonly DistributionName[] = ['uniform', 'zipfian', 'hotspot', 'latest', 'sequential-insert'];
+export const DISTRIBUTION_NAMES: readonly DistributionName[] = [
+  'uniform',
+  'zipfian',
+  'hotspot',
+  'latest',
+  'sequential-insert',
+];
 
 /**
  * Which keys ops touch (workloads/distributions.ts has the details):

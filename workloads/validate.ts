@@ -92,7 +92,8 @@ function formatSum(sum: number): string {
 }
 
 export function validateDistribution(distribution: unknown, issues: WorkloadIssues): Distribution {
-  if (!isObject(distribution)) issues.mustBe('distribution', `an object { kind: ${DISTRIBUTION_NAMES.join(' | ')}, … }`, distribution);
+  if (!isObject(distribution))
+    issues.mustBe('distribution', `an object { kind: ${DISTRIBUTION_NAMES.join(' | ')}, … }`, distribution);
   const kind = distribution.kind;
   if (typeof kind !== 'string' || !(DISTRIBUTION_NAMES as readonly string[]).includes(kind)) {
     issues.mustBe('distribution.kind', `one of ${DISTRIBUTION_NAMES.join(', ')}`, kind);
@@ -101,8 +102,11 @@ export function validateDistribution(distribution: unknown, issues: WorkloadIssu
   for (const [parameter, value] of Object.entries(distribution)) {
     if (parameter === 'kind' || value === undefined) continue;
     if (!allowed.includes(parameter)) {
-      issues.fail(`distribution.${parameter}`, `distribution.${parameter} does not apply to '${kind}'` +
-        (allowed.length > 0 ? `; it takes ${allowed.join(', ')}` : '; it takes no parameters'));
+      issues.fail(
+        `distribution.${parameter}`,
+        `distribution.${parameter} does not apply to '${kind}'` +
+          (allowed.length > 0 ? `; it takes ${allowed.join(', ')}` : '; it takes no parameters'),
+      );
     }
   }
   const { theta, hotKeyFraction, hotOpFraction } = distribution;
@@ -127,8 +131,11 @@ function validatePattern(pattern: unknown, issues: WorkloadIssues): void {
   const parameters = PATTERN_PARAMETERS[kind as PatternKind] as readonly string[];
   for (const parameter of Object.keys(pattern)) {
     if (parameter !== 'kind' && !parameters.includes(parameter)) {
-      issues.fail(`pattern.${parameter}`, `pattern.${parameter} does not apply to '${kind}'` +
-        (parameters.length > 0 ? `; it takes ${parameters.join(', ')}` : '; it takes no parameters'));
+      issues.fail(
+        `pattern.${parameter}`,
+        `pattern.${parameter} does not apply to '${kind}'` +
+          (parameters.length > 0 ? `; it takes ${parameters.join(', ')}` : '; it takes no parameters'),
+      );
     }
   }
   for (const parameter of parameters) {
@@ -149,10 +156,13 @@ function validatePattern(pattern: unknown, issues: WorkloadIssues): void {
 export function validateWorkload(workload: Workload, source?: string): Workload {
   const candidate: unknown = workload;
   if (!isObject(candidate)) {
-    throw new WorkloadError(`${source ? `${source}: ` : ''}a workload must be an object with name, mix, distribution, keys and prefill, got ${describeValue(candidate)}`);
+    throw new WorkloadError(
+      `${source ? `${source}: ` : ''}a workload must be an object with name, mix, distribution, keys and prefill, got ${describeValue(candidate)}`,
+    );
   }
   const issues = WorkloadIssues.forWorkload(candidate.name, source);
-  if (typeof candidate.name !== 'string' || candidate.name.trim() === '') issues.mustBe('name', 'a non-empty string', candidate.name);
+  if (typeof candidate.name !== 'string' || candidate.name.trim() === '')
+    issues.mustBe('name', 'a non-empty string', candidate.name);
   if (candidate.description !== undefined && typeof candidate.description !== 'string') {
     issues.mustBe('description', 'a string', candidate.description);
   }

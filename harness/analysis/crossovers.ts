@@ -47,8 +47,12 @@ export function findCrossovers(cells: readonly Cell[], workloadDefinitions: unkn
     const member = familyMember(cell.workload, workloadDefinitions);
     if (member === null) continue;
     const key = `${member.family}\u0000${cell.threads}\u0000${cell.loadFactor}`;
-    const group = groups.get(key)
-      ?? { family: member.family, threads: cell.threads, loadFactor: cell.loadFactor, maps: new Map() };
+    const group = groups.get(key) ?? {
+      family: member.family,
+      threads: cell.threads,
+      loadFactor: cell.loadFactor,
+      maps: new Map(),
+    };
     groups.set(key, group);
     const series = group.maps.get(cell.map) ?? new Map<number, number[]>();
     group.maps.set(cell.map, series);
@@ -68,8 +72,14 @@ export function findCrossovers(cells: readonly Cell[], workloadDefinitions: unkn
       }
     }
   }
-  return crossovers.sort((a, b) => a.family.localeCompare(b.family) || a.loadFactor - b.loadFactor
-    || a.threads - b.threads || a.map.localeCompare(b.map) || a.versus.localeCompare(b.versus));
+  return crossovers.sort(
+    (a, b) =>
+      a.family.localeCompare(b.family) ||
+      a.loadFactor - b.loadFactor ||
+      a.threads - b.threads ||
+      a.map.localeCompare(b.map) ||
+      a.versus.localeCompare(b.versus),
+  );
 }
 
 /** The pair's crossover, `map` being the one ahead at the fewest writes; null with fewer than 2 common fractions. */
@@ -90,20 +100,40 @@ function crossingOf(group: Group, first: string, second: string): Crossover | nu
   const percent = (fraction: number) => `${+(fraction * 100).toFixed(2)}%`;
   const crossing = firstCrossing(fractions, lead);
   if (crossing === null) {
-    return { ...base, writeFraction: null, ciLow: null, ciHigh: null, opsPerSec: null,
-      reason: `${map} stays ahead of ${versus} from ${percent(fractions[0])} to ` +
-        `${percent(fractions[fractions.length - 1])} writes` };
+    return {
+      ...base,
+      writeFraction: null,
+      ciLow: null,
+      ciHigh: null,
+      opsPerSec: null,
+      reason:
+        `${map} stays ahead of ${versus} from ${percent(fractions[0])} to ` +
+        `${percent(fractions[fractions.length - 1])} writes`,
+    };
   }
   const opsPerSec = interpolate(crossing, fractions, ahead.map(median));
   const fewest = Math.min(...ahead.map((trials) => trials.length), ...behind.map((trials) => trials.length));
   if (fewest < MIN_CROSSOVER_TRIALS) {
-    return { ...base, writeFraction: crossing, ciLow: null, ciHigh: null, opsPerSec,
-      reason: `no interval: ${fewest} trial${fewest === 1 ? '' : 's'} at some write fraction, ` +
-        `need ${MIN_CROSSOVER_TRIALS}` };
+    return {
+      ...base,
+      writeFraction: crossing,
+      ciLow: null,
+      ciHigh: null,
+      opsPerSec,
+      reason:
+        `no interval: ${fewest} trial${fewest === 1 ? '' : 's'} at some write fraction, ` +
+        `need ${MIN_CROSSOVER_TRIALS}`,
+    };
   }
   const interval = bootstrapCrossing(fractions, ahead, behind);
-  return { ...base, writeFraction: crossing, ciLow: interval.low, ciHigh: interval.high, opsPerSec,
-    ...(interval.note === undefined ? {} : { reason: interval.note }) };
+  return {
+    ...base,
+    writeFraction: crossing,
+    ciLow: interval.low,
+    ciHigh: interval.high,
+    opsPerSec,
+    ...(interval.note === undefined ? {} : { reason: interval.note }),
+  };
 }
 
 /** The first write fraction where `lead` (ln ahead/behind) goes from ≥ 0 to < 0, interpolated; null if never. */
@@ -119,7 +149,9 @@ export function firstCrossing(fractions: readonly number[], lead: readonly numbe
 
 /** 95% percentile interval of the crossing over trial resamples (paired by trial index where the counts match). */
 function bootstrapCrossing(
-  fractions: readonly number[], ahead: readonly number[][], behind: readonly number[][],
+  fractions: readonly number[],
+  ahead: readonly number[][],
+  behind: readonly number[][],
   resamples = CROSSOVER_RESAMPLES,
 ): { low: number | null; high: number | null; note?: string } {
   const random = new Sfc32(CROSSOVER_SEED);

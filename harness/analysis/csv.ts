@@ -15,7 +15,8 @@ export function parseScalingCsv(text: string, source: string): ScalingPoint[] {
     if (line === '' || line.startsWith('#')) return;
     const lineNumber = index + 1;
     const fields = line.split(',').map((field) => field.trim());
-    const isHeader = !seenRow && fields.length === 2 && fields.every((field) => field !== '' && Number.isNaN(Number(field)));
+    const isHeader =
+      !seenRow && fields.length === 2 && fields.every((field) => field !== '' && Number.isNaN(Number(field)));
     seenRow = true;
     if (isHeader) return;
     const fail = (detail: string): never => {

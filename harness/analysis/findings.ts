@@ -39,8 +39,14 @@ export function buildFindings(input: FindingsInput): Finding[] {
 
 function winnerFindings(winners: readonly GroupWinner[] | undefined): Finding[] {
   if (winners === undefined) {
-    return [{ kind: 'winner', determined: false, subject: {},
-      sentence: 'Winner per workload and thread count: not determined (no paired trials in this file).' }];
+    return [
+      {
+        kind: 'winner',
+        determined: false,
+        subject: {},
+        sentence: 'Winner per workload and thread count: not determined (no paired trials in this file).',
+      },
+    ];
   }
   return winners.map(winnerOf);
 }
@@ -49,15 +55,32 @@ function winnerFindings(winners: readonly GroupWinner[] | undefined): Finding[] 
 function winnerOf(winner: GroupWinner): Finding {
   const { workload, threads, loadFactor, runtime } = winner;
   const where = `${workload}, ${threadsText(threads)}, load factor ${loadFactor}${runtime ? `, ${runtime}` : ''}`;
-  const subject = { workload, threads, loadFactor, ...(runtime ? { runtime } : {}), ...(winner.leader ? { map: winner.leader } : {}) };
-  const margin = winner.margin === null || winner.runnerUp === null ? '' :
-    `${fixed(winner.margin.median)}× [${fixed(winner.margin.ciLow)}, ${fixed(winner.margin.ciHigh)}] the ops/s of ${winner.runnerUp}`;
+  const subject = {
+    workload,
+    threads,
+    loadFactor,
+    ...(runtime ? { runtime } : {}),
+    ...(winner.leader ? { map: winner.leader } : {}),
+  };
+  const margin =
+    winner.margin === null || winner.runnerUp === null
+      ? ''
+      : `${fixed(winner.margin.median)}× [${fixed(winner.margin.ciLow)}, ${fixed(winner.margin.ciHigh)}] the ops/s of ${winner.runnerUp}`;
   if (winner.verdict === 'undetermined') {
-    return { kind: 'winner', determined: false, subject, sentence: `${where}: winner not determined (fewer than 3 paired trials).` };
+    return {
+      kind: 'winner',
+      determined: false,
+      subject,
+      sentence: `${where}: winner not determined (fewer than 3 paired trials).`,
+    };
   }
   if (winner.verdict === 'tie') {
-    return { kind: 'winner', determined: false, subject,
-      sentence: `${where}: ${[winner.leader, ...winner.tiedWith].join(' or ')} — a tie, not determined${margin ? ` (${winner.leader} ${margin})` : ''}.` };
+    return {
+      kind: 'winner',
+      determined: false,
+      subject,
+      sentence: `${where}: ${[winner.leader, ...winner.tiedWith].join(' or ')} — a tie, not determined${margin ? ` (${winner.leader} ${margin})` : ''}.`,
+    };
   }
   return { kind: 'winner', determined: true, subject, sentence: `${where}: ${winner.leader} is fastest, ${margin}.` };
 }
@@ -67,32 +90,56 @@ function winnerOf(winner: GroupWinner): Finding {
 function kneeFinding(knee: LatencyKnee): Finding {
   const where = `${knee.map} (${knee.workload}, ${threadsText(knee.threads)}, load factor ${knee.loadFactor})`;
   const subject = { map: knee.map, workload: knee.workload, threads: knee.threads, loadFactor: knee.loadFactor };
-  const interval = knee.tpsCiLow !== null && knee.tpsCiHigh !== null
-    ? ` [${formatOpsInText(knee.tpsCiLow)}, ${formatOpsInText(knee.tpsCiHigh)}]` : '';
+  const interval =
+    knee.tpsCiLow !== null && knee.tpsCiHigh !== null
+      ? ` [${formatOpsInText(knee.tpsCiLow)}, ${formatOpsInText(knee.tpsCiHigh)}]`
+      : '';
   const ratio = knee.p99Ratio;
-  const ratioInterval = ratio && ratio.ciLow !== null && ratio.ciHigh !== null
-    ? ` [${fixed(ratio.ciLow, 1)}, ${fixed(ratio.ciHigh, 1)}]` : '';
-  const p99 = knee.p99BeforeNs !== null && knee.p99AfterNs !== null
-    ? `p99 ${formatNs(knee.p99BeforeNs)} → ${formatNs(knee.p99AfterNs)}` +
-      `${ratio ? ` (${fixed(ratio.median, 1)}×${ratioInterval})` : ''}`
-    : '';
+  const ratioInterval =
+    ratio && ratio.ciLow !== null && ratio.ciHigh !== null
+      ? ` [${fixed(ratio.ciLow, 1)}, ${fixed(ratio.ciHigh, 1)}]`
+      : '';
+  const p99 =
+    knee.p99BeforeNs !== null && knee.p99AfterNs !== null
+      ? `p99 ${formatNs(knee.p99BeforeNs)} → ${formatNs(knee.p99AfterNs)}` +
+        `${ratio ? ` (${fixed(ratio.median, 1)}×${ratioInterval})` : ''}`
+      : '';
   switch (knee.verdict) {
     case 'knee':
-      return { kind: 'knee', determined: true, subject,
-        sentence: `${where}: knee at ${formatOpsInText(knee.tpsAtKnee)} ops/s offered${interval}, ${p99}.` };
+      return {
+        kind: 'knee',
+        determined: true,
+        subject,
+        sentence: `${where}: knee at ${formatOpsInText(knee.tpsAtKnee)} ops/s offered${interval}, ${p99}.`,
+      };
     case 'machine-limited':
-      return { kind: 'knee', determined: false, subject,
-        sentence: `${where}: machine-limited — p99 rises past ${formatOpsInText(knee.tpsAtKnee)} ops/s (${p99}) but stays ` +
-          `within 2× the machine's own stalls (p99 ${formatNs(knee.hiccupP99Ns)}).` };
+      return {
+        kind: 'knee',
+        determined: false,
+        subject,
+        sentence:
+          `${where}: machine-limited — p99 rises past ${formatOpsInText(knee.tpsAtKnee)} ops/s (${p99}) but stays ` +
+          `within 2× the machine's own stalls (p99 ${formatNs(knee.hiccupP99Ns)}).`,
+      };
     case 'no-knee':
-      return { kind: 'knee', determined: true, subject,
-        sentence: `${where}: ${knee.note ?? 'no knee within the rates measured'}.` };
+      return {
+        kind: 'knee',
+        determined: true,
+        subject,
+        sentence: `${where}: ${knee.note ?? 'no knee within the rates measured'}.`,
+      };
     default: {
       const reason = (knee.note ?? 'noise').replace(/^undetermined \(noise\): /, 'noise: ');
-      const estimate = knee.tpsAtKnee !== null && !reason.includes('interval')
-        ? `; point estimate ${formatOpsInText(knee.tpsAtKnee)} ops/s${interval}` : '';
-      return { kind: 'knee', determined: false, subject,
-        sentence: `${where}: knee not determined (${reason}${estimate}).` };
+      const estimate =
+        knee.tpsAtKnee !== null && !reason.includes('interval')
+          ? `; point estimate ${formatOpsInText(knee.tpsAtKnee)} ops/s${interval}`
+          : '';
+      return {
+        kind: 'knee',
+        determined: false,
+        subject,
+        sentence: `${where}: knee not determined (${reason}${estimate}).`,
+      };
     }
   }
 }
@@ -114,21 +161,36 @@ function crossoverFindings(crossovers: readonly Crossover[]): Finding[] {
       const subject = { family, threads, loadFactor, map: crossover.map, versus: crossover.versus };
       const at = percentText(crossover.writeFraction);
       if (crossover.ciLow !== null && crossover.ciHigh !== null) {
-        findings.push({ kind: 'crossover', determined: true, subject,
-          sentence: `${where}: ${crossover.map} falls below ${crossover.versus} at ${at} writes ` +
-            `[${percentText(crossover.ciLow)}, ${percentText(crossover.ciHigh)}].` });
+        findings.push({
+          kind: 'crossover',
+          determined: true,
+          subject,
+          sentence:
+            `${where}: ${crossover.map} falls below ${crossover.versus} at ${at} writes ` +
+            `[${percentText(crossover.ciLow)}, ${percentText(crossover.ciHigh)}].`,
+        });
       } else {
-        findings.push({ kind: 'crossover', determined: false, subject,
-          sentence: `${where}: ${crossover.map} falls below ${crossover.versus} near ${at} writes; ` +
-            `interval not determined (${crossover.reason ?? 'no interval'}).` });
+        findings.push({
+          kind: 'crossover',
+          determined: false,
+          subject,
+          sentence:
+            `${where}: ${crossover.map} falls below ${crossover.versus} near ${at} writes; ` +
+            `interval not determined (${crossover.reason ?? 'no interval'}).`,
+        });
       }
     }
     if (crossings.length === 0) {
       const maps = [...new Set(group.flatMap((crossover) => [crossover.map, crossover.versus]))].sort();
       const fractions = group.map((crossover) => crossover.points);
-      findings.push({ kind: 'crossover', determined: true, subject: { family, threads, loadFactor },
-        sentence: `${where}: no crossover among ${maps.join(', ')} within the ${Math.max(...fractions)} ` +
-          'write fractions measured.' });
+      findings.push({
+        kind: 'crossover',
+        determined: true,
+        subject: { family, threads, loadFactor },
+        sentence:
+          `${where}: no crossover among ${maps.join(', ')} within the ${Math.max(...fractions)} ` +
+          'write fractions measured.',
+      });
     }
   }
   return findings;
@@ -159,13 +221,19 @@ function loadFactorFindings(cells: readonly ResultsCell[]): Finding[] {
     const nsHigh = low.opsPerSec.ciHigh / Math.max(high.opsPerSec.ciLow, Number.MIN_VALUE);
     const where = `${low.map} (${low.workload}, ${threadsText(low.threads)})`;
     const subject = { map: low.map, workload: low.workload, threads: low.threads };
-    const memory = `load factor ${low.loadFactor} → ${high.loadFactor}: ` +
+    const memory =
+      `load factor ${low.loadFactor} → ${high.loadFactor}: ` +
       `${fixed(bytesLow, 0)} → ${fixed(bytesHigh, 0)} bytes/entry`;
-    const cost = nsLow > 1 || nsHigh < 1
-      ? `ns/op ×${fixed(nsRatio)} [${fixed(nsLow)}, ${fixed(nsHigh)}]`
-      : `ns/op ×${fixed(nsRatio)} [${fixed(nsLow)}, ${fixed(nsHigh)}], a difference not determined`;
-    findings.push({ kind: 'load-factor', determined: nsLow > 1 || nsHigh < 1, subject,
-      sentence: `${where}: ${memory}, ${cost}.` });
+    const cost =
+      nsLow > 1 || nsHigh < 1
+        ? `ns/op ×${fixed(nsRatio)} [${fixed(nsLow)}, ${fixed(nsHigh)}]`
+        : `ns/op ×${fixed(nsRatio)} [${fixed(nsLow)}, ${fixed(nsHigh)}], a difference not determined`;
+    findings.push({
+      kind: 'load-factor',
+      determined: nsLow > 1 || nsHigh < 1,
+      subject,
+      sentence: `${where}: ${memory}, ${cost}.`,
+    });
   }
   return findings;
 }

@@ -10,7 +10,16 @@
  * Pure: reads cells, returns plain data; the sweep stores it in the results'
  * `analysis`, `maplab analyze` prints or stores it.
  */
-import { familyMember, isMeasuredCell, type Analysis, type Cell, type FamilyMember, type KneeResult, type Results, type ResultsCell } from '../results/results.js';
+import {
+  familyMember,
+  isMeasuredCell,
+  type Analysis,
+  type Cell,
+  type FamilyMember,
+  type KneeResult,
+  type Results,
+  type ResultsCell,
+} from '../results/results.js';
 import type { AnalyzeOptions, LatencyKnee } from './types.js';
 import { analyzeScaling } from './scaling.js';
 import { latencyKnee, type LoadPoint } from './latency.js';
@@ -27,8 +36,19 @@ export { buildFindings, type Finding } from './findings.js';
 export { familyMember } from '../results/results.js';
 export { parseScalingCsv } from './csv.js';
 export {
-  chooseReference, groupWinners, pairCells, pairwiseAnswers, relativeAnswers, runtimeAnswers, verdictOf, DEFAULT_TIE_MARGIN, MIN_PAIRS,
-  type GroupWinner, type RelativeAnswer, type RelativeVerdict, type RuntimeAnswer,
+  chooseReference,
+  groupWinners,
+  pairCells,
+  pairwiseAnswers,
+  relativeAnswers,
+  runtimeAnswers,
+  verdictOf,
+  DEFAULT_TIE_MARGIN,
+  MIN_PAIRS,
+  type GroupWinner,
+  type RelativeAnswer,
+  type RelativeVerdict,
+  type RuntimeAnswer,
 } from './relative.js';
 
 /** Closed-loop cells (no `rate`) that did not fail. */
@@ -49,12 +69,20 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
 
   const knees: KneeResult[] = groupBy(closedLoop, (cell) => [cell.map, cell.workload, cell.loadFactor]).map((group) => {
     const { map, workload, loadFactor } = group[0];
-    const scaling = analyzeScaling(group.map((cell) => ({ threads: cell.threads, opsPerSec: cell.opsPerSec.median })), options);
+    const scaling = analyzeScaling(
+      group.map((cell) => ({ threads: cell.threads, opsPerSec: cell.opsPerSec.median })),
+      options,
+    );
     const { note, ...figures } = scaling;
     return { map, workload, loadFactor, ...figures, ...(note === undefined ? {} : { note }) };
   });
 
-  const latencyKnees: LatencyKnee[] = groupBy(openLoop, (cell) => [cell.map, cell.workload, cell.loadFactor, cell.threads]).map((group) => {
+  const latencyKnees: LatencyKnee[] = groupBy(openLoop, (cell) => [
+    cell.map,
+    cell.workload,
+    cell.loadFactor,
+    cell.threads,
+  ]).map((group) => {
     const { map, workload, loadFactor, threads } = group[0];
     const points: LoadPoint[] = group.map((cell) => ({
       offeredOpsPerSec: (cell.rate as number) * cell.threads,
@@ -79,10 +107,21 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
   const crossovers = findCrossovers(closedLoop, workloadDefinitions);
   const relative = relativeAnswers(results.cells, relativeOptions);
   const winners = groupWinners(results.cells, relativeOptions);
-  const findings = buildFindings({ cells: results.cells, winners: winners.length > 0 ? winners : undefined, latencyKnees, crossovers });
+  const findings = buildFindings({
+    cells: results.cells,
+    winners: winners.length > 0 ? winners : undefined,
+    latencyKnees,
+    crossovers,
+  });
   return {
-    knees, latencyKnees, crossovers, writeFractions, relative, winners,
-    runtimes: runtimeAnswers(results.cells, runtimeOrder(results), relativeOptions.tieMargin), findings,
+    knees,
+    latencyKnees,
+    crossovers,
+    writeFractions,
+    relative,
+    winners,
+    runtimes: runtimeAnswers(results.cells, runtimeOrder(results), relativeOptions.tieMargin),
+    findings,
   };
 }
 
@@ -108,19 +147,25 @@ function runtimeOrder(results: Results): string[] {
  * spinning thread is time-sliced on a busy machine, which the meter does not see).
  */
 function machineFloor(cell: Cell): { hiccupP99Ns?: number } {
-  const floors = [cell.hiccupNs?.p99, cell.workerStallNs?.p99].filter((value): value is number => typeof value === 'number' && value > 0);
+  const floors = [cell.hiccupNs?.p99, cell.workerStallNs?.p99].filter(
+    (value): value is number => typeof value === 'number' && value > 0,
+  );
   return floors.length === 0 ? {} : { hiccupP99Ns: Math.max(...floors) };
 }
 
 /** The trials' p99s when every trial has one (files older than the hiccup meter have none). */
 function trialP99s(cell: Cell): { trialP99Ns?: number[] } {
   const values = cell.trials.map((trial) => trial.p99Ns);
-  return values.length > 0 && values.every((value): value is number => typeof value === 'number' && Number.isFinite(value)) ? { trialP99Ns: values } : {};
+  return values.length > 0 &&
+    values.every((value): value is number => typeof value === 'number' && Number.isFinite(value))
+    ? { trialP99Ns: values }
+    : {};
 }
 
 function checkOptions(options: AnalyzeOptions): void {
   const check = (name: string, value: number | undefined, ok: (value: number) => boolean, allowed: string) => {
-    if (value !== undefined && !(Number.isFinite(value) && ok(value))) throw new RangeError(`${name} must be ${allowed}, got ${value}`);
+    if (value !== undefined && !(Number.isFinite(value) && ok(value)))
+      throw new RangeError(`${name} must be ${allowed}, got ${value}`);
   };
   check('sensitivity', options.sensitivity, (value) => value > 0, 'a number > 0');
   check('flatTolerance', options.flatTolerance, (value) => value >= 0 && value < 1, 'a fraction 0..1');

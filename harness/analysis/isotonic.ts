@@ -24,7 +24,9 @@ export function isotonicFit(values: readonly number[], weights?: readonly number
     totals.push(weight);
     sizes.push(1);
     while (means.length > 1 && means[means.length - 2] > means[means.length - 1]) {
-      const mean = means.pop()!, total = totals.pop()!, size = sizes.pop()!;
+      const mean = means.pop()!,
+        total = totals.pop()!,
+        size = sizes.pop()!;
       const last = means.length - 1;
       means[last] = (means[last] * totals[last] + mean * total) / (totals[last] + total);
       totals[last] += total;

@@ -34,11 +34,13 @@ export interface Knee {
 /** x strictly increasing, same length as y, at least 3 points; otherwise RangeError. Returns null: no knee. */
 export function kneedle(x: readonly number[], y: readonly number[], options: KneedleOptions): Knee | null {
   const sensitivity = options.sensitivity ?? 1;
-  if (!(sensitivity > 0) || !Number.isFinite(sensitivity)) throw new RangeError(`sensitivity must be a finite number > 0, got ${sensitivity}`);
+  if (!(sensitivity > 0) || !Number.isFinite(sensitivity))
+    throw new RangeError(`sensitivity must be a finite number > 0, got ${sensitivity}`);
   if (x.length !== y.length) throw new RangeError(`x and y must have the same length (${x.length} vs ${y.length})`);
   if (x.length < 3) throw new RangeError(`Kneedle needs at least 3 points, got ${x.length}`);
   for (let i = 1; i < x.length; i++) {
-    if (!(x[i] > x[i - 1])) throw new RangeError(`x must be strictly increasing (x[${i - 1}] = ${x[i - 1]}, x[${i}] = ${x[i]})`);
+    if (!(x[i] > x[i - 1]))
+      throw new RangeError(`x must be strictly increasing (x[${i - 1}] = ${x[i - 1]}, x[${i}] = ${x[i]})`);
   }
   const yMin = Math.min(...y);
   const yRange = Math.max(...y) - yMin;
@@ -51,9 +53,11 @@ export function kneedle(x: readonly number[], y: readonly number[], options: Kne
 
   const last = difference.length - 1;
   // Endpoints compare with themselves (a curve may bend at its first point); the last point cannot be a knee.
-  const isMaximum = (i: number) => difference[i] >= difference[Math.max(0, i - 1)] && difference[i] >= difference[i + 1] && !isFlatRun(i);
+  const isMaximum = (i: number) =>
+    difference[i] >= difference[Math.max(0, i - 1)] && difference[i] >= difference[i + 1] && !isFlatRun(i);
   // A run of equal differences (a straight stretch) is neither a bend nor a knee.
-  const isFlatRun = (i: number) => difference[i] === difference[i + 1] && (i === 0 || difference[i] === difference[i - 1]);
+  const isFlatRun = (i: number) =>
+    difference[i] === difference[i + 1] && (i === 0 || difference[i] === difference[i - 1]);
   const meanSpacing = 1 / last;
 
   let threshold = Number.NEGATIVE_INFINITY;

@@ -81,8 +81,16 @@ export function latencyKnee(points: readonly LoadPoint[], options: LatencyKneeOp
   const floorRatio = options.hiccupFloorRatio ?? 2;
   const series = onePointPerRate(points);
   const none = {
-    tpsAtKnee: null, tpsCiLow: null, tpsCiHigh: null, ratePerThreadAtKnee: null, achievedOpsPerSecAtKnee: null,
-    p99BeforeNs: null, p99AfterNs: null, p99Ratio: null, hiccupP99Ns: null, points: series.length,
+    tpsAtKnee: null,
+    tpsCiLow: null,
+    tpsCiHigh: null,
+    ratePerThreadAtKnee: null,
+    achievedOpsPerSecAtKnee: null,
+    p99BeforeNs: null,
+    p99AfterNs: null,
+    p99Ratio: null,
+    hiccupP99Ns: null,
+    points: series.length,
   };
   if (series.length < MIN_CURVE_POINTS) {
     const rates = `${series.length} offered rate${series.length === 1 ? '' : 's'}`;
@@ -100,8 +108,11 @@ export function latencyKnee(points: readonly LoadPoint[], options: LatencyKneeOp
   const kneeRates = resampled.knees.map((index) => offered[index]);
   const interval = kneeRates.length > 0 ? percentileInterval(kneeRates) : null;
   const withInterval = { ...figures, tpsCiLow: interval?.low ?? null, tpsCiHigh: interval?.high ?? null };
-  const verdict = (value: LatencyKneeVerdict, note?: string): LatencyKneeFigures =>
-    ({ ...withInterval, verdict: value, ...(note === undefined ? {} : { note }) });
+  const verdict = (value: LatencyKneeVerdict, note?: string): LatencyKneeFigures => ({
+    ...withInterval,
+    verdict: value,
+    ...(note === undefined ? {} : { note }),
+  });
 
   if (fewestTrials < MIN_KNEE_TRIALS) {
     const trials = `${fewestTrials} trial p99${fewestTrials === 1 ? '' : 's'}`;
@@ -111,9 +122,12 @@ export function latencyKnee(points: readonly LoadPoint[], options: LatencyKneeOp
     if (kneeShare > NO_KNEE_SHARE) {
       return verdict('undetermined', `undetermined (noise): ${(kneeShare * 100).toFixed(0)}% of resamples find a knee`);
     }
-    return verdict('no-knee', spread < flatRatio
-      ? `no knee within the rates measured: p99 stays flat (max/min ${spread.toFixed(2)})`
-      : `no knee within the rates measured: p99 does not stay above ${kneeRatio}× its floor`);
+    return verdict(
+      'no-knee',
+      spread < flatRatio
+        ? `no knee within the rates measured: p99 stays flat (max/min ${spread.toFixed(2)})`
+        : `no knee within the rates measured: p99 does not stay above ${kneeRatio}× its floor`,
+    );
   }
   if (kneeShare < KNEE_FOUND_SHARE) {
     const share = `${(kneeShare * 100).toFixed(0)}%`;
@@ -125,8 +139,10 @@ export function latencyKnee(points: readonly LoadPoint[], options: LatencyKneeOp
   }
   const hiccup = series[kneeIndex + 1].point.hiccupP99Ns;
   if (hiccup !== undefined && hiccup > 0 && (figures.p99AfterNs ?? Infinity) <= floorRatio * hiccup) {
-    return verdict('machine-limited',
-      `machine-limited: p99 past the knee is within ${floorRatio}× the machine's own stalls`);
+    return verdict(
+      'machine-limited',
+      `machine-limited: p99 past the knee is within ${floorRatio}× the machine's own stalls`,
+    );
   }
   return verdict('knee');
 }
@@ -145,11 +161,20 @@ function findKnee(fittedLog: readonly number[], medians: readonly number[], knee
 
 function fitLogP99(logTrials: readonly number[][]): { fitted: number[]; medians: number[] } {
   const medians = logTrials.map(median);
-  return { fitted: isotonicFit(medians, logTrials.map((trials) => trials.length)), medians };
+  return {
+    fitted: isotonicFit(
+      medians,
+      logTrials.map((trials) => trials.length),
+    ),
+    medians,
+  };
 }
 
 function kneeFigures(
-  series: readonly Rate[], fittedLog: readonly number[], index: number, ratios: number[],
+  series: readonly Rate[],
+  fittedLog: readonly number[],
+  index: number,
+  ratios: number[],
 ): Omit<LatencyKneeFigures, 'verdict'> {
   const at = series[index].point;
   const before = Math.exp(fittedLog[index]);
@@ -176,7 +201,8 @@ function bootstrapKnees(series: readonly Rate[], kneeRatio: number): { knees: nu
   const ratios: number[] = [];
   for (let resample = 0; resample < KNEE_RESAMPLES; resample++) {
     const drawn = series.map(({ logTrials }) =>
-      logTrials.map(() => logTrials[Math.floor(random.nextFloat() * logTrials.length)]));
+      logTrials.map(() => logTrials[Math.floor(random.nextFloat() * logTrials.length)]),
+    );
     const { fitted, medians } = fitLogP99(drawn);
     const knee = findKnee(fitted, medians, kneeRatio);
     if (knee === null) continue;
@@ -201,7 +227,8 @@ function onePointPerRate(points: readonly LoadPoint[]): Rate[] {
   return [...byRate.entries()]
     .sort(([a], [b]) => a - b)
     .map(([, repeats]) => {
-      const logTrials = repeats.flatMap((point) => (point.trialP99Ns?.length ? point.trialP99Ns : [point.p99Ns]))
+      const logTrials = repeats
+        .flatMap((point) => (point.trialP99Ns?.length ? point.trialP99Ns : [point.p99Ns]))
         .map((p99) => Math.log(Math.max(p99, 1)));
       const point = [...repeats].sort((a, b) => a.p99Ns - b.p99Ns)[(repeats.length - 1) >> 1];
       return { point, logTrials };

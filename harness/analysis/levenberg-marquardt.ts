@@ -39,7 +39,11 @@ export interface LeastSquaresOptions {
 
 const sumOfSquares = (values: readonly number[]) => values.reduce((sum, value) => sum + value * value, 0);
 
-export function levenbergMarquardt(problem: LeastSquaresProblem, initial: readonly number[], options: LeastSquaresOptions = {}): LeastSquaresFit {
+export function levenbergMarquardt(
+  problem: LeastSquaresProblem,
+  initial: readonly number[],
+  options: LeastSquaresOptions = {},
+): LeastSquaresFit {
   const maxIterations = options.maxIterations ?? 500;
   const tolerance = options.tolerance ?? 1e-14;
   const count = initial.length;
@@ -71,7 +75,10 @@ export function levenbergMarquardt(problem: LeastSquaresProblem, initial: readon
       const step = solveDamped(normal, gradient, damping, free);
       const trial = step ? clamp(parameters.map((value, j) => value + step[j])) : null;
       const trialResiduals = trial ? problem.residuals(trial) : null;
-      const trialSum = trialResiduals && trialResiduals.every(Number.isFinite) ? sumOfSquares(trialResiduals) : Number.POSITIVE_INFINITY;
+      const trialSum =
+        trialResiduals && trialResiduals.every(Number.isFinite)
+          ? sumOfSquares(trialResiduals)
+          : Number.POSITIVE_INFINITY;
       if (trial && trialResiduals && trialSum < current) {
         const relativeGain = (current - trialSum) / current;
         parameters = trial;
@@ -97,11 +104,15 @@ function solveDamped(normal: number[][], gradient: number[], damping: number, fr
   const indexes = free.flatMap((isFree, j) => (isFree ? [j] : []));
   const size = indexes.length;
   if (size === 0) return null;
-  const matrix = indexes.map((a) => [...indexes.map((b) => normal[a][b] + (a === b ? damping * Math.max(normal[a][a], 1e-300) : 0)), -gradient[a]]);
+  const matrix = indexes.map((a) => [
+    ...indexes.map((b) => normal[a][b] + (a === b ? damping * Math.max(normal[a][a], 1e-300) : 0)),
+    -gradient[a],
+  ]);
   // Gaussian elimination with partial pivoting on the augmented matrix.
   for (let column = 0; column < size; column++) {
     let pivot = column;
-    for (let row = column + 1; row < size; row++) if (Math.abs(matrix[row][column]) > Math.abs(matrix[pivot][column])) pivot = row;
+    for (let row = column + 1; row < size; row++)
+      if (Math.abs(matrix[row][column]) > Math.abs(matrix[pivot][column])) pivot = row;
     if (!(Math.abs(matrix[pivot][column]) > 0)) return null;
     [matrix[column], matrix[pivot]] = [matrix[pivot], matrix[column]];
     for (let row = column + 1; row < size; row++) {

@@ -55,7 +55,8 @@ function groups(cells: readonly ResultsCell[]): Cell[][] {
 
 /** The rate of a trial on the metric both cells share. */
 function metricOf(a: Cell, b: Cell): 'quietOpsPerSec' | 'opsPerSec' {
-  const hasQuiet = (cell: Cell): boolean => cell.trials.every((trial) => typeof trial.quietOpsPerSec === 'number' && trial.quietOpsPerSec > 0);
+  const hasQuiet = (cell: Cell): boolean =>
+    cell.trials.every((trial) => typeof trial.quietOpsPerSec === 'number' && trial.quietOpsPerSec > 0);
   return hasQuiet(a) && hasQuiet(b) ? 'quietOpsPerSec' : 'opsPerSec';
 }
 
@@ -67,7 +68,9 @@ function metricOf(a: Cell, b: Cell): 'quietOpsPerSec' | 'opsPerSec' {
  */
 export function pairCells(a: Cell, b: Cell): (PairedRatio & { metric: 'quietOpsPerSec' | 'opsPerSec' }) | null {
   const metric = metricOf(a, b);
-  const byRound = new Map(b.trials.filter((trial) => typeof trial.round === 'number').map((trial) => [trial.round, trial]));
+  const byRound = new Map(
+    b.trials.filter((trial) => typeof trial.round === 'number').map((trial) => [trial.round, trial]),
+  );
   const left: number[] = [];
   const right: number[] = [];
   a.trials.forEach((trial) => {
@@ -103,14 +106,18 @@ export function chooseReference(cells: readonly ResultsCell[], configured?: stri
 function identity(cell: Cell): Pick<RelativeAnswer, 'workload' | 'threads' | 'loadFactor' | 'rate' | 'runtime'> {
   const runtime = runtimeLabel(cell);
   return {
-    workload: cell.workload, threads: cell.threads, loadFactor: cell.loadFactor,
+    workload: cell.workload,
+    threads: cell.threads,
+    loadFactor: cell.loadFactor,
     ...(typeof cell.rate === 'number' ? { rate: cell.rate } : {}),
     ...(runtime === '' ? {} : { runtime }),
   };
 }
 
 const rounded = (ratio: PairedRatio): { median: number; ciLow: number; ciHigh: number } => ({
-  median: round4(ratio.ratio), ciLow: round4(ratio.ciLow), ciHigh: round4(ratio.ciHigh),
+  median: round4(ratio.ratio),
+  ciLow: round4(ratio.ciLow),
+  ciHigh: round4(ratio.ciHigh),
 });
 const round4 = (value: number): number => Math.round(value * 1e4) / 1e4;
 
@@ -127,7 +134,12 @@ export function relativeAnswers(cells: readonly ResultsCell[], options: Relative
       const ratio = pairCells(cell, base);
       if (ratio === null) continue;
       answers.push({
-        ...identity(cell), reference, map: cell.map, ratio: rounded(ratio), pairs: ratio.pairs, metric: ratio.metric,
+        ...identity(cell),
+        reference,
+        map: cell.map,
+        ratio: rounded(ratio),
+        pairs: ratio.pairs,
+        metric: ratio.metric,
         verdict: verdictOf(ratio, options.tieMargin),
       });
     }
@@ -148,7 +160,8 @@ export function groupWinners(cells: readonly ResultsCell[], options: RelativeOpt
     if (contenders.length === 0) continue;
     const anchor = contenders[0];
     // Score each contender by its paired ratio to one anchor, so the ranking itself is drift-free.
-    const scored = contenders.map((cell) => ({ cell, score: cell === anchor ? 1 : pairCells(cell, anchor)?.ratio ?? Number.NaN }))
+    const scored = contenders
+      .map((cell) => ({ cell, score: cell === anchor ? 1 : (pairCells(cell, anchor)?.ratio ?? Number.NaN) }))
       .filter((item) => Number.isFinite(item.score))
       .sort((a, b) => b.score - a.score);
     // Without paired trials there is no answer for the group (the reports then rank by median and say so).
@@ -156,7 +169,9 @@ export function groupWinners(cells: readonly ResultsCell[], options: RelativeOpt
     const unpaired = scored.length < contenders.length;
     const leader = scored[0].cell;
     const versus = scored.slice(1).map(({ cell }) => ({ cell, ratio: pairCells(leader, cell) }));
-    const tiedWith = versus.filter(({ ratio }) => ratio === null || verdictOf(ratio, options.tieMargin) !== 'faster').map(({ cell }) => cell.map);
+    const tiedWith = versus
+      .filter(({ ratio }) => ratio === null || verdictOf(ratio, options.tieMargin) !== 'faster')
+      .map(({ cell }) => cell.map);
     const runnerUp = versus[0] ?? null;
     const pairs = Math.min(...versus.map(({ ratio }) => ratio?.pairs ?? 0), leader.trials.length);
     const undetermined = unpaired || versus.some(({ ratio }) => ratio === null || ratio.pairs < MIN_PAIRS);
@@ -184,8 +199,7 @@ export interface PairwiseAnswer {
 }
 
 /** Every pair of maps (a before b in the group's order) with its paired ratio a ÷ b: what `maplab repeatability` compares. */
-export function pairwiseAnswers(cells: readonly ResultsCell[], options: RelativeOptions = {}):
-Array<PairwiseAnswer> {
+export function pairwiseAnswers(cells: readonly ResultsCell[], options: RelativeOptions = {}): Array<PairwiseAnswer> {
   const answers: PairwiseAnswer[] = [];
   for (const group of groups(cells)) {
     const sorted = [...group].sort((x, y) => (x.map < y.map ? -1 : x.map > y.map ? 1 : 0));
@@ -195,7 +209,12 @@ Array<PairwiseAnswer> {
         if (ratio === null) continue;
         const group = comparisonGroupKey(sorted[i]);
         answers.push({
-          key: `${group}|${sorted[i].map}|${sorted[j].map}`, group, a: sorted[i].map, b: sorted[j].map, ratio, verdict: verdictOf(ratio, options.tieMargin),
+          key: `${group}|${sorted[i].map}|${sorted[j].map}`,
+          group,
+          a: sorted[i].map,
+          b: sorted[j].map,
+          ratio,
+          verdict: verdictOf(ratio, options.tieMargin),
         });
       }
     }
@@ -209,7 +228,11 @@ Array<PairwiseAnswer> {
  * `runtimeOrder`, else the first seen), from trials paired by round: the
  * runtimes' trials of one round ran side by side in the same visit.
  */
-export function runtimeAnswers(cells: readonly ResultsCell[], runtimeOrder: readonly string[] = [], tieMargin = DEFAULT_TIE_MARGIN): RuntimeAnswer[] {
+export function runtimeAnswers(
+  cells: readonly ResultsCell[],
+  runtimeOrder: readonly string[] = [],
+  tieMargin = DEFAULT_TIE_MARGIN,
+): RuntimeAnswer[] {
   const withRuntime = measured(cells).filter((cell) => runtimeLabel(cell) !== '');
   const bySeries = new Map<string, Cell[]>();
   for (const cell of withRuntime) {
@@ -218,15 +241,23 @@ export function runtimeAnswers(cells: readonly ResultsCell[], runtimeOrder: read
   }
   const answers: RuntimeAnswer[] = [];
   for (const series of bySeries.values()) {
-    const ranked = [...series].sort((a, b) => rank(runtimeOrder, runtimeLabel(a)) - rank(runtimeOrder, runtimeLabel(b)));
+    const ranked = [...series].sort(
+      (a, b) => rank(runtimeOrder, runtimeLabel(a)) - rank(runtimeOrder, runtimeLabel(b)),
+    );
     const [reference, ...others] = ranked;
     for (const cell of others) {
       const ratio = pairCells(cell, reference);
       if (ratio === null) continue;
       const { runtime: _runtime, ...where } = identity(cell);
       answers.push({
-        ...where, map: cell.map, runtime: runtimeLabel(cell), referenceRuntime: runtimeLabel(reference),
-        ratio: rounded(ratio), pairs: ratio.pairs, metric: ratio.metric, verdict: verdictOf(ratio, tieMargin),
+        ...where,
+        map: cell.map,
+        runtime: runtimeLabel(cell),
+        referenceRuntime: runtimeLabel(reference),
+        ratio: rounded(ratio),
+        pairs: ratio.pairs,
+        metric: ratio.metric,
+        verdict: verdictOf(ratio, tieMargin),
       });
     }
   }

@@ -35,20 +35,35 @@ export function analyzeScaling(points: readonly ScalingPoint[], options: Scaling
   const threads = curve.map((point) => point.threads);
   const opsPerSec = curve.map((point) => point.opsPerSec);
   if (curve.length < MIN_CURVE_POINTS) {
-    return { kneeThreads: null, kneeOpsPerSec: null, usl: null, points: curve.length, note: `not enough points: ${curve.length} thread count${curve.length === 1 ? '' : 's'}, need at least ${MIN_CURVE_POINTS}` };
+    return {
+      kneeThreads: null,
+      kneeOpsPerSec: null,
+      usl: null,
+      points: curve.length,
+      note: `not enough points: ${curve.length} thread count${curve.length === 1 ? '' : 's'}, need at least ${MIN_CURVE_POINTS}`,
+    };
   }
   const usl = fitUsl(curve);
   const highest = Math.max(...opsPerSec);
   const spread = highest > 0 ? (highest - Math.min(...opsPerSec)) / highest : 0;
   if (spread < flatTolerance) {
-    return { kneeThreads: null, kneeOpsPerSec: null, usl, points: curve.length, note: `no knee: throughput is flat (spread ${(spread * 100).toFixed(1)}% < ${(flatTolerance * 100).toFixed(1)}%)` };
+    return {
+      kneeThreads: null,
+      kneeOpsPerSec: null,
+      usl,
+      points: curve.length,
+      note: `no knee: throughput is flat (spread ${(spread * 100).toFixed(1)}% < ${(flatTolerance * 100).toFixed(1)}%)`,
+    };
   }
   const knee = kneedle(threads, opsPerSec, { curve: 'concave', sensitivity: options.sensitivity });
   if (knee) return { kneeThreads: knee.x, kneeOpsPerSec: knee.y, usl, points: curve.length };
   const peakIndex = opsPerSec.indexOf(highest);
-  const note = peakIndex === curve.length - 1 ? `no knee: throughput still rising at ${threads[peakIndex]} threads`
-    : peakIndex === 0 ? `no knee: throughput is highest at the fewest threads (${threads[0]})`
-      : `no knee at sensitivity ${options.sensitivity ?? 1}`;
+  const note =
+    peakIndex === curve.length - 1
+      ? `no knee: throughput still rising at ${threads[peakIndex]} threads`
+      : peakIndex === 0
+        ? `no knee: throughput is highest at the fewest threads (${threads[0]})`
+        : `no knee at sensitivity ${options.sensitivity ?? 1}`;
   return { kneeThreads: null, kneeOpsPerSec: null, usl, points: curve.length, note };
 }
 
@@ -60,4 +75,3 @@ export function medianPerThreadCount(points: readonly ScalingPoint[]): ScalingPo
     .sort(([a], [b]) => a - b)
     .map(([threads, values]) => ({ threads, opsPerSec: median(values) }));
 }
-

@@ -25,8 +25,10 @@ export function uslThroughput(threads: number, fit: Pick<UslFit, 'lambda' | 'sig
 export function fitUsl(points: readonly ScalingPoint[]): UslFit | null {
   if (new Set(points.map((point) => point.threads)).size < 3) return null;
   for (const point of points) {
-    if (!(point.threads >= 1) || !Number.isFinite(point.threads)) throw new RangeError(`threads must be a finite number ≥ 1, got ${point.threads}`);
-    if (!(point.opsPerSec >= 0) || !Number.isFinite(point.opsPerSec)) throw new RangeError(`opsPerSec must be a finite number ≥ 0, got ${point.opsPerSec}`);
+    if (!(point.threads >= 1) || !Number.isFinite(point.threads))
+      throw new RangeError(`threads must be a finite number ≥ 1, got ${point.threads}`);
+    if (!(point.opsPerSec >= 0) || !Number.isFinite(point.opsPerSec))
+      throw new RangeError(`opsPerSec must be a finite number ≥ 0, got ${point.opsPerSec}`);
   }
   // Fit in units of the largest throughput so that λ, σ, κ have similar magnitudes.
   const scale = Math.max(...points.map((point) => point.opsPerSec));
@@ -65,7 +67,10 @@ export function fitUsl(points: readonly ScalingPoint[]): UslFit | null {
  * only falls from the first thread on, and the peak is N = 1.
  * κ = 0: no retrograde peak (throughput approaches λ/σ, or grows without bound when σ = 0): null.
  */
-export function uslPeak(fit: Pick<UslFit, 'lambda' | 'sigma' | 'kappa'>): { peakThreads: number | null; peakOpsPerSec: number | null } {
+export function uslPeak(fit: Pick<UslFit, 'lambda' | 'sigma' | 'kappa'>): {
+  peakThreads: number | null;
+  peakOpsPerSec: number | null;
+} {
   // σ ≥ 1: every added thread costs more than it brings, so throughput peaks at one thread whatever κ is.
   if (fit.sigma >= 1) return { peakThreads: 1, peakOpsPerSec: uslThroughput(1, fit) };
   if (!(fit.kappa > 0)) return { peakThreads: null, peakOpsPerSec: null };
@@ -77,15 +82,26 @@ function initialGuesses(threads: number[], observed: number[]): number[][] {
   const fewest = threads.indexOf(Math.min(...threads));
   const lambda = observed[fewest] / threads[fewest];
   // Linearised: y = N/C(N) − 1 = a·x² + b·x with x = N − 1, κ = a, σ = b − a (least squares through the origin).
-  let s4 = 0, s3 = 0, s2 = 0, s2y = 0, s1y = 0;
+  let s4 = 0,
+    s3 = 0,
+    s2 = 0,
+    s2y = 0,
+    s1y = 0;
   threads.forEach((n, i) => {
     if (!(observed[i] > 0)) return;
     const x = n - 1;
     const y = (n * lambda) / observed[i] - 1;
-    s4 += x ** 4; s3 += x ** 3; s2 += x ** 2; s2y += x * x * y; s1y += x * y;
+    s4 += x ** 4;
+    s3 += x ** 3;
+    s2 += x ** 2;
+    s2y += x * x * y;
+    s1y += x * y;
   });
   const determinant = s4 * s2 - s3 * s3;
-  const guesses = [[lambda, 0, 0], [lambda, 0.1, 0.001]];
+  const guesses = [
+    [lambda, 0, 0],
+    [lambda, 0.1, 0.001],
+  ];
   if (Math.abs(determinant) > 0) {
     const a = (s2y * s2 - s3 * s1y) / determinant;
     const b = (s4 * s1y - s3 * s2y) / determinant;

@@ -52,7 +52,7 @@ export function expandBaselinePaths(paths: readonly string[]): string[] {
       return [path]; // reading it reports what is wrong, with the path
     }
     if (!isDirectory) return [path];
-    const files = (readdirSync(path, { recursive: true, encoding: 'utf8' }))
+    const files = readdirSync(path, { recursive: true, encoding: 'utf8' })
       .filter((name) => name.endsWith('.json') && !name.split(sep).some((segment) => segment.startsWith('.')))
       .map((name) => join(path, name))
       .filter((file) => statSync(file).isFile())
@@ -91,7 +91,8 @@ export function selectBaselineRuns(runs: readonly BaselineRun[], machine: Machin
   }
   return {
     runs: [...runs],
-    note: `no baseline run was measured on this CPU (${here}); pooled all ${runs.length} from ${kinds.join('; ')}. ` +
+    note:
+      `no baseline run was measured on this CPU (${here}); pooled all ${runs.length} from ${kinds.join('; ')}. ` +
       'Normalised deltas across CPU models can be off by as much as the threshold: record a baseline on this machine kind (npm run baseline) and commit it',
   };
 }
@@ -136,13 +137,15 @@ export function mergeBaselines(runs: readonly BaselineRun[]): MergedBaseline {
       cells.push(entries[0].cell);
       continue;
     }
-    const trials = measured.flatMap(({ cell, scale }) => cell.trials.map((trial) => ({
-      ...trial,
-      opsPerSec: trial.opsPerSec * scale,
-      ...(trial.quietOpsPerSec === undefined ? {} : { quietOpsPerSec: trial.quietOpsPerSec * scale }),
-      // Scaled alike, so quiet ÷ sentinel (the 'sentinel' metric) is unchanged by pooling.
-      ...(trial.sentinelOpsPerSec === undefined ? {} : { sentinelOpsPerSec: trial.sentinelOpsPerSec * scale }),
-    })));
+    const trials = measured.flatMap(({ cell, scale }) =>
+      cell.trials.map((trial) => ({
+        ...trial,
+        opsPerSec: trial.opsPerSec * scale,
+        ...(trial.quietOpsPerSec === undefined ? {} : { quietOpsPerSec: trial.quietOpsPerSec * scale }),
+        // Scaled alike, so quiet ÷ sentinel (the 'sentinel' metric) is unchanged by pooling.
+        ...(trial.sentinelOpsPerSec === undefined ? {} : { sentinelOpsPerSec: trial.sentinelOpsPerSec * scale }),
+      })),
+    );
     const merged: Cell = {
       ...measured[0].cell,
       trials,
@@ -156,7 +159,12 @@ export function mergeBaselines(runs: readonly BaselineRun[]): MergedBaseline {
   }
   const first = runs[0].results;
   return {
-    results: { ...first, calibration: { ...first.calibration, opsPerSec: reference }, cells, baselineSources: runs.map((run) => run.source) },
+    results: {
+      ...first,
+      calibration: { ...first.calibration, opsPerSec: reference },
+      cells,
+      baselineSources: runs.map((run) => run.source),
+    },
     source,
     runs: runs.length,
     calibrationRatios: calibrations.map((calibration) => calibration / reference),

@@ -34,8 +34,16 @@ export interface BootstrapResult {
 }
 
 /** Two-sided bootstrap p for quantile(head, q) / quantile(base, q) ≠ 1; both samples need a value. */
-export function bootstrapQuantileRatio(head: readonly number[], base: readonly number[], q: number, resamples = BOOTSTRAP_RESAMPLES): BootstrapResult {
-  if (head.length === 0 || base.length === 0) throw new RangeError(`bootstrapQuantileRatio needs at least one value on each side, got ${head.length} and ${base.length}`);
+export function bootstrapQuantileRatio(
+  head: readonly number[],
+  base: readonly number[],
+  q: number,
+  resamples = BOOTSTRAP_RESAMPLES,
+): BootstrapResult {
+  if (head.length === 0 || base.length === 0)
+    throw new RangeError(
+      `bootstrapQuantileRatio needs at least one value on each side, got ${head.length} and ${base.length}`,
+    );
   if (!(q >= 0 && q <= 1)) throw new RangeError(`q must be a number in [0, 1], got ${q}`);
   const random = new Sfc32(BOOTSTRAP_SEED);
   const headDraw = new Array<number>(head.length);

@@ -34,7 +34,16 @@
  */
 import { geometricMean, quantile } from 'simple-statistics';
 import { medianWithCI } from '../results/stats.js';
-import { quietFigures, ResultsFormatError, runtimeLabel, type Cell, type CellIdentity, type MedianCI, type Results, type ResultsCell } from '../results/results.js';
+import {
+  quietFigures,
+  ResultsFormatError,
+  runtimeLabel,
+  type Cell,
+  type CellIdentity,
+  type MedianCI,
+  type Results,
+  type ResultsCell,
+} from '../results/results.js';
 import { bootstrapQuantileRatio, BOOTSTRAP_RESAMPLES } from './bootstrap.js';
 import { mannWhitneyU, minimumTwoSidedP } from './mann-whitney.js';
 import { quantileInterval } from './quantile-ci.js';
@@ -214,9 +223,11 @@ export function cellLabel(key: CellKey): string {
 }
 
 export function compareResults(base: Results, head: Results, options: CompareOptions): Comparison {
-  if (!(options.alpha > 0 && options.alpha < 1)) throw new RangeError(`alpha must be a number in (0, 1) exclusive, got ${options.alpha}`);
+  if (!(options.alpha > 0 && options.alpha < 1))
+    throw new RangeError(`alpha must be a number in (0, 1) exclusive, got ${options.alpha}`);
   const effectQuantile = options.effectQuantile ?? 0.5;
-  if (!(effectQuantile >= 0.5 && effectQuantile <= 1)) throw new RangeError(`effectQuantile must be a number in [0.5, 1], got ${effectQuantile}`);
+  if (!(effectQuantile >= 0.5 && effectQuantile <= 1))
+    throw new RangeError(`effectQuantile must be a number in [0.5, 1], got ${effectQuantile}`);
   const metric = options.metric ?? 'ops';
   const test = options.test ?? 'mann-whitney';
   const aliases = { ...(options.mapAliases ?? {}) };
@@ -235,21 +246,40 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
     } else if (baseCell.error !== undefined || headCell.error !== undefined) {
       failed.push({ key, label, baseError: baseCell.error ?? null, headError: headCell.error ?? null });
     } else {
-      cells.push(compareCell(key, label, baseCell, headCell, { alpha: options.alpha, scale: calibrationScale, metric, effectQuantile, test }));
+      cells.push(
+        compareCell(key, label, baseCell, headCell, {
+          alpha: options.alpha,
+          scale: calibrationScale,
+          metric,
+          effectQuantile,
+          test,
+        }),
+      );
     }
   }
   const onlyInHead: UnmatchedCell[] = [];
   for (const [label, headCell] of headCells) {
-    if (!baseCells.has(label)) onlyInHead.push({ key: cellKeyOf(headCell, aliases[headCell.map] ?? headCell.map), label, error: headCell.error ?? null });
+    if (!baseCells.has(label))
+      onlyInHead.push({
+        key: cellKeyOf(headCell, aliases[headCell.map] ?? headCell.map),
+        label,
+        error: headCell.error ?? null,
+      });
   }
 
   const compared = cells.length;
   const summary: Comparison['summary'] = {
     compared,
     opsPerSecGeomeanRatio: geomeanOf(cells.map((cell) => cell.opsPerSec.ratio)),
-    opsPerSec: countDirections(cells.map((cell) => cell.opsPerSec), +1),
+    opsPerSec: countDirections(
+      cells.map((cell) => cell.opsPerSec),
+      +1,
+    ),
     p99GeomeanRatio: geomeanOf(cells.flatMap((cell) => (cell.p99Ns ? [cell.p99Ns.ratio] : []))),
-    p99: countDirections(cells.flatMap((cell) => (cell.p99Ns ? [cell.p99Ns] : [])), -1),
+    p99: countDirections(
+      cells.flatMap((cell) => (cell.p99Ns ? [cell.p99Ns] : [])),
+      -1,
+    ),
     expectedFalsePositives: compared * options.alpha,
     falsePositiveChance: 1 - (1 - options.alpha) ** compared,
   };
@@ -274,13 +304,20 @@ export function compareResults(base: Results, head: Results, options: CompareOpt
 }
 
 /** Cells by label; a label twice in one file makes the file unusable. */
-function indexCells(results: Results, source: string, aliases: Readonly<Record<string, string>>): Map<string, ResultsCell> {
+function indexCells(
+  results: Results,
+  source: string,
+  aliases: Readonly<Record<string, string>>,
+): Map<string, ResultsCell> {
   const byLabel = new Map<string, ResultsCell>();
   const firstIndex = new Map<string, number>();
   results.cells.forEach((cell, index) => {
     const label = cellLabel(cellKeyOf(cell, aliases[cell.map] ?? cell.map));
     if (byLabel.has(label)) {
-      throw new ResultsFormatError(source, `cells[${index}] repeats cell ${label} (first at cells[${firstIndex.get(label)}])`);
+      throw new ResultsFormatError(
+        source,
+        `cells[${index}] repeats cell ${label} (first at cells[${firstIndex.get(label)}])`,
+      );
     }
     byLabel.set(label, cell);
     firstIndex.set(label, index);
@@ -305,7 +342,10 @@ export function trialFigures(cell: Cell, metric: ThroughputMetric): number[] | n
 
 /** The median sentinel reading of a cell's trials (sentinel-normalised figures are shown at this level, ops/s). */
 function sentinelLevel(cell: Cell): number {
-  return quantile(cell.trials.map((trial) => trial.sentinelOpsPerSec as number), 0.5);
+  return quantile(
+    cell.trials.map((trial) => trial.sentinelOpsPerSec as number),
+    0.5,
+  );
 }
 
 interface CellComparisonSettings {
@@ -316,7 +356,13 @@ interface CellComparisonSettings {
   test: ThroughputTest;
 }
 
-function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell, settings: CellComparisonSettings): ComparedCell {
+function compareCell(
+  key: CellKey,
+  label: string,
+  baseCell: Cell,
+  headCell: Cell,
+  settings: CellComparisonSettings,
+): ComparedCell {
   const { alpha, effectQuantile } = settings;
   // 'sentinel' falls back to 'quiet' for a cell without sentinel readings on either side, and 'quiet' to 'ops'.
   const sentinelBase = settings.metric === 'sentinel' ? trialFigures(baseCell, 'sentinel') : null;
@@ -328,9 +374,13 @@ function compareCell(key: CellKey, label: string, baseCell: Cell, headCell: Cell
   // Sentinel-normalised figures need no calibration scale: each trial is already relative to its own machine's level.
   const scale = bySentinel ? 1 : settings.scale;
   const level = bySentinel ? sentinelLevel(baseCell) : 1;
-  const baseTrials = bySentinel ? (sentinelBase as number[]).map((value) => value * level)
-    : quiet ? (quietBase as number[]) : baseCell.trials.map((trial) => trial.opsPerSec);
-  const headTrials = bySentinel ? (sentinelHead as number[]).map((value) => value * level)
+  const baseTrials = bySentinel
+    ? (sentinelBase as number[]).map((value) => value * level)
+    : quiet
+      ? (quietBase as number[])
+      : baseCell.trials.map((trial) => trial.opsPerSec);
+  const headTrials = bySentinel
+    ? (sentinelHead as number[]).map((value) => value * level)
     : (quiet ? (quietHead as number[]) : headCell.trials.map((trial) => trial.opsPerSec)).map((value) => value * scale);
   const mannWhitney = mannWhitneyU(headTrials, baseTrials);
   const ratio = quantile(headTrials, effectQuantile) / quantile(baseTrials, effectQuantile);
@@ -380,7 +430,14 @@ function compareP99(baseCell: Cell, headCell: Cell, scale: number): LatencyDelta
   if (!base || !head || base.p99 <= 0) return null;
   const ratio = head.p99 / base.p99;
   const significant = head.ciLow > base.ciHigh || head.ciHigh < base.ciLow;
-  return { base, head, ratio, deltaPct: (ratio - 1) * 100, significant, verdict: significant ? formatDeltaPct((ratio - 1) * 100) : '~' };
+  return {
+    base,
+    head,
+    ratio,
+    deltaPct: (ratio - 1) * 100,
+    significant,
+    verdict: significant ? formatDeltaPct((ratio - 1) * 100) : '~',
+  };
 }
 
 function p99Estimate(cell: Cell, scale: number): LatencyEstimate | null {
@@ -403,7 +460,10 @@ function geomeanOf(ratios: number[]): number | null {
 }
 
 /** `better` is the sign of a good change: +1 for throughput, −1 for latency. */
-function countDirections(deltas: ReadonlyArray<{ significant: boolean; deltaPct: number }>, better: 1 | -1): DirectionCounts {
+function countDirections(
+  deltas: ReadonlyArray<{ significant: boolean; deltaPct: number }>,
+  better: 1 | -1,
+): DirectionCounts {
   const counts: DirectionCounts = { better: 0, worse: 0, unchanged: 0 };
   for (const delta of deltas) {
     if (!delta.significant || delta.deltaPct === 0) counts.unchanged++;
@@ -424,12 +484,18 @@ function sideInfo(results: Results, source: string): SideInfo {
   };
 }
 
-function warningsFor(base: Results, head: Results, cells: ComparedCell[], summary: Comparison['summary'], options: CompareOptions): string[] {
+function warningsFor(
+  base: Results,
+  head: Results,
+  cells: ComparedCell[],
+  summary: Comparison['summary'],
+  options: CompareOptions,
+): string[] {
   const warnings: string[] = [];
   if (summary.expectedFalsePositives >= FALSE_POSITIVE_WARNING_LEVEL) {
     warnings.push(
       `${summary.compared} comparisons at alpha ${options.alpha}: about ${summary.expectedFalsePositives.toFixed(1)} cells are expected to differ ` +
-      `by chance alone (chance of at least one: ${(summary.falsePositiveChance * 100).toFixed(0)}%); read single-cell verdicts with care`,
+        `by chance alone (chance of at least one: ${(summary.falsePositiveChance * 100).toFixed(0)}%); read single-cell verdicts with care`,
     );
   }
   const underpowered = cells.filter((cell) => cell.opsPerSec.minimumP >= options.alpha);
@@ -437,16 +503,21 @@ function warningsFor(base: Results, head: Results, cells: ComparedCell[], summar
     const sample = underpowered[0].opsPerSec;
     warnings.push(
       `${underpowered.length} cell(s) have too few trials to ever reach p < ${options.alpha} ` +
-      `(e.g. ${sample.headTrials} vs ${sample.baseTrials} trials: smallest possible p = ${sample.minimumP.toFixed(3)}); run more trials`,
+        `(e.g. ${sample.headTrials} vs ${sample.baseTrials} trials: smallest possible p = ${sample.minimumP.toFixed(3)}); run more trials`,
     );
   }
   const calibrationRatio = head.calibration.opsPerSec / base.calibration.opsPerSec;
   if (!options.normalize && Math.abs(calibrationRatio - 1) > 0.1) {
-    warnings.push(`the machines differ: head calibration is ${formatDeltaPct((calibrationRatio - 1) * 100)} of base; --normalize scales head to the baseline machine`);
+    warnings.push(
+      `the machines differ: head calibration is ${formatDeltaPct((calibrationRatio - 1) * 100)} of base; --normalize scales head to the baseline machine`,
+    );
   }
   if (base.env.cpuModel !== head.env.cpuModel || base.env.cores !== head.env.cores) {
-    warnings.push(`different CPUs: base ${base.env.cpuModel} × ${base.env.cores} cores, head ${head.env.cpuModel} × ${head.env.cores} cores; multi-thread cells are not comparable`);
+    warnings.push(
+      `different CPUs: base ${base.env.cpuModel} × ${base.env.cores} cores, head ${head.env.cpuModel} × ${head.env.cores} cores; multi-thread cells are not comparable`,
+    );
   }
-  if (base.env.node !== head.env.node) warnings.push(`different Node.js versions: base ${base.env.node}, head ${head.env.node}`);
+  if (base.env.node !== head.env.node)
+    warnings.push(`different Node.js versions: base ${base.env.node}, head ${head.env.node}`);
   return warnings;
 }

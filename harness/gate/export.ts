@@ -50,23 +50,53 @@ export function toGithubActionBenchmark(results: Results, metric: ExportMetric):
     if (metric === 'ops') {
       const { median, ciLow, ciHigh } = cell.opsPerSec;
       notes.push(`95% CI ${Math.round(ciLow)}..${Math.round(ciHigh)}`);
-      entries.push({ name, unit: 'ops/s', value: Math.round(median), range: `± ${Math.round(Math.max(median - ciLow, ciHigh - median))}`, extra: notes.join('; ') });
+      entries.push({
+        name,
+        unit: 'ops/s',
+        value: Math.round(median),
+        range: `± ${Math.round(Math.max(median - ciLow, ciHigh - median))}`,
+        extra: notes.join('; '),
+      });
     } else {
       const p99 = cell.latencyNs.p99;
       const interval = quantileInterval(cell.latencyNs.histogram, 0.99);
       const spread = interval ? Math.max(p99 - interval.low, interval.high - p99, 0) : 0;
-      notes.push(interval ? `95% CI ${Math.round(interval.low)}..${Math.round(interval.high)} ns (sampling)` : 'no histogram');
-      entries.push({ name, unit: 'ns', value: Math.round(p99), range: `± ${Math.round(spread)}`, extra: notes.join('; ') });
+      notes.push(
+        interval ? `95% CI ${Math.round(interval.low)}..${Math.round(interval.high)} ns (sampling)` : 'no histogram',
+      );
+      entries.push({
+        name,
+        unit: 'ns',
+        value: Math.round(p99),
+        range: `± ${Math.round(spread)}`,
+        extra: notes.join('; '),
+      });
     }
   }
   return { tool: metric === 'ops' ? 'customBiggerIsBetter' : 'customSmallerIsBetter', entries, skipped };
 }
 
 export const CSV_COLUMNS = [
-  'map', 'workload', 'threads', 'loadFactor', 'rate', 'oversubscribed', 'private', 'trials',
-  'opsPerSecMedian', 'opsPerSecCiLow', 'opsPerSecCiHigh',
-  'p50Ns', 'p90Ns', 'p99Ns', 'p999Ns', 'maxNs', 'latencySamples',
-  'calibrationOpsPerSec', 'commit', 'error',
+  'map',
+  'workload',
+  'threads',
+  'loadFactor',
+  'rate',
+  'oversubscribed',
+  'private',
+  'trials',
+  'opsPerSecMedian',
+  'opsPerSecCiLow',
+  'opsPerSecCiHigh',
+  'p50Ns',
+  'p90Ns',
+  'p99Ns',
+  'p999Ns',
+  'maxNs',
+  'latencySamples',
+  'calibrationOpsPerSec',
+  'commit',
+  'error',
 ] as const;
 
 /** RFC 4180: header row, CRLF line ends, fields with comma, quote or newline quoted. */

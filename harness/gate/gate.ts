@@ -65,7 +65,16 @@
 import type { Results } from '../results/results.js';
 import { UsageError } from '../run/options.js';
 import {
-  cellKeyOf, cellLabel, compareResults, formatDeltaPct, trialFigures, type CellKey, type ComparedCell, type Comparison, type ThroughputMetric, type ThroughputTest,
+  cellKeyOf,
+  cellLabel,
+  compareResults,
+  formatDeltaPct,
+  trialFigures,
+  type CellKey,
+  type ComparedCell,
+  type Comparison,
+  type ThroughputMetric,
+  type ThroughputTest,
 } from './compare.js';
 import { bootstrapQuantileRatio } from './bootstrap.js';
 import { mannWhitneyU } from './mann-whitney.js';
@@ -172,7 +181,8 @@ export interface GateEligibility {
 
 /** Rule 5: why a cell is not gated, or null when it is. */
 export function whyNotGated(cell: GateEligibility, maxThreads: number): string | null {
-  if (cell.private) return "private (js-map): V8's own Map, the no-sharing ceiling maps are compared with, not maplab's shared-memory code";
+  if (cell.private)
+    return "private (js-map): V8's own Map, the no-sharing ceiling maps are compared with, not maplab's shared-memory code";
   if (cell.oversubscribed) return 'oversubscribed (threads > cores): measures the scheduler, not the map';
   if (cell.threads > maxThreads) {
     return `${cell.threads} threads > --max-threads ${maxThreads} (half the cores): other processes' load on the rest cannot be normalised`;
@@ -182,7 +192,10 @@ export function whyNotGated(cell: GateEligibility, maxThreads: number): string |
 
 /** Rule 5 for a compared cell: why it is not gated, or null when it is. */
 export function notGatedReason(cell: ComparedCell, maxThreads: number): string | null {
-  return whyNotGated({ threads: cell.key.threads, private: cell.private, oversubscribed: cell.oversubscribed }, maxThreads);
+  return whyNotGated(
+    { threads: cell.key.threads, private: cell.private, oversubscribed: cell.oversubscribed },
+    maxThreads,
+  );
 }
 
 /**
@@ -203,11 +216,15 @@ const BLIND_SPOT_STEPS = 12;
 const BLIND_SPOT_RESAMPLES = 2_000;
 
 export function smallestDetectableDropPct(
-  baselineTrials: readonly number[], alpha: number, test: ThroughputTest = 'mann-whitney', effectQuantile = 0.5,
+  baselineTrials: readonly number[],
+  alpha: number,
+  test: ThroughputTest = 'mann-whitney',
+  effectQuantile = 0.5,
 ): number {
-  const pAt = (dropped: number[]) => (test === 'bootstrap'
-    ? bootstrapQuantileRatio(dropped, baselineTrials, effectQuantile, BLIND_SPOT_RESAMPLES).p
-    : mannWhitneyU(dropped, baselineTrials).p);
+  const pAt = (dropped: number[]) =>
+    test === 'bootstrap'
+      ? bootstrapQuantileRatio(dropped, baselineTrials, effectQuantile, BLIND_SPOT_RESAMPLES).p
+      : mannWhitneyU(dropped, baselineTrials).p;
   const significantAt = (drop: number) => pAt(baselineTrials.map((value) => value * (1 - drop))) < alpha;
   if (!significantAt(0.99)) return 100;
   let low = 0;
@@ -234,21 +251,36 @@ export function unsteadyReason(baseline: Results, run: Results, tolerancePct: nu
   const ratio = run.calibration.opsPerSec / baseline.calibration.opsPerSec;
   if (Math.abs(Math.log(ratio)) <= Math.log(1 + tolerancePct / 100)) return null;
   const side = ratio < 1 ? 'this run' : 'the baseline';
-  return `same CPU as the baseline, but calibration ${formatDeltaPct((ratio - 1) * 100)} of the baseline's ` +
-    `(tolerance ±${tolerancePct}%): the machine was busy or throttled during ${side}, and normalised deltas cannot be trusted`;
+  return (
+    `same CPU as the baseline, but calibration ${formatDeltaPct((ratio - 1) * 100)} of the baseline's ` +
+    `(tolerance ±${tolerancePct}%): the machine was busy or throttled during ${side}, and normalised deltas cannot be trusted`
+  );
 }
 
 /** Keeps only the cells of `results` that the baseline has (matched through aliases). */
-export function restrictToBaseline(results: Results, baseline: Results, mapAliases: Readonly<Record<string, string>> = {}): Results {
+export function restrictToBaseline(
+  results: Results,
+  baseline: Results,
+  mapAliases: Readonly<Record<string, string>> = {},
+): Results {
   const wanted = new Set(baseline.cells.map((cell) => cellLabel(cellKeyOf(cell))));
-  return { ...results, cells: results.cells.filter((cell) => wanted.has(cellLabel(cellKeyOf(cell, mapAliases[cell.map] ?? cell.map)))) };
+  return {
+    ...results,
+    cells: results.cells.filter((cell) => wanted.has(cellLabel(cellKeyOf(cell, mapAliases[cell.map] ?? cell.map)))),
+  };
 }
 
-export async function runGate(baseline: Results, current: Results, options: GateOptions, remeasure?: Remeasure): Promise<GateReport> {
+export async function runGate(
+  baseline: Results,
+  current: Results,
+  options: GateOptions,
+  remeasure?: Remeasure,
+): Promise<GateReport> {
   if (!(options.thresholdPct > 0 && options.thresholdPct < 100)) {
     throw new RangeError(`thresholdPct must be a number in (0, 100) exclusive, got ${options.thresholdPct}`);
   }
-  if (options.confirm && !remeasure) throw new UsageError('the gate cannot confirm regressions without a way to re-run cells (give --preset)');
+  if (options.confirm && !remeasure)
+    throw new UsageError('the gate cannot confirm regressions without a way to re-run cells (give --preset)');
   const compareOptions = {
     alpha: options.alpha,
     normalize: options.normalize,
@@ -261,7 +293,9 @@ export async function runGate(baseline: Results, current: Results, options: Gate
   };
   const comparison = compareResults(baseline, current, compareOptions);
   if (comparison.cells.length === 0 && comparison.failed.length === 0) {
-    throw new UsageError(`no cell of ${options.currentSource} matches a cell of ${options.baselineSource}; they were run with different maps, workloads, threads or load factors`);
+    throw new UsageError(
+      `no cell of ${options.currentSource} matches a cell of ${options.baselineSource}; they were run with different maps, workloads, threads or load factors`,
+    );
   }
 
   const maxThreads = options.maxThreads ?? defaultMaxThreads(baseline, current);
@@ -274,21 +308,38 @@ export async function runGate(baseline: Results, current: Results, options: Gate
   }
   for (const cell of comparison.failed) {
     if (cell.baseError === null && cell.headError !== null) {
-      findings.push({ key: cell.key, label: cell.label, kind: 'failed', deltaPct: null, p: null, error: cell.headError, confirmation: null, outcome: 'regressed' });
+      findings.push({
+        key: cell.key,
+        label: cell.label,
+        kind: 'failed',
+        deltaPct: null,
+        p: null,
+        error: cell.headError,
+        confirmation: null,
+        outcome: 'regressed',
+      });
     }
   }
 
-  const unsteady = { first: unsteadyReason(baseline, current, options.calibrationTolerancePct), confirm: null as string | null };
+  const unsteady = {
+    first: unsteadyReason(baseline, current, options.calibrationTolerancePct),
+    confirm: null as string | null,
+  };
   let confirmComparison: Comparison | null = null;
   const confirmRan = options.confirm && findings.length > 0;
   if (confirmRan && remeasure) {
     const rerun = await remeasure(findings.map((finding) => finding.key));
     unsteady.confirm = unsteadyReason(baseline, rerun.results, options.calibrationTolerancePct);
-    confirmComparison = compareResults(baseline, restrictToBaseline(rerun.results, baseline, compareOptions.mapAliases), {
-      ...compareOptions,
-      headSource: rerun.source,
-    });
-    for (const finding of findings) finding.confirmation = confirmationOf(finding, confirmComparison, options.thresholdPct);
+    confirmComparison = compareResults(
+      baseline,
+      restrictToBaseline(rerun.results, baseline, compareOptions.mapAliases),
+      {
+        ...compareOptions,
+        headSource: rerun.source,
+      },
+    );
+    for (const finding of findings)
+      finding.confirmation = confirmationOf(finding, confirmComparison, options.thresholdPct);
   }
   // The measurement that decides is the re-run when there was one, else the first run.
   const decidingRunUnsteady = confirmRan ? unsteady.confirm : unsteady.first;
@@ -303,22 +354,30 @@ export async function runGate(baseline: Results, current: Results, options: Gate
   const verdict = regressions.length > 0 ? 'regression' : inconclusive ? 'inconclusive' : 'pass';
 
   const warnings = [...comparison.warnings];
-  const gatedLabels = new Set(comparison.cells.filter((cell) => notGatedReason(cell, maxThreads) === null).map((cell) => cell.label));
+  const gatedLabels = new Set(
+    comparison.cells.filter((cell) => notGatedReason(cell, maxThreads) === null).map((cell) => cell.label),
+  );
   const blind = baseline.cells.flatMap((cell) => {
     const label = cellLabel(cellKeyOf(cell));
     if (!gatedLabels.has(label) || cell.error !== undefined) return [];
     const trials = trialFigures(cell, compareOptions.metric) ?? cell.trials.map((trial) => trial.opsPerSec);
     const drop = smallestDetectableDropPct(trials, options.alpha, compareOptions.test, compareOptions.effectQuantile);
-    return drop > BLIND_SPOT_FACTOR * options.thresholdPct ? [`${label} (${drop >= 100 ? 'none' : `≥ ${drop.toFixed(0)}%`})`] : [];
+    return drop > BLIND_SPOT_FACTOR * options.thresholdPct
+      ? [`${label} (${drop >= 100 ? 'none' : `≥ ${drop.toFixed(0)}%`})`]
+      : [];
   });
   if (blind.length > 0) {
-    warnings.push(`the baseline's trials are too spread to detect a ${BLIND_SPOT_FACTOR * options.thresholdPct}% drop in ${blind.length} gated cell(s) ` +
-      `(smallest detectable drop): ${blind.join(', ')}; refresh the baseline on a quiet machine`);
+    warnings.push(
+      `the baseline's trials are too spread to detect a ${BLIND_SPOT_FACTOR * options.thresholdPct}% drop in ${blind.length} gated cell(s) ` +
+        `(smallest detectable drop): ${blind.join(', ')}; refresh the baseline on a quiet machine`,
+    );
   }
   if (unsteady.first) warnings.push(`first run: ${unsteady.first}`);
   if (unsteady.confirm) warnings.push(`re-run: ${unsteady.confirm}`);
   if (comparison.onlyInBase.length > 0) {
-    warnings.push(`${comparison.onlyInBase.length} baseline cell(s) were not measured now and are not gated: ${comparison.onlyInBase.map((cell) => cell.label).join(', ')}`);
+    warnings.push(
+      `${comparison.onlyInBase.length} baseline cell(s) were not measured now and are not gated: ${comparison.onlyInBase.map((cell) => cell.label).join(', ')}`,
+    );
   }
   return {
     schema: GATE_SCHEMA,
@@ -355,12 +414,26 @@ function slowerFinding(cell: ComparedCell): GateFinding {
 }
 
 /** Does the re-run show the same regression? A cell the re-run did not produce keeps its first verdict. */
-function confirmationOf(finding: GateFinding, rerun: Comparison, thresholdPct: number): NonNullable<GateFinding['confirmation']> {
+function confirmationOf(
+  finding: GateFinding,
+  rerun: Comparison,
+  thresholdPct: number,
+): NonNullable<GateFinding['confirmation']> {
   const cell = rerun.cells.find((candidate) => candidate.label === finding.label);
   if (cell) {
-    return { held: isRegression(cell, thresholdPct), deltaPct: cell.opsPerSec.deltaPct, p: cell.opsPerSec.p, note: null };
+    return {
+      held: isRegression(cell, thresholdPct),
+      deltaPct: cell.opsPerSec.deltaPct,
+      p: cell.opsPerSec.p,
+      note: null,
+    };
   }
   const failed = rerun.failed.find((candidate) => candidate.label === finding.label);
   if (failed?.headError) return { held: true, deltaPct: null, p: null, note: `failed again: ${failed.headError}` };
-  return { held: true, deltaPct: null, p: null, note: 'the re-run did not produce this cell; the first verdict stands' };
+  return {
+    held: true,
+    deltaPct: null,
+    p: null,
+    note: 'the re-run did not produce this cell; the first verdict stands',
+  };
 }

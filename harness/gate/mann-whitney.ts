@@ -36,10 +36,15 @@ export const EXACT_MAX_TOTAL = 50;
  * Two-sided test of `a` against `b`; both need at least one value. `method`
  * forces the exact count or the normal approximation (tests compare the two).
  */
-export function mannWhitneyU(a: readonly number[], b: readonly number[], method?: 'exact' | 'normal'): MannWhitneyResult {
+export function mannWhitneyU(
+  a: readonly number[],
+  b: readonly number[],
+  method?: 'exact' | 'normal',
+): MannWhitneyResult {
   const n1 = a.length;
   const n2 = b.length;
-  if (n1 === 0 || n2 === 0) throw new RangeError(`mannWhitneyU needs at least one value in each sample, got ${n1} and ${n2}`);
+  if (n1 === 0 || n2 === 0)
+    throw new RangeError(`mannWhitneyU needs at least one value in each sample, got ${n1} and ${n2}`);
   for (const value of [...a, ...b]) {
     if (!Number.isFinite(value)) throw new RangeError(`mannWhitneyU needs finite values, got ${value}`);
   }

@@ -32,7 +32,8 @@ function parseMapAliases(raw: unknown, label: string): Record<string, string> {
   const aliases: Record<string, string> = {};
   items.forEach((item, index) => {
     const match = /^([^=\s]+)=([^=\s]+)$/.exec(item);
-    if (!match) throw new UsageError(`${label}[${index}] must be head=base (two map names), got ${JSON.stringify(item)}`);
+    if (!match)
+      throw new UsageError(`${label}[${index}] must be head=base (two map names), got ${JSON.stringify(item)}`);
     if (match[1] in aliases) throw new UsageError(`${label} names head map '${match[1]}' twice`);
     aliases[match[1]] = match[2];
   });
@@ -42,19 +43,24 @@ function parseMapAliases(raw: unknown, label: string): Record<string, string> {
 export const mapAliasOption = defineOption({
   name: 'mapAlias',
   flag: '--map-alias <head=base,...>',
-  description: 'compare head map <head> with baseline map <base> (a plugin or renamed map against a built-in baseline); comma-separated pairs',
+  description:
+    'compare head map <head> with baseline map <base> (a plugin or renamed map against a built-in baseline); comma-separated pairs',
   parse: parseMapAliases,
 });
 
 /** How a comparison reads the trials: declared once, with each command's defaults (compare: the headline; gate: robust to slow spells). */
-function throughputOptions(defaults: { metric: ThroughputMetric; effectQuantile: number; test: ThroughputTest }, quantileNote: string) {
+function throughputOptions(
+  defaults: { metric: ThroughputMetric; effectQuantile: number; test: ThroughputTest },
+  quantileNote: string,
+) {
   return [
     defineOption<'metric', ThroughputMetric>({
       name: 'metric',
       flag: '--metric <metric>',
-      description: 'per-trial throughput compared: ops (mean ops/s over the window, the headline), quiet (the p90 of its 10 ms slice ' +
+      description:
+        'per-trial throughput compared: ops (mean ops/s over the window, the headline), quiet (the p90 of its 10 ms slice ' +
         'rates: the rate undisturbed by the slow spells of shared machines; a cell lacking it on either side uses ops) or sentinel ' +
-        '(quiet ÷ the drift sentinel read beside the trial: the machine\'s memory-system level cancels; a cell lacking it uses quiet): ' +
+        "(quiet ÷ the drift sentinel read beside the trial: the machine's memory-system level cancels; a cell lacking it uses quiet): " +
         THROUGHPUT_METRICS.join(' | '),
       defaultValue: defaults.metric,
       parse: parsers.oneOf(THROUGHPUT_METRICS),
@@ -69,7 +75,8 @@ function throughputOptions(defaults: { metric: ThroughputMetric; effectQuantile:
     defineOption<'test', ThroughputTest>({
       name: 'test',
       flag: '--test <test>',
-      description: 'significance test over the per-trial figures: mann-whitney (two-sided rank test) or bootstrap (two-sided, of the ratio ' +
+      description:
+        'significance test over the per-trial figures: mann-whitney (two-sided rank test) or bootstrap (two-sided, of the ratio ' +
         `of the two sides' --effect-quantile, seeded: the same files give the same p): ${THROUGHPUT_TESTS.join(' | ')}`,
       defaultValue: defaults.test,
       parse: parsers.oneOf(THROUGHPUT_TESTS),
@@ -107,8 +114,9 @@ export const gateOptions = [
   defineOption({
     name: 'baseline',
     flag: '--baseline <results.json|dir,...>',
-    description: 'the results file(s) to compare against (required), comma-separated; a directory means every .json under it, e.g. results/baseline. ' +
-      'Several runs of the same code are pooled per cell (recommended: 3 per machine kind); when they come from several CPU models, only the runs on this machine\'s CPU are pooled',
+    description:
+      'the results file(s) to compare against (required), comma-separated; a directory means every .json under it, e.g. results/baseline. ' +
+      "Several runs of the same code are pooled per cell (recommended: 3 per machine kind); when they come from several CPU models, only the runs on this machine's CPU are pooled",
     parse: parsers.list(parsers.string()),
     repeatable: true,
   }),
@@ -128,17 +136,21 @@ export const gateOptions = [
   defineOption({
     name: 'threshold',
     flag: '--threshold <percent>',
-    description: 'a cell fails only when its normalised throughput (see --metric, --effect-quantile) is more than this many percent below the baseline, a number in (0, 100)',
+    description:
+      'a cell fails only when its normalised throughput (see --metric, --effect-quantile) is more than this many percent below the baseline, a number in (0, 100)',
     defaultValue: 10,
     parse: parsePercent,
   }),
-  ...throughputOptions({ metric: 'quiet', effectQuantile: 0.75, test: 'bootstrap' },
-    'the threshold reads it; 0.5: medians; 0.75 sets aside trials that fell in a slow spell, which only ever slow a trial down'),
+  ...throughputOptions(
+    { metric: 'quiet', effectQuantile: 0.75, test: 'bootstrap' },
+    'the threshold reads it; 0.5: medians; 0.75 sets aside trials that fell in a slow spell, which only ever slow a trial down',
+  ),
   // Two flags, one option: '--confirm' / '--no-confirm'; left unset, it follows whether the gate ran the sweep itself.
   defineOption({
     name: 'confirm',
     flag: '--confirm',
-    description: 're-run regressed cells once and fail only if the regression holds (default: on when the gate runs the sweep, off with --current)',
+    description:
+      're-run regressed cells once and fail only if the regression holds (default: on when the gate runs the sweep, off with --current)',
     parse: parsers.boolean(),
   }),
   defineOption({
@@ -150,20 +162,23 @@ export const gateOptions = [
   defineOption({
     name: 'normalize',
     flag: '--no-normalize',
-    description: 'compare raw ops/s instead of scaling by the calibration figures (same machine, same load only); normalised unless given',
+    description:
+      'compare raw ops/s instead of scaling by the calibration figures (same machine, same load only); normalised unless given',
     parse: parsers.boolean(),
   }),
   defineOption({
     name: 'calibrationTolerance',
     flag: '--calibration-tolerance <percent>',
-    description: 'same CPU model and cores, calibration figures further apart than this percent: the run was measured on a busy machine, and a regression seen only there is inconclusive (exit 0), a number in (0, 100)',
+    description:
+      'same CPU model and cores, calibration figures further apart than this percent: the run was measured on a busy machine, and a regression seen only there is inconclusive (exit 0), a number in (0, 100)',
     defaultValue: 25,
     parse: parsePercent,
   }),
   defineOption({
     name: 'maxThreads',
     flag: '--max-threads <n>',
-    description: 'gate only cells with at most this many threads, integer ≥ 1 (default: half the cores of the smaller machine, at least 1; other cells are reported, not gated)',
+    description:
+      'gate only cells with at most this many threads, integer ≥ 1 (default: half the cores of the smaller machine, at least 1; other cells are reported, not gated)',
     parse: parsers.integer(1, 1024),
   }),
   defineOption({
@@ -175,7 +190,8 @@ export const gateOptions = [
   defineOption({
     name: 'node',
     flag: '--node <list>',
-    description: 'with --preset: runtimes passed through to the sweep (as sweep --node); cells match the baseline\'s per runtime, so record the baseline with the same list',
+    description:
+      "with --preset: runtimes passed through to the sweep (as sweep --node); cells match the baseline's per runtime, so record the baseline with the same list",
     parse: parseNodeList,
   }),
   mapAliasOption,
@@ -189,13 +205,15 @@ export const gateOptions = [
   defineOption({
     name: 'verdictOut',
     flag: '--verdict-out <file.gate.json>',
-    description: 'also save the verdict (the --format json report) to this file; name it <results>.gate.json beside the results it judged and maplab report <folder> marks it on the history trends',
+    description:
+      'also save the verdict (the --format json report) to this file; name it <results>.gate.json beside the results it judged and maplab report <folder> marks it on the history trends',
     parse: parsers.string(),
   }),
   defineOption({
     name: 'runs',
     flag: '--runs <n>',
-    description: 'with --preset: run the sweep this many times, each in a fresh process, and pool the trials per cell as a baseline of several runs is pooled (also for the re-run), integer 1..20',
+    description:
+      'with --preset: run the sweep this many times, each in a fresh process, and pool the trials per cell as a baseline of several runs is pooled (also for the re-run), integer 1..20',
     defaultValue: 3,
     parse: parsers.integer(1, 20),
   }),

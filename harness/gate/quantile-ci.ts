@@ -21,9 +21,15 @@ export interface QuantileInterval {
 }
 
 /** null when the histogram holds no samples. */
-export function quantileInterval(histogram: HistogramData, quantile: number, confidence = 0.95): QuantileInterval | null {
-  if (!(quantile > 0 && quantile < 1)) throw new RangeError(`quantile must be a number in (0, 1) exclusive, got ${quantile}`);
-  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be a number in (0, 1) exclusive, got ${confidence}`);
+export function quantileInterval(
+  histogram: HistogramData,
+  quantile: number,
+  confidence = 0.95,
+): QuantileInterval | null {
+  if (!(quantile > 0 && quantile < 1))
+    throw new RangeError(`quantile must be a number in (0, 1) exclusive, got ${quantile}`);
+  if (!(confidence > 0 && confidence < 1))
+    throw new RangeError(`confidence must be a number in (0, 1) exclusive, got ${confidence}`);
   const samples = histogram.buckets.reduce((sum, [, , count]) => sum + count, 0);
   if (samples === 0) return null;
   const z = probit(1 - (1 - confidence) / 2);

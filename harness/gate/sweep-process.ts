@@ -41,20 +41,30 @@ export class SweepFailedError extends Error {
 
 /** Command-line arguments (after the node binary) for one restricted sweep. */
 export function sweepArguments(request: SweepRequest, outPath: string): string[] {
-  const baseToHead = new Map(Object.entries(request.mapAliases ?? {}).map(([headName, baseName]) => [baseName, headName]));
+  const baseToHead = new Map(
+    Object.entries(request.mapAliases ?? {}).map(([headName, baseName]) => [baseName, headName]),
+  );
   const distinct = <T>(values: T[]): string => [...new Set(values)].map(String).join(',');
   const args = [
-    request.cliPath, 'sweep',
-    '--preset', request.preset,
-    '--out', outPath,
+    request.cliPath,
+    'sweep',
+    '--preset',
+    request.preset,
+    '--out',
+    outPath,
     '--quiet',
-    '--maps', distinct(request.cells.map((cell) => baseToHead.get(cell.map) ?? cell.map)),
-    '--workloads', distinct(request.cells.map((cell) => cell.workload)),
-    '--threads', distinct(request.cells.map((cell) => cell.threads)),
-    '--load-factors', distinct(request.cells.map((cell) => cell.loadFactor)),
+    '--maps',
+    distinct(request.cells.map((cell) => baseToHead.get(cell.map) ?? cell.map)),
+    '--workloads',
+    distinct(request.cells.map((cell) => cell.workload)),
+    '--threads',
+    distinct(request.cells.map((cell) => cell.threads)),
+    '--load-factors',
+    distinct(request.cells.map((cell) => cell.loadFactor)),
   ];
   // Open-loop cells need --rates; a baseline mixing open- and closed-loop cells is re-measured closed-loop only.
-  if (request.cells.every((cell) => cell.rate !== undefined)) args.push('--rates', distinct(request.cells.map((cell) => cell.rate)));
+  if (request.cells.every((cell) => cell.rate !== undefined))
+    args.push('--rates', distinct(request.cells.map((cell) => cell.rate)));
   if (request.mapModule) args.push('--map-module', resolve(request.mapModule));
   if (request.node && request.node.length > 0) args.push('--node', request.node.join(','));
   return args;
@@ -71,21 +81,32 @@ export async function runSweepProcess(request: SweepRequest): Promise<Results> {
   const outPath = join(directory, 'current.json');
   try {
     const args = sweepArguments(request, outPath);
-    const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveOutcome, reject) => {
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 2, 'inherit'], timeout: request.timeoutMs, killSignal: 'SIGTERM' });
-      child.on('error', reject);
-      child.on('exit', (code, signal) => resolveOutcome({ code, signal }));
-    });
+    const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (resolveOutcome, reject) => {
+        const child = spawn(process.execPath, args, {
+          stdio: ['ignore', 2, 'inherit'],
+          timeout: request.timeoutMs,
+          killSignal: 'SIGTERM',
+        });
+        child.on('error', reject);
+        child.on('exit', (code, signal) => resolveOutcome({ code, signal }));
+      },
+    );
     const command = `node ${args.join(' ')}`;
     if (outcome.code === 2) throw new UsageError(`the sweep rejected its arguments (exit 2): ${command}`);
     if (outcome.signal !== null) {
-      throw new SweepFailedError(`the sweep was stopped by ${outcome.signal} (time limit ${request.timeoutMs / 1000} s): ${command}`);
+      throw new SweepFailedError(
+        `the sweep was stopped by ${outcome.signal} (time limit ${request.timeoutMs / 1000} s): ${command}`,
+      );
     }
     if (outcome.code !== 0) throw new SweepFailedError(`the sweep failed (exit ${outcome.code}): ${command}`);
     const results = readResultsFile(outPath);
     const aliases = request.mapAliases ?? {};
     const wanted = new Set(request.cells.map(cellLabel));
-    return { ...results, cells: results.cells.filter((cell) => wanted.has(cellLabel(cellKeyOf(cell, aliases[cell.map] ?? cell.map)))) };
+    return {
+      ...results,
+      cells: results.cells.filter((cell) => wanted.has(cellLabel(cellKeyOf(cell, aliases[cell.map] ?? cell.map)))),
+    };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }

@@ -40,7 +40,8 @@ function generateKeys(keys: number, seed: number): KeyStreams {
   const misses = new Int32Array(STREAM_KEYS);
   for (let i = 0; i < STREAM_KEYS; i++) {
     let key: number;
-    do key = random.nextBelow(MAX_KEY + 1); while (presentSet.has(key));
+    do key = random.nextBelow(MAX_KEY + 1);
+    while (presentSet.has(key));
     misses[i] = key;
   }
   return { present, hits, misses };
@@ -96,10 +97,18 @@ async function benchmarkMap(task: MicroWorkerTask): Promise<MicroCell[]> {
     const updateCursor = new StreamCursor(streams.hits);
     const churnCursor = new StreamCursor(streams.misses);
     const bodies: Record<MicroOp, () => void> = {
-      'get-hit': () => { sink[0] += getBatch(map, streams.hits, hitCursor.next()); },
-      'get-miss': () => { sink[0] += getBatch(map, streams.misses, missCursor.next()); },
-      'set-update': () => { sink[0] += setBatch(map, streams.hits, updateCursor.next()); },
-      'insert+delete': () => { sink[0] += insertDeleteBatch(map, streams.misses, churnCursor.next()); },
+      'get-hit': () => {
+        sink[0] += getBatch(map, streams.hits, hitCursor.next());
+      },
+      'get-miss': () => {
+        sink[0] += getBatch(map, streams.misses, missCursor.next());
+      },
+      'set-update': () => {
+        sink[0] += setBatch(map, streams.hits, updateCursor.next());
+      },
+      'insert+delete': () => {
+        sink[0] += insertDeleteBatch(map, streams.misses, churnCursor.next());
+      },
     };
     for (const op of MICRO_OPS) bench.add(op, bodies[op]);
     await bench.run();
@@ -107,7 +116,9 @@ async function benchmarkMap(task: MicroWorkerTask): Promise<MicroCell[]> {
     for (const benchTask of bench.tasks) {
       const result = benchTask.result;
       if (result.state !== 'completed') {
-        throw new Error(`${task.map} ${benchTask.name} at load factor ${loadFactor}: ${result.state === 'errored' ? result.error.message : result.state}`);
+        throw new Error(
+          `${task.map} ${benchTask.name} at load factor ${loadFactor}: ${result.state === 'errored' ? result.error.message : result.state}`,
+        );
       }
       cells.push({
         map: task.map,
@@ -119,18 +130,30 @@ async function benchmarkMap(task: MicroWorkerTask): Promise<MicroCell[]> {
         samples: result.latency.samplesCount,
         batchOps: BATCH_OPS,
         ...(typeof stats.averageProbeLength === 'number' ? { averageProbeLength: stats.averageProbeLength } : {}),
-        ...(typeof stats.entries === 'number' && typeof stats.slots === 'number' ? { occupancy: stats.entries / stats.slots } : {}),
+        ...(typeof stats.entries === 'number' && typeof stats.slots === 'number'
+          ? { occupancy: stats.entries / stats.slots }
+          : {}),
       });
     }
-    if (map.size() !== task.keys) throw new Error(`${task.map}: ${map.size()} entries after the run, expected ${task.keys}`);
+    if (map.size() !== task.keys)
+      throw new Error(`${task.map}: ${map.size()} entries after the run, expected ${task.keys}`);
   }
   return cells;
 }
 
-if (parentPort !== null && workerData !== null && typeof workerData === 'object' && (workerData as { kind?: unknown }).kind === 'maplab-micro') {
+if (
+  parentPort !== null &&
+  workerData !== null &&
+  typeof workerData === 'object' &&
+  (workerData as { kind?: unknown }).kind === 'maplab-micro'
+) {
   const port = parentPort;
   benchmarkMap(workerData as MicroWorkerTask).then(
     (cells) => port.postMessage({ ok: true, cells } satisfies MicroWorkerReply),
-    (error: unknown) => port.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) } satisfies MicroWorkerReply),
+    (error: unknown) =>
+      port.postMessage({
+        ok: false,
+        error: error instanceof Error ? error.message : String(error),
+      } satisfies MicroWorkerReply),
   );
 }

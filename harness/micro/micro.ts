@@ -34,44 +34,68 @@ export const MICRO_TARGETS = [
 const mapNames = mapFactories.map((factory) => factory.name);
 
 const mapsOption = defineOption({
-  name: 'maps', flag: '--maps <list>', defaultValue: mapNames,
+  name: 'maps',
+  flag: '--maps <list>',
+  defaultValue: mapNames,
   description: `comma-separated maps to measure, from: ${mapNames.join(', ')}`,
   parse: parsers.list(parsers.oneOf(mapNames)),
 });
 const keysOption = defineOption({
-  name: 'keys', flag: '--keys <n>', defaultValue: 65_536,
+  name: 'keys',
+  flag: '--keys <n>',
+  defaultValue: 65_536,
   description: 'entries in each map (integer 1024..4194304)',
   parse: parsers.integer(1024, 1 << 22),
 });
 const loadFactorsOption = defineOption({
-  name: 'loadFactors', flag: '--load-factors <list>', defaultValue: [0.5, 0.75],
+  name: 'loadFactors',
+  flag: '--load-factors <list>',
+  defaultValue: [0.5, 0.75],
   description: 'comma-separated load factors, each a number in (0, 1) exclusive: the map is filled to this occupancy',
   parse: parsers.list(parsers.number(0, 1, true)),
 });
 const timeOption = defineOption({
-  name: 'timeMs', flag: '--time-ms <ms>', defaultValue: 300,
-  description: 'measured time per map × op × load factor, in milliseconds (integer 10..60000), plus a quarter of it for warm-up',
+  name: 'timeMs',
+  flag: '--time-ms <ms>',
+  defaultValue: 300,
+  description:
+    'measured time per map × op × load factor, in milliseconds (integer 10..60000), plus a quarter of it for warm-up',
   parse: parsers.integer(10, 60_000),
 });
 const jsonOption = defineOption({
-  name: 'json', flag: '--json', defaultValue: false,
+  name: 'json',
+  flag: '--json',
+  defaultValue: false,
   description: 'print the results as JSON instead of a table',
   parse: parsers.boolean(),
 });
 
 const primitivesOption = defineOption({
-  name: 'primitives', flag: '--primitives', defaultValue: false,
-  description: 'measure the primitives the maps rest on (typed-array read, Atomics, wait→notify wake-up, clock reads, Map.get) instead of the maps',
+  name: 'primitives',
+  flag: '--primitives',
+  defaultValue: false,
+  description:
+    'measure the primitives the maps rest on (typed-array read, Atomics, wait→notify wake-up, clock reads, Map.get) instead of the maps',
   parse: parsers.boolean(),
 });
 const nodeOption = defineOption({
-  name: 'node', flag: '--node <list>',
-  description: 'run under each of these runtimes, side by side: current, a major (20, 22, 24), an exact version (24.21.0) ' +
+  name: 'node',
+  flag: '--node <list>',
+  description:
+    'run under each of these runtimes, side by side: current, a major (20, 22, 24), an exact version (24.21.0) ' +
     'or a path to a node binary; versions are installed on demand (maplab runtimes)',
   parse: parseNodeList,
 });
 
-export const microOptions = [mapsOption, keysOption, loadFactorsOption, timeOption, jsonOption, primitivesOption, nodeOption] as const;
+export const microOptions = [
+  mapsOption,
+  keysOption,
+  loadFactorsOption,
+  timeOption,
+  jsonOption,
+  primitivesOption,
+  nodeOption,
+] as const;
 
 export type MicroOptions = OptionValues<typeof microOptions>;
 
@@ -152,10 +176,17 @@ export async function runMicro(options: MicroRunOptions, onMapDone?: (map: strin
   const before = loadavg();
   const cells: MicroCell[] = [];
   for (const map of options.maps) {
-    cells.push(...await runWorker({
-      kind: 'maplab-micro', map, keys: options.keys, loadFactors: options.loadFactors, timeMs: options.timeMs,
-      seed: 0x6d6963, maxBytes: reservationFor(options.keys, options.loadFactors),
-    }));
+    cells.push(
+      ...(await runWorker({
+        kind: 'maplab-micro',
+        map,
+        keys: options.keys,
+        loadFactors: options.loadFactors,
+        timeMs: options.timeMs,
+        seed: 0x6d6963,
+        maxBytes: reservationFor(options.keys, options.loadFactors),
+      })),
+    );
     onMapDone?.(map);
   }
   return {
@@ -201,7 +232,9 @@ export function renderMicroTable(result: MicroResult): string {
       let probe = '';
       let occupancy = '';
       for (const op of MICRO_OPS) {
-        const cell = result.cells.find((candidate) => candidate.map === map && candidate.op === op && candidate.loadFactor === loadFactor);
+        const cell = result.cells.find(
+          (candidate) => candidate.map === map && candidate.op === op && candidate.loadFactor === loadFactor,
+        );
         row.push(cell ? `${cell.nsPerOp.toFixed(1)} ±${cell.rmePercent.toFixed(0)}%` : '—');
         if (cell?.averageProbeLength !== undefined) probe = cell.averageProbeLength.toFixed(2);
         if (cell?.occupancy !== undefined) occupancy = cell.occupancy.toFixed(3);
@@ -210,10 +243,13 @@ export function renderMicroTable(result: MicroResult): string {
     }
   }
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const format = (row: string[]): string => row.map((text, column) => (column < 2 ? text.padEnd(widths[column]) : text.padStart(widths[column]))).join('  ');
+  const format = (row: string[]): string =>
+    row.map((text, column) => (column < 2 ? text.padEnd(widths[column]) : text.padStart(widths[column]))).join('  ');
   lines.push(format(header), ...rows.map(format), '');
   for (const ratio of result.ratios) {
-    lines.push(`${ratio.name} at lf ${ratio.loadFactor}: ${ratio.ratio.toFixed(2)} (target ≤ ${ratio.atMost}: ${ratio.met ? 'met' : 'missed'})`);
+    lines.push(
+      `${ratio.name} at lf ${ratio.loadFactor}: ${ratio.ratio.toFixed(2)} (target ≤ ${ratio.atMost}: ${ratio.met ? 'met' : 'missed'})`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -226,8 +262,19 @@ const CLI_PATH = fileURLToPath(new URL('../../scripts/cli.js', import.meta.url))
 
 /** The map micro benchmark in a child process under `runtime`'s binary (`maplab micro --json`). */
 export async function runMicroUnder(runtime: Runtime, options: MicroRunOptions): Promise<MicroResult> {
-  const args = [CLI_PATH, 'micro', '--json', '--maps', options.maps.join(','), '--keys', String(options.keys),
-    '--load-factors', options.loadFactors.join(','), '--time-ms', String(options.timeMs)];
+  const args = [
+    CLI_PATH,
+    'micro',
+    '--json',
+    '--maps',
+    options.maps.join(','),
+    '--keys',
+    String(options.keys),
+    '--load-factors',
+    options.loadFactors.join(','),
+    '--time-ms',
+    String(options.timeMs),
+  ];
   const { stdout } = await promisify(execFile)(runtime.execPath, args, { timeout: 3_600_000, maxBuffer: 64 << 20 });
   const result = JSON.parse(stdout) as MicroResult;
   if (result.schema !== 'maplab.micro/1') throw new Error(`${runtime.execPath}: micro printed no micro result`);
@@ -242,18 +289,27 @@ export function renderMicroRuntimesTable(results: MicroResult[]): string {
   for (const map of maps) {
     for (const loadFactor of loadFactors) {
       for (const op of MICRO_OPS) {
-        const values = results.map((result) => result.cells.find((cell) => cell.map === map && cell.op === op && cell.loadFactor === loadFactor));
+        const values = results.map((result) =>
+          result.cells.find((cell) => cell.map === map && cell.op === op && cell.loadFactor === loadFactor),
+        );
         const firstNs = values[0]?.nsPerOp;
-        rows.push([map, String(loadFactor), op, ...values.map((cell, index) => {
-          if (!cell) return '—';
-          return `${cell.nsPerOp.toFixed(1)}${index > 0 && firstNs ? ` (${(cell.nsPerOp / firstNs).toFixed(2)}×)` : ''}`;
-        })]);
+        rows.push([
+          map,
+          String(loadFactor),
+          op,
+          ...values.map((cell, index) => {
+            if (!cell) return '—';
+            return `${cell.nsPerOp.toFixed(1)}${index > 0 && firstNs ? ` (${(cell.nsPerOp / firstNs).toFixed(2)}×)` : ''}`;
+          }),
+        ]);
       }
     }
   }
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const format = (row: string[]): string => row.map((text, column) => (column < 3 ? text.padEnd(widths[column]) : text.padStart(widths[column]))).join('  ');
-  const title = `maplab micro: one thread, ${results[0].config.keys} keys, ns/op per runtime (one child process each, one after another); ` +
+  const format = (row: string[]): string =>
+    row.map((text, column) => (column < 3 ? text.padEnd(widths[column]) : text.padStart(widths[column]))).join('  ');
+  const title =
+    `maplab micro: one thread, ${results[0].config.keys} keys, ns/op per runtime (one child process each, one after another); ` +
     '(×) = ratio to the first runtime';
   return [title, '', format(header), ...rows.map(format)].join('\n') + '\n';
 }

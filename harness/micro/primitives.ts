@@ -29,8 +29,15 @@ const MAP_KEYS = 1 << 16;
 const WAKE_ROUNDS = 200;
 
 export const PRIMITIVES = [
-  'typed-array read', 'Atomics.load', 'Atomics.store', 'Atomics.add', 'Atomics.compareExchange',
-  'performance.now()', 'process.hrtime.bigint()', 'Map.get (2^16 keys)', 'wait→notify wake-up',
+  'typed-array read',
+  'Atomics.load',
+  'Atomics.store',
+  'Atomics.add',
+  'Atomics.compareExchange',
+  'performance.now()',
+  'process.hrtime.bigint()',
+  'Map.get (2^16 keys)',
+  'wait→notify wake-up',
 ] as const;
 export type PrimitiveName = (typeof PRIMITIVES)[number];
 
@@ -90,7 +97,8 @@ function singleThreadBodies(): Record<Exclude<PrimitiveName, 'wait→notify wake
     // Always succeeds: slot 0 holds casExpected, as nothing else writes it during this task.
     'Atomics.compareExchange': () => {
       Atomics.store(slots, 0, casExpected);
-      for (let i = 0; i < PRIMITIVE_BATCH_OPS; i++) casExpected = Atomics.compareExchange(slots, 0, casExpected, casExpected + 1) + 1;
+      for (let i = 0; i < PRIMITIVE_BATCH_OPS; i++)
+        casExpected = Atomics.compareExchange(slots, 0, casExpected, casExpected + 1) + 1;
     },
     'performance.now()': () => {
       let sum = 0;
@@ -104,7 +112,8 @@ function singleThreadBodies(): Record<Exclude<PrimitiveName, 'wait→notify wake
     },
     'Map.get (2^16 keys)': () => {
       let sum = 0;
-      for (let i = 0; i < PRIMITIVE_BATCH_OPS; i++) sum += map.get(keysInRandomOrder[(mapCursor + i) & (MAP_KEYS - 1)]) ?? 0;
+      for (let i = 0; i < PRIMITIVE_BATCH_OPS; i++)
+        sum += map.get(keysInRandomOrder[(mapCursor + i) & (MAP_KEYS - 1)]) ?? 0;
       mapCursor = (mapCursor + PRIMITIVE_BATCH_OPS) & (MAP_KEYS - 1);
       sink.number += sum;
     },
@@ -117,10 +126,14 @@ async function measureSingleThread(timeMs: number): Promise<PrimitiveCell[]> {
   await bench.run();
   return bench.tasks.map((task) => {
     const result = task.result;
-    if (result.state !== 'completed') throw new Error(`primitive ${task.name}: ${result.state === 'errored' ? result.error.message : result.state}`);
+    if (result.state !== 'completed')
+      throw new Error(`primitive ${task.name}: ${result.state === 'errored' ? result.error.message : result.state}`);
     return {
-      name: task.name as PrimitiveName, unit: 'ns/op' as const, median: (result.latency.p50 * 1e6) / PRIMITIVE_BATCH_OPS,
-      rmePercent: result.latency.rme, samples: result.latency.samplesCount,
+      name: task.name as PrimitiveName,
+      unit: 'ns/op' as const,
+      median: (result.latency.p50 * 1e6) / PRIMITIVE_BATCH_OPS,
+      rmePercent: result.latency.rme,
+      samples: result.latency.samplesCount,
     };
   });
 }
@@ -134,7 +147,11 @@ const NOTIFY_NS = 0; // BigInt64 index: written by the notifier just before Atom
 const WAKE_NS = 1; // BigInt64 index: written by the waiter first thing after Atomics.wait returns
 const WAKE_WORDS_BYTES = 16;
 
-interface WakeUpTask { kind: 'maplab-wake-up'; buffer: SharedArrayBuffer; rounds: number }
+interface WakeUpTask {
+  kind: 'maplab-wake-up';
+  buffer: SharedArrayBuffer;
+  rounds: number;
+}
 
 function waiterLoop(task: WakeUpTask): void {
   const words = new Int32Array(task.buffer, 0, 3);
@@ -170,10 +187,14 @@ async function measureWakeUp(rounds = WAKE_ROUNDS): Promise<PrimitiveCell> {
   const words = new Int32Array(buffer, 0, 3);
   const times = new BigInt64Array(buffer, WAKE_WORDS_BYTES, 2);
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { kind: 'maplab-wake-up', buffer, rounds } satisfies WakeUpTask });
+  const worker = new Worker(fileURLToPath(import.meta.url), {
+    workerData: { kind: 'maplab-wake-up', buffer, rounds } satisfies WakeUpTask,
+  });
   const exited = new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
-    worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`wake-up worker exited with code ${code}`))));
+    worker.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`wake-up worker exited with code ${code}`)),
+    );
   });
   const latenciesUs: number[] = [];
   try {
@@ -194,7 +215,12 @@ async function measureWakeUp(rounds = WAKE_ROUNDS): Promise<PrimitiveCell> {
   await exited;
   if (latenciesUs.length === 0) throw new Error('wake-up: the waiter was never parked when notified');
   latenciesUs.sort((a, b) => a - b);
-  return { name: 'wait→notify wake-up', unit: 'µs', median: latenciesUs[Math.floor(latenciesUs.length / 2)], samples: latenciesUs.length };
+  return {
+    name: 'wait→notify wake-up',
+    unit: 'µs',
+    median: latenciesUs[Math.floor(latenciesUs.length / 2)],
+    samples: latenciesUs.length,
+  };
 }
 
 /** Every primitive in this process: tinybench for the single-thread ones (`timeMs` each), then the wake-up. */
@@ -208,10 +234,14 @@ const CLI_PATH = fileURLToPath(new URL('../../scripts/cli.js', import.meta.url))
 
 /** The same, in a child process under `runtime`'s binary (`maplab micro --primitives --json`). */
 export async function measurePrimitivesUnder(runtime: Runtime, timeMs = 300): Promise<PrimitivesResult> {
-  const { stdout } = await execFileAsync(runtime.execPath, [CLI_PATH, 'micro', '--primitives', '--json', '--time-ms', String(timeMs)],
-    { timeout: 300_000, maxBuffer: 16 << 20 });
+  const { stdout } = await execFileAsync(
+    runtime.execPath,
+    [CLI_PATH, 'micro', '--primitives', '--json', '--time-ms', String(timeMs)],
+    { timeout: 300_000, maxBuffer: 16 << 20 },
+  );
   const result = JSON.parse(stdout) as PrimitivesResult;
-  if (result.schema !== 'maplab.primitives/1') throw new Error(`${runtime.execPath}: micro --primitives printed no primitives result`);
+  if (result.schema !== 'maplab.primitives/1')
+    throw new Error(`${runtime.execPath}: micro --primitives printed no primitives result`);
   return result;
 }
 
@@ -221,9 +251,11 @@ export async function measurePrimitivesUnder(runtime: Runtime, timeMs = 300): Pr
  * seen doubling the Atomics figures (7 → 14 ns/op) in 3 of 18 cells.
  */
 export function fastestOf(results: PrimitivesResult[]): PrimitivesResult {
-  const cells = results[0].cells.map((cell) => results
-    .map((result) => result.cells.find((candidate) => candidate.name === cell.name) ?? cell)
-    .reduce((fastest, candidate) => (candidate.median < fastest.median ? candidate : fastest)));
+  const cells = results[0].cells.map((cell) =>
+    results
+      .map((result) => result.cells.find((candidate) => candidate.name === cell.name) ?? cell)
+      .reduce((fastest, candidate) => (candidate.median < fastest.median ? candidate : fastest)),
+  );
   return { ...results[0], runs: results.reduce((total, result) => total + (result.runs ?? 1), 0), cells };
 }
 
@@ -232,8 +264,11 @@ export function fastestOf(results: PrimitivesResult[]): PrimitivesResult {
  * r runs the runtimes in order, round r+1 in reverse, so neither drift nor
  * order favours one. Each runtime's result is the fastest of its rounds.
  */
-export async function measurePrimitivesAcross(runtimes: Runtime[], options: { timeMs: number; rounds: number },
-  onDone?: (runtime: Runtime, round: number) => void): Promise<PrimitivesResult[]> {
+export async function measurePrimitivesAcross(
+  runtimes: Runtime[],
+  options: { timeMs: number; rounds: number },
+  onDone?: (runtime: Runtime, round: number) => void,
+): Promise<PrimitivesResult[]> {
   const perRuntime: PrimitivesResult[][] = runtimes.map(() => []);
   for (let round = 0; round < options.rounds; round++) {
     const order = runtimes.map((_, index) => index);
@@ -260,9 +295,11 @@ export function renderPrimitivesTable(results: PrimitivesResult[]): string {
     return [name, first?.unit ?? '', ...values];
   });
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const format = (row: string[]): string => row.map((text, column) => (column < 2 ? text.padEnd(widths[column]) : text.padStart(widths[column]))).join('  ');
+  const format = (row: string[]): string =>
+    row.map((text, column) => (column < 2 ? text.padEnd(widths[column]) : text.padStart(widths[column]))).join('  ');
   const runs = results[0]?.runs ?? 1;
-  const title = `maplab micro --primitives: median ns/op over tinybench samples of ${PRIMITIVE_BATCH_OPS}-call loops ` +
+  const title =
+    `maplab micro --primitives: median ns/op over tinybench samples of ${PRIMITIVE_BATCH_OPS}-call loops ` +
     `(${results[0]?.timeMs ?? '?'} ms each); wake-up: median µs over ${WAKE_ROUNDS} rounds` +
     `${runs > 1 ? `; each the fastest of ${runs} interleaved child processes` : ''}; (×) = ratio to the first runtime`;
   return [title, '', format(header), ...rows.map(format)].join('\n') + '\n';

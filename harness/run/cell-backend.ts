@@ -39,8 +39,13 @@ export interface BackendCell {
 export interface CellBackend {
   begin(spec: CellSpec): Promise<BackendCell>;
   /** One trial (round `round`); null when the cell has ended. Only an interruption rejects. */
-  step(cell: BackendCell, round: number, timeoutMs: number, signal: AbortSignal | undefined, meta: TrialMeta):
-  Promise<TrialFigures | null>;
+  step(
+    cell: BackendCell,
+    round: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    meta: TrialMeta,
+  ): Promise<TrialFigures | null>;
   finish(cell: BackendCell): Promise<ResultsCell>;
   /** Closes every pool: the next step starts a fresh pool generation. */
   closePools(): Promise<void>;
@@ -65,8 +70,13 @@ export class LocalCellBackend implements CellBackend {
     return new LocalCell(this.runner.begin(spec));
   }
 
-  async step(cell: BackendCell, round: number, timeoutMs: number, signal: AbortSignal | undefined, meta: TrialMeta):
-  Promise<TrialEntry | null> {
+  async step(
+    cell: BackendCell,
+    round: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    meta: TrialMeta,
+  ): Promise<TrialEntry | null> {
     return this.runner.step((cell as LocalCell).progress, round, performance.now() + timeoutMs, signal, meta);
   }
 
@@ -104,13 +114,15 @@ export interface TrialServerValues {
 }
 
 export type TrialServerReply =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { name: string; message: string } };
+  { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
 
 class RemoteCell implements BackendCell {
   readonly trials: Array<TrialFigures & { index: number }> = [];
   isEnded = false;
-  constructor(readonly id: number, readonly spec: CellSpec) {}
+  constructor(
+    readonly id: number,
+    readonly spec: CellSpec,
+  ) {}
   ended(): boolean {
     return this.isEnded;
   }
@@ -125,7 +137,10 @@ export class RemoteCellBackend implements CellBackend {
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private exited: Error | null = null;
 
-  private constructor(private readonly child: ChildProcess, readonly execPath: string) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly execPath: string,
+  ) {
     child.on('message', (reply: TrialServerReply) => {
       const waiter = this.pending.get(reply.id);
       if (!waiter) return;
@@ -140,11 +155,22 @@ export class RemoteCellBackend implements CellBackend {
     });
   }
 
-  static async start(execPath: string, init: { config: SweepConfig; maps: ReadonlyMap<string, { source: MapSource; factory: MapFactory }>; cores: number }):
-  Promise<RemoteCellBackend> {
-    const child = fork(TRIAL_SERVER, [], { execPath, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  static async start(
+    execPath: string,
+    init: { config: SweepConfig; maps: ReadonlyMap<string, { source: MapSource; factory: MapFactory }>; cores: number },
+  ): Promise<RemoteCellBackend> {
+    const child = fork(TRIAL_SERVER, [], {
+      execPath,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const backend = new RemoteCellBackend(child, execPath);
-    await backend.request({ kind: 'init', config: init.config, maps: [...init.maps].map(([name, entry]) => [name, entry.source]), cores: init.cores });
+    await backend.request({
+      kind: 'init',
+      config: init.config,
+      maps: [...init.maps].map(([name, entry]) => [name, entry.source]),
+      cores: init.cores,
+    });
     return backend;
   }
 
@@ -154,8 +180,13 @@ export class RemoteCellBackend implements CellBackend {
     return cell;
   }
 
-  async step(cell: BackendCell, round: number, timeoutMs: number, signal: AbortSignal | undefined, meta: Record<string, unknown>):
-  Promise<TrialFigures | null> {
+  async step(
+    cell: BackendCell,
+    round: number,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    meta: Record<string, unknown>,
+  ): Promise<TrialFigures | null> {
     const remote = cell as RemoteCell;
     if (remote.isEnded) return null;
     if (signal?.aborted) throw new TrialInterruptedError();
@@ -198,12 +229,17 @@ export class RemoteCellBackend implements CellBackend {
   }
 
   /** The trial server (harness/run/trial-server.ts) answers a request of kind K with a TrialServerValues[K]. */
-  private request<K extends TrialServerRequest['kind']>(message: Extract<TrialServerRequest, { kind: K }>): Promise<TrialServerValues[K]> {
+  private request<K extends TrialServerRequest['kind']>(
+    message: Extract<TrialServerRequest, { kind: K }>,
+  ): Promise<TrialServerValues[K]> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextRequest++;
     return new Promise((resolveRequest, rejectRequest) => {
       // The structured-clone channel carries no types: the reply's value is what trial-server.ts's handler returned for this kind.
-      this.pending.set(id, { resolve: (value) => resolveRequest(value as TrialServerValues[K]), reject: rejectRequest });
+      this.pending.set(id, {
+        resolve: (value) => resolveRequest(value as TrialServerValues[K]),
+        reject: rejectRequest,
+      });
       this.child.send({ id, message });
     });
   }

@@ -25,20 +25,41 @@ import { performance } from 'node:perf_hooks';
 import { median } from 'simple-statistics';
 import type { ConcurrentMap, MapFactory, MapHandle } from '../../maps/types.js';
 import {
-  generateOpStream, insertsFreshKeys, OP_NAMES, prefillCount, prefillEntries, writeFraction,
-  type OpStream, type Workload,
+  generateOpStream,
+  insertsFreshKeys,
+  OP_NAMES,
+  prefillCount,
+  prefillEntries,
+  writeFraction,
+  type OpStream,
+  type Workload,
 } from '../../workloads/index.js';
 import type { SweepConfig } from './config.js';
 import { FRESH_KEY_STREAM_FACTOR } from './config.js';
 import { TrialControl } from '../trial/control.js';
 import { collectGarbageIfGrown } from '../trial/gc.js';
-import { DEFAULT_HICCUP_INTERVAL_MS, HiccupMeter, hiccupP99Ns, summarizeHiccups, type HiccupReport, type HiccupSummary } from '../trial/hiccup.js';
+import {
+  DEFAULT_HICCUP_INTERVAL_MS,
+  HiccupMeter,
+  hiccupP99Ns,
+  summarizeHiccups,
+  type HiccupReport,
+  type HiccupSummary,
+} from '../trial/hiccup.js';
 import { LatencyHistogram } from '../trial/histogram.js';
 import type { MapSource } from './map-source.js';
 import { MapPool, TrialInterruptedError, TrialTimeoutError } from '../trial/pool.js';
 import { profileStem } from '../trial/profiler.js';
 import {
-  quietFigures, runtimeLabel, type Cell, type CellIdentity, type ErrorCell, type LatencyPercentiles, type ResultsCell, type Trial, type TrialMeta,
+  quietFigures,
+  runtimeLabel,
+  type Cell,
+  type CellIdentity,
+  type ErrorCell,
+  type LatencyPercentiles,
+  type ResultsCell,
+  type Trial,
+  type TrialMeta,
 } from '../results/results.js';
 import { medianByKey, medianWithCI } from '../results/stats.js';
 import type { TrialTask, WorkerFailure, WorkerReport } from '../trial/worker.js';
@@ -55,10 +76,19 @@ export interface CellSpec {
 }
 
 /** Identity of a cell inside a results file (what `--resume` matches on). */
-export function cellKey(cell: { map: string; workload: string; threads: number; loadFactor: number; rate?: number | null; runtime?: unknown }): string {
+export function cellKey(cell: {
+  map: string;
+  workload: string;
+  threads: number;
+  loadFactor: number;
+  rate?: number | null;
+  runtime?: unknown;
+}): string {
   const runtime = runtimeLabel(cell);
-  return `${cell.map}|${cell.workload}|t${cell.threads}|lf${cell.loadFactor}|${cell.rate == null ? 'closed' : `rate${cell.rate}`}` +
-    (runtime === '' ? '' : `|${runtime}`);
+  return (
+    `${cell.map}|${cell.workload}|t${cell.threads}|lf${cell.loadFactor}|${cell.rate == null ? 'closed' : `rate${cell.rate}`}` +
+    (runtime === '' ? '' : `|${runtime}`)
+  );
 }
 
 export const CONCURRENT_WRITES_ERROR = 'concurrent map writes';
@@ -164,7 +194,8 @@ export class CellRunner {
   async run(spec: CellSpec, signal?: AbortSignal): Promise<ResultsCell> {
     const progress = this.begin(spec);
     const deadlineMs = performance.now() + this.config.cellTimeoutMs;
-    for (let trial = 0; trial < this.config.trials && progress.ended === null; trial++) await this.step(progress, trial, deadlineMs, signal);
+    for (let trial = 0; trial < this.config.trials && progress.ended === null; trial++)
+      await this.step(progress, trial, deadlineMs, signal);
     return this.finish(progress);
   }
 
@@ -172,10 +203,14 @@ export class CellRunner {
   begin(spec: CellSpec): CellProgress {
     const entry = this.maps.get(spec.map);
     const workload = this.config.workloadDefinitions[spec.workload];
-    if (!entry || !workload) throw new RangeError(`cell ${cellKey(spec)} names a map or workload the config does not have`);
+    if (!entry || !workload)
+      throw new RangeError(`cell ${cellKey(spec)} names a map or workload the config does not have`);
     const { factory, source } = entry;
     return {
-      spec, workload, factory, source,
+      spec,
+      workload,
+      factory,
+      source,
       identity: this.identity(spec, factory),
       unsafeWrites: !factory.safeForConcurrentWrites && spec.threads > 1 && writeFraction(workload) > 0,
       overhead: { poolStartMs: 0, poolWarmupMs: 0, poolWarmups: 0, streamsMs: 0, prefillMs: 0, gcMs: 0 },
@@ -192,7 +227,11 @@ export class CellRunner {
    * escapes as an exception. `meta` is copied into the trial's record.
    */
   async step(
-    progress: CellProgress, trial: number, deadlineMs: number, signal?: AbortSignal, meta: TrialMeta = {},
+    progress: CellProgress,
+    trial: number,
+    deadlineMs: number,
+    signal?: AbortSignal,
+    meta: TrialMeta = {},
   ): Promise<TrialEntry | null> {
     if (progress.ended !== null) return null;
     const startedAt = performance.now();
@@ -202,20 +241,49 @@ export class CellRunner {
       const prefill = this.prefillFor(workload, overhead);
       const fresh = this.livePool(source, spec.threads) === null;
       const pool = await this.poolFor(source, spec.threads, deadlineMs, overhead, signal);
-      const context: TrialContext = { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal };
+      const context: TrialContext = {
+        pool,
+        spec,
+        factory,
+        source,
+        workload,
+        streams,
+        prefill,
+        deadlineMs,
+        overhead,
+        signal,
+      };
       if (fresh) {
         // JIT warm-up of a fresh pool (discarded): without it the first cell of every pool measures
         // interpreter/baseline code (3–5× slower first trial, measured on readdirty).
         const warmupStartMs = performance.now();
-        await this.runTrial(context, { seed: this.config.seed - 1, warmupMs: 0, durationMs: this.poolWarmupMs(), rate: null, trial: null });
+        await this.runTrial(context, {
+          seed: this.config.seed - 1,
+          warmupMs: 0,
+          durationMs: this.poolWarmupMs(),
+          rate: null,
+          trial: null,
+        });
         overhead.poolWarmupMs += performance.now() - warmupStartMs;
         overhead.poolWarmups++;
       }
-      const outcome = await this.runTrial(context, {
-        seed: this.config.seed + trial, warmupMs: this.config.warmupMs, durationMs: this.config.durationMs, rate: spec.rate, trial,
-      }, true);
+      const outcome = await this.runTrial(
+        context,
+        {
+          seed: this.config.seed + trial,
+          warmupMs: this.config.warmupMs,
+          durationMs: this.config.durationMs,
+          rate: spec.rate,
+          trial,
+        },
+        true,
+      );
       if ('failure' in outcome) {
-        progress.ended = failedCell(progress, outcome.failure.message, outcome.failure.name === CONCURRENT_MAP_WRITE_ERROR_NAME);
+        progress.ended = failedCell(
+          progress,
+          outcome.failure.message,
+          outcome.failure.name === CONCURRENT_MAP_WRITE_ERROR_NAME,
+        );
         return null;
       }
       const entry = trialEntry(outcome.reports, outcome.counters, outcome.hiccups, meta);
@@ -223,9 +291,10 @@ export class CellRunner {
       return entry;
     } catch (error) {
       if (error instanceof TrialInterruptedError) throw error;
-      const message = error instanceof TrialTimeoutError
-        ? `timeout: the cell ran past ${this.config.cellTimeoutMs} ms (--cell-timeout-ms); ${error.detail}`
-        : `${(error as Error).name}: ${(error as Error).message}`;
+      const message =
+        error instanceof TrialTimeoutError
+          ? `timeout: the cell ran past ${this.config.cellTimeoutMs} ms (--cell-timeout-ms); ${error.detail}`
+          : `${(error as Error).name}: ${(error as Error).message}`;
       progress.ended = failedCell(progress, message, false);
       return null;
     } finally {
@@ -271,7 +340,11 @@ export class CellRunner {
 
   /** The pool for (map, threads): reused across that map's cells; started fresh for a new map or thread count. */
   private async poolFor(
-    source: MapSource, threads: number, deadlineMs: number, overhead: CellOverhead, signal: AbortSignal | undefined,
+    source: MapSource,
+    threads: number,
+    deadlineMs: number,
+    overhead: CellOverhead,
+    signal: AbortSignal | undefined,
   ): Promise<MapPool> {
     const live = this.livePool(source, threads);
     if (live !== null) return live;
@@ -291,9 +364,15 @@ export class CellRunner {
     const cached = this.streams.get(key);
     if (cached) return cached;
     const startMs = performance.now();
-    const streams = generateCellStreams(workload, { seed: this.config.seed, threads, length: streamLength(workload, this.config.streamOps) });
+    const streams = generateCellStreams(workload, {
+      seed: this.config.seed,
+      threads,
+      length: streamLength(workload, this.config.streamOps),
+    });
     overhead.streamsMs += performance.now() - startMs;
-    remember(this.streams, key, streams, STREAM_CACHE_BYTES, (value) => value.reduce((sum, stream) => sum + stream.length * 13, 0));
+    remember(this.streams, key, streams, STREAM_CACHE_BYTES, (value) =>
+      value.reduce((sum, stream) => sum + stream.length * 13, 0),
+    );
     return streams;
   }
 
@@ -315,12 +394,19 @@ export class CellRunner {
   }
 
   private async runTrial(
-    context: TrialContext, timing: { seed: number; warmupMs: number; durationMs: number; rate: number | null; trial: number | null },
+    context: TrialContext,
+    timing: { seed: number; warmupMs: number; durationMs: number; rate: number | null; trial: number | null },
     meterHiccups = false,
-  ): Promise<{ reports: WorkerReport[]; counters: Record<string, number>; hiccups: HiccupReport | null } | { failure: { name: string; message: string } }> {
+  ): Promise<
+    | { reports: WorkerReport[]; counters: Record<string, number>; hiccups: HiccupReport | null }
+    | { failure: { name: string; message: string } }
+  > {
     const { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal } = context;
     const prefillStartMs = performance.now();
-    const handle: MapHandle = factory.create({ capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor });
+    const handle: MapHandle = factory.create({
+      capacity: Math.max(1, prefillCount(workload)),
+      loadFactor: spec.loadFactor,
+    });
     let mainView: ConcurrentMap | null = null;
     if (factory.shared) {
       mainView = factory.attach(handle);
@@ -332,13 +418,31 @@ export class CellRunner {
 
     const control = new TrialControl();
     const profileDir = this.config.profileDir;
-    const profile = profileDir && timing.trial !== null ? { dir: profileDir, stem: profileStem(spec, timing.trial) } : null;
+    const profile =
+      profileDir && timing.trial !== null ? { dir: profileDir, stem: profileStem(spec, timing.trial) } : null;
     const tasks: TrialTask[] = streams.map((stream, workerIndex) => ({
-      kind: 'trial', control: control.buffer, workerIndex, workerCount: spec.threads, map: source, handle,
-      privatePrefill: factory.shared ? null : prefill, stream, sampleEveryOps: this.config.sampleEveryOps,
-      warmupMs: timing.warmupMs, durationMs: timing.durationMs, ratePerSec: timing.rate, seed: timing.seed, profile,
+      kind: 'trial',
+      control: control.buffer,
+      workerIndex,
+      workerCount: spec.threads,
+      map: source,
+      handle,
+      privatePrefill: factory.shared ? null : prefill,
+      stream,
+      sampleEveryOps: this.config.sampleEveryOps,
+      warmupMs: timing.warmupMs,
+      durationMs: timing.durationMs,
+      ratePerSec: timing.rate,
+      seed: timing.seed,
+      profile,
     }));
-    const meter = meterHiccups && this.hiccupMeter ? await this.hiccupMeter.ready().then(() => this.hiccupMeter, () => null) : null;
+    const meter =
+      meterHiccups && this.hiccupMeter
+        ? await this.hiccupMeter.ready().then(
+            () => this.hiccupMeter,
+            () => null,
+          )
+        : null;
     const hiccups = meter ? meter.measure(control.buffer, timing.warmupMs, timing.durationMs) : null;
     let outcomes: Awaited<ReturnType<MapPool['runTrial']>>;
     try {
@@ -354,7 +458,8 @@ export class CellRunner {
     if (failures.length > 0) {
       const cause = failures.find((failure) => failure.error !== undefined)?.error;
       if (!cause) return { failure: { name: 'Aborted', message: 'the trial was aborted' } };
-      const message = cause.name === CONCURRENT_MAP_WRITE_ERROR_NAME ? cause.message : `${cause.name}: ${cause.message}`;
+      const message =
+        cause.name === CONCURRENT_MAP_WRITE_ERROR_NAME ? cause.message : `${cause.name}: ${cause.message}`;
       return { failure: { name: cause.name, message } };
     }
     const reports = outcomes as WorkerReport[];
@@ -388,16 +493,25 @@ export class CellRunner {
       const wait = kept[index].runqueueWaitFraction;
       const trial: Trial = {
         // Rates to 0.1 ops/s: digits beyond carry no information and were a fifth of a results file.
-        ops, elapsedNs, opsPerSec: round((ops / elapsedNs) * 1e9, 1), windowStartNs: Math.round(windowStartNs),
+        ops,
+        elapsedNs,
+        opsPerSec: round((ops / elapsedNs) * 1e9, 1),
+        windowStartNs: Math.round(windowStartNs),
         ...(wait === null ? {} : { runqueueWaitFraction: round(wait, 4) }),
         ...kept[index].meta,
       };
       const quiet = reports.map((report) => report.quietOpsPerSec);
-      if (quiet.every((rate): rate is number => rate !== null)) trial.quietOpsPerSec = round(quiet.reduce((sum, rate) => sum + rate, 0), 1);
+      if (quiet.every((rate): rate is number => rate !== null))
+        trial.quietOpsPerSec = round(
+          quiet.reduce((sum, rate) => sum + rate, 0),
+          1,
+        );
       const hiccup = hiccups[index];
       if (hiccup) trial.hiccupP99Ns = hiccupP99Ns(hiccup);
       if (spec.rate !== null) {
-        trial.slowestWorkerOpsPerSec = Math.min(...reports.map((r) => (r.ops / (r.windowEndNs - r.windowStartNs)) * 1e9));
+        trial.slowestWorkerOpsPerSec = Math.min(
+          ...reports.map((r) => (r.ops / (r.windowEndNs - r.windowStartNs)) * 1e9),
+        );
         trial.backlogOps = reports.reduce((sum, r) => sum + r.backlog, 0);
       }
       trials.push(trial);
@@ -433,7 +547,10 @@ export class CellRunner {
     const measuredMs = progress.entries.length * this.config.durationMs;
     // Fixed cost: everything but the trials' warm-ups and windows and the pool warm-up trial's window.
     const poolWarmupWindowMs = overhead.poolWarmups * this.poolWarmupMs();
-    const fixedMs = Math.max(0, wallMs - progress.entries.length * (this.config.warmupMs + this.config.durationMs) - poolWarmupWindowMs);
+    const fixedMs = Math.max(
+      0,
+      wallMs - progress.entries.length * (this.config.warmupMs + this.config.durationMs) - poolWarmupWindowMs,
+    );
     const clockCostNs = clockCosts.length === 0 ? 0 : median(clockCosts);
     const cell: Cell = {
       ...identity,
@@ -446,15 +563,21 @@ export class CellRunner {
       ...(stalls.totalCount > 0 ? { workerStallNs: stalls.summary() } : {}),
       counters: medianByKey(trialCounters),
       opCounts,
-      timing: spec.rate === null
-        ? { method: 'sampled-ops', sampleEveryOps: this.config.sampleEveryOps, clockCostNs }
-        : { method: 'every-op-from-intended-start', clockCostNs },
+      timing:
+        spec.rate === null
+          ? { method: 'sampled-ops', sampleEveryOps: this.config.sampleEveryOps, clockCostNs }
+          : { method: 'every-op-from-intended-start', clockCostNs },
       mapOptions: { capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor },
       streamOps: streamLength(workload, this.config.streamOps),
       streamWraps,
       overhead: {
-        fixedMs: round(fixedMs), poolStartMs: round(overhead.poolStartMs), poolWarmupMs: round(overhead.poolWarmupMs), streamsMs: round(overhead.streamsMs),
-        prefillMs: round(overhead.prefillMs), gcMs: round(overhead.gcMs), fractionOfWindow: round(fixedMs / measuredMs, 4),
+        fixedMs: round(fixedMs),
+        poolStartMs: round(overhead.poolStartMs),
+        poolWarmupMs: round(overhead.poolWarmupMs),
+        streamsMs: round(overhead.streamsMs),
+        prefillMs: round(overhead.prefillMs),
+        gcMs: round(overhead.gcMs),
+        fractionOfWindow: round(fixedMs / measuredMs, 4),
       },
       wallMs: round(wallMs),
     };
@@ -481,14 +604,21 @@ export function streamLength(workload: Workload, streamOps: number): number {
 }
 
 /** The op streams of a cell's workers, SharedArrayBuffer-backed: a pure function of (workload, seed, threads, length). */
-export function generateCellStreams(workload: Workload, options: { seed: number; threads: number; length: number }): OpStream[] {
+export function generateCellStreams(
+  workload: Workload,
+  options: { seed: number; threads: number; length: number },
+): OpStream[] {
   const { seed, threads, length } = options;
   return Array.from({ length: threads }, (_, workerIndex) =>
-    generateOpStream(workload, { seed, workerIndex, workerCount: threads, length, shared: true }));
+    generateOpStream(workload, { seed, workerIndex, workerCount: threads, length, shared: true }),
+  );
 }
 
 function trialEntry(
-  reports: WorkerReport[], counters: Record<string, number>, hiccups: HiccupReport | null, meta: TrialMeta,
+  reports: WorkerReport[],
+  counters: Record<string, number>,
+  hiccups: HiccupReport | null,
+  meta: TrialMeta,
 ): TrialEntry {
   const ops = reports.reduce((sum, report) => sum + report.ops, 0);
   const elapsedNs = Math.max(...reports.map((r) => r.windowEndNs)) - Math.min(...reports.map((r) => r.windowStartNs));
@@ -498,7 +628,9 @@ function trialEntry(
     reports,
     counters,
     opsPerSec: (ops / elapsedNs) * 1e9,
-    quietOpsPerSec: quiet.every((rate): rate is number => rate !== null) ? quiet.reduce((sum, rate) => sum + rate, 0) : null,
+    quietOpsPerSec: quiet.every((rate): rate is number => rate !== null)
+      ? quiet.reduce((sum, rate) => sum + rate, 0)
+      : null,
     runqueueWaitFraction: waits.every((wait): wait is number => wait !== null) ? Math.max(...waits) : null,
     hiccups,
     meta,
@@ -514,7 +646,10 @@ function quietSummary(trials: readonly Trial[]): { quietOpsPerSec?: ReturnType<t
 
 /** `hiccupNs` when the meter measured at least one trial. */
 function hiccupSummary(reports: ReadonlyArray<HiccupReport | null>, intervalMs: number): { hiccupNs?: HiccupSummary } {
-  const summary = summarizeHiccups(reports.filter((report): report is HiccupReport => report !== null), intervalMs);
+  const summary = summarizeHiccups(
+    reports.filter((report): report is HiccupReport => report !== null),
+    intervalMs,
+  );
   return summary === null ? {} : { hiccupNs: summary };
 }
 

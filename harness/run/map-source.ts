@@ -25,16 +25,20 @@ export function loadMapFactory(source: MapSource): Promise<MapFactory> {
   const key = source.moduleUrl ?? `registry:${source.name}`;
   let factory = loaded.get(key);
   if (!factory) {
-    factory = source.moduleUrl === undefined
-      ? Promise.resolve(getMapFactory(source.name))
-      : importPlugin(source.moduleUrl, source.moduleUrl);
+    factory =
+      source.moduleUrl === undefined
+        ? Promise.resolve(getMapFactory(source.name))
+        : importPlugin(source.moduleUrl, source.moduleUrl);
     loaded.set(key, factory);
   }
   return factory;
 }
 
 /** Main thread: resolves a `--map-module` path, imports it and checks its default export. */
-export async function loadPluginModule(path: string, label = '--map-module'): Promise<{ factory: DescribedMapFactory; source: MapSource }> {
+export async function loadPluginModule(
+  path: string,
+  label = '--map-module',
+): Promise<{ factory: DescribedMapFactory; source: MapSource }> {
   const absolute = resolve(path);
   if (!existsSync(absolute)) throw new UsageError(`${label}: no such file ${JSON.stringify(absolute)}`);
   const moduleUrl = pathToFileURL(absolute).href;
@@ -62,10 +66,14 @@ export function checkMapFactory(value: unknown, label: string): DescribedMapFact
   const must = (what: string): never => {
     throw new UsageError(`${label}: the default export must be a MapFactory (${what})`);
   };
-  if (value === null || typeof value !== 'object') return must('got no object; export default { name, shared, safeForConcurrentWrites, create, attach } and optionally description');
+  if (value === null || typeof value !== 'object')
+    return must(
+      'got no object; export default { name, shared, safeForConcurrentWrites, create, attach } and optionally description',
+    );
   const candidate = value as Record<string, unknown>;
   if (typeof candidate.name !== 'string' || candidate.name === '') must('name must be a non-empty string');
-  if (candidate.description !== undefined && typeof candidate.description !== 'string') must('description must be a string when given');
+  if (candidate.description !== undefined && typeof candidate.description !== 'string')
+    must('description must be a string when given');
   if (typeof candidate.shared !== 'boolean') must('shared must be a boolean');
   if (typeof candidate.safeForConcurrentWrites !== 'boolean') must('safeForConcurrentWrites must be a boolean');
   if (typeof candidate.create !== 'function') must('create must be a function');
@@ -75,7 +83,11 @@ export function checkMapFactory(value: unknown, label: string): DescribedMapFact
   // No description: the plugin's name, on a factory that delegates to its methods (it may be a class instance).
   const factory = value as MapFactory;
   return {
-    name: factory.name, description: factory.name, shared: factory.shared, safeForConcurrentWrites: factory.safeForConcurrentWrites,
-    create: (options) => factory.create(options), attach: (handle) => factory.attach(handle),
+    name: factory.name,
+    description: factory.name,
+    shared: factory.shared,
+    safeForConcurrentWrites: factory.safeForConcurrentWrites,
+    create: (options) => factory.create(options),
+    attach: (handle) => factory.attach(handle),
   };
 }

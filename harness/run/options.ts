@@ -43,7 +43,11 @@ export interface OptionSpec<T> {
  * has a value; one without is undefined unless a layer (preset, file, flag) gave it.
  */
 export type OptionValues<Specs extends readonly OptionSpec<unknown>[]> = {
-  [S in Specs[number] as S['name']]: S extends OptionSpec<infer T> ? (S extends { readonly defaultValue: unknown } ? T : T | undefined) : never;
+  [S in Specs[number] as S['name']]: S extends OptionSpec<infer T>
+    ? S extends { readonly defaultValue: unknown }
+      ? T
+      : T | undefined
+    : never;
 };
 
 /** An option as declared: its type comes from the parser alone (a default must fit it, not widen it). */
@@ -57,7 +61,9 @@ type Declaration<Name extends string, T> = Omit<OptionSpec<T>, 'name' | 'default
 export function defineOption<const Name extends string, T>(
   spec: Declaration<Name, T> & { readonly defaultValue: NoInfer<T> },
 ): OptionSpec<T> & { readonly name: Name; readonly defaultValue: T };
-export function defineOption<const Name extends string, T>(spec: Declaration<Name, T>): OptionSpec<T> & { readonly name: Name };
+export function defineOption<const Name extends string, T>(
+  spec: Declaration<Name, T>,
+): OptionSpec<T> & { readonly name: Name };
 export function defineOption(spec: OptionSpec<unknown>): OptionSpec<unknown> {
   return spec;
 }
@@ -68,7 +74,11 @@ function fail(label: string, allowed: string, raw: unknown): never {
 
 function listItems(raw: unknown): unknown[] {
   if (Array.isArray(raw)) return raw;
-  if (typeof raw === 'string') return raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (typeof raw === 'string')
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   return [raw];
 }
 
@@ -86,7 +96,9 @@ export const parsers = {
     const range = exclusive ? `a number in (${min}, ${max}) exclusive` : `a number ${min}..${max}`;
     return (raw: unknown, label: string): number => {
       const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-      const ok = typeof value === 'number' && Number.isFinite(value) &&
+      const ok =
+        typeof value === 'number' &&
+        Number.isFinite(value) &&
         (exclusive ? value > min && value < max : value >= min && value <= max);
       if (!ok) fail(label, range, raw);
       return value as number;
@@ -94,7 +106,8 @@ export const parsers = {
   },
   oneOf<T extends string>(allowed: readonly T[]) {
     return (raw: unknown, label: string): T => {
-      if (typeof raw !== 'string' || !(allowed as readonly string[]).includes(raw)) fail(label, `one of ${allowed.join(', ')}`, raw);
+      if (typeof raw !== 'string' || !(allowed as readonly string[]).includes(raw))
+        fail(label, `one of ${allowed.join(', ')}`, raw);
       return raw as T;
     };
   },
@@ -144,7 +157,9 @@ export function resolveOptions<Specs extends readonly OptionSpec<unknown>[]>(
       if (raw === undefined) continue;
       const spec = specs.find((candidate) => candidate.name === name);
       if (!spec) {
-        throw new UsageError(`${layer.source}: unknown field '${name}'; allowed: ${specs.map((s) => s.name).join(', ')}`);
+        throw new UsageError(
+          `${layer.source}: unknown field '${name}'; allowed: ${specs.map((s) => s.name).join(', ')}`,
+        );
       }
       const label = layer.flags ? flagLabel(spec) : `${layer.source}: ${name}`;
       resolved[name] = spec.parse(raw, label);
@@ -154,6 +169,9 @@ export function resolveOptions<Specs extends readonly OptionSpec<unknown>[]>(
 }
 
 /** Command-line flags alone (commander's `opts()`): the defaults, then the flags, each named as typed in messages. */
-export function resolveFlags<Specs extends readonly OptionSpec<unknown>[]>(specs: Specs, flags: Record<string, unknown>): OptionValues<Specs> {
+export function resolveFlags<Specs extends readonly OptionSpec<unknown>[]>(
+  specs: Specs,
+  flags: Record<string, unknown>,
+): OptionValues<Specs> {
   return resolveOptions(specs, [{ source: 'command line', values: flags, flags: true }]);
 }

@@ -19,7 +19,10 @@ export class ProgressBar {
   /** Redraws while a cell runs, so elapsed time and ETA keep moving. */
   private readonly ticker: NodeJS.Timeout;
 
-  constructor(private readonly stream: NodeJS.WriteStream, private readonly estimatedCellMs: number) {
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly estimatedCellMs: number,
+  ) {
     this.ticker = setInterval(() => this.draw(), 500);
     this.ticker.unref();
   }
@@ -62,10 +65,18 @@ export class ProgressBar {
   }
 }
 
-export function describeSpec(spec: { map: string; workload: string; threads: number; loadFactor: number; rate?: number | null }): string {
+export function describeSpec(spec: {
+  map: string;
+  workload: string;
+  threads: number;
+  loadFactor: number;
+  rate?: number | null;
+}): string {
   const runtime = runtimeLabel(spec);
-  return `${spec.map} ${spec.workload} t=${spec.threads} lf=${spec.loadFactor}${spec.rate == null ? '' : ` rate=${formatCount(spec.rate)}/s`}` +
-    (runtime === '' ? '' : ` node ${runtime}`);
+  return (
+    `${spec.map} ${spec.workload} t=${spec.threads} lf=${spec.loadFactor}${spec.rate == null ? '' : ` rate=${formatCount(spec.rate)}/s`}` +
+    (runtime === '' ? '' : ` node ${runtime}`)
+  );
 }
 
 export function formatDuration(ms: number): string {
@@ -106,7 +117,8 @@ export function summaryTable(results: Results): string {
   const lines: string[] = [];
   for (const [title, group] of groups) {
     // With --node a row is a map under one runtime: the runtimes of a map sit side by side.
-    const rowKey = (cell: ResultsCell): string => `${cell.map}${runtimeLabel(cell) === '' ? '' : ` @ ${runtimeLabel(cell)}`}`;
+    const rowKey = (cell: ResultsCell): string =>
+      `${cell.map}${runtimeLabel(cell) === '' ? '' : ` @ ${runtimeLabel(cell)}`}`;
     const maps = [...new Set(group.map(rowKey))];
     const header = ['map', ...threads.map((count) => `${count} thread${count === 1 ? '' : 's'}`)];
     const rows = maps.map((map) => [
@@ -133,16 +145,39 @@ export function runtimeTable(results: Results): string {
   if (answers.length === 0) return '';
   const threads = [...new Set(answers.map((answer) => answer.threads))].sort((a, b) => a - b);
   const lines: string[] = [];
-  const titles = [...new Set(answers.map((answer) => `${answer.workload}  lf=${answer.loadFactor}${answer.rate === undefined ? '' : `  rate=${answer.rate}`}`))];
+  const titles = [
+    ...new Set(
+      answers.map(
+        (answer) =>
+          `${answer.workload}  lf=${answer.loadFactor}${answer.rate === undefined ? '' : `  rate=${answer.rate}`}`,
+      ),
+    ),
+  ];
   for (const title of titles) {
-    const inTitle = answers.filter((answer) => `${answer.workload}  lf=${answer.loadFactor}${answer.rate === undefined ? '' : `  rate=${answer.rate}`}` === title);
+    const inTitle = answers.filter(
+      (answer) =>
+        `${answer.workload}  lf=${answer.loadFactor}${answer.rate === undefined ? '' : `  rate=${answer.rate}`}` ===
+        title,
+    );
     const rowKeys = [...new Set(inTitle.map((answer) => `${answer.map} @ ${answer.runtime}`))];
-    const header = [`÷ node ${inTitle[0].referenceRuntime}`, ...threads.map((count) => `${count} thread${count === 1 ? '' : 's'}`)];
-    const rows = rowKeys.map((key) => [key, ...threads.map((count) => {
-      const answer = inTitle.find((candidate) => `${candidate.map} @ ${candidate.runtime}` === key && candidate.threads === count);
-      return answer ? ratioText(answer) : '';
-    })]);
-    lines.push(`${title}  (runtime ÷ node ${inTitle[0].referenceRuntime}, same map, paired trials, 95% CI)`, ...columns(header, rows), '');
+    const header = [
+      `÷ node ${inTitle[0].referenceRuntime}`,
+      ...threads.map((count) => `${count} thread${count === 1 ? '' : 's'}`),
+    ];
+    const rows = rowKeys.map((key) => [
+      key,
+      ...threads.map((count) => {
+        const answer = inTitle.find(
+          (candidate) => `${candidate.map} @ ${candidate.runtime}` === key && candidate.threads === count,
+        );
+        return answer ? ratioText(answer) : '';
+      }),
+    ]);
+    lines.push(
+      `${title}  (runtime ÷ node ${inTitle[0].referenceRuntime}, same map, paired trials, 95% CI)`,
+      ...columns(header, rows),
+      '',
+    );
   }
   return lines.join('\n').trimEnd();
 }
@@ -169,13 +204,20 @@ export function relativeTable(results: Results): string {
     if (answers.length > 0) {
       const maps = [...new Set(answers.map((answer) => answer.map))];
       const header = [`÷ ${reference}`, ...threads.map((count) => `${count} thread${count === 1 ? '' : 's'}`)];
-      const rows = maps.map((map) => [map, ...threads.map((count) => {
-        const answer = answers.find((candidate) => candidate.map === map && candidate.threads === count);
-        return answer ? ratioText(answer) : '';
-      })]);
-      lines.push(`${title}  (paired ratio to ${reference}, 95% CI; + faster, − slower, else a tie)`, ...columns(header, rows));
+      const rows = maps.map((map) => [
+        map,
+        ...threads.map((count) => {
+          const answer = answers.find((candidate) => candidate.map === map && candidate.threads === count);
+          return answer ? ratioText(answer) : '';
+        }),
+      ]);
+      lines.push(
+        `${title}  (paired ratio to ${reference}, 95% CI; + faster, − slower, else a tie)`,
+        ...columns(header, rows),
+      );
     }
-    for (const winner of winners.filter((candidate) => titleOf(candidate) === title)) lines.push(`  ${describeWinner(winner)}`);
+    for (const winner of winners.filter((candidate) => titleOf(candidate) === title))
+      lines.push(`  ${describeWinner(winner)}`);
     lines.push('');
   }
   return lines.join('\n').trimEnd();
@@ -184,8 +226,10 @@ export function relativeTable(results: Results): string {
 /** "2 threads: readdirty wins (1.31× sharded [1.27, 1.35])" / "1 thread: tie between plain, sharded". */
 export function describeWinner(winner: GroupWinner): string {
   const at = `${winner.threads} thread${winner.threads === 1 ? '' : 's'}`;
-  const margin = winner.margin === null || winner.runnerUp === null ? '' :
-    ` (${winner.margin.median.toFixed(2)}× ${winner.runnerUp} [${winner.margin.ciLow.toFixed(2)}, ${winner.margin.ciHigh.toFixed(2)}])`;
+  const margin =
+    winner.margin === null || winner.runnerUp === null
+      ? ''
+      : ` (${winner.margin.median.toFixed(2)}× ${winner.runnerUp} [${winner.margin.ciLow.toFixed(2)}, ${winner.margin.ciHigh.toFixed(2)}])`;
   if (winner.verdict === 'winner') return `${at}: ${winner.leader} wins${margin}`;
   if (winner.verdict === 'tie') return `${at}: tie between ${[winner.leader, ...winner.tiedWith].join(', ')}${margin}`;
   return `${at}: not determined (fewer than 3 paired trials)`;
@@ -194,14 +238,21 @@ export function describeWinner(winner: GroupWinner): string {
 /** A header, a rule and the rows, each column padded to its widest entry. */
 function columns(header: string[], rows: string[][]): string[] {
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column].length)));
-  const format = (row: string[]): string => row.map((text, column) => text.padEnd(widths[column])).join('  ').trimEnd();
+  const format = (row: string[]): string =>
+    row
+      .map((text, column) => text.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd();
   return [format(header), format(widths.map((width) => '-'.repeat(width))), ...rows.map(format)];
 }
 
 const VERDICT_MARK = { faster: ' +', slower: ' −', tie: '', undetermined: ' ?' } as const;
 
 /** "1.31× [1.27, 1.35] +": a paired ratio, its CI and its verdict. */
-function ratioText(answer: { ratio: { median: number; ciLow: number; ciHigh: number }; verdict: keyof typeof VERDICT_MARK }): string {
+function ratioText(answer: {
+  ratio: { median: number; ciLow: number; ciHigh: number };
+  verdict: keyof typeof VERDICT_MARK;
+}): string {
   const { median, ciLow, ciHigh } = answer.ratio;
   return `${median.toFixed(2)}× [${ciLow.toFixed(2)}, ${ciHigh.toFixed(2)}]${VERDICT_MARK[answer.verdict]}`;
 }

@@ -78,13 +78,23 @@ function unique(values: number[]): number[] {
  * when `stopped()` (Ctrl-C). A failed capacity cell plans nothing.
  */
 export async function runAutoRateSeries(
-  spec: CellSpec, capacityCell: ResultsCell, cells: readonly ResultsCell[],
-  runCell: (spec: CellSpec) => Promise<ResultsCell>, stopped: () => boolean,
+  spec: CellSpec,
+  capacityCell: ResultsCell,
+  cells: readonly ResultsCell[],
+  runCell: (spec: CellSpec) => Promise<ResultsCell>,
+  stopped: () => boolean,
 ): Promise<void> {
   const capacity = capacityOf(capacityCell);
   if (capacity === null) return;
-  const series = (): ResultsCell[] => cells.filter((cell) => typeof cell.rate === 'number' && cell.map === spec.map &&
-    cell.workload === spec.workload && cell.threads === spec.threads && cell.loadFactor === spec.loadFactor);
+  const series = (): ResultsCell[] =>
+    cells.filter(
+      (cell) =>
+        typeof cell.rate === 'number' &&
+        cell.map === spec.map &&
+        cell.workload === spec.workload &&
+        cell.threads === spec.threads &&
+        cell.loadFactor === spec.loadFactor,
+    );
   const runRates = async (rates: readonly number[]): Promise<void> => {
     for (const rate of rates) {
       if (stopped()) return;

@@ -85,10 +85,15 @@ function majorOf(version: string): number {
 /** Validates one `--node` item without touching the network. */
 function parseNodeItem(raw: unknown, label: string): string {
   const spec = typeof raw === 'string' ? raw.trim() : raw;
-  const ok = typeof spec === 'string' && (spec === 'current' || isPathSpec(spec) ||
-    ((MAJOR.test(spec) || EXACT.test(spec)) && majorOf(spec) >= MIN_NODE_MAJOR));
+  const ok =
+    typeof spec === 'string' &&
+    (spec === 'current' ||
+      isPathSpec(spec) ||
+      ((MAJOR.test(spec) || EXACT.test(spec)) && majorOf(spec) >= MIN_NODE_MAJOR));
   if (!ok) {
-    throw new UsageError(`${label} must be ${ALLOWED_FORMS} (versions from ${MIN_NODE_MAJOR} on), got ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `${label} must be ${ALLOWED_FORMS} (versions from ${MIN_NODE_MAJOR} on), got ${JSON.stringify(raw)}`,
+    );
   }
   return spec;
 }
@@ -110,7 +115,9 @@ function npmErrorSummary(error: unknown): string {
   try {
     const parsed = JSON.parse(failure.stdout ?? '') as { error?: { summary?: string } };
     if (parsed.error?.summary) return parsed.error.summary.split('\n')[0];
-  } catch { /* not JSON: fall through */ }
+  } catch {
+    /* not JSON: fall through */
+  }
   const line = (failure.stderr ?? '').split('\n').find((text) => text.includes('error'));
   return line ?? failure.message ?? String(error);
 }
@@ -118,35 +125,59 @@ function npmErrorSummary(error: unknown): string {
 /** The exact version a major or exact spec names: the newest published match, via `npm view`. */
 export async function resolveNodeVersion(spec: string): Promise<string> {
   parseNodeItem(spec, '--node');
-  if (!MAJOR.test(spec) && !EXACT.test(spec)) throw new UsageError(`--node ${spec}: only versions are resolved from the registry`);
+  if (!MAJOR.test(spec) && !EXACT.test(spec))
+    throw new UsageError(`--node ${spec}: only versions are resolved from the registry`);
   let stdout: string;
   try {
-    ({ stdout } = await execFileAsync('npm', ['view', `node@${spec}`, 'version', '--json', ...NPM_NETWORK_FLAGS],
-      { timeout: VIEW_TIMEOUT_MS, maxBuffer: 16 << 20 }));
+    ({ stdout } = await execFileAsync('npm', ['view', `node@${spec}`, 'version', '--json', ...NPM_NETWORK_FLAGS], {
+      timeout: VIEW_TIMEOUT_MS,
+      maxBuffer: 16 << 20,
+    }));
   } catch (error) {
-    throw new UsageError(`--node ${spec}: cannot resolve it from the npm registry's node package (${npmErrorSummary(error)}); ` +
-      `--node takes ${ALLOWED_FORMS}`);
+    throw new UsageError(
+      `--node ${spec}: cannot resolve it from the npm registry's node package (${npmErrorSummary(error)}); ` +
+        `--node takes ${ALLOWED_FORMS}`,
+    );
   }
   const parsed: unknown = stdout.trim() === '' ? [] : JSON.parse(stdout);
-  const versions = (Array.isArray(parsed) ? parsed : [parsed]).filter((v): v is string => typeof v === 'string' && EXACT.test(v));
+  const versions = (Array.isArray(parsed) ? parsed : [parsed]).filter(
+    (v): v is string => typeof v === 'string' && EXACT.test(v),
+  );
   if (versions.length === 0) {
-    throw new UsageError(`--node ${spec}: no such version of the npm registry's node package; --node takes ${ALLOWED_FORMS}`);
+    throw new UsageError(
+      `--node ${spec}: no such version of the npm registry's node package; --node takes ${ALLOWED_FORMS}`,
+    );
   }
   return versions.sort(compareVersions)[versions.length - 1];
 }
 
 /** Runs the binary once to read its Node and V8 versions. */
 export async function runtimeOf(execPath: string, spec: string): Promise<Runtime> {
-  const { stdout } = await execFileAsync(execPath, ['-p', 'process.version + " " + process.versions.v8'],
-    { timeout: RUN_TIMEOUT_MS });
+  const { stdout } = await execFileAsync(execPath, ['-p', 'process.version + " " + process.versions.v8'], {
+    timeout: RUN_TIMEOUT_MS,
+  });
   const [node, v8] = stdout.trim().split(' ');
-  if (!/^v\d+\.\d+\.\d+/.test(node ?? '') || !v8) throw new Error(`${execPath} printed ${JSON.stringify(stdout)}, not a Node version`);
+  if (!/^v\d+\.\d+\.\d+/.test(node ?? '') || !v8)
+    throw new Error(`${execPath} printed ${JSON.stringify(stdout)}, not a Node version`);
   return { spec, execPath, node, v8 };
 }
 
 const npmInstaller: RuntimeInstaller = async (version, prefixDir) => {
-  await execFileAsync('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', prefixDir,
-    `node@${version}`, ...NPM_NETWORK_FLAGS], { timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 << 20 });
+  await execFileAsync(
+    'npm',
+    [
+      'install',
+      '--no-save',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      '--prefix',
+      prefixDir,
+      `node@${version}`,
+      ...NPM_NETWORK_FLAGS,
+    ],
+    { timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 << 20 },
+  );
 };
 
 /** Resolves a version spec and returns the cached runtime, installing it first if it is not there. */
@@ -162,12 +193,15 @@ export async function installRuntime(spec: string, options: RuntimeCacheOptions 
     const binary = binaryInPrefix(tempDir);
     if (!existsSync(binary)) throw new Error(`npm installed node@${version} but ${binary} is missing`);
     const installed = await runtimeOf(binary, spec);
-    if (installed.node !== `v${version}`) throw new Error(`node@${version} installed a binary that reports ${installed.node}`);
+    if (installed.node !== `v${version}`)
+      throw new Error(`node@${version} installed a binary that reports ${installed.node}`);
     renameSync(tempDir, finalDir);
   } catch (error) {
     rmSync(tempDir, { recursive: true, force: true });
     if (existsSync(binaryInPrefix(finalDir))) return runtimeOf(binaryInPrefix(finalDir), spec); // a concurrent install won
-    throw new Error(`installing node@${version} into ${cacheDir} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `installing node@${version} into ${cacheDir} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return runtimeOf(binaryInPrefix(finalDir), spec);
 }
@@ -193,9 +227,13 @@ export function listRuntimes(options?: { cacheDir?: string }): CachedRuntime[] {
 export function pruneRuntimes(options: { keep?: string[]; cacheDir?: string } = {}): string[] {
   const keep = options.keep ?? [];
   for (const [index, item] of keep.entries()) {
-    if (!MAJOR.test(item) && !EXACT.test(item)) throw new UsageError(`--keep[${index}] must be a major (24) or an exact version (24.21.0), got ${JSON.stringify(item)}`);
+    if (!MAJOR.test(item) && !EXACT.test(item))
+      throw new UsageError(
+        `--keep[${index}] must be a major (24) or an exact version (24.21.0), got ${JSON.stringify(item)}`,
+      );
   }
-  const kept = (version: string): boolean => keep.some((item) => item === version || (MAJOR.test(item) && majorOf(version) === Number(item)));
+  const kept = (version: string): boolean =>
+    keep.some((item) => item === version || (MAJOR.test(item) && majorOf(version) === Number(item)));
   const cacheDir = cacheDirOf(options);
   if (!existsSync(cacheDir)) return [];
   const removed: string[] = [];
@@ -217,7 +255,9 @@ async function runtimeOfPath(spec: string): Promise<Runtime> {
   try {
     return await runtimeOf(execPath, spec);
   } catch (error) {
-    throw new UsageError(`--node ${spec}: does not run as a node binary (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+    throw new UsageError(
+      `--node ${spec}: does not run as a node binary (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+    );
   }
 }
 
@@ -226,11 +266,15 @@ export async function resolveRuntimes(specs: string[], options: RuntimeCacheOpti
   const runtimes: Runtime[] = [];
   for (const [index, spec] of specs.entries()) {
     parseNodeItem(spec, `--node[${index}]`);
-    const runtime = spec === 'current' ? await runtimeOf(process.execPath, spec)
-      : isPathSpec(spec) ? await runtimeOfPath(spec)
-        : await installRuntime(spec, options);
+    const runtime =
+      spec === 'current'
+        ? await runtimeOf(process.execPath, spec)
+        : isPathSpec(spec)
+          ? await runtimeOfPath(spec)
+          : await installRuntime(spec, options);
     const twin = runtimes.find((other) => other.node === runtime.node);
-    if (twin) throw new UsageError(`--node: ${twin.spec} and ${spec} are both Node ${runtime.node}; give each runtime once`);
+    if (twin)
+      throw new UsageError(`--node: ${twin.spec} and ${spec} are both Node ${runtime.node}; give each runtime once`);
     runtimes.push(runtime);
   }
   return runtimes;

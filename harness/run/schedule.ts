@@ -27,14 +27,19 @@
 import { quantile } from 'simple-statistics';
 
 /** Cells compared with one another: same workload, threads, load factor and rate. */
-export function comparisonKey(cell: { workload: string; threads: number; loadFactor: number; rate?: number | null }): string {
+export function comparisonKey(cell: {
+  workload: string;
+  threads: number;
+  loadFactor: number;
+  rate?: number | null;
+}): string {
   return `${cell.workload}|t${cell.threads}|lf${cell.loadFactor}|${cell.rate == null ? 'closed' : `rate${cell.rate}`}`;
 }
 
 /** Items grouped by comparisonKey, groups and members in order of first appearance. */
-export function comparisonGroups<T extends { workload: string; threads: number; loadFactor: number; rate?: number | null }>(
-  items: readonly T[],
-): T[][] {
+export function comparisonGroups<
+  T extends { workload: string; threads: number; loadFactor: number; rate?: number | null },
+>(items: readonly T[]): T[][] {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const key = comparisonKey(item);
@@ -58,7 +63,11 @@ export function rotate<T>(items: readonly T[], by: number): T[] {
  * members rotated by r (each map leads once every `members` rounds).
  * `group` is the group's index in `groups`.
  */
-export function roundVisits<T>(groups: readonly (readonly T[])[], round: number, rounds: number): Array<{ group: number; members: T[] }> {
+export function roundVisits<T>(
+  groups: readonly (readonly T[])[],
+  round: number,
+  rounds: number,
+): Array<{ group: number; members: T[] }> {
   const stride = Math.max(1, Math.floor(groups.length / Math.max(1, rounds)));
   const indexed = groups.map((members, group) => ({ group, members }));
   return rotate(indexed, round * stride).map(({ group, members }) => ({ group, members: rotate(members, round) }));
@@ -87,7 +96,11 @@ export interface RemeasureRule {
   budgetFraction: number;
 }
 
-export const DEFAULT_REMEASURE_RULE: RemeasureRule = { sentinelFloor: 0.85, runqueueCeiling: 0.05, budgetFraction: 0.15 };
+export const DEFAULT_REMEASURE_RULE: RemeasureRule = {
+  sentinelFloor: 0.85,
+  runqueueCeiling: 0.05,
+  budgetFraction: 0.15,
+};
 /** The run's undisturbed sentinel level: this quantile of its readings (the best one alone could be a fluke). */
 export const SENTINEL_REFERENCE_QUANTILE = 0.9;
 
@@ -100,7 +113,11 @@ export function sentinelReference(readings: readonly (number | null)[]): number 
 /** Why a visit counts as disturbed, or null if it does not. */
 export function disturbance(visit: VisitHealth, reference: number | null, rule: RemeasureRule): string | null {
   const reasons: string[] = [];
-  if (reference !== null && visit.sentinelOpsPerSec !== null && visit.sentinelOpsPerSec < rule.sentinelFloor * reference) {
+  if (
+    reference !== null &&
+    visit.sentinelOpsPerSec !== null &&
+    visit.sentinelOpsPerSec < rule.sentinelFloor * reference
+  ) {
     reasons.push(`sentinel at ${Math.round((visit.sentinelOpsPerSec / reference) * 100)}% of the run's level`);
   }
   if (visit.runqueueWaitFraction !== null && visit.runqueueWaitFraction > rule.runqueueCeiling) {
@@ -111,16 +128,24 @@ export function disturbance(visit: VisitHealth, reference: number | null, rule: 
 
 /** How bad a disturbed visit is, for choosing which to measure again first (higher = worse). */
 function severity(visit: VisitHealth, reference: number | null): number {
-  const sentinelLoss = reference !== null && visit.sentinelOpsPerSec !== null ? 1 - visit.sentinelOpsPerSec / reference : 0;
+  const sentinelLoss =
+    reference !== null && visit.sentinelOpsPerSec !== null ? 1 - visit.sentinelOpsPerSec / reference : 0;
   return Math.max(sentinelLoss, visit.runqueueWaitFraction ?? 0);
 }
 
 /** Indexes of the visits to measure again: disturbed ones, worst first, at most budgetFraction of all (rounded up). */
-export function visitsToRemeasure(visits: readonly VisitHealth[], rule: RemeasureRule = DEFAULT_REMEASURE_RULE): number[] {
+export function visitsToRemeasure(
+  visits: readonly VisitHealth[],
+  rule: RemeasureRule = DEFAULT_REMEASURE_RULE,
+): number[] {
   const reference = sentinelReference(visits.map((visit) => visit.sentinelOpsPerSec));
   const budget = Math.ceil(visits.length * rule.budgetFraction);
   return visits
-    .map((visit, index) => ({ index, disturbed: disturbance(visit, reference, rule) !== null, severity: severity(visit, reference) }))
+    .map((visit, index) => ({
+      index,
+      disturbed: disturbance(visit, reference, rule) !== null,
+      severity: severity(visit, reference),
+    }))
     .filter((candidate) => candidate.disturbed)
     .sort((a, b) => b.severity - a.severity || a.index - b.index)
     .slice(0, budget)
@@ -132,7 +157,12 @@ export function visitsToRemeasure(visits: readonly VisitHealth[], rule: Remeasur
  * both or neither are disturbed, the one with the higher sentinel reading (the
  * re-measurement when there is no sentinel).
  */
-export function keepRemeasured(original: VisitHealth, again: VisitHealth, reference: number | null, rule: RemeasureRule): boolean {
+export function keepRemeasured(
+  original: VisitHealth,
+  again: VisitHealth,
+  reference: number | null,
+  rule: RemeasureRule,
+): boolean {
   const originalDisturbed = disturbance(original, reference, rule) !== null;
   const againDisturbed = disturbance(again, reference, rule) !== null;
   if (originalDisturbed !== againDisturbed) return originalDisturbed;

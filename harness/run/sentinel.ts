@@ -62,15 +62,27 @@ export class DriftSentinel {
   ) {}
 
   /** Starts the sentinel's pool and builds its table and stream (once per sweep). */
-  static async start(options: { seed: number; streamOps: number; sampleEveryOps: number; timeoutMs: number; signal?: AbortSignal }):
-  Promise<DriftSentinel> {
+  static async start(options: {
+    seed: number;
+    streamOps: number;
+    sampleEveryOps: number;
+    timeoutMs: number;
+    signal?: AbortSignal;
+  }): Promise<DriftSentinel> {
     const factory = getMapFactory(SENTINEL_MAP.name);
-    const handle = factory.create({ capacity: Math.round(SENTINEL_WORKLOAD.keys * SENTINEL_WORKLOAD.prefill), loadFactor: SENTINEL_LOAD_FACTOR });
+    const handle = factory.create({
+      capacity: Math.round(SENTINEL_WORKLOAD.keys * SENTINEL_WORKLOAD.prefill),
+      loadFactor: SENTINEL_LOAD_FACTOR,
+    });
     const view = factory.attach(handle);
     const { keys, values } = prefillEntries(SENTINEL_WORKLOAD, options.seed);
     for (let i = 0; i < keys.length; i++) view.set(keys[i], values[i]);
     const stream = generateOpStream(SENTINEL_WORKLOAD, {
-      seed: options.seed, workerIndex: 0, workerCount: 1, length: options.streamOps, shared: true,
+      seed: options.seed,
+      workerIndex: 0,
+      workerCount: 1,
+      length: options.streamOps,
+      shared: true,
     });
     const pool = await MapPool.start(SENTINEL_MAP, 1, options.timeoutMs, options.signal);
     const sentinel = new DriftSentinel(pool, handle, stream, options.sampleEveryOps);
@@ -83,9 +95,19 @@ export class DriftSentinel {
   async measure(deadlineMs: number, signal?: AbortSignal, windowMs = SENTINEL_WINDOW_MS): Promise<SentinelReading> {
     const control = new TrialControl();
     const task: TrialTask = {
-      kind: 'trial', control: control.buffer, workerIndex: 0, workerCount: 1, map: SENTINEL_MAP, handle: this.handle,
-      privatePrefill: null, stream: this.stream, sampleEveryOps: this.sampleEveryOps,
-      warmupMs: SENTINEL_WARMUP_MS, durationMs: windowMs, ratePerSec: null, seed: 0,
+      kind: 'trial',
+      control: control.buffer,
+      workerIndex: 0,
+      workerCount: 1,
+      map: SENTINEL_MAP,
+      handle: this.handle,
+      privatePrefill: null,
+      stream: this.stream,
+      sampleEveryOps: this.sampleEveryOps,
+      warmupMs: SENTINEL_WARMUP_MS,
+      durationMs: windowMs,
+      ratePerSec: null,
+      seed: 0,
     };
     const atMs = Date.now();
     const [outcome] = (await this.pool.runTrial([task], control, deadlineMs, signal)) as WorkerOutcome[];

@@ -56,7 +56,9 @@ export function partitionCells(plan: readonly CellSpec[], config: SweepConfig, c
 /** The cells shard `shard` runs; a shard left with no cell is refused (fewer shards, or a bigger plan). */
 export function shardCells(plan: readonly CellSpec[], config: SweepConfig, shard: ShardSpec): CellSpec[] {
   if (shard.count > plan.length) {
-    throw new UsageError(`--shard ${shard.index}/${shard.count}: the plan has ${plan.length} cell(s), so at most ${plan.length} shard(s) have work`);
+    throw new UsageError(
+      `--shard ${shard.index}/${shard.count}: the plan has ${plan.length} cell(s), so at most ${plan.length} shard(s) have work`,
+    );
   }
   return partitionCells(plan, config, shard.count)[shard.index - 1];
 }

@@ -21,7 +21,13 @@ import { addCalibrationRound, measureCalibration } from './calibration.js';
 import { QUIET_QUANTILE, QUIET_SLICE_MS } from '../trial/loop.js';
 import { runAutoRateSeries } from './rate-plan.js';
 import { CellRunner, cellKey, type CellSpec } from './cell.js';
-import { LocalCellBackend, RemoteCellBackend, type BackendCell, type CellBackend, type TrialFigures } from './cell-backend.js';
+import {
+  LocalCellBackend,
+  RemoteCellBackend,
+  type BackendCell,
+  type CellBackend,
+  type TrialFigures,
+} from './cell-backend.js';
 import { CLOCK_NAME, measureClockCostNs, measureClockResolutionNs } from '../trial/clock.js';
 import { planDifferences, type ResolvedSweep, type SweepConfig } from './config.js';
 import { collectEnv } from './env.js';
@@ -30,11 +36,25 @@ import { loadPluginModule } from './map-source.js';
 import { UsageError } from './options.js';
 import { TrialInterruptedError } from '../trial/pool.js';
 import {
-  isMeasuredCell, readResultsFile, RESULTS_SCHEMA, writeResultsFile, type Results, type ResultsCell, type VerificationBadge,
+  isMeasuredCell,
+  readResultsFile,
+  RESULTS_SCHEMA,
+  writeResultsFile,
+  type Results,
+  type ResultsCell,
+  type VerificationBadge,
 } from '../results/results.js';
 import {
-  comparisonGroups, DEFAULT_REMEASURE_RULE, disturbance, keepRemeasured, poolGeneration, roundVisits, sentinelReference,
-  visitsToRemeasure, type RemeasureRule, type VisitHealth,
+  comparisonGroups,
+  DEFAULT_REMEASURE_RULE,
+  disturbance,
+  keepRemeasured,
+  poolGeneration,
+  roundVisits,
+  sentinelReference,
+  visitsToRemeasure,
+  type RemeasureRule,
+  type VisitHealth,
 } from './schedule.js';
 import { measurePrimitivesAcross } from '../micro/primitives.js';
 import { DriftSentinel, SENTINEL_WORKLOAD, sentinelRate, type SentinelReading } from './sentinel.js';
@@ -61,7 +81,8 @@ export function planAllCells(config: SweepConfig): CellSpec[] {
         for (const loadFactor of config.loadFactorsByWorkload?.[workload] ?? config.loadFactors) {
           for (const rate of rates) {
             if (runtimes.length === 0) cells.push({ map, workload, threads, loadFactor, rate });
-            for (const runtime of runtimes) cells.push({ map, workload, threads, loadFactor, rate, runtime: runtime.node });
+            for (const runtime of runtimes)
+              cells.push({ map, workload, threads, loadFactor, rate, runtime: runtime.node });
           }
         }
       }
@@ -97,18 +118,26 @@ export async function prepareSweep(resolved: ResolvedSweep): Promise<PreparedSwe
     if (resolved.resume) throw new UsageError('--resume needs --out (the file to finish)');
     return { ...resolved, existing: null };
   }
-  if (resolved.resume && resolved.force) throw new UsageError('--resume and --force contradict each other: finish the file, or start over');
+  if (resolved.resume && resolved.force)
+    throw new UsageError('--resume and --force contradict each other: finish the file, or start over');
   if (!existsSync(out)) return { ...resolved, existing: null };
   if (resolved.force) return { ...resolved, existing: null };
-  if (!resolved.resume) throw new UsageError(`--out: ${out} already exists; pass --resume to finish it or --force to overwrite it`);
+  if (!resolved.resume)
+    throw new UsageError(`--out: ${out} already exists; pass --resume to finish it or --force to overwrite it`);
   const existing = readResultsFile(out);
   if (!resolved.explicitPlan) return { ...(await adoptConfig(resolved, existing)), existing };
   const differences = planDifferences(existing.config, resolved.config);
   if (differences.length > 0) {
-    const detail = differences.map((field) =>
-      `${field}: file ${JSON.stringify(existing.config[field] ?? null)} vs now ${JSON.stringify(resolved.config[field] ?? null)}`).join('; ');
-    throw new UsageError(`--resume: ${out} was written with a different config (${detail.length > 600 ? `${detail.slice(0, 600)}…` : detail}); ` +
-      'rerun with the same options, or with only --resume --out to adopt the file\'s config, or use --force to start over');
+    const detail = differences
+      .map(
+        (field) =>
+          `${field}: file ${JSON.stringify(existing.config[field] ?? null)} vs now ${JSON.stringify(resolved.config[field] ?? null)}`,
+      )
+      .join('; ');
+    throw new UsageError(
+      `--resume: ${out} was written with a different config (${detail.length > 600 ? `${detail.slice(0, 600)}…` : detail}); ` +
+        "rerun with the same options, or with only --resume --out to adopt the file's config, or use --force to start over",
+    );
   }
   return { ...resolved, config: existing.config as SweepConfig, existing };
 }
@@ -145,12 +174,18 @@ export interface SweepOutcome {
  * unless interrupted). `signal` aborting (Ctrl-C) stops the cell in flight,
  * writes the file marked incomplete, and returns interrupted: true.
  */
-export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {}, signal?: AbortSignal): Promise<SweepOutcome> {
+export async function runSweep(
+  sweep: PreparedSweep,
+  observer: SweepObserver = {},
+  signal?: AbortSignal,
+): Promise<SweepOutcome> {
   const startedAt = new Date().toISOString();
   const startMs = performance.now();
   const plan = planCells(sweep.config);
   const order = new Map(plan.map((spec, index) => [cellKey(spec), index]));
-  const results = sweep.existing ? resumeResults(sweep.existing, startedAt, observer) : newResults(sweep.config, startedAt);
+  const results = sweep.existing
+    ? resumeResults(sweep.existing, startedAt, observer)
+    : newResults(sweep.config, startedAt);
   const cells = results.cells;
   const done = new Set(cells.map((cell) => cellKey(cell)));
   const pending = plan.filter((spec) => !done.has(cellKey(spec)));
@@ -192,10 +227,26 @@ export async function runSweep(sweep: PreparedSweep, observer: SweepObserver = {
       }
       for (const runtime of runtimes) {
         observer.note?.(`starting a trial server under node ${runtime.node} (${runtime.execPath})`);
-        backends.set(runtime.node, await RemoteCellBackend.start(runtime.execPath, { config: sweep.config, maps: sweep.maps, cores: results.env.cores }));
+        backends.set(
+          runtime.node,
+          await RemoteCellBackend.start(runtime.execPath, {
+            config: sweep.config,
+            maps: sweep.maps,
+            cores: results.env.cores,
+          }),
+        );
       }
       if (backends.size === 0) backends.set('', new LocalCellBackend(runner));
-      interrupted = await runInterleaved(sweep.config, backends, pending, results, write, observer, plan.length, signal);
+      interrupted = await runInterleaved(
+        sweep.config,
+        backends,
+        pending,
+        results,
+        write,
+        observer,
+        plan.length,
+        signal,
+      );
     } else {
       for (const spec of pending) {
         if (signal?.aborted) {
@@ -250,7 +301,9 @@ interface Visit {
 
 /** What a visit tells the re-measure rule. */
 function visitHealth(visit: Visit): VisitHealth {
-  const waits = [visit.sentinel?.runqueueWaitFraction ?? null, ...visit.waits].filter((wait): wait is number => wait !== null);
+  const waits = [visit.sentinel?.runqueueWaitFraction ?? null, ...visit.waits].filter(
+    (wait): wait is number => wait !== null,
+  );
   return {
     sentinelOpsPerSec: visit.sentinel === null ? null : sentinelRate(visit.sentinel),
     runqueueWaitFraction: waits.length === 0 ? null : Math.max(...waits),
@@ -269,42 +322,72 @@ function visitHealth(visit: Visit): VisitHealth {
  * pending cell. Returns true if interrupted.
  */
 async function runInterleaved(
-  config: SweepConfig, backends: ReadonlyMap<string, CellBackend>, pending: readonly CellSpec[], results: Results, write: () => void,
-  observer: SweepObserver, planned: number, signal: AbortSignal | undefined,
+  config: SweepConfig,
+  backends: ReadonlyMap<string, CellBackend>,
+  pending: readonly CellSpec[],
+  results: Results,
+  write: () => void,
+  observer: SweepObserver,
+  planned: number,
+  signal: AbortSignal | undefined,
 ): Promise<boolean> {
   const cells = results.cells;
   const backendOf = (spec: CellSpec): CellBackend => backends.get(spec.runtime ?? '') as CellBackend;
   const progress: BackendCell[] = [];
   for (const spec of pending) progress.push(await backendOf(spec).begin(spec));
-  const groups = comparisonGroups(progress.map((cell) => ({ ...cell.spec, cell }))).map((group) => group.map((member) => member.cell));
+  const groups = comparisonGroups(progress.map((cell) => ({ ...cell.spec, cell }))).map((group) =>
+    group.map((member) => member.cell),
+  );
   const rounds = config.trials;
   const generations = config.poolGenerations ?? 1;
-  const rule: RemeasureRule = { ...DEFAULT_REMEASURE_RULE, budgetFraction: config.remeasure ?? DEFAULT_REMEASURE_RULE.budgetFraction };
+  const rule: RemeasureRule = {
+    ...DEFAULT_REMEASURE_RULE,
+    budgetFraction: config.remeasure ?? DEFAULT_REMEASURE_RULE.budgetFraction,
+  };
   const doneBefore = cells.length;
   const totalVisits = rounds * groups.length;
-  const sentinel = config.sentinel === false ? null : await DriftSentinel.start({
-    seed: config.seed, streamOps: config.streamOps, sampleEveryOps: config.sampleEveryOps, timeoutMs: config.cellTimeoutMs, signal,
-  });
+  const sentinel =
+    config.sentinel === false
+      ? null
+      : await DriftSentinel.start({
+          seed: config.seed,
+          streamOps: config.streamOps,
+          sampleEveryOps: config.sampleEveryOps,
+          timeoutMs: config.cellTimeoutMs,
+          signal,
+        });
   const visits: Visit[] = [];
   let generation = 0;
 
-  const visit = async (round: number, group: number, members: readonly BackendCell[], remeasure: boolean): Promise<Visit | null> => {
+  const visit = async (
+    round: number,
+    group: number,
+    members: readonly BackendCell[],
+    remeasure: boolean,
+  ): Promise<Visit | null> => {
     if (signal?.aborted) return null;
-    const sentinelReading = sentinel === null ? null : await sentinel.measure(performance.now() + config.cellTimeoutMs, signal);
+    const sentinelReading =
+      sentinel === null ? null : await sentinel.measure(performance.now() + config.cellTimeoutMs, signal);
     const entries: TrialFigures[] = [];
     const waits: number[] = [];
     for (const cell of members) {
       if (signal?.aborted) return null;
-      observer.cellStarted?.(cell.spec, doneBefore + Math.floor((visits.length / totalVisits) * pending.length), planned);
+      observer.cellStarted?.(
+        cell.spec,
+        doneBefore + Math.floor((visits.length / totalVisits) * pending.length),
+        planned,
+      );
       const meta: Record<string, unknown> = {
-        round, poolGeneration: generation,
+        round,
+        poolGeneration: generation,
         ...(sentinelReading === null ? {} : { sentinelOpsPerSec: Math.round(sentinelRate(sentinelReading)) }),
         ...(remeasure ? { remeasured: true } : {}),
       };
       const entry = await backendOf(cell.spec).step(cell, round, config.cellTimeoutMs, signal, meta);
       if (entry === null) continue;
       entries.push(entry);
-      if (entry.runqueueWaitFraction !== null && cell.spec.threads <= results.env.cores) waits.push(entry.runqueueWaitFraction);
+      if (entry.runqueueWaitFraction !== null && cell.spec.threads <= results.env.cores)
+        waits.push(entry.runqueueWaitFraction);
     }
     return { round, group, members, generation, sentinel: sentinelReading, entries, waits };
   };
@@ -348,21 +431,29 @@ async function runInterleaved(
 }
 
 /** What the results file says of the run's drift: sentinel level and spread, visits disturbed and measured again. */
-function driftSummary(visits: readonly Visit[], reference: number | null, rule: RemeasureRule, remeasured: number, generations: number):
-Record<string, unknown> {
+function driftSummary(
+  visits: readonly Visit[],
+  reference: number | null,
+  rule: RemeasureRule,
+  remeasured: number,
+  generations: number,
+): Record<string, unknown> {
   const health = visits.map(visitHealth);
   const readings = health.map((item) => item.sentinelOpsPerSec).filter((value): value is number => value !== null);
   const disturbed = health.filter((item) => disturbance(item, reference, rule) !== null).length;
   return {
     visits: visits.length,
     poolGenerations: generations,
-    sentinel: readings.length === 0 ? null : {
-      workload: SENTINEL_WORKLOAD.description,
-      readings: readings.length,
-      referenceOpsPerSec: Math.round(reference as number),
-      minOpsPerSec: Math.round(Math.min(...readings)),
-      maxOpsPerSec: Math.round(Math.max(...readings)),
-    },
+    sentinel:
+      readings.length === 0
+        ? null
+        : {
+            workload: SENTINEL_WORKLOAD.description,
+            readings: readings.length,
+            referenceOpsPerSec: Math.round(reference as number),
+            minOpsPerSec: Math.round(Math.min(...readings)),
+            maxOpsPerSec: Math.round(Math.max(...readings)),
+          },
     rule,
     disturbedVisitsKept: disturbed,
     remeasuredVisits: remeasured,
@@ -377,11 +468,14 @@ function newResults(config: SweepConfig, startedAt: string): Results {
       clock: CLOCK_NAME,
       clockCostNs: Math.round(clockCostNs * 10) / 10,
       clockResolutionNs: Math.round(measureClockResolutionNs() * 10) / 10,
-      closedLoop: `sampled-ops: one op in about ${config.sampleEveryOps} (gap uniform in [${config.sampleEveryOps >>> 1}, ` +
+      closedLoop:
+        `sampled-ops: one op in about ${config.sampleEveryOps} (gap uniform in [${config.sampleEveryOps >>> 1}, ` +
         `${(config.sampleEveryOps >>> 1) + config.sampleEveryOps})) timed alone with two clock reads; its latency includes ~1 clock read`,
-      quiet: `closed loop: each worker's window is cut into ~${QUIET_SLICE_MS} ms slices at its sample clock reads; ` +
+      quiet:
+        `closed loop: each worker's window is cut into ~${QUIET_SLICE_MS} ms slices at its sample clock reads; ` +
         `a trial's quietOpsPerSec is the sum over workers of the p${Math.round(QUIET_QUANTILE * 100)} slice rate (the undisturbed rate on a machine with slow spells)`,
-      openLoop: 'every-op-from-intended-start: op i due at start + i/rate; latency = completion − due time (coordinated omission corrected)',
+      openLoop:
+        'every-op-from-intended-start: op i due at start + i/rate; latency = completion − due time (coordinated omission corrected)',
     },
   };
   return {
@@ -400,12 +494,19 @@ function resumeResults(existing: Results, startedAt: string, observer: SweepObse
   const env = collectEnv();
   for (const field of ['node', 'cpuModel', 'commit'] as const) {
     if (existing.env[field] !== env[field]) {
-      observer.note?.(`resuming on a different ${field}: file ${String(existing.env[field])}, now ${String(env[field])}`);
+      observer.note?.(
+        `resuming on a different ${field}: file ${String(existing.env[field])}, now ${String(env[field])}`,
+      );
     }
   }
   const sweepInfo = existing.sweep ?? {};
   const resumedAt = Array.isArray(sweepInfo.resumedAt) ? sweepInfo.resumedAt : [];
-  const results: Results = { ...existing, cells: [...existing.cells], incomplete: true, sweep: { ...sweepInfo, resumedAt: [...resumedAt, startedAt] } };
+  const results: Results = {
+    ...existing,
+    cells: [...existing.cells],
+    incomplete: true,
+    sweep: { ...sweepInfo, resumedAt: [...resumedAt, startedAt] },
+  };
   delete results.interrupted;
   return results;
 }
@@ -420,9 +521,14 @@ export function fixedCostSummary(cells: readonly ResultsCell[]): { median: numbe
 }
 
 /** `--verify`: each map's linearizability verdict, keyed by map name (what the reports show as a badge). */
-async function verifyBeforeMeasuring(config: SweepConfig, observer: SweepObserver): Promise<Record<string, VerificationBadge>> {
+async function verifyBeforeMeasuring(
+  config: SweepConfig,
+  observer: SweepObserver,
+): Promise<Record<string, VerificationBadge>> {
   const settings = config.verify as { histories: number; threads: number };
-  observer.note?.(`verifying ${config.maps.join(', ')}: ${settings.histories} histories of ${settings.threads} threads each`);
+  observer.note?.(
+    `verifying ${config.maps.join(', ')}: ${settings.histories} histories of ${settings.threads} threads each`,
+  );
   const report = await verifyMaps({
     maps: config.maps,
     ...(config.mapModule === null ? {} : { mapModule: [config.mapModule] }),
@@ -431,7 +537,8 @@ async function verifyBeforeMeasuring(config: SweepConfig, observer: SweepObserve
     seed: config.seed,
   });
   for (const result of Object.values(report.maps)) {
-    if (result.status !== 'verified' && result.status !== 'private') observer.note?.(`verify ${result.map}: ${result.status}: ${result.message}`);
+    if (result.status !== 'verified' && result.status !== 'private')
+      observer.note?.(`verify ${result.map}: ${result.status}: ${result.message}`);
   }
   return Object.fromEntries(Object.entries(report.maps).map(([name, result]) => [name, { ...result }]));
 }

@@ -26,16 +26,29 @@ async function handle(message: TrialServerRequest): Promise<TrialServerValues[Tr
       for (const [name, source] of message.maps) {
         maps.set(name, { source, factory: await loadMapFactory(source) });
       }
-      runner = new CellRunner(message.config, maps, message.cores, true, { node: process.version, v8: process.versions.v8 });
+      runner = new CellRunner(message.config, maps, message.cores, true, {
+        node: process.version,
+        v8: process.versions.v8,
+      });
       return { node: process.version, v8: process.versions.v8 };
     }
     case 'begin':
       cells.set(message.cell, live().begin(message.spec));
       return null;
     case 'step': {
-      const entry = await live().step(cell(message.cell), message.round, performance.now() + message.timeoutMs, undefined, message.meta);
+      const entry = await live().step(
+        cell(message.cell),
+        message.round,
+        performance.now() + message.timeoutMs,
+        undefined,
+        message.meta,
+      );
       if (entry === null) return null;
-      return { opsPerSec: entry.opsPerSec, quietOpsPerSec: entry.quietOpsPerSec, runqueueWaitFraction: entry.runqueueWaitFraction };
+      return {
+        opsPerSec: entry.opsPerSec,
+        quietOpsPerSec: entry.quietOpsPerSec,
+        runqueueWaitFraction: entry.runqueueWaitFraction,
+      };
     }
     case 'finish': {
       const progress = cell(message.cell);

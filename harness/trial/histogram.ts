@@ -62,7 +62,9 @@ export function bucketIndex(valueNs: number): number {
   if (valueNs < 2 ** 31) {
     const value = valueNs | 0;
     const exponent = 31 - Math.clz32(value);
-    return ((exponent - SUB_BUCKET_BITS + 1) << SUB_BUCKET_BITS) + (value >>> (exponent - SUB_BUCKET_BITS)) - SUB_BUCKETS;
+    return (
+      ((exponent - SUB_BUCKET_BITS + 1) << SUB_BUCKET_BITS) + (value >>> (exponent - SUB_BUCKET_BITS)) - SUB_BUCKETS
+    );
   }
   // Rare (≥ 2.1 s): past int32, so no clz32; same layout computed in doubles.
   const value = Math.floor(Math.min(valueNs, LARGEST_TRACKABLE_NS));
@@ -220,7 +222,8 @@ function layoutIndexes(data: HistogramData): number[] | null {
     if (!Number.isSafeInteger(count) || count <= 0 || !(lowNs >= 0)) return null;
     const index = bucketIndex(lowNs);
     const { lowNs: low, widthNs } = bucketRange(index);
-    if (low !== lowNs || low + widthNs !== highNs || (indexes.length > 0 && index <= indexes[indexes.length - 1])) return null;
+    if (low !== lowNs || low + widthNs !== highNs || (indexes.length > 0 && index <= indexes[indexes.length - 1]))
+      return null;
     indexes.push(index);
   }
   return indexes;
@@ -247,14 +250,17 @@ export function decodeHistogram(stored: StoredHistogram, field: string): Histogr
   for (const name of ['minNs', 'maxNs', 'sumNs'] as const) {
     const value = stored[name];
     if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`${field}.${name} must be a finite number`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new RangeError(`${field}.${name} must be a finite number`);
     exact[name] = value;
   }
   if (stored.counts === undefined) {
-    if (!Array.isArray(stored.buckets)) throw new RangeError(`${field} must have counts (a string) or buckets (an array of [lowNs, highNs, count])`);
+    if (!Array.isArray(stored.buckets))
+      throw new RangeError(`${field} must have counts (a string) or buckets (an array of [lowNs, highNs, count])`);
     return stored as HistogramData; // schema 1, or another layout: already the in-memory form
   }
-  if (stored.layout !== STORED_LAYOUT) throw new RangeError(`${field}.layout must be "${STORED_LAYOUT}", got ${JSON.stringify(stored.layout)}`);
+  if (stored.layout !== STORED_LAYOUT)
+    throw new RangeError(`${field}.layout must be "${STORED_LAYOUT}", got ${JSON.stringify(stored.layout)}`);
   if (typeof stored.counts !== 'string') throw new RangeError(`${field}.counts must be a string of bucket runs`);
   return { unit: 'ns', relativeError: RELATIVE_ERROR, buckets: decodeRuns(stored.counts, `${field}.counts`), ...exact };
 }
@@ -268,11 +274,14 @@ function decodeRuns(counts: string, field: string): HistogramData['buckets'] {
   counts.split(' ').forEach((run, position) => {
     const match = RUN.exec(run);
     if (!match || (position === 0) === (match[1] === '+')) {
-      throw new RangeError(`${field}: run ${position + 1} ${JSON.stringify(run.slice(0, 40))} must be ${position === 0 ? 'index' : '+gap'}:count,count,…`);
+      throw new RangeError(
+        `${field}: run ${position + 1} ${JSON.stringify(run.slice(0, 40))} must be ${position === 0 ? 'index' : '+gap'}:count,count,…`,
+      );
     }
     let index = position === 0 ? Number(match[2]) : next + Number(match[2]);
     for (const count of match[3].split(',')) {
-      if (index >= BUCKET_COUNT) throw new RangeError(`${field}: bucket index ${index} is past the layout's last (${BUCKET_COUNT - 1})`);
+      if (index >= BUCKET_COUNT)
+        throw new RangeError(`${field}: bucket index ${index} is past the layout's last (${BUCKET_COUNT - 1})`);
       const { lowNs, widthNs } = bucketRange(index);
       buckets.push([lowNs, lowNs + widthNs, Number(count)]);
       index++;

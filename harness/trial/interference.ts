@@ -60,7 +60,11 @@ export function parseStealNs(text: string): number | null {
 }
 
 /** Share of a window the thread spent runnable but not running: (wait after − wait before) / window. */
-export function runqueueWaitFraction(before: SchedSample | null, after: SchedSample | null, windowNs: number): number | null {
+export function runqueueWaitFraction(
+  before: SchedSample | null,
+  after: SchedSample | null,
+  windowNs: number,
+): number | null {
   if (before === null || after === null || !(windowNs > 0)) return null;
   return Math.max(0, after.runqueueWaitNs - before.runqueueWaitNs) / windowNs;
 }

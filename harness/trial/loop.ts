@@ -89,7 +89,10 @@ export class SliceRecorder {
   /** performance.now() at which the current slice closes. */
   endMs = Infinity;
 
-  constructor(capacity: number, readonly sliceMs: number) {
+  constructor(
+    capacity: number,
+    readonly sliceMs: number,
+  ) {
     this.rates = new Float64Array(capacity);
   }
 
@@ -103,7 +106,8 @@ export class SliceRecorder {
 
   /** Closes the current slice at (index, nowMs), records its ops/s, opens the next. */
   close(index: number, nowMs: number): void {
-    if (this.count < this.rates.length) this.rates[this.count++] = ((index - this.startIndex) / (nowMs - this.startMs)) * 1000;
+    if (this.count < this.rates.length)
+      this.rates[this.count++] = ((index - this.startIndex) / (nowMs - this.startMs)) * 1000;
     this.startMs = nowMs;
     this.startIndex = index;
     this.endMs = this.count < this.rates.length ? nowMs + this.sliceMs : Infinity;
@@ -180,7 +184,12 @@ export function applyOp(map: ConcurrentMap, stream: OpStream, position: number):
 }
 
 /** Runs ops back to back until the clock passes `untilMs` (performance.now) or the trial aborts. */
-export function runClosedLoop(state: LoopState, byOp: readonly LatencyHistogram[], slices: SliceRecorder, untilMs: number): void {
+export function runClosedLoop(
+  state: LoopState,
+  byOp: readonly LatencyHistogram[],
+  slices: SliceRecorder,
+  untilMs: number,
+): void {
   const { map, stream, controlWords, sampleEveryOps } = state;
   const mask = stream.length - 1;
   const halfGap = sampleEveryOps >>> 1;
@@ -220,8 +229,13 @@ export interface OpenLoopOutcome {
  * with one clock read after the batch; each op's completion is interpolated linearly across the batch.
  */
 export function runOpenLoop(
-  state: LoopState, byOp: readonly LatencyHistogram[], control: TrialControl,
-  scheduleStartMs: number, intervalMs: number, untilMs: number, stalls: LatencyHistogram,
+  state: LoopState,
+  byOp: readonly LatencyHistogram[],
+  control: TrialControl,
+  scheduleStartMs: number,
+  intervalMs: number,
+  untilMs: number,
+  stalls: LatencyHistogram,
 ): OpenLoopOutcome {
   const { map, stream, controlWords } = state;
   const mask = stream.length - 1;

@@ -26,7 +26,10 @@ const ABORT_GRACE_MS = 500;
 
 /** The trial (or the pool start) did not finish in time. `poolDestroyed`: the workers had to be killed. */
 export class TrialTimeoutError extends Error {
-  constructor(readonly poolDestroyed: boolean, readonly detail: string) {
+  constructor(
+    readonly poolDestroyed: boolean,
+    readonly detail: string,
+  ) {
     super(`timeout: ${detail}`);
     this.name = 'TrialTimeoutError';
   }
@@ -45,7 +48,11 @@ export class MapPool {
   /** How long the start took (threads up, map module loaded, barrier passed), ms. */
   startMs = 0;
 
-  private constructor(private readonly piscina: Piscina, readonly threads: number, readonly map: MapSource) {}
+  private constructor(
+    private readonly piscina: Piscina,
+    readonly threads: number,
+    readonly map: MapSource,
+  ) {}
 
   /** Starts `threads` workers and waits until each has loaded the map module and reached a barrier. */
   static async start(map: MapSource, threads: number, timeoutMs: number, signal?: AbortSignal): Promise<MapPool> {
@@ -61,7 +68,12 @@ export class MapPool {
     const control = new TrialControl();
     const ready: ReadyTask = { kind: 'ready', control: control.buffer, workerCount: threads, map };
     try {
-      await pool.settle(Array.from({ length: threads }, () => piscina.run(ready)), control, startedAt + timeoutMs, signal);
+      await pool.settle(
+        Array.from({ length: threads }, () => piscina.run(ready)),
+        control,
+        startedAt + timeoutMs,
+        signal,
+      );
     } catch (error) {
       await pool.destroy();
       throw error;
@@ -75,9 +87,15 @@ export class MapPool {
    * every worker's outcome; rejects with TrialTimeoutError past `deadlineMs`
    * (performance.now) or TrialInterruptedError when `signal` aborts.
    */
-  runTrial(tasks: TrialTask[], control: TrialControl, deadlineMs: number, signal?: AbortSignal): Promise<WorkerOutcome[]> {
+  runTrial(
+    tasks: TrialTask[],
+    control: TrialControl,
+    deadlineMs: number,
+    signal?: AbortSignal,
+  ): Promise<WorkerOutcome[]> {
     if (this.destroyed) throw new Error('runTrial on a destroyed pool');
-    if (tasks.length !== this.threads) throw new RangeError(`a trial needs exactly ${this.threads} tasks, got ${tasks.length}`);
+    if (tasks.length !== this.threads)
+      throw new RangeError(`a trial needs exactly ${this.threads} tasks, got ${tasks.length}`);
     const runs = tasks.map((task) => this.piscina.run(task) as Promise<WorkerOutcome>);
     return this.settle(runs, control, deadlineMs, signal);
   }
@@ -93,7 +111,12 @@ export class MapPool {
   }
 
   /** Awaits every task, or aborts them on deadline / signal, destroying the pool if they do not stop. */
-  private async settle<T>(runs: Promise<T>[], control: TrialControl, deadlineMs: number, signal: AbortSignal | undefined): Promise<T[]> {
+  private async settle<T>(
+    runs: Promise<T>[],
+    control: TrialControl,
+    deadlineMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<T[]> {
     const all = Promise.all(runs);
     all.catch(() => undefined); // rejections after a teardown are expected
     let timer: NodeJS.Timeout | undefined;
@@ -118,12 +141,21 @@ export class MapPool {
       }
       if (first !== 'timeout' && first !== 'interrupted') return first;
       control.abort();
-      const cooperative = await Promise.race([all.then(() => true, () => false), delay(ABORT_GRACE_MS).then(() => false)]);
+      const cooperative = await Promise.race([
+        all.then(
+          () => true,
+          () => false,
+        ),
+        delay(ABORT_GRACE_MS).then(() => false),
+      ]);
       if (!cooperative) await this.destroy();
       if (first === 'interrupted') throw new TrialInterruptedError();
       const arrived = control.arrived();
-      throw new TrialTimeoutError(!cooperative, `${arrived} of ${runs.length} workers reached the start barrier; ` +
-        (cooperative ? 'the workers stopped when aborted' : 'the workers did not stop and the pool was torn down'));
+      throw new TrialTimeoutError(
+        !cooperative,
+        `${arrived} of ${runs.length} workers reached the start barrier; ` +
+          (cooperative ? 'the workers stopped when aborted' : 'the workers did not stop and the pool was torn down'),
+      );
     } finally {
       clearTimeout(timer);
       if (signal && onAbort) signal.removeEventListener('abort', onAbort);

@@ -22,7 +22,11 @@ import { profilePath, profileStem } from './profiler.js';
 
 /** The parts of a V8 .cpuprofile this summary reads. */
 interface CpuProfile {
-  nodes: Array<{ id: number; hitCount?: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }>;
+  nodes: Array<{
+    id: number;
+    hitCount?: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  }>;
 }
 
 export interface FunctionShare {
@@ -59,8 +63,16 @@ export const TOP_FUNCTIONS = 12;
  * of earlier runs with other names are ignored) and summarises them per
  * (map, threads), in plan order.
  */
-export function summariseProfiles(dir: string, cells: readonly ProfiledCell[], trials: number, top = TOP_FUNCTIONS): ProfileGroup[] {
-  const groups = new Map<string, { map: string; threads: number; profiles: number; selfSamples: Map<string, number> }>();
+export function summariseProfiles(
+  dir: string,
+  cells: readonly ProfiledCell[],
+  trials: number,
+  top = TOP_FUNCTIONS,
+): ProfileGroup[] {
+  const groups = new Map<
+    string,
+    { map: string; threads: number; profiles: number; selfSamples: Map<string, number> }
+  >();
   const locations = new SourceLocator();
   for (const cell of cells) {
     const key = `${cell.map}\u0000${cell.threads}`;
@@ -91,7 +103,10 @@ function addSelfSamples(profile: CpuProfile, into: Map<string, number>, location
   }
 }
 
-function rank(group: { map: string; threads: number; profiles: number; selfSamples: Map<string, number> }, top: number): ProfileGroup {
+function rank(
+  group: { map: string; threads: number; profiles: number; selfSamples: Map<string, number> },
+  top: number,
+): ProfileGroup {
   let samples = 0;
   const byFile = new Map<string, number>();
   const functions: FunctionShare[] = [];
@@ -105,7 +120,10 @@ function rank(group: { map: string; threads: number; profiles: number; selfSampl
   for (const entry of functions) entry.share = entry.samples / samples;
   functions.sort((a, b) => b.samples - a.samples);
   return {
-    map: group.map, threads: group.threads, profiles: group.profiles, samples,
+    map: group.map,
+    threads: group.threads,
+    profiles: group.profiles,
+    samples,
     top: functions.slice(0, top),
     byFile: [...byFile].sort((a, b) => b[1] - a[1]).map(([file, count]) => ({ file, share: count / samples })),
   };
@@ -123,7 +141,9 @@ class SourceLocator {
     const found = sourceMap && lineNumber >= 0 ? sourceMap.findEntry(lineNumber, Math.max(0, columnNumber)) : {};
     const entry = found as Partial<SourceMapping>;
     if (typeof entry.originalSource === 'string' && typeof entry.originalLine === 'number') {
-      const source = entry.originalSource.startsWith('file:') ? fileURLToPath(entry.originalSource) : entry.originalSource;
+      const source = entry.originalSource.startsWith('file:')
+        ? fileURLToPath(entry.originalSource)
+        : entry.originalSource;
       return `${relative(process.cwd(), source)}:${entry.originalLine + 1}`;
     }
     return `${relative(process.cwd(), path)}${lineNumber >= 0 ? `:${lineNumber + 1}` : ''}`;
@@ -150,12 +170,19 @@ class SourceLocator {
 /** The summary as text: one block per (map, threads). */
 export function formatProfileSummary(dir: string, groups: readonly ProfileGroup[]): string {
   if (groups.length === 0) return `CPU profiles: none written in ${dir}`;
-  const lines = [`CPU profiles of the measured windows in ${dir} — self time per function (samples on top of the stack)`];
+  const lines = [
+    `CPU profiles of the measured windows in ${dir} — self time per function (samples on top of the stack)`,
+  ];
   for (const group of groups) {
-    lines.push('', `${group.map}, ${group.threads} thread${group.threads === 1 ? '' : 's'}: ${group.profiles} profiles, ${group.samples} samples`);
+    lines.push(
+      '',
+      `${group.map}, ${group.threads} thread${group.threads === 1 ? '' : 's'}: ${group.profiles} profiles, ${group.samples} samples`,
+    );
     const width = Math.max(8, ...group.top.map((entry) => entry.functionName.length));
     for (const entry of group.top) {
-      lines.push(`  ${(entry.share * 100).toFixed(1).padStart(5)}%  ${entry.functionName.padEnd(width)}  ${entry.location}`);
+      lines.push(
+        `  ${(entry.share * 100).toFixed(1).padStart(5)}%  ${entry.functionName.padEnd(width)}  ${entry.location}`,
+      );
     }
     const files = group.byFile.slice(0, 5).map(({ file, share }) => `${file} ${(share * 100).toFixed(0)}%`);
     lines.push(`  by file: ${files.join(' · ')}`);

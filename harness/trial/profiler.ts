@@ -28,7 +28,10 @@ export interface ProfileTarget {
   stem: string;
 }
 
-export function profileStem(cell: { map: string; workload: string; threads: number; loadFactor: number }, trial: number): string {
+export function profileStem(
+  cell: { map: string; workload: string; threads: number; loadFactor: number },
+  trial: number,
+): string {
   return `${safeName(cell.map)}-${safeName(cell.workload)}-t${cell.threads}-lf${cell.loadFactor}-trial${trial + 1}`;
 }
 

@@ -27,8 +27,13 @@ function replay(map: ConcurrentMap, stream: OpStream, ops: number): number {
 
 /** One discarded warm-up round, then `rounds` timed rounds of `opsPerRound` ops, each on a fresh prefilled map. */
 export function measureBareLoop(
-  factory: MapFactory, workload: Workload, loadFactor: number, stream: OpStream,
-  prefill: { keys: Int32Array; values: Int32Array }, opsPerRound: number, rounds = 5,
+  factory: MapFactory,
+  workload: Workload,
+  loadFactor: number,
+  stream: OpStream,
+  prefill: { keys: Int32Array; values: Int32Array },
+  opsPerRound: number,
+  rounds = 5,
 ): BareLoopResult {
   const roundsNsPerOp: number[] = [];
   let sink = 0;

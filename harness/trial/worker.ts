@@ -112,7 +112,12 @@ export default async function runTask(task: ReadyTask | TrialTask): Promise<unkn
     const aborted = control.aborted();
     control.abort();
     const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
-    const failure: WorkerFailure = { ok: false, workerIndex: task.workerIndex, aborted, error: { name, message, stack } };
+    const failure: WorkerFailure = {
+      ok: false,
+      workerIndex: task.workerIndex,
+      aborted,
+      error: { name, message, stack },
+    };
     return failure;
   }
 }
@@ -127,8 +132,13 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
   const clockCostNs = measureClockCostNs(2000);
   const byOp = Array.from({ length: OP_KINDS }, () => new LatencyHistogram());
   const state: LoopState = {
-    map, stream: task.stream, controlWords: control.words, sampleEveryOps: task.sampleEveryOps,
-    index: 0, checksum: 0, rng: (Math.imul(task.seed ^ 0x9e3779b9, task.workerIndex + 1) | 1) >>> 0,
+    map,
+    stream: task.stream,
+    controlWords: control.words,
+    sampleEveryOps: task.sampleEveryOps,
+    index: 0,
+    checksum: 0,
+    rng: (Math.imul(task.seed ^ 0x9e3779b9, task.workerIndex + 1) | 1) >>> 0,
   };
   const offsetMs = localClockOffsetMs();
   const profiler = task.profile ? ThreadProfiler.forThisThread() : null;

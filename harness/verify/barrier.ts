@@ -104,7 +104,15 @@ export class BatchControl {
   }
 
   /** Waits until words[index] ≥ target: spin `spins` loads, then park in slices. False if aborted. */
-  private waitFor(index: number, target: number, spins: number, phase: string, historyIndex: number, threads: number, timeoutMs: number): boolean {
+  private waitFor(
+    index: number,
+    target: number,
+    spins: number,
+    phase: string,
+    historyIndex: number,
+    threads: number,
+    timeoutMs: number,
+  ): boolean {
     for (let spin = 0; spin < spins; spin++) {
       if (Atomics.load(this.words, index) >= target) return !this.aborted;
     }

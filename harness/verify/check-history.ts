@@ -41,7 +41,11 @@ export interface CheckOptions {
   sizeCheck: SizeCheck;
 }
 
-export const DEFAULT_CHECK_OPTIONS: CheckOptions = { stepBudget: 100_000, foreachCheck: 'complete', sizeCheck: 'bounds' };
+export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
+  stepBudget: 100_000,
+  foreachCheck: 'complete',
+  sizeCheck: 'bounds',
+};
 
 export type Violation =
   | {
@@ -85,7 +89,8 @@ export function checkHistory(history: History, options: CheckOptions = DEFAULT_C
     if (op.kind !== 'forEach' || options.foreachCheck === 'off') continue;
     const reported = new Set<number>();
     for (const [key] of op.result as readonly (readonly [number, number])[]) {
-      if (reported.has(key)) return { outcome: 'violation', steps: 0, violation: { kind: 'forEach-duplicate', opIndex: index, key } };
+      if (reported.has(key))
+        return { outcome: 'violation', steps: 0, violation: { kind: 'forEach-duplicate', opIndex: index, key } };
       reported.add(key);
     }
   }
@@ -93,7 +98,9 @@ export function checkHistory(history: History, options: CheckOptions = DEFAULT_C
   const keyHistories = splitByKey(history, options.foreachCheck);
   let inconclusive = false;
   // Smallest sub-histories first: a violation found there makes the shortest counterexample.
-  const keys = [...keyHistories.keys()].sort((a, b) => keyHistories.get(a)!.length - keyHistories.get(b)!.length || a - b);
+  const keys = [...keyHistories.keys()].sort(
+    (a, b) => keyHistories.get(a)!.length - keyHistories.get(b)!.length || a - b,
+  );
   const verdicts = new Map<number, SearchOutcome>();
   for (const key of keys) {
     const keyOps = keyHistories.get(key)!;
@@ -180,7 +187,11 @@ export function splitByKey(history: History, foreachCheck: ForEachCheck): Map<nu
  * been present, and `candidates − count` that can have been absent. A probe
  * that runs out of budget counts as "can", and makes a pass 'unknown'.
  */
-function judgeSize(sizeOp: HistoryOp, keyHistories: Map<number, KeyOp[]>, budget: StepBudget): 'ok' | 'violation' | 'unknown' {
+function judgeSize(
+  sizeOp: HistoryOp,
+  keyHistories: Map<number, KeyOp[]>,
+  budget: StepBudget,
+): 'ok' | 'violation' | 'unknown' {
   const count = sizeOp.result as number;
   const candidates = sizeCandidates(sizeOp, keyHistories);
   if (!Number.isInteger(count) || count < 0 || count > candidates.length) return 'violation';
@@ -219,13 +230,19 @@ function sizeBounds(sizeOp: HistoryOp, keyHistories: Map<number, KeyOp[]>, budge
 function sizeCandidates(sizeOp: HistoryOp, keyHistories: Map<number, KeyOp[]>): KeyOp[][] {
   const candidates: KeyOp[][] = [];
   for (const keyOps of keyHistories.values()) {
-    if (keyOps.some((op) => op.invokeNs <= sizeOp.responseNs && op.probe === undefined && stores(op))) candidates.push(keyOps);
+    if (keyOps.some((op) => op.invokeNs <= sizeOp.responseNs && op.probe === undefined && stores(op)))
+      candidates.push(keyOps);
   }
   return candidates;
 }
 
 /** Can the key have been present (or absent) at some instant of the size call, consistently with its sub-history? */
-function probePresence(sizeOp: HistoryOp, keyOps: readonly KeyOp[], present: boolean, budget: StepBudget): SearchOutcome {
+function probePresence(
+  sizeOp: HistoryOp,
+  keyOps: readonly KeyOp[],
+  present: boolean,
+  budget: StepBudget,
+): SearchOutcome {
   const presence: KeyOp = {
     kind: KeyOpKind.present,
     arg1: 0,
@@ -246,10 +263,13 @@ function stores(op: KeyOp): boolean {
 }
 
 function validateHistory(history: History): void {
-  if (!Number.isInteger(history.keys) || history.keys < 0) throw new TypeError(`history.keys must be an integer ≥ 0, got ${history.keys}`);
+  if (!Number.isInteger(history.keys) || history.keys < 0)
+    throw new TypeError(`history.keys must be an integer ≥ 0, got ${history.keys}`);
   history.ops.forEach((op, index) => {
     if (!(op.responseNs >= op.invokeNs)) {
-      throw new TypeError(`history.ops[${index}] (${op.kind}) responds at ${op.responseNs} ns, before its invocation at ${op.invokeNs} ns`);
+      throw new TypeError(
+        `history.ops[${index}] (${op.kind}) responds at ${op.responseNs} ns, before its invocation at ${op.invokeNs} ns`,
+      );
     }
   });
 }

@@ -52,17 +52,26 @@ export interface Counterexample {
 }
 
 /** Builds (and for single-key violations, shrinks) the counterexample of `violation` found in `history`. */
-export function buildCounterexample(history: History, historyIndex: number, violation: Violation, shrinkBudget: StepBudget): Counterexample {
+export function buildCounterexample(
+  history: History,
+  historyIndex: number,
+  violation: Violation,
+  shrinkBudget: StepBudget,
+): Counterexample {
   switch (violation.kind) {
     case 'linearizability': {
       const shrunk = shrinkKeyHistory(violation.keyOps, shrinkBudget);
       const key = violation.key;
       const ops = shrunk.ops.map((keyOp) => keyOpRow(history, keyOp, key));
-      const context = explainingOps(shrunk.cutHead, shrunk.initialStates, shrunk.ops).map((keyOp) => ({ ...keyOpRow(history, keyOp, key), context: true }));
+      const context = explainingOps(shrunk.cutHead, shrunk.initialStates, shrunk.ops).map((keyOp) => ({
+        ...keyOpRow(history, keyOp, key),
+        context: true,
+      }));
       const stateBefore = shrunk.droppedHead > 0 ? describeStates(shrunk.initialStates) : undefined;
-      const summary = ops.length === 1
-        ? `key ${key}: this op cannot have returned that result at any instant of its call`
-        : `key ${key}: no order of these ${ops.length} ops fits real time and the map's semantics`;
+      const summary =
+        ops.length === 1
+          ? `key ${key}: this op cannot have returned that result at any instant of its call`
+          : `key ${key}: no order of these ${ops.length} ops fits real time and the map's semantics`;
       const header = [summary];
       if (stateBefore === undefined) header.push(`state of key ${key} before them: absent (the map started empty)`);
       else {
@@ -70,7 +79,9 @@ export function buildCounterexample(history: History, historyIndex: number, viol
         header.push(`state of key ${key} before them: ${stateBefore} (${shrunk.droppedHead} earlier ops cut${marker})`);
       }
       if (shrunk.ops.length < violation.keyOps.length) {
-        header.push(`shrunk from ${violation.keyOps.length} ops (${shrunk.droppedHead} earlier, ${shrunk.droppedTail} later, ${shrunk.droppedReads} reads dropped)`);
+        header.push(
+          `shrunk from ${violation.keyOps.length} ops (${shrunk.droppedHead} earlier, ${shrunk.droppedTail} later, ${shrunk.droppedReads} reads dropped)`,
+        );
       }
       return {
         kind: 'linearizability',
@@ -88,7 +99,16 @@ export function buildCounterexample(history: History, historyIndex: number, viol
       const op = history.ops[violation.opIndex];
       const summary = `forEach reported key ${violation.key} more than once`;
       const ops = [row(op)];
-      return { kind: violation.kind, historyIndex, key: violation.key, summary, originalOps: 1, droppedOps: 0, ops, timeline: [summary, ...renderTimeline(ops)] };
+      return {
+        kind: violation.kind,
+        historyIndex,
+        key: violation.key,
+        summary,
+        originalOps: 1,
+        droppedOps: 0,
+        ops,
+        timeline: [summary, ...renderTimeline(ops)],
+      };
     }
     case 'size-bounds': {
       const sizeOp = history.ops[violation.opIndex];
@@ -96,8 +116,19 @@ export function buildCounterexample(history: History, historyIndex: number, viol
         `size() returned ${String(sizeOp.result)}, but between ${violation.min} and ${violation.max} keys can have been present during the call` +
         ` (certainly present: [${violation.certainlyPresent.join(', ')}]; possibly present: [${violation.possiblyPresent.join(', ')}])`;
       // Everything invoked before size returned can have decided its count.
-      const ops = history.ops.filter((op) => op.invokeNs <= sizeOp.responseNs).sort(byInvocation).map(row);
-      return { kind: violation.kind, historyIndex, summary, originalOps: ops.length, droppedOps: 0, ops, timeline: [summary, ...renderTimeline(ops)] };
+      const ops = history.ops
+        .filter((op) => op.invokeNs <= sizeOp.responseNs)
+        .sort(byInvocation)
+        .map(row);
+      return {
+        kind: violation.kind,
+        historyIndex,
+        summary,
+        originalOps: ops.length,
+        droppedOps: 0,
+        ops,
+        timeline: [summary, ...renderTimeline(ops)],
+      };
     }
   }
 }
@@ -115,13 +146,24 @@ export interface ThrownOp {
 }
 
 /** A counterexample for ops that threw: each thrown op and every op that overlapped one. */
-export function exceptionCounterexample(historyIndex: number, thrown: readonly ThrownOp[], ops: readonly HistoryOp[]): Counterexample {
+export function exceptionCounterexample(
+  historyIndex: number,
+  thrown: readonly ThrownOp[],
+  ops: readonly HistoryOp[],
+): Counterexample {
   const [first] = thrown;
   const summary = `thread ${first.thread}: ${first.call} threw ${first.name}: ${first.message}`;
-  const overlapping = ops.filter((op) => thrown.some((failed) => op.invokeNs <= failed.thrownNs && failed.invokeNs <= op.responseNs));
+  const overlapping = ops.filter((op) =>
+    thrown.some((failed) => op.invokeNs <= failed.thrownNs && failed.invokeNs <= op.responseNs),
+  );
   const rows = [
     ...overlapping.map(row),
-    ...thrown.map((failed) => ({ thread: failed.thread, op: `${failed.call} threw ${failed.message}`, invokeNs: failed.invokeNs, responseNs: failed.thrownNs })),
+    ...thrown.map((failed) => ({
+      thread: failed.thread,
+      op: `${failed.call} threw ${failed.message}`,
+      invokeNs: failed.invokeNs,
+      responseNs: failed.thrownNs,
+    })),
   ].sort((a, b) => a.invokeNs - b.invokeNs || a.responseNs - b.responseNs);
   return {
     kind: 'exception',

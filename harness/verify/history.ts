@@ -13,7 +13,16 @@
 /** The eight map operations a history may contain. */
 export type VerifyOpName = 'get' | 'set' | 'delete' | 'getOrSet' | 'compareAndSet' | 'add' | 'size' | 'forEach';
 
-export const VERIFY_OP_NAMES: readonly VerifyOpName[] = ['get', 'set', 'delete', 'getOrSet', 'compareAndSet', 'add', 'size', 'forEach'];
+export const VERIFY_OP_NAMES: readonly VerifyOpName[] = [
+  'get',
+  'set',
+  'delete',
+  'getOrSet',
+  'compareAndSet',
+  'add',
+  'size',
+  'forEach',
+];
 
 /** A (key, value) pair reported by forEach, in the order reported. */
 export type ForEachEntry = readonly [key: number, value: number];

@@ -28,7 +28,11 @@ export interface StepBudget {
 }
 
 /** Is there an order of `ops`, respecting real time, that the model accepts starting from one of `initialStates`? */
-export function checkKeyOps(ops: readonly KeyOp[], initialStates: readonly number[], budget: StepBudget): SearchOutcome {
+export function checkKeyOps(
+  ops: readonly KeyOp[],
+  initialStates: readonly number[],
+  budget: StepBudget,
+): SearchOutcome {
   return search(ops, initialStates, budget, false).outcome;
 }
 
@@ -36,7 +40,11 @@ export function checkKeyOps(ops: readonly KeyOp[], initialStates: readonly numbe
  * Every state the key can be in after all of `ops` (under some linearization
  * from some initial state); empty when none exists, null when the budget ran out.
  */
-export function reachableFinalStates(ops: readonly KeyOp[], initialStates: readonly number[], budget: StepBudget): number[] | null {
+export function reachableFinalStates(
+  ops: readonly KeyOp[],
+  initialStates: readonly number[],
+  budget: StepBudget,
+): number[] | null {
   const { outcome, finalStates } = search(ops, initialStates, budget, true);
   return outcome === 'inconclusive' ? null : finalStates;
 }
@@ -90,9 +98,10 @@ function search(
   };
 
   const linearized = new Uint32Array(Math.ceil(opCount / 32));
-  const cacheKey = linearized.length === 1
-    ? (state: number): string => `${linearized[0]}|${state}`
-    : (state: number): string => `${linearized.join(',')}|${state}`;
+  const cacheKey =
+    linearized.length === 1
+      ? (state: number): string => `${linearized[0]}|${state}`
+      : (state: number): string => `${linearized.join(',')}|${state}`;
   // Shared by every initial state: a (linearized set, state) node has one future whatever led to it.
   const seen = new Set<string>();
   const stackCall = new Int32Array(opCount);

@@ -15,7 +15,10 @@ import { mixSeed, Sfc32 } from '../../workloads/random.js';
 import { VERIFY_OP_NAMES, type VerifyOpName } from './history.js';
 
 /** Op codes in a plan and a thread record: the index in VERIFY_OP_NAMES. */
-export const PlanOp = Object.fromEntries(VERIFY_OP_NAMES.map((name, code) => [name, code])) as Record<VerifyOpName, number>;
+export const PlanOp = Object.fromEntries(VERIFY_OP_NAMES.map((name, code) => [name, code])) as Record<
+  VerifyOpName,
+  number
+>;
 
 /** Relative frequency of each op (out of 100). */
 export const OP_WEIGHTS: Readonly<Record<VerifyOpName, number>> = {
@@ -63,7 +66,9 @@ const VERIFY_STREAM_PURPOSE = 0x7e71f7;
 export function planOps(parameters: PlanParameters): OpPlan {
   const { opsPerHistory, keys, thread, threads, maxJitterSpins } = parameters;
   // One stream per (seed, history, thread): the history folded in by a second mix.
-  const generator = new Sfc32(mixSeed(mixSeed(parameters.seed, VERIFY_STREAM_PURPOSE, parameters.historyIndex), VERIFY_STREAM_PURPOSE, thread));
+  const generator = new Sfc32(
+    mixSeed(mixSeed(parameters.seed, VERIFY_STREAM_PURPOSE, parameters.historyIndex), VERIFY_STREAM_PURPOSE, thread),
+  );
   const random = (): number => generator.nextFloat();
   const plan: OpPlan = {
     ops: new Uint8Array(opsPerHistory),

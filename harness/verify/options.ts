@@ -16,7 +16,8 @@ export const VERIFY_OPTION_SPECS = [
   defineOption({
     name: 'mapModule',
     flag: '--map-module <paths>',
-    description: 'comma-separated paths of ES modules whose default export is a MapFactory (or the flag repeated); loaded in the main thread and every worker',
+    description:
+      'comma-separated paths of ES modules whose default export is a MapFactory (or the flag repeated); loaded in the main thread and every worker',
     parse: parsers.list(parsers.string()),
     repeatable: true,
   }),
@@ -58,7 +59,8 @@ export const VERIFY_OPTION_SPECS = [
   defineOption({
     name: 'durationMs',
     flag: '--duration-ms <ms>',
-    description: 'stop a map after this long even if fewer histories ran (milliseconds, integer 1..86400000; default: no limit)',
+    description:
+      'stop a map after this long even if fewer histories ran (milliseconds, integer 1..86400000; default: no limit)',
     parse: parsers.integer(1, 86_400_000),
   }),
   defineOption({
@@ -78,7 +80,8 @@ export const VERIFY_OPTION_SPECS = [
   defineOption({
     name: 'foreachCheck',
     flag: '--foreach-check <rule>',
-    description: 'forEach rule: complete (each key reported or not as it was at some instant of the call), reported (only reported pairs judged), off',
+    description:
+      'forEach rule: complete (each key reported or not as it was at some instant of the call), reported (only reported pairs judged), off',
     defaultValue: 'complete',
     parse: parsers.oneOf(['complete', 'reported', 'off'] as const),
   }),

@@ -54,7 +54,13 @@ export class HistoryRecorder {
   }
 
   /** Records `count` histories (global indexes firstHistoryIndex…) of the map; one fresh map each. */
-  async record(factory: MapFactory, source: MapSource, firstHistoryIndex: number, count: number, parameters: RecordParameters): Promise<RecordedHistory[]> {
+  async record(
+    factory: MapFactory,
+    source: MapSource,
+    firstHistoryIndex: number,
+    count: number,
+    parameters: RecordParameters,
+  ): Promise<RecordedHistory[]> {
     const handles: MapHandle[] = Array.from({ length: count }, () => factory.create({ capacity: parameters.capacity }));
     const buffer = BatchControl.allocate(count);
     const control = new BatchControl(buffer, count);
@@ -65,38 +71,48 @@ export class HistoryRecorder {
     }, parameters.batchTimeoutMs);
     try {
       const tasks = Array.from({ length: this.threads }, (_, thread) =>
-        this.pool.run(
-          {
-            map: source,
-            handles,
-            firstHistoryIndex,
-            thread,
-            threads: this.threads,
-            opsPerHistory: parameters.opsPerHistory,
-            keys: parameters.keys,
-            seed: parameters.seed,
-            maxJitterSpins: parameters.maxJitterSpins,
-            barrierTimeoutMs: parameters.batchTimeoutMs,
-            control: buffer,
-          },
-          { signal: abortController.signal },
-        ).catch((error: unknown) => {
-          control.abort(); // the other threads would wait at the next barrier for this one
-          throw error;
-        }),
+        this.pool
+          .run(
+            {
+              map: source,
+              handles,
+              firstHistoryIndex,
+              thread,
+              threads: this.threads,
+              opsPerHistory: parameters.opsPerHistory,
+              keys: parameters.keys,
+              seed: parameters.seed,
+              maxJitterSpins: parameters.maxJitterSpins,
+              barrierTimeoutMs: parameters.batchTimeoutMs,
+              control: buffer,
+            },
+            { signal: abortController.signal },
+          )
+          .catch((error: unknown) => {
+            control.abort(); // the other threads would wait at the next barrier for this one
+            throw error;
+          }),
       );
       const settled = await Promise.allSettled(tasks);
       if (abortController.signal.aborted) {
-        throw new RecordingError(`${source.name}: a batch of ${count} histories did not finish within ${parameters.batchTimeoutMs} ms (a map operation never returned?)`);
+        throw new RecordingError(
+          `${source.name}: a batch of ${count} histories did not finish within ${parameters.batchTimeoutMs} ms (a map operation never returned?)`,
+        );
       }
       const failed = settled.find((outcome) => outcome.status === 'rejected');
       if (failed) {
         const reason = failed.reason as unknown;
-        throw new RecordingError(`${source.name}: a recording worker failed: ${reason instanceof Error ? reason.message : String(reason)}`);
+        throw new RecordingError(
+          `${source.name}: a recording worker failed: ${reason instanceof Error ? reason.message : String(reason)}`,
+        );
       }
       const perThread = settled.map((outcome) => (outcome as PromiseFulfilledResult<ThreadRecord[]>).value);
       return Array.from({ length: count }, (_, batchIndex) =>
-        assembleHistory(perThread.map((records) => records[batchIndex]), parameters.keys));
+        assembleHistory(
+          perThread.map((records) => records[batchIndex]),
+          parameters.keys,
+        ),
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -124,7 +140,13 @@ export function assembleHistory(records: readonly ThreadRecord[], keys: number):
     }
     if (record.exception) {
       const pending = decodeOp(record, record.completed, startNs ?? 0n);
-      thrown.push({ thread: record.thread, call: describeCall(pending), ...record.exception, invokeNs: pending.invokeNs, thrownNs: pending.responseNs });
+      thrown.push({
+        thread: record.thread,
+        call: describeCall(pending),
+        ...record.exception,
+        invokeNs: pending.invokeNs,
+        thrownNs: pending.responseNs,
+      });
     }
   }
   return { history: { keys, ops }, thrown };
@@ -142,13 +164,20 @@ function decodeOp(record: ThreadRecord, index: number, startNs: bigint): History
   };
   const key = record.keys[index];
   switch (kind) {
-    case 'get': return { ...base, key, args: [], result: value };
-    case 'set': return { ...base, key, args: [record.args1[index]], result: null };
-    case 'delete': return { ...base, key, args: [], result: raw === 1 };
-    case 'getOrSet': return { ...base, key, args: [record.args1[index]], result: value };
-    case 'compareAndSet': return { ...base, key, args: [record.args1[index], record.args2[index]], result: raw === 1 };
-    case 'add': return { ...base, key, args: [record.args1[index]], result: value };
-    case 'size': return { ...base, key: -1, args: [], result: raw };
+    case 'get':
+      return { ...base, key, args: [], result: value };
+    case 'set':
+      return { ...base, key, args: [record.args1[index]], result: null };
+    case 'delete':
+      return { ...base, key, args: [], result: raw === 1 };
+    case 'getOrSet':
+      return { ...base, key, args: [record.args1[index]], result: value };
+    case 'compareAndSet':
+      return { ...base, key, args: [record.args1[index], record.args2[index]], result: raw === 1 };
+    case 'add':
+      return { ...base, key, args: [record.args1[index]], result: value };
+    case 'size':
+      return { ...base, key: -1, args: [], result: raw };
     case 'forEach': {
       const flat = record.entries[index] ?? new Int32Array(0);
       const entries: ForEachEntry[] = [];

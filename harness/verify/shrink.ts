@@ -54,7 +54,7 @@ export function shrinkKeyHistory(
   const isViolation = (candidate: readonly KeyOp[], states: readonly number[]): boolean =>
     checkKeyOps(candidate, states, budget) === 'violation';
 
-  for (let changed = true; changed && budget.remaining > 0; ) {
+  for (let changed = true; changed && budget.remaining > 0;) {
     changed = false;
 
     // 2. The earliest quiescent cut whose head is already a violation (monotone: binary search).
@@ -72,7 +72,11 @@ export function shrinkKeyHistory(
       }
     }
     if (bestTail > 0) {
-      current = { ...current, ops: current.ops.slice(0, bestTail), droppedTail: current.droppedTail + current.ops.length - bestTail };
+      current = {
+        ...current,
+        ops: current.ops.slice(0, bestTail),
+        droppedTail: current.droppedTail + current.ops.length - bestTail,
+      };
       changed = true;
     }
 

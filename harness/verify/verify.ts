@@ -111,14 +111,24 @@ const SHRINK_BUDGET_FACTOR = 20;
 
 /** Verifies each requested map in turn; throws UsageError on bad options or an unknown map. */
 export async function verifyMaps(options: VerifyOptions = {}): Promise<VerificationReport> {
-  const { maxJitterSpins = DEFAULT_MAX_JITTER_SPINS, batchTimeoutMs = DEFAULT_BATCH_TIMEOUT_MS, onStart, onMapVerified, ...values } = options;
+  const {
+    maxJitterSpins = DEFAULT_MAX_JITTER_SPINS,
+    batchTimeoutMs = DEFAULT_BATCH_TIMEOUT_MS,
+    onStart,
+    onMapVerified,
+    ...values
+  } = options;
   const resolved = resolveVerifyOptions([{ source: 'verify options', values: values as Record<string, unknown> }]);
   if (!Number.isInteger(maxJitterSpins) || maxJitterSpins < 0 || maxJitterSpins > 65_535) {
     throw new UsageError(`maxJitterSpins must be an integer 0..65535, got ${maxJitterSpins}`);
   }
-  if (!Number.isInteger(batchTimeoutMs) || batchTimeoutMs < 1) throw new UsageError(`batchTimeoutMs must be an integer ≥ 1, got ${batchTimeoutMs}`);
+  if (!Number.isInteger(batchTimeoutMs) || batchTimeoutMs < 1)
+    throw new UsageError(`batchTimeoutMs must be an integer ≥ 1, got ${batchTimeoutMs}`);
 
-  const candidates: Array<{ factory: MapFactory; source: MapSource }> = mapFactories.map((factory) => ({ factory, source: { name: factory.name } }));
+  const candidates: Array<{ factory: MapFactory; source: MapSource }> = mapFactories.map((factory) => ({
+    factory,
+    source: { name: factory.name },
+  }));
   for (const path of resolved.mapModule ?? []) {
     const plugin = await loadPluginModule(path);
     if (candidates.some(({ factory }) => factory.name === plugin.factory.name)) {
@@ -129,7 +139,10 @@ export async function verifyMaps(options: VerifyOptions = {}): Promise<Verificat
   const requested = resolved.maps ?? candidates.map(({ factory }) => factory.name);
   const selected = requested.map((name) => {
     const found = candidates.find(({ factory }) => factory.name === name);
-    if (!found) throw new UsageError(`--maps: unknown map '${name}'; allowed: ${candidates.map(({ factory }) => factory.name).join(', ')}`);
+    if (!found)
+      throw new UsageError(
+        `--maps: unknown map '${name}'; allowed: ${candidates.map(({ factory }) => factory.name).join(', ')}`,
+      );
     return found;
   });
 
@@ -154,9 +167,16 @@ export async function verifyMaps(options: VerifyOptions = {}): Promise<Verificat
   const recorder = needsPool ? new HistoryRecorder(config.threads) : undefined;
   try {
     for (const { factory, source } of selected) {
-      const result = recorder ? await verifyOneMap(factory, source, recorder, config, maxJitterSpins, batchTimeoutMs) : privateResult(factory, config);
+      const result = recorder
+        ? await verifyOneMap(factory, source, recorder, config, maxJitterSpins, batchTimeoutMs)
+        : privateResult(factory, config);
       report.maps[factory.name] = result;
-      if (factory.shared && factory.safeForConcurrentWrites && (result.status === 'violated' || result.status === 'error')) report.passed = false;
+      if (
+        factory.shared &&
+        factory.safeForConcurrentWrites &&
+        (result.status === 'violated' || result.status === 'error')
+      )
+        report.passed = false;
       onMapVerified?.(result);
     }
   } finally {
@@ -175,7 +195,11 @@ async function verifyOneMap(
 ): Promise<MapVerification> {
   if (!factory.shared) return privateResult(factory, config);
   const result = emptyResult(factory, config);
-  const checkOptions: CheckOptions = { stepBudget: config.stepBudget, foreachCheck: config.foreachCheck, sizeCheck: config.sizeCheck };
+  const checkOptions: CheckOptions = {
+    stepBudget: config.stepBudget,
+    foreachCheck: config.foreachCheck,
+    sizeCheck: config.sizeCheck,
+  };
   const parameters: RecordParameters = {
     threads: config.threads,
     opsPerHistory: config.opsPerHistory,
@@ -193,7 +217,10 @@ async function verifyOneMap(
   let checkMsMax = 0;
   let overlapping = 0;
 
-  while (result.histories < config.histories && (config.durationMs === null || performance.now() - startedMs < config.durationMs)) {
+  while (
+    result.histories < config.histories &&
+    (config.durationMs === null || performance.now() - startedMs < config.durationMs)
+  ) {
     const count = Math.min(config.historiesPerTask, config.histories - result.histories);
     const firstHistoryIndex = result.histories;
     let batch: RecordedHistory[];
@@ -229,7 +256,9 @@ async function verifyOneMap(
         result.violations++;
         if (!result.counterexample && verdict.violation) {
           const shrinkStartMs = performance.now();
-          result.counterexample = buildCounterexample(history, historyIndex, verdict.violation, { remaining: config.stepBudget * SHRINK_BUDGET_FACTOR });
+          result.counterexample = buildCounterexample(history, historyIndex, verdict.violation, {
+            remaining: config.stepBudget * SHRINK_BUDGET_FACTOR,
+          });
           shrinkMs += performance.now() - shrinkStartMs;
         }
       }
@@ -257,16 +286,27 @@ function judge(factory: MapFactory, result: MapVerification, config: VerifyConfi
   const failure = result.error !== undefined ? `; recording stopped: ${result.error}` : '';
   if (!factory.safeForConcurrentWrites) {
     if (result.concurrentWritesDetected > 0) {
-      return ['unsafe', `unsafe: concurrent map writes detected, as documented (in ${result.concurrentWritesDetected} ${of})${unexplained}${failure}`];
+      return [
+        'unsafe',
+        `unsafe: concurrent map writes detected, as documented (in ${result.concurrentWritesDetected} ${of})${unexplained}${failure}`,
+      ];
     }
-    return ['unsafe', `unsafe (documented): no concurrent write detected in ${result.histories} histories${unexplained}${failure}`];
+    return [
+      'unsafe',
+      `unsafe (documented): no concurrent write detected in ${result.histories} histories${unexplained}${failure}`,
+    ];
   }
   if (result.violations > 0) return ['violated', `${result.violations} ${of} not linearizable${failure}`];
   const thrown = result.exceptions + result.concurrentWritesDetected;
-  if (thrown > 0) return ['violated', `an op threw in ${thrown} ${of}: ${result.counterexample?.summary ?? ''}${failure}`];
-  if (result.error !== undefined) return ['error', `recording failed after ${result.histories} histories: ${result.error}`];
+  if (thrown > 0)
+    return ['violated', `an op threw in ${thrown} ${of}: ${result.counterexample?.summary ?? ''}${failure}`];
+  if (result.error !== undefined)
+    return ['error', `recording failed after ${result.histories} histories: ${result.error}`];
   if (result.inconclusive > 0) {
-    return ['inconclusive', `no violation, but ${result.inconclusive} ${of} were inconclusive (step budget ${config.stepBudget})`];
+    return [
+      'inconclusive',
+      `no violation, but ${result.inconclusive} ${of} were inconclusive (step budget ${config.stepBudget})`,
+    ];
   }
   return ['verified', `linearizable in all ${result.histories} histories (${result.opsRecorded} ops)`];
 }
@@ -291,7 +331,15 @@ function emptyResult(factory: MapFactory, config: VerifyConfig): MapVerification
     inconclusive: 0,
     concurrentWritesDetected: 0,
     exceptions: 0,
-    timings: { totalMs: 0, recordMs: 0, checkMs: 0, shrinkMs: 0, recordUsPerHistory: 0, checkUsPerHistory: 0, checkUsMax: 0 },
+    timings: {
+      totalMs: 0,
+      recordMs: 0,
+      checkMs: 0,
+      shrinkMs: 0,
+      recordUsPerHistory: 0,
+      checkUsPerHistory: 0,
+      checkUsMax: 0,
+    },
   };
 }
 

@@ -86,7 +86,14 @@ export default async function recordHistories(task: RecordTask): Promise<ThreadR
   return records;
 }
 
-function runHistory(map: ConcurrentMap, plan: OpPlan, record: ThreadRecord, control: BatchControl, batchIndex: number, task: RecordTask): void {
+function runHistory(
+  map: ConcurrentMap,
+  plan: OpPlan,
+  record: ThreadRecord,
+  control: BatchControl,
+  batchIndex: number,
+  task: RecordTask,
+): void {
   const lastSeen = new Int32Array(task.keys).fill(ABSENT);
   const collected: number[] = [];
   const collect = (key: number, value: number): void => {
@@ -101,8 +108,12 @@ function runHistory(map: ConcurrentMap, plan: OpPlan, record: ThreadRecord, cont
     let arg2 = 0;
     if (op === PlanOp.compareAndSet) {
       arg2 = arg1;
-      arg1 = plan.expected[index] !== EXPECT_LAST_SEEN ? plan.expected[index]
-        : lastSeen[key] !== ABSENT ? lastSeen[key] : NEVER_WRITTEN_OFFSET + (task.thread + 1) * VALUE_STRIDE;
+      arg1 =
+        plan.expected[index] !== EXPECT_LAST_SEEN
+          ? plan.expected[index]
+          : lastSeen[key] !== ABSENT
+            ? lastSeen[key]
+            : NEVER_WRITTEN_OFFSET + (task.thread + 1) * VALUE_STRIDE;
     }
     let result = 0;
     collected.length = 0;
@@ -111,19 +122,38 @@ function runHistory(map: ConcurrentMap, plan: OpPlan, record: ThreadRecord, cont
     const invokeNs = process.hrtime.bigint();
     try {
       switch (op) {
-        case PlanOp.get: result = map.get(key) ?? ABSENT; break;
-        case PlanOp.set: map.set(key, arg1); break;
-        case PlanOp.delete: result = map.delete(key) ? 1 : 0; break;
-        case PlanOp.getOrSet: result = map.getOrSet(key, arg1); break;
-        case PlanOp.compareAndSet: result = map.compareAndSet(key, arg1, arg2) ? 1 : 0; break;
-        case PlanOp.add: result = map.add(key, arg1); break;
-        case PlanOp.size: result = map.size(); break;
-        case PlanOp.forEach: map.forEach(collect); break;
+        case PlanOp.get:
+          result = map.get(key) ?? ABSENT;
+          break;
+        case PlanOp.set:
+          map.set(key, arg1);
+          break;
+        case PlanOp.delete:
+          result = map.delete(key) ? 1 : 0;
+          break;
+        case PlanOp.getOrSet:
+          result = map.getOrSet(key, arg1);
+          break;
+        case PlanOp.compareAndSet:
+          result = map.compareAndSet(key, arg1, arg2) ? 1 : 0;
+          break;
+        case PlanOp.add:
+          result = map.add(key, arg1);
+          break;
+        case PlanOp.size:
+          result = map.size();
+          break;
+        case PlanOp.forEach:
+          map.forEach(collect);
+          break;
       }
     } catch (error) {
       record.responseNs[index] = process.hrtime.bigint();
       record.invokeNs[index] = invokeNs;
-      record.exception = { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) };
+      record.exception = {
+        name: error instanceof Error ? error.name : 'Error',
+        message: error instanceof Error ? error.message : String(error),
+      };
       record.ops[index] = op;
       record.keys[index] = key;
       record.args1[index] = arg1;
@@ -143,10 +173,20 @@ function runHistory(map: ConcurrentMap, plan: OpPlan, record: ThreadRecord, cont
     if (op === PlanOp.forEach) record.entries[index] = Int32Array.from(collected);
     record.completed = index + 1;
     switch (op) {
-      case PlanOp.get: case PlanOp.getOrSet: case PlanOp.add: lastSeen[key] = result; break;
-      case PlanOp.set: lastSeen[key] = arg1; break;
-      case PlanOp.delete: lastSeen[key] = ABSENT; break;
-      case PlanOp.compareAndSet: if (result === 1) lastSeen[key] = arg2; break;
+      case PlanOp.get:
+      case PlanOp.getOrSet:
+      case PlanOp.add:
+        lastSeen[key] = result;
+        break;
+      case PlanOp.set:
+        lastSeen[key] = arg1;
+        break;
+      case PlanOp.delete:
+        lastSeen[key] = ABSENT;
+        break;
+      case PlanOp.compareAndSet:
+        if (result === 1) lastSeen[key] = arg2;
+        break;
     }
   }
 }

@@ -22,24 +22,28 @@ export function renderComparison(comparison: Comparison, format: ReportFormat): 
 export function register(program: Command): void {
   const command = program
     .command('compare')
-    .description('compare two results files cell by cell: median ops/s and p99 with 95% CIs, delta, Mann–Whitney p-value, verdict')
+    .description(
+      'compare two results files cell by cell: median ops/s and p99 with 95% CIs, delta, Mann–Whitney p-value, verdict',
+    )
     .argument('<base.json>', 'the baseline results file')
     .argument('<head.json>', 'the results file of the change');
-  addOptions(command, compareOptions).action(action((basePath: string, headPath: string, flags: Record<string, unknown>) => {
-    const options = resolveFlags(compareOptions, flags);
-    const comparison = compareResults(readResultsFile(basePath), readResultsFile(headPath), {
-      alpha: options.alpha,
-      normalize: options.normalize,
-      mapAliases: options.mapAlias ?? {},
-      metric: options.metric,
-      test: options.test,
-      effectQuantile: options.effectQuantile,
-      baseSource: basePath,
-      headSource: headPath,
-    });
-    const output = renderComparison(comparison, options.format);
-    if (options.out) writeFileSync(options.out, output);
-    else process.stdout.write(output);
-    return 0;
-  }));
+  addOptions(command, compareOptions).action(
+    action((basePath: string, headPath: string, flags: Record<string, unknown>) => {
+      const options = resolveFlags(compareOptions, flags);
+      const comparison = compareResults(readResultsFile(basePath), readResultsFile(headPath), {
+        alpha: options.alpha,
+        normalize: options.normalize,
+        mapAliases: options.mapAlias ?? {},
+        metric: options.metric,
+        test: options.test,
+        effectQuantile: options.effectQuantile,
+        baseSource: basePath,
+        headSource: headPath,
+      });
+      const output = renderComparison(comparison, options.format);
+      if (options.out) writeFileSync(options.out, output);
+      else process.stdout.write(output);
+      return 0;
+    }),
+  );
 }

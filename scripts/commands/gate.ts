@@ -11,7 +11,12 @@ import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { cellKeyOf, cellLabel } from '../../harness/gate/compare.js';
-import { expandBaselinePaths, mergeBaselines, selectBaselineRuns, type BaselineRun } from '../../harness/gate/baseline.js';
+import {
+  expandBaselinePaths,
+  mergeBaselines,
+  selectBaselineRuns,
+  type BaselineRun,
+} from '../../harness/gate/baseline.js';
 import { localMachineKind } from '../../harness/run/env.js';
 import { maxThreadsFor, runGate, whyNotGated, type GateReport, type Remeasure } from '../../harness/gate/gate.js';
 import { gateOptions, type ReportFormat } from '../../harness/gate/options.js';
@@ -33,110 +38,138 @@ function renderGate(report: GateReport, format: ReportFormat): string {
 export function register(program: Command): void {
   const command = program
     .command('gate')
-    .description('fail (exit 1) when the code under test is significantly and materially slower than a baseline results file');
-  addOptions(command, gateOptions).action(action(async (flags: Record<string, unknown>) => {
-    const options = resolveFlags(gateOptions, flags);
-    if (options.baseline === undefined) throw new UsageError('gate needs --baseline <results.json>');
-    if (options.current === undefined && options.preset === undefined) {
-      throw new UsageError('gate needs --current <results.json> (measured already) or --preset <name> (run the sweep now)');
-    }
-    const confirm = options.confirm ?? options.current === undefined;
-    if (confirm && options.preset === undefined) {
-      throw new UsageError('--confirm re-runs regressed cells with the sweep: give --preset <name> as well');
-    }
-    const baselineRuns = expandBaselinePaths(options.baseline).map((path) => ({ results: readResultsFile(path), source: path }));
-    // Pool only the runs measured on the gated machine's CPU when the baseline has them (baseline.ts, selectBaselineRuns).
-    const measured = options.current === undefined ? undefined : readResultsFile(options.current);
-    const gatedMachine = measured?.env ?? localMachineKind();
-    const selection = selectBaselineRuns(baselineRuns, gatedMachine);
-    const merged = mergeBaselines(selection.runs);
-    const baselineSource = merged.source;
-    const fullBaseline = merged.results;
-    if (fullBaseline.cells.every((cell) => cell.error !== undefined)) {
-      throw new UsageError(`${baselineSource}: the baseline has no cell with numbers to compare against`);
-    }
-    const mapAliases = options.mapAlias ?? {};
-    // Running the sweep here: measure only the cells that can be gated (rule 5, harness/gate/gate.ts), which also
-    // keeps the CI step short. This machine is the one the sweep will run on, so its cores bound the default.
-    let baseline = fullBaseline;
-    let maxThreads = options.maxThreads;
-    const skipped: string[] = [];
-    if (options.current === undefined) {
-      maxThreads ??= maxThreadsFor(fullBaseline.env.cores, availableParallelism());
-      const limit = maxThreads;
-      const gateable = (cell: Results['cells'][number]) => whyNotGated(cell, limit) === null;
-      baseline = { ...fullBaseline, cells: fullBaseline.cells.filter(gateable) };
-      skipped.push(...fullBaseline.cells.filter((cell) => !gateable(cell)).map((cell) => cellLabel(cellKeyOf(cell))));
-      if (baseline.cells.every((cell) => cell.error !== undefined)) {
-        throw new UsageError(`${baselineSource}: no baseline cell with numbers can be gated (≤ ${limit} threads, --max-threads; not private, not oversubscribed)`);
+    .description(
+      'fail (exit 1) when the code under test is significantly and materially slower than a baseline results file',
+    );
+  addOptions(command, gateOptions).action(
+    action(async (flags: Record<string, unknown>) => {
+      const options = resolveFlags(gateOptions, flags);
+      if (options.baseline === undefined) throw new UsageError('gate needs --baseline <results.json>');
+      if (options.current === undefined && options.preset === undefined) {
+        throw new UsageError(
+          'gate needs --current <results.json> (measured already) or --preset <name> (run the sweep now)',
+        );
       }
-    }
-    const measurable = baseline.cells.filter((cell) => cell.error === undefined);
+      const confirm = options.confirm ?? options.current === undefined;
+      if (confirm && options.preset === undefined) {
+        throw new UsageError('--confirm re-runs regressed cells with the sweep: give --preset <name> as well');
+      }
+      const baselineRuns = expandBaselinePaths(options.baseline).map((path) => ({
+        results: readResultsFile(path),
+        source: path,
+      }));
+      // Pool only the runs measured on the gated machine's CPU when the baseline has them (baseline.ts, selectBaselineRuns).
+      const measured = options.current === undefined ? undefined : readResultsFile(options.current);
+      const gatedMachine = measured?.env ?? localMachineKind();
+      const selection = selectBaselineRuns(baselineRuns, gatedMachine);
+      const merged = mergeBaselines(selection.runs);
+      const baselineSource = merged.source;
+      const fullBaseline = merged.results;
+      if (fullBaseline.cells.every((cell) => cell.error !== undefined)) {
+        throw new UsageError(`${baselineSource}: the baseline has no cell with numbers to compare against`);
+      }
+      const mapAliases = options.mapAlias ?? {};
+      // Running the sweep here: measure only the cells that can be gated (rule 5, harness/gate/gate.ts), which also
+      // keeps the CI step short. This machine is the one the sweep will run on, so its cores bound the default.
+      let baseline = fullBaseline;
+      let maxThreads = options.maxThreads;
+      const skipped: string[] = [];
+      if (options.current === undefined) {
+        maxThreads ??= maxThreadsFor(fullBaseline.env.cores, availableParallelism());
+        const limit = maxThreads;
+        const gateable = (cell: Results['cells'][number]) => whyNotGated(cell, limit) === null;
+        baseline = { ...fullBaseline, cells: fullBaseline.cells.filter(gateable) };
+        skipped.push(...fullBaseline.cells.filter((cell) => !gateable(cell)).map((cell) => cellLabel(cellKeyOf(cell))));
+        if (baseline.cells.every((cell) => cell.error !== undefined)) {
+          throw new UsageError(
+            `${baselineSource}: no baseline cell with numbers can be gated (≤ ${limit} threads, --max-threads; not private, not oversubscribed)`,
+          );
+        }
+      }
+      const measurable = baseline.cells.filter((cell) => cell.error === undefined);
 
-    // --runs fresh sweep processes, pooled per cell like a multi-run baseline: a slow state that holds a
-    // worker for a whole run (seen here: every trial of one cell at 0.6× for 25 s) then weighs one run in n.
-    const sweep = async (cells: SweepRequest['cells']): Promise<Results> => {
-      const runs: BaselineRun[] = [];
-      for (let run = 1; run <= options.runs; run++) {
-        const results = await runSweepProcess({
-          cliPath: CLI_PATH, preset: options.preset as string, cells, mapModule: options.mapModule, mapAliases, node: options.node,
-          timeoutMs: options.timeout * 1000,
-        });
-        runs.push({ results, source: `run ${run}` });
+      // --runs fresh sweep processes, pooled per cell like a multi-run baseline: a slow state that holds a
+      // worker for a whole run (seen here: every trial of one cell at 0.6× for 25 s) then weighs one run in n.
+      const sweep = async (cells: SweepRequest['cells']): Promise<Results> => {
+        const runs: BaselineRun[] = [];
+        for (let run = 1; run <= options.runs; run++) {
+          const results = await runSweepProcess({
+            cliPath: CLI_PATH,
+            preset: options.preset as string,
+            cells,
+            mapModule: options.mapModule,
+            mapAliases,
+            node: options.node,
+            timeoutMs: options.timeout * 1000,
+          });
+          runs.push({ results, source: `run ${run}` });
+        }
+        return mergeBaselines(runs).results;
+      };
+      let report: GateReport;
+      try {
+        let current: Results;
+        let currentSource: string;
+        if (measured !== undefined) {
+          current = measured;
+          currentSource = options.current as string;
+        } else {
+          current = await sweep(measurable.map((cell) => cellKeyOf(cell)));
+          currentSource = `sweep --preset ${options.preset} (run now, ${options.runs} run(s) pooled)`;
+        }
+        if (options.out !== undefined) writeResultsFile(options.out, current);
+        const remeasure: Remeasure | undefined =
+          options.preset === undefined
+            ? undefined
+            : async (cells) => ({
+                results: await sweep(cells),
+                source: `sweep --preset ${options.preset} (confirmation re-run)`,
+              });
+        report = await runGate(
+          baseline,
+          current,
+          {
+            alpha: options.alpha,
+            thresholdPct: options.threshold,
+            metric: options.metric,
+            effectQuantile: options.effectQuantile,
+            test: options.test,
+            normalize: options.normalize ?? true,
+            confirm,
+            calibrationTolerancePct: options.calibrationTolerance,
+            maxThreads,
+            mapAliases,
+            baselineSource,
+            currentSource,
+          },
+          remeasure,
+        );
+        const tolerance = 1 + options.calibrationTolerance / 100;
+        if (merged.calibrationRatios.some((ratio) => ratio > tolerance || ratio < 1 / tolerance)) {
+          report.warnings.push(
+            `the ${merged.runs} baseline runs disagree on calibration (${merged.calibrationRatios.map((ratio) => `×${ratio.toFixed(2)}`).join(', ')} ` +
+              `of their median): some were measured on a busy machine; refresh the baseline on a quiet one`,
+          );
+        }
+        if (selection.note !== null) report.warnings.push(selection.note);
+        if (skipped.length > 0) {
+          report.warnings.push(
+            `${skipped.length} baseline cell(s) that are not gated (more than ${maxThreads} threads, private or oversubscribed) were not measured: ${skipped.join(', ')}`,
+          );
+        }
+      } catch (error) {
+        if (!(error instanceof SweepFailedError)) throw error;
+        // The code under test did not run to completion: that fails the gate, but it is not a usage error.
+        process.stderr.write(`maplab gate: FAIL: ${error.message}\n`);
+        appendStepSummary(`## maplab gate: ❌ FAIL: the benchmark did not complete\n\n\`${error.message}\`\n`);
+        return 1;
       }
-      return mergeBaselines(runs).results;
-    };
-    let report: GateReport;
-    try {
-      let current: Results;
-      let currentSource: string;
-      if (measured !== undefined) {
-        current = measured;
-        currentSource = options.current as string;
-      } else {
-        current = await sweep(measurable.map((cell) => cellKeyOf(cell)));
-        currentSource = `sweep --preset ${options.preset} (run now, ${options.runs} run(s) pooled)`;
-      }
-      if (options.out !== undefined) writeResultsFile(options.out, current);
-      const remeasure: Remeasure | undefined = options.preset === undefined ? undefined : async (cells) => ({
-        results: await sweep(cells),
-        source: `sweep --preset ${options.preset} (confirmation re-run)`,
-      });
-      report = await runGate(baseline, current, {
-        alpha: options.alpha,
-        thresholdPct: options.threshold,
-        metric: options.metric,
-        effectQuantile: options.effectQuantile,
-        test: options.test,
-        normalize: options.normalize ?? true,
-        confirm,
-        calibrationTolerancePct: options.calibrationTolerance,
-        maxThreads,
-        mapAliases,
-        baselineSource,
-        currentSource,
-      }, remeasure);
-      const tolerance = 1 + options.calibrationTolerance / 100;
-      if (merged.calibrationRatios.some((ratio) => ratio > tolerance || ratio < 1 / tolerance)) {
-        report.warnings.push(`the ${merged.runs} baseline runs disagree on calibration (${merged.calibrationRatios.map((ratio) => `×${ratio.toFixed(2)}`).join(', ')} ` +
-          `of their median): some were measured on a busy machine; refresh the baseline on a quiet one`);
-      }
-      if (selection.note !== null) report.warnings.push(selection.note);
-      if (skipped.length > 0) {
-        report.warnings.push(`${skipped.length} baseline cell(s) that are not gated (more than ${maxThreads} threads, private or oversubscribed) were not measured: ${skipped.join(', ')}`);
-      }
-    } catch (error) {
-      if (!(error instanceof SweepFailedError)) throw error;
-      // The code under test did not run to completion: that fails the gate, but it is not a usage error.
-      process.stderr.write(`maplab gate: FAIL: ${error.message}\n`);
-      appendStepSummary(`## maplab gate: ❌ FAIL: the benchmark did not complete\n\n\`${error.message}\`\n`);
-      return 1;
-    }
-    process.stdout.write(renderGate(report, options.format));
-    if (options.verdictOut !== undefined) writeFileAtomic(options.verdictOut, renderGate(report, 'json'));
-    appendStepSummary(renderGateMarkdown(report));
-    return report.passed ? 0 : 1;
-  }));
+      process.stdout.write(renderGate(report, options.format));
+      if (options.verdictOut !== undefined) writeFileAtomic(options.verdictOut, renderGate(report, 'json'));
+      appendStepSummary(renderGateMarkdown(report));
+      return report.passed ? 0 : 1;
+    }),
+  );
 }
 
 /** GitHub Actions shows whatever a step appends to $GITHUB_STEP_SUMMARY on the run's page. */

@@ -14,8 +14,18 @@ import { readResultsFile, writeResultsFile } from '../../harness/results/results
 import { action, addOptions } from '../cli-kit.js';
 
 const mergeOptionSpecs = [
-  defineOption({ name: 'out', flag: '--out <file>', description: 'the merged results file (required)', parse: parsers.string() }),
-  defineOption({ name: 'force', flag: '--force', description: 'overwrite an existing --out file', parse: parsers.boolean() }),
+  defineOption({
+    name: 'out',
+    flag: '--out <file>',
+    description: 'the merged results file (required)',
+    parse: parsers.string(),
+  }),
+  defineOption({
+    name: 'force',
+    flag: '--force',
+    description: 'overwrite an existing --out file',
+    parse: parsers.boolean(),
+  }),
   defineOption({ name: 'quiet', flag: '--quiet', description: 'print nothing on success', parse: parsers.boolean() }),
 ] as const;
 
@@ -28,26 +38,35 @@ Examples:
 export function register(program: Command): void {
   const command = program
     .command('merge')
-    .description('join the results files of a sharded sweep (sweep --shard i/n) into one, as an unsharded sweep would have written it')
+    .description(
+      'join the results files of a sharded sweep (sweep --shard i/n) into one, as an unsharded sweep would have written it',
+    )
     .argument('<inputs...>', 'results files, or folders whose *.json files are results files');
   addOptions(command, mergeOptionSpecs);
   command.addHelpText('after', EXAMPLES);
-  command.action(action((inputs: string[], flags: Record<string, unknown>) => {
-    const options = resolveFlags(mergeOptionSpecs, flags);
-    if (options.out === undefined) throw new UsageError('merge needs --out <file>');
-    if (existsSync(options.out) && options.force !== true) throw new UsageError(`--out: ${options.out} already exists; pass --force to overwrite it`);
-    const paths = inputs.flatMap(expandInput).filter((path) => resolve(path) !== resolve(options.out as string));
-    const merged = mergeShards(paths.map((path) => ({ results: readResultsFile(path), source: path })));
-    writeResultsFile(options.out, merged);
-    if (options.quiet !== true) process.stdout.write(`merged ${paths.length} file(s), ${merged.cells.length} cells → ${options.out}\n`);
-  }));
+  command.action(
+    action((inputs: string[], flags: Record<string, unknown>) => {
+      const options = resolveFlags(mergeOptionSpecs, flags);
+      if (options.out === undefined) throw new UsageError('merge needs --out <file>');
+      if (existsSync(options.out) && options.force !== true)
+        throw new UsageError(`--out: ${options.out} already exists; pass --force to overwrite it`);
+      const paths = inputs.flatMap(expandInput).filter((path) => resolve(path) !== resolve(options.out as string));
+      const merged = mergeShards(paths.map((path) => ({ results: readResultsFile(path), source: path })));
+      writeResultsFile(options.out, merged);
+      if (options.quiet !== true)
+        process.stdout.write(`merged ${paths.length} file(s), ${merged.cells.length} cells → ${options.out}\n`);
+    }),
+  );
 }
 
 /** A folder stands for its *.json files (sorted; gate verdicts, *.gate.json, are not results). */
 function expandInput(input: string): string[] {
   if (!existsSync(input)) throw new UsageError(`${input}: no such file or folder`);
   if (!statSync(input).isDirectory()) return [input];
-  const files = readdirSync(input).filter((name) => name.endsWith('.json') && !name.endsWith('.gate.json')).sort().map((name) => join(input, name));
+  const files = readdirSync(input)
+    .filter((name) => name.endsWith('.json') && !name.endsWith('.gate.json'))
+    .sort()
+    .map((name) => join(input, name));
   if (files.length === 0) throw new UsageError(`${input}: the folder holds no .json results file`);
   return files;
 }

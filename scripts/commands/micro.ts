@@ -7,7 +7,14 @@
  * child process and prints the runtimes side by side.
  */
 import type { Command } from 'commander';
-import { microOptions, renderMicroRuntimesTable, renderMicroTable, runMicro, runMicroUnder, type MicroOptions } from '../../harness/micro/micro.js';
+import {
+  microOptions,
+  renderMicroRuntimesTable,
+  renderMicroTable,
+  runMicro,
+  runMicroUnder,
+  type MicroOptions,
+} from '../../harness/micro/micro.js';
 import { resolveFlags } from '../../harness/run/options.js';
 import { measurePrimitives, measurePrimitivesAcross, renderPrimitivesTable } from '../../harness/micro/primitives.js';
 import { resolveRuntimes } from '../../harness/run/runtime-install.js';
@@ -23,10 +30,15 @@ function print(options: MicroOptions, value: unknown, table: string): void {
 async function acrossRuntimes(options: MicroOptions, specs: string[]): Promise<void> {
   const runtimes = await resolveRuntimes(specs);
   const progress = (runtime: { node: string }, round?: number): void => {
-    if (!options.json) process.stderr.write(`micro: Node ${runtime.node}${round === undefined ? '' : ` round ${round + 1}`} done\n`);
+    if (!options.json)
+      process.stderr.write(`micro: Node ${runtime.node}${round === undefined ? '' : ` round ${round + 1}`} done\n`);
   };
   if (options.primitives) {
-    const results = await measurePrimitivesAcross(runtimes, { timeMs: options.timeMs, rounds: PRIMITIVE_ROUNDS }, progress);
+    const results = await measurePrimitivesAcross(
+      runtimes,
+      { timeMs: options.timeMs, rounds: PRIMITIVE_ROUNDS },
+      progress,
+    );
     print(options, results, renderPrimitivesTable(results));
     return;
   }
@@ -41,18 +53,25 @@ async function acrossRuntimes(options: MicroOptions, specs: string[]): Promise<v
 export function register(program: Command): void {
   const command = program
     .command('micro')
-    .description('single-thread ns/op of get-hit, get-miss, set-update and insert+delete on every map (tinybench), with the plain/js-map and rwmutex/plain ratios');
-  addOptions(command, microOptions).action(action(async (flags: Record<string, unknown>) => {
-    const options = resolveFlags(microOptions, flags);
-    if (options.node) {
-      await acrossRuntimes(options, options.node);
-    } else if (options.primitives) {
-      const result = await measurePrimitives(options.timeMs);
-      print(options, result, renderPrimitivesTable([result]));
-    } else {
-      const result = await runMicro(options, options.json ? undefined : (map) => process.stderr.write(`micro: ${map} done\n`));
-      print(options, result, renderMicroTable(result));
-    }
-    return 0;
-  }));
+    .description(
+      'single-thread ns/op of get-hit, get-miss, set-update and insert+delete on every map (tinybench), with the plain/js-map and rwmutex/plain ratios',
+    );
+  addOptions(command, microOptions).action(
+    action(async (flags: Record<string, unknown>) => {
+      const options = resolveFlags(microOptions, flags);
+      if (options.node) {
+        await acrossRuntimes(options, options.node);
+      } else if (options.primitives) {
+        const result = await measurePrimitives(options.timeMs);
+        print(options, result, renderPrimitivesTable([result]));
+      } else {
+        const result = await runMicro(
+          options,
+          options.json ? undefined : (map) => process.stderr.write(`micro: ${map} done\n`),
+        );
+        print(options, result, renderMicroTable(result));
+      }
+      return 0;
+    }),
+  );
 }

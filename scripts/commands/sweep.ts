@@ -9,7 +9,14 @@ import { resolveSweep, sweepOptionSpecs } from '../../harness/run/config.js';
 import { describeCellResult, describeSpec, ProgressBar, summaryTable } from '../../harness/run/progress.js';
 import { serializeResults } from '../../harness/results/results.js';
 import { formatProfileSummary, summariseProfiles } from '../../harness/trial/profile-summary.js';
-import { planCells, prepareSweep, runSweep, type PreparedSweep, type SweepObserver, type SweepOutcome } from '../../harness/run/sweep.js';
+import {
+  planCells,
+  prepareSweep,
+  runSweep,
+  type PreparedSweep,
+  type SweepObserver,
+  type SweepOutcome,
+} from '../../harness/run/sweep.js';
 
 const EXAMPLES = `
 Examples:
@@ -29,21 +36,26 @@ export function register(program: Command): void {
     .description('sweep maps × workloads × threads × load factors; write a results file after every cell');
   addOptions(command, sweepOptionSpecs);
   command.addHelpText('after', EXAMPLES);
-  command.action(action(async (flags: Record<string, unknown>) => {
-    const resolved = await resolveSweep(flags);
-    const prepared = withProfileDir(await prepareSweep(resolved), resolved.config.profileDir ?? null);
-    const observer = observerFor(prepared);
-    const outcome = await runWithSignals(prepared, observer).finally(() => observer.stop?.());
-    const { results } = outcome;
-    if (outcome.interrupted) {
-      process.stderr.write(`maplab: interrupted; ${results.cells.length} finished cells kept in ${prepared.out}; ` +
-        `finish with: maplab sweep --resume --out ${prepared.out}\n`);
-      return 130;
-    }
-    if (prepared.json) process.stdout.write(serializeResults(results));
-    else if (!prepared.quiet) process.stdout.write(`${summaryTable(results)}\n${footer(prepared, outcome)}\n${profileSummary(prepared)}`);
-    return 0;
-  }));
+  command.action(
+    action(async (flags: Record<string, unknown>) => {
+      const resolved = await resolveSweep(flags);
+      const prepared = withProfileDir(await prepareSweep(resolved), resolved.config.profileDir ?? null);
+      const observer = observerFor(prepared);
+      const outcome = await runWithSignals(prepared, observer).finally(() => observer.stop?.());
+      const { results } = outcome;
+      if (outcome.interrupted) {
+        process.stderr.write(
+          `maplab: interrupted; ${results.cells.length} finished cells kept in ${prepared.out}; ` +
+            `finish with: maplab sweep --resume --out ${prepared.out}\n`,
+        );
+        return 130;
+      }
+      if (prepared.json) process.stdout.write(serializeResults(results));
+      else if (!prepared.quiet)
+        process.stdout.write(`${summaryTable(results)}\n${footer(prepared, outcome)}\n${profileSummary(prepared)}`);
+      return 0;
+    }),
+  );
 }
 
 /** --profile applies to this invocation, also when --resume adopted the file's config. */
@@ -62,7 +74,10 @@ function footer(prepared: PreparedSweep, outcome: SweepOutcome): string {
   const cells = outcome.results.cells;
   const failed = cells.filter((cell) => cell.error !== undefined).length;
   const wallMs = Number((outcome.results.sweep as { wallMs?: number } | undefined)?.wallMs ?? 0);
-  return `${cells.length} cells (${failed} failed) in ${(wallMs / 1000).toFixed(1)} s` + (prepared.out ? ` → ${prepared.out}` : '');
+  return (
+    `${cells.length} cells (${failed} failed) in ${(wallMs / 1000).toFixed(1)} s` +
+    (prepared.out ? ` → ${prepared.out}` : '')
+  );
 }
 
 /** Progress on stderr: a bar on a terminal, one line per cell otherwise; nothing with --quiet or --json. */
@@ -92,7 +107,8 @@ function observerFor(prepared: PreparedSweep): SweepObserver & { stop?(): void }
   if (prepared.json) return { note };
   const total = planCells(config).length;
   return {
-    cellFinished: (cell, done) => void process.stderr.write(`[${done}/${total}] ${describeSpec(cell)}: ${describeCellResult(cell)}\n`),
+    cellFinished: (cell, done) =>
+      void process.stderr.write(`[${done}/${total}] ${describeSpec(cell)}: ${describeCellResult(cell)}\n`),
     note,
   };
 }

@@ -6,22 +6,33 @@
  * violation; 2 on bad flags.
  */
 import type { Command } from 'commander';
-import { VERIFY_OPTION_SPECS, verifyMaps, type MapVerification, type VerifyConfig } from '../../harness/verify/index.js';
+import {
+  VERIFY_OPTION_SPECS,
+  verifyMaps,
+  type MapVerification,
+  type VerifyConfig,
+} from '../../harness/verify/index.js';
 import { resolveFlags } from '../../harness/run/options.js';
 import { action, addOptions } from '../cli-kit.js';
 
 export function register(program: Command): void {
   const command = program
     .command('verify')
-    .description('check that each shared map is linearizable: record concurrent histories, search each for a valid order, print counterexamples');
+    .description(
+      'check that each shared map is linearizable: record concurrent histories, search each for a valid order, print counterexamples',
+    );
   addOptions(command, VERIFY_OPTION_SPECS);
   command.action(
     action(async (flags: Record<string, unknown>) => {
       const { json, ...options } = resolveFlags(VERIFY_OPTION_SPECS, flags);
       const write = (line: string): boolean => process.stdout.write(`${line}\n`);
       const printHeader = (config: VerifyConfig): void => {
-        write(`maplab verify: ${config.threads} threads × ${config.opsPerHistory} ops per history, keys 0..${config.keys - 1}, seed ${config.seed}`);
-        write(row(['map', 'status', 'histories', 'violations', 'inconclusive', 'overlap', 'record µs/h', 'check µs/h']));
+        write(
+          `maplab verify: ${config.threads} threads × ${config.opsPerHistory} ops per history, keys 0..${config.keys - 1}, seed ${config.seed}`,
+        );
+        write(
+          row(['map', 'status', 'histories', 'violations', 'inconclusive', 'overlap', 'record µs/h', 'check µs/h']),
+        );
       };
       const report = await verifyMaps({
         ...options,
@@ -40,7 +51,11 @@ export function register(program: Command): void {
           }
         }
         write('');
-        write(report.passed ? 'verify: no map that claims to be safe was violated' : 'verify: FAILED — a map that claims to be safe was violated');
+        write(
+          report.passed
+            ? 'verify: no map that claims to be safe was violated'
+            : 'verify: FAILED — a map that claims to be safe was violated',
+        );
       }
       return report.passed ? 0 : 1;
     }),

@@ -45,22 +45,38 @@ function runProbes({ seconds, sliceMs }: ProbeData): Slice[] {
   const memory = new Int32Array(4 * 1024 * 1024);
   let state = 0x9e3779b9;
   for (let i = 0; i < memory.length; i++) {
-    state ^= state << 13; state ^= state >>> 17; state ^= state << 5;
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
     memory[i] = (state >>> 0) % memory.length;
   }
   const factory = getMapFactory('plain');
   const map = factory.attach(factory.create({ capacity: 65_536, loadFactor: 0.75 }));
   const { keys, values } = prefillEntries(SENTINEL_WORKLOAD, 1);
   for (let i = 0; i < keys.length; i++) map.set(keys[i], values[i]);
-  const longStream = generateOpStream(SENTINEL_WORKLOAD, { seed: 1, workerIndex: 0, workerCount: 1, length: 1 << 19 }).keys;
-  const shortStream = generateOpStream(SENTINEL_WORKLOAD, { seed: 2, workerIndex: 0, workerCount: 1, length: 1 << 12 }).keys;
+  const longStream = generateOpStream(SENTINEL_WORKLOAD, {
+    seed: 1,
+    workerIndex: 0,
+    workerCount: 1,
+    length: 1 << 19,
+  }).keys;
+  const shortStream = generateOpStream(SENTINEL_WORKLOAD, {
+    seed: 2,
+    workerIndex: 0,
+    workerCount: 1,
+    length: 1 << 12,
+  }).keys;
 
   let sink = 0;
   let cursor = 1;
   const step: Record<Probe, (count: number) => void> = {
     compute: (count) => {
       let x = sink | 1;
-      for (let i = 0; i < count; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; }
+      for (let i = 0; i < count; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+      }
       sink ^= x;
     },
     memory: (count) => {
@@ -96,7 +112,12 @@ function runProbes({ seconds, sliceMs }: ProbeData): Slice[] {
     }
     const after = readThreadSchedstat();
     const waitNs = before && after ? after.runqueueWaitNs - before.runqueueWaitNs : null;
-    slices.push({ probe, atMs: Date.now(), opsPerMs: ops / (nowMs - startMs), runqueueWaitFraction: waitNs === null ? null : waitNs / ((nowMs - startMs) * 1e6) });
+    slices.push({
+      probe,
+      atMs: Date.now(),
+      opsPerMs: ops / (nowMs - startMs),
+      runqueueWaitFraction: waitNs === null ? null : waitNs / ((nowMs - startMs) * 1e6),
+    });
   }
   if (sink === 0.5) console.log(sink); // keeps the loops' results alive
   return slices;
@@ -117,30 +138,56 @@ function halfLifeLag(series: number[]): number | null {
 }
 
 function summarise(slices: Slice[], sliceMs: number): string {
-  const series = (probe: Probe): number[] => slices.filter((slice) => slice.probe === probe).map((slice) => slice.opsPerMs);
+  const series = (probe: Probe): number[] =>
+    slices.filter((slice) => slice.probe === probe).map((slice) => slice.opsPerMs);
   const cycles = Math.min(...PROBES.map((probe) => series(probe).length));
   const sentinel = series('sentinel').slice(0, cycles);
   const cycleMs = sliceMs * PROBES.length;
   const rows = PROBES.map((probe) => {
     const values = series(probe);
     const lag = halfLifeLag(values);
-    const waits = slices.filter((slice) => slice.probe === probe && slice.runqueueWaitFraction !== null && slice.runqueueWaitFraction > 0.05).length;
-    return `| ${probe} | ${Math.round(quantile(values, 0.5))} | ${(quantile(values, 0.9) / quantile(values, 0.1)).toFixed(2)} | ` +
+    const waits = slices.filter(
+      (slice) => slice.probe === probe && slice.runqueueWaitFraction !== null && slice.runqueueWaitFraction > 0.05,
+    ).length;
+    return (
+      `| ${probe} | ${Math.round(quantile(values, 0.5))} | ${(quantile(values, 0.9) / quantile(values, 0.1)).toFixed(2)} | ` +
       `${(Math.max(...values) / Math.min(...values)).toFixed(2)} | ${lag === null ? '–' : `${((lag * cycleMs) / 1000).toFixed(1)} s`} | ` +
-      `${sampleCorrelation(values.slice(0, cycles), sentinel).toFixed(2)} | ${waits} of ${values.length} |`;
+      `${sampleCorrelation(values.slice(0, cycles), sentinel).toFixed(2)} | ${waits} of ${values.length} |`
+    );
   });
-  return ['| probe | median ops/ms | p90/p10 | max/min | slow spell half-life | r with sentinel | slices waiting > 5% for a CPU |',
-    '|---|---|---|---|---|---|---|', ...rows].join('\n');
+  return [
+    '| probe | median ops/ms | p90/p10 | max/min | slow spell half-life | r with sentinel | slices waiting > 5% for a CPU |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 if (isMainThread) {
   const { seconds, sliceMs, out } = scriptArgs({
     name: 'drift-probe',
-    description: 'what moves on a shared machine, and on what time scale: four probes in alternating slices on one worker thread',
+    description:
+      'what moves on a shared machine, and on what time scale: four probes in alternating slices on one worker thread',
     options: [
-      defineOption({ name: 'seconds', flag: '--seconds <s>', description: 'how long the probes run, seconds, a number 4..3600', defaultValue: 120, parse: parsers.number(4, 3600) }),
-      defineOption({ name: 'sliceMs', flag: '--slice-ms <ms>', description: 'one probe slice, ms, a number 10..10000', defaultValue: 100, parse: parsers.number(10, 10_000) }),
-      defineOption({ name: 'out', flag: '--out <file>', description: 'also write every slice to this JSON file', parse: parsers.string() }),
+      defineOption({
+        name: 'seconds',
+        flag: '--seconds <s>',
+        description: 'how long the probes run, seconds, a number 4..3600',
+        defaultValue: 120,
+        parse: parsers.number(4, 3600),
+      }),
+      defineOption({
+        name: 'sliceMs',
+        flag: '--slice-ms <ms>',
+        description: 'one probe slice, ms, a number 10..10000',
+        defaultValue: 100,
+        parse: parsers.number(10, 10_000),
+      }),
+      defineOption({
+        name: 'out',
+        flag: '--out <file>',
+        description: 'also write every slice to this JSON file',
+        parse: parsers.string(),
+      }),
     ],
   });
   const worker = new Worker(new URL(import.meta.url), { workerData: { seconds, sliceMs } satisfies ProbeData });

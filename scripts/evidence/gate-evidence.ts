@@ -62,7 +62,11 @@ interface GateJson {
   };
   notGated: Array<{ label: string }>;
   confirmComparison: { head: { calibrationOpsPerSec: number } } | null;
-  findings: Array<{ label: string; deltaPct: number | null; confirmation: { held: boolean; deltaPct: number | null } | null }>;
+  findings: Array<{
+    label: string;
+    deltaPct: number | null;
+    confirmation: { held: boolean; deltaPct: number | null } | null;
+  }>;
   regressions: Array<{ label: string }>;
 }
 
@@ -71,15 +75,67 @@ const options = scriptArgs({
   name: 'gate-evidence',
   description: 'live evidence that maplab gate passes unchanged code and fails a ~30% slower map',
   options: [
-    defineOption({ name: 'runs', flag: '--runs <n>', description: 'gate runs per scenario (unchanged, slowed), integer 1..1000', defaultValue: 10, parse: parsers.integer(1, 1000) }),
-    defineOption({ name: 'baseline', flag: '--baseline <results.json,...>', description: 'baseline results file(s) for every gate run, as gate --baseline takes them (default: measure --baseline-runs now)', parse: parsers.string() }),
-    defineOption({ name: 'baseMap', flag: '--base-map <name>', description: `the map slowed down and gated against its own baseline cells, one of ${mapNames.join(', ')}`, defaultValue: 'rwmutex', parse: parsers.oneOf(mapNames) }),
-    defineOption({ name: 'out', flag: '--out <dir>', description: 'folder for the baseline runs and evidence.json', defaultValue: 'results/gate-evidence', parse: parsers.string() }),
-    defineOption({ name: 'preset', flag: '--preset <name>', description: `sweep preset of the baseline and of every gate run: ${PRESET_NAMES.join(' | ')}`, defaultValue: 'ci', parse: parsers.oneOf(PRESET_NAMES) }),
-    defineOption({ name: 'extra', flag: '--extra <lookups>', description: 'extra lookups per operation of the slowed map (MAPLAB_SLOWED_EXTRA), a number 0..100', defaultValue: 0.5, parse: parsers.number(0, 100) }),
-    defineOption({ name: 'baselineRuns', flag: '--baseline-runs <n>', description: 'without --baseline: sweeps measured now and pooled as the baseline, integer 1..20', defaultValue: 3, parse: parsers.integer(1, 20) }),
-    defineOption({ name: 'threshold', flag: '--threshold <percent>', description: 'gate --threshold of every gate run, a number in (0, 100) (default: the gate\'s own)', parse: parsePercent }),
-    defineOption({ name: 'metric', flag: '--metric <metric>', description: `gate --metric of every gate run: ${THROUGHPUT_METRICS.join(' | ')} (default: the gate's own)`, parse: parsers.oneOf(THROUGHPUT_METRICS) }),
+    defineOption({
+      name: 'runs',
+      flag: '--runs <n>',
+      description: 'gate runs per scenario (unchanged, slowed), integer 1..1000',
+      defaultValue: 10,
+      parse: parsers.integer(1, 1000),
+    }),
+    defineOption({
+      name: 'baseline',
+      flag: '--baseline <results.json,...>',
+      description:
+        'baseline results file(s) for every gate run, as gate --baseline takes them (default: measure --baseline-runs now)',
+      parse: parsers.string(),
+    }),
+    defineOption({
+      name: 'baseMap',
+      flag: '--base-map <name>',
+      description: `the map slowed down and gated against its own baseline cells, one of ${mapNames.join(', ')}`,
+      defaultValue: 'rwmutex',
+      parse: parsers.oneOf(mapNames),
+    }),
+    defineOption({
+      name: 'out',
+      flag: '--out <dir>',
+      description: 'folder for the baseline runs and evidence.json',
+      defaultValue: 'results/gate-evidence',
+      parse: parsers.string(),
+    }),
+    defineOption({
+      name: 'preset',
+      flag: '--preset <name>',
+      description: `sweep preset of the baseline and of every gate run: ${PRESET_NAMES.join(' | ')}`,
+      defaultValue: 'ci',
+      parse: parsers.oneOf(PRESET_NAMES),
+    }),
+    defineOption({
+      name: 'extra',
+      flag: '--extra <lookups>',
+      description: 'extra lookups per operation of the slowed map (MAPLAB_SLOWED_EXTRA), a number 0..100',
+      defaultValue: 0.5,
+      parse: parsers.number(0, 100),
+    }),
+    defineOption({
+      name: 'baselineRuns',
+      flag: '--baseline-runs <n>',
+      description: 'without --baseline: sweeps measured now and pooled as the baseline, integer 1..20',
+      defaultValue: 3,
+      parse: parsers.integer(1, 20),
+    }),
+    defineOption({
+      name: 'threshold',
+      flag: '--threshold <percent>',
+      description: "gate --threshold of every gate run, a number in (0, 100) (default: the gate's own)",
+      parse: parsePercent,
+    }),
+    defineOption({
+      name: 'metric',
+      flag: '--metric <metric>',
+      description: `gate --metric of every gate run: ${THROUGHPUT_METRICS.join(' | ')} (default: the gate's own)`,
+      parse: parsers.oneOf(THROUGHPUT_METRICS),
+    }),
   ],
 });
 const { runs, baseMap, preset } = options;
@@ -90,7 +146,11 @@ const load = () => Math.round(loadavg()[0] * 100) / 100;
 
 function maplab(args: string[], env: Record<string, string> = {}) {
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 2 ** 20 });
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 64 * 2 ** 20,
+  });
   return { ...result, durationSec: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
@@ -120,8 +180,18 @@ function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
   const loadBefore = load();
   const result = maplab(args, env);
   const record: GateRun = {
-    scenario, run, exitCode: result.status, verdict: null, calibrationRatio: null, confirmCalibrationRatio: null, durationSec: Math.round(result.durationSec * 10) / 10,
-    loadBefore, loadAfter: load(), candidates: [], regressions: [], worstCell: null,
+    scenario,
+    run,
+    exitCode: result.status,
+    verdict: null,
+    calibrationRatio: null,
+    confirmCalibrationRatio: null,
+    durationSec: Math.round(result.durationSec * 10) / 10,
+    loadBefore,
+    loadAfter: load(),
+    candidates: [],
+    regressions: [],
+    worstCell: null,
     stderrTail: result.stderr.split('\n').slice(-5).join('\n'),
   };
   if (result.status === 0 || result.status === 1) {
@@ -131,22 +201,30 @@ function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
       const ratio = (value: number) => Math.round((value / baseCalibration) * 100) / 100;
       record.verdict = report.verdict;
       record.calibrationRatio = ratio(report.comparison.head.calibrationOpsPerSec);
-      record.confirmCalibrationRatio = report.confirmComparison ? ratio(report.confirmComparison.head.calibrationOpsPerSec) : null;
+      record.confirmCalibrationRatio = report.confirmComparison
+        ? ratio(report.confirmComparison.head.calibrationOpsPerSec)
+        : null;
       const pct = (value: number | null | undefined) => (value == null ? 'n/a' : `${value.toFixed(1)}%`);
-      record.candidates = report.findings.map((finding) =>
-        `${finding.label} ${pct(finding.deltaPct)}${finding.confirmation ? ` → re-run ${pct(finding.confirmation.deltaPct)}` : ''}`);
+      record.candidates = report.findings.map(
+        (finding) =>
+          `${finding.label} ${pct(finding.deltaPct)}${finding.confirmation ? ` → re-run ${pct(finding.confirmation.deltaPct)}` : ''}`,
+      );
       record.regressions = report.regressions.map((finding) => finding.label);
       // The gate's own choice of cells (rule 5), not a copy of it.
       const notGated = new Set(report.notGated.map((cell) => cell.label));
-      const [worst] = report.comparison.cells.filter((cell) => !notGated.has(cell.label)).sort((a, b) => a.opsPerSec.deltaPct - b.opsPerSec.deltaPct);
+      const [worst] = report.comparison.cells
+        .filter((cell) => !notGated.has(cell.label))
+        .sort((a, b) => a.opsPerSec.deltaPct - b.opsPerSec.deltaPct);
       record.worstCell = worst === undefined ? null : `${worst.label} ${pct(worst.opsPerSec.deltaPct)}`;
     } catch {
       // A sweep that did not complete prints no report; the exit code and stderr tail say why.
     }
   }
-  process.stderr.write(`gate-evidence: ${scenario} run ${run}: exit ${record.exitCode} (${record.verdict}) in ${record.durationSec} s, ` +
-    `calibration ×${record.calibrationRatio}${record.confirmCalibrationRatio === null ? '' : `, re-run ×${record.confirmCalibrationRatio}`}, ` +
-    `load ${loadBefore}→${record.loadAfter}, worst ${record.worstCell}, candidates ${record.candidates.length}, regressions ${record.regressions.join(' ') || 'none'}\n`);
+  process.stderr.write(
+    `gate-evidence: ${scenario} run ${run}: exit ${record.exitCode} (${record.verdict}) in ${record.durationSec} s, ` +
+      `calibration ×${record.calibrationRatio}${record.confirmCalibrationRatio === null ? '' : `, re-run ×${record.confirmCalibrationRatio}`}, ` +
+      `load ${loadBefore}→${record.loadAfter}, worst ${record.worstCell}, candidates ${record.candidates.length}, regressions ${record.regressions.join(' ') || 'none'}\n`,
+  );
   return record;
 }
 
@@ -158,7 +236,9 @@ const unchanged = records.filter((record) => record.scenario === 'unchanged');
 const slowed = records.filter((record) => record.scenario === 'slowed');
 const falseAlarms = unchanged.filter((record) => record.exitCode !== 0).length;
 const count = (records: GateRun[], verdict: string) => records.filter((record) => record.verdict === verdict).length;
-const detections = slowed.filter((record) => record.exitCode === 1 && record.regressions.some((label) => label.startsWith(`${baseMap}/`))).length;
+const detections = slowed.filter(
+  (record) => record.exitCode === 1 && record.regressions.some((label) => label.startsWith(`${baseMap}/`)),
+).length;
 const summary = {
   baseline: baselinePath,
   threshold: options.threshold ?? 'default',
@@ -168,24 +248,35 @@ const summary = {
   runs,
   falseAlarms,
   detections,
-  unchangedCandidatesDismissedByConfirm: unchanged.reduce((sum, record) => sum + record.candidates.length - record.regressions.length, 0),
-  loadAverage: { min: Math.min(...records.map((r) => r.loadBefore)), max: Math.max(...records.map((r) => r.loadAfter)) },
+  unchangedCandidatesDismissedByConfirm: unchanged.reduce(
+    (sum, record) => sum + record.candidates.length - record.regressions.length,
+    0,
+  ),
+  loadAverage: {
+    min: Math.min(...records.map((r) => r.loadBefore)),
+    max: Math.max(...records.map((r) => r.loadAfter)),
+  },
   records,
 };
 writeFileSync(join(outDirectory, 'evidence.json'), JSON.stringify(summary, null, 2) + '\n');
-process.stdout.write([
-  `## gate evidence (${preset} preset, ${runs} runs each, threshold ${options.threshold ?? 'default'}, baseline ${baselinePath})`,
-  '',
-  `- unchanged code: ${falseAlarms} / ${runs} gate failures (target 0); verdicts: ${count(unchanged, 'pass')} pass, ` +
-    `${count(unchanged, 'inconclusive')} inconclusive, ${count(unchanged, 'regression')} regression; ` +
-    `${summary.unchangedCandidatesDismissedByConfirm} first-pass candidate(s) not failing the gate`,
-  `- slowed-${baseMap} (${options.extra} extra lookups/op) against a ${baseMap} baseline: ${detections} / ${runs} detections (target ≥ ${runs - 1}); ` +
-    `verdicts: ${count(slowed, 'pass')} pass, ${count(slowed, 'inconclusive')} inconclusive, ${count(slowed, 'regression')} regression`,
-  `- 1-minute load average during the runs: ${summary.loadAverage.min} … ${summary.loadAverage.max}`,
-  '',
-  '| scenario | run | exit | verdict | s | load | calibration ÷ baseline (re-run) | worst cell | first-pass candidates | failed the gate |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...records.map((r) => `| ${r.scenario} | ${r.run} | ${r.exitCode} | ${r.verdict} | ${r.durationSec} | ${r.loadBefore}→${r.loadAfter} | ` +
-    `${r.calibrationRatio}${r.confirmCalibrationRatio === null ? '' : ` (${r.confirmCalibrationRatio})`} | ${r.worstCell ?? ''} | ${r.candidates.join('; ')} | ${r.regressions.join(', ')} |`),
-  '',
-].join('\n'));
+process.stdout.write(
+  [
+    `## gate evidence (${preset} preset, ${runs} runs each, threshold ${options.threshold ?? 'default'}, baseline ${baselinePath})`,
+    '',
+    `- unchanged code: ${falseAlarms} / ${runs} gate failures (target 0); verdicts: ${count(unchanged, 'pass')} pass, ` +
+      `${count(unchanged, 'inconclusive')} inconclusive, ${count(unchanged, 'regression')} regression; ` +
+      `${summary.unchangedCandidatesDismissedByConfirm} first-pass candidate(s) not failing the gate`,
+    `- slowed-${baseMap} (${options.extra} extra lookups/op) against a ${baseMap} baseline: ${detections} / ${runs} detections (target ≥ ${runs - 1}); ` +
+      `verdicts: ${count(slowed, 'pass')} pass, ${count(slowed, 'inconclusive')} inconclusive, ${count(slowed, 'regression')} regression`,
+    `- 1-minute load average during the runs: ${summary.loadAverage.min} … ${summary.loadAverage.max}`,
+    '',
+    '| scenario | run | exit | verdict | s | load | calibration ÷ baseline (re-run) | worst cell | first-pass candidates | failed the gate |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...records.map(
+      (r) =>
+        `| ${r.scenario} | ${r.run} | ${r.exitCode} | ${r.verdict} | ${r.durationSec} | ${r.loadBefore}→${r.loadAfter} | ` +
+        `${r.calibrationRatio}${r.confirmCalibrationRatio === null ? '' : ` (${r.confirmCalibrationRatio})`} | ${r.worstCell ?? ''} | ${r.candidates.join('; ')} | ${r.regressions.join(', ')} |`,
+    ),
+    '',
+  ].join('\n'),
+);

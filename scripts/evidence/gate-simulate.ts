@@ -28,14 +28,62 @@ const options = scriptArgs({
   name: 'gate-simulate',
   description: "Monte Carlo of the gate's decision rule: false failures on unchanged code and detection of a 30% loss",
   options: [
-    defineOption({ name: 'trialSigma', flag: '--trial-sigma <sigma>', description: 'lognormal σ of one trial around its run, a number 0..2', defaultValue: 0.15, parse: parsers.number(0, 2) }),
-    defineOption({ name: 'runSigma', flag: '--run-sigma <sigma>', description: 'lognormal σ of one run per cell around the truth, a number 0..2', defaultValue: 0.05, parse: parsers.number(0, 2) }),
-    defineOption({ name: 'threshold', flag: '--threshold <percent>', description: 'the gate threshold, percent below the baseline median, a number in (0, 100)', defaultValue: 15, parse: parsers.number(0, 100, true) }),
-    defineOption({ name: 'baselineRuns', flag: '--baseline-runs <n>', description: 'runs pooled in a baseline, integer 1..20', defaultValue: 3, parse: parsers.integer(1, 20) }),
-    defineOption({ name: 'headRuns', flag: '--head-runs <n>', description: 'runs the gate measures and pools (gate --runs), integer 1..20', defaultValue: 1, parse: parsers.integer(1, 20) }),
-    defineOption({ name: 'cells', flag: '--cells <n>', description: 'gated cells per gate run, integer 1..1000', defaultValue: 8, parse: parsers.integer(1, 1000) }),
-    defineOption({ name: 'baselines', flag: '--baselines <n>', description: 'simulated baselines, each gated 10 times, integer 1..1000000', defaultValue: 300, parse: parsers.integer(1, 1_000_000) }),
-    defineOption({ name: 'seed', flag: '--seed <n>', description: 'seed of the simulation, integer 0..4294967295', defaultValue: 1, parse: parsers.integer(0, 0xffffffff) }),
+    defineOption({
+      name: 'trialSigma',
+      flag: '--trial-sigma <sigma>',
+      description: 'lognormal σ of one trial around its run, a number 0..2',
+      defaultValue: 0.15,
+      parse: parsers.number(0, 2),
+    }),
+    defineOption({
+      name: 'runSigma',
+      flag: '--run-sigma <sigma>',
+      description: 'lognormal σ of one run per cell around the truth, a number 0..2',
+      defaultValue: 0.05,
+      parse: parsers.number(0, 2),
+    }),
+    defineOption({
+      name: 'threshold',
+      flag: '--threshold <percent>',
+      description: 'the gate threshold, percent below the baseline median, a number in (0, 100)',
+      defaultValue: 15,
+      parse: parsers.number(0, 100, true),
+    }),
+    defineOption({
+      name: 'baselineRuns',
+      flag: '--baseline-runs <n>',
+      description: 'runs pooled in a baseline, integer 1..20',
+      defaultValue: 3,
+      parse: parsers.integer(1, 20),
+    }),
+    defineOption({
+      name: 'headRuns',
+      flag: '--head-runs <n>',
+      description: 'runs the gate measures and pools (gate --runs), integer 1..20',
+      defaultValue: 1,
+      parse: parsers.integer(1, 20),
+    }),
+    defineOption({
+      name: 'cells',
+      flag: '--cells <n>',
+      description: 'gated cells per gate run, integer 1..1000',
+      defaultValue: 8,
+      parse: parsers.integer(1, 1000),
+    }),
+    defineOption({
+      name: 'baselines',
+      flag: '--baselines <n>',
+      description: 'simulated baselines, each gated 10 times, integer 1..1000000',
+      defaultValue: 300,
+      parse: parsers.integer(1, 1_000_000),
+    }),
+    defineOption({
+      name: 'seed',
+      flag: '--seed <n>',
+      description: 'seed of the simulation, integer 0..4294967295',
+      defaultValue: 1,
+      parse: parsers.integer(0, 0xffffffff),
+    }),
   ],
 });
 const { trialSigma, runSigma, baselineRuns, headRuns, cells, baselines } = options;
@@ -47,7 +95,10 @@ const GATE_RUNS = 10;
 /** sfc32: small, seedable, good enough for a simulation. */
 let [a, b, c, d] = [0x9e3779b9, 0x243f6a88, 0xb7e15162, options.seed >>> 0];
 function random(): number {
-  a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+  a >>>= 0;
+  b >>>= 0;
+  c >>>= 0;
+  d >>>= 0;
   const t = (((a + b) | 0) + d) | 0;
   d = (d + 1) | 0;
   a = b ^ (b >>> 9);
@@ -69,7 +120,8 @@ function regressed(head: number[], base: number[]): boolean {
   return median(head) / median(base) - 1 < -threshold && mannWhitneyU(head, base).p < ALPHA;
 }
 const measureRuns = (truth: number, runs: number) => Array.from({ length: runs }, () => measureRun(truth)).flat();
-const gateFailsCell = (truth: number, base: number[]) => regressed(measureRuns(truth, headRuns), base) && regressed(measureRuns(truth, headRuns), base);
+const gateFailsCell = (truth: number, base: number[]) =>
+  regressed(measureRuns(truth, headRuns), base) && regressed(measureRuns(truth, headRuns), base);
 
 let baselinesWithFalseFailure = 0;
 let falseFailures = 0;
@@ -88,7 +140,7 @@ for (let experiment = 0; experiment < baselines; experiment++) {
 }
 process.stdout.write(
   `trial σ ${trialSigma}, run σ ${runSigma}, threshold ${threshold * 100}%, ${baselineRuns} baseline run(s), ${headRuns} head run(s), ${cells} cells, ${baselines} baselines × ${GATE_RUNS} gate runs:\n` +
-  `  false failures per gate run ${(falseFailures / (baselines * GATE_RUNS)).toFixed(3)}; ` +
-  `chance of ≥ 1 in ${GATE_RUNS} runs ${(baselinesWithFalseFailure / baselines).toFixed(2)}; ` +
-  `30% loss detected ${(detections / (baselines * GATE_RUNS)).toFixed(2)}\n`,
+    `  false failures per gate run ${(falseFailures / (baselines * GATE_RUNS)).toFixed(3)}; ` +
+    `chance of ≥ 1 in ${GATE_RUNS} runs ${(baselinesWithFalseFailure / baselines).toFixed(2)}; ` +
+    `30% loss detected ${(detections / (baselines * GATE_RUNS)).toFixed(2)}\n`,
 );

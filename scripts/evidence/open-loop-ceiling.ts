@@ -17,14 +17,36 @@ import { generateOpStream, getWorkload, OP_NAMES, prefillEntries } from '../../w
 import { scriptArgs } from '../cli-kit.js';
 
 const mapNames = mapFactories.map((factory) => factory.name);
-const { map: mapName, rounds, windowMs } = scriptArgs({
+const {
+  map: mapName,
+  rounds,
+  windowMs,
+} = scriptArgs({
   name: 'open-loop-ceiling',
   description: 'the closed loop against the open loop driven always behind schedule, one thread, alternating',
   options: [],
   operands: [
-    defineOption({ name: 'map', flag: '[map]', description: `the map, one of ${mapNames.join(', ')}`, defaultValue: 'rwmutex', parse: parsers.oneOf(mapNames) }),
-    defineOption({ name: 'rounds', flag: '[rounds]', description: 'rounds of one closed and one open window, integer 1..1000', defaultValue: 5, parse: parsers.integer(1, 1000) }),
-    defineOption({ name: 'windowMs', flag: '[windowMs]', description: 'each window, ms, integer 1..60000', defaultValue: 300, parse: parsers.integer(1, 60_000) }),
+    defineOption({
+      name: 'map',
+      flag: '[map]',
+      description: `the map, one of ${mapNames.join(', ')}`,
+      defaultValue: 'rwmutex',
+      parse: parsers.oneOf(mapNames),
+    }),
+    defineOption({
+      name: 'rounds',
+      flag: '[rounds]',
+      description: 'rounds of one closed and one open window, integer 1..1000',
+      defaultValue: 5,
+      parse: parsers.integer(1, 1000),
+    }),
+    defineOption({
+      name: 'windowMs',
+      flag: '[windowMs]',
+      description: 'each window, ms, integer 1..60000',
+      defaultValue: 300,
+      parse: parsers.integer(1, 60_000),
+    }),
   ],
 });
 const workload = getWorkload('read-heavy');
@@ -35,8 +57,15 @@ for (let i = 0; i < prefill.keys.length; i++) map.set(prefill.keys[i], prefill.v
 const stream = generateOpStream(workload, { seed: 1, workerIndex: 0, workerCount: 1, length: 1 << 19 });
 const control = new TrialControl();
 const histograms = () => Array.from({ length: OP_NAMES.length }, () => new LatencyHistogram());
-const freshState = (): LoopState =>
-  ({ map, stream, controlWords: control.words, sampleEveryOps: 128, index: 0, checksum: 0, rng: 1 });
+const freshState = (): LoopState => ({
+  map,
+  stream,
+  controlWords: control.words,
+  sampleEveryOps: 128,
+  index: 0,
+  checksum: 0,
+  rng: 1,
+});
 
 function closedLoopOpsPerSec(): number {
   const state = freshState();
@@ -62,5 +91,7 @@ for (let round = 0; round < rounds; round++) {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 const closedMedian = median(closed);
 const openMedian = median(open);
-process.stdout.write(`${mapName}: closed ${(closedMedian / 1e6).toFixed(2)} Mops/s, open (always behind) ` +
-  `${(openMedian / 1e6).toFixed(2)} Mops/s, open ÷ closed ${(openMedian / closedMedian).toFixed(2)}\n`);
+process.stdout.write(
+  `${mapName}: closed ${(closedMedian / 1e6).toFixed(2)} Mops/s, open (always behind) ` +
+    `${(openMedian / 1e6).toFixed(2)} Mops/s, open ÷ closed ${(openMedian / closedMedian).toFixed(2)}\n`,
+);

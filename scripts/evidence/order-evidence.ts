@@ -44,7 +44,8 @@ const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 function mapPair(raw: unknown, label: string): string {
   const text = parsers.string()(raw, label);
   const names = text.split(':');
-  if (names.length !== 2 || names.some((name) => name === '')) throw new UsageError(`${label} must be A:B, got ${JSON.stringify(raw)}`);
+  if (names.length !== 2 || names.some((name) => name === ''))
+    throw new UsageError(`${label} must be A:B, got ${JSON.stringify(raw)}`);
   return text;
 }
 
@@ -52,13 +53,37 @@ const options = scriptArgs({
   name: 'order-evidence',
   description: "live evidence that a map's numbers do not depend on which map ran before it in the same process",
   options: [
-    defineOption({ name: 'pairs', flag: '--pairs <n>', description: 'sweeps per order (A,B and B,A alternating), integer 2..1000', defaultValue: 8, parse: parsers.integer(2, 1000) }),
-    defineOption({ name: 'maps', flag: '--maps <A:B,...>', description: 'pairs of maps, comma-separated, each A:B', defaultValue: ['rwmutex:readdirty', 'plain:sharded'], parse: parsers.list(mapPair) }),
-    defineOption({ name: 'workload', flag: '--workload <name>', description: 'the workload of every sweep', defaultValue: 'read-heavy', parse: parsers.string() }),
+    defineOption({
+      name: 'pairs',
+      flag: '--pairs <n>',
+      description: 'sweeps per order (A,B and B,A alternating), integer 2..1000',
+      defaultValue: 8,
+      parse: parsers.integer(2, 1000),
+    }),
+    defineOption({
+      name: 'maps',
+      flag: '--maps <A:B,...>',
+      description: 'pairs of maps, comma-separated, each A:B',
+      defaultValue: ['rwmutex:readdirty', 'plain:sharded'],
+      parse: parsers.list(mapPair),
+    }),
+    defineOption({
+      name: 'workload',
+      flag: '--workload <name>',
+      description: 'the workload of every sweep',
+      defaultValue: 'read-heavy',
+      parse: parsers.string(),
+    }),
     { ...commonOptions.durationMs, defaultValue: 300 },
     { ...commonOptions.warmupMs, defaultValue: 200 },
     { ...commonOptions.trials, defaultValue: 5 },
-    defineOption({ name: 'out', flag: '--out <dir>', description: 'folder for order-evidence.json', defaultValue: 'results/order-evidence', parse: parsers.string() }),
+    defineOption({
+      name: 'out',
+      flag: '--out <dir>',
+      description: 'folder for order-evidence.json',
+      defaultValue: 'results/order-evidence',
+      parse: parsers.string(),
+    }),
   ],
 });
 const { pairs, workload, durationMs, warmupMs, trials } = options;
@@ -72,7 +97,7 @@ const FIGURES: Figure[] = ['meanOps', 'quietP75', 'pooledQuietP75'];
 const FIGURE_LABELS: Record<Figure, string> = {
   meanOps: 'median of trial means',
   quietP75: 'p75 of trial quiet rates',
-  pooledQuietP75: 'p75 of all trials\' quiet rates, pooled',
+  pooledQuietP75: "p75 of all trials' quiet rates, pooled",
 };
 
 interface SweepFigures {
@@ -88,9 +113,28 @@ const trialsWithoutQuietRate: Array<{ sweep: number; map: string; elapsedNs: num
 function sweepOnce(order: string[], index: number): Record<string, SweepFigures> {
   const path = join(scratch, `sweep-${index}.json`);
   const args = [
-    CLI, 'sweep', '--maps', order.join(','), '--workloads', workload, '--threads', '1', '--load-factors', '0.75',
-    '--duration-ms', String(durationMs), '--warmup-ms', String(warmupMs), '--trials', String(trials),
-    '--interleave', 'false', '--quiet', '--force', '--out', path,
+    CLI,
+    'sweep',
+    '--maps',
+    order.join(','),
+    '--workloads',
+    workload,
+    '--threads',
+    '1',
+    '--load-factors',
+    '0.75',
+    '--duration-ms',
+    String(durationMs),
+    '--warmup-ms',
+    String(warmupMs),
+    '--trials',
+    String(trials),
+    '--interleave',
+    'false',
+    '--quiet',
+    '--force',
+    '--out',
+    path,
   ];
   const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`sweep failed (exit ${result.status}): ${result.stderr}`);
@@ -98,10 +142,16 @@ function sweepOnce(order: string[], index: number): Record<string, SweepFigures>
   const figures: Record<string, SweepFigures> = {};
   for (const cell of results.cells) {
     if (cell.error !== undefined) throw new Error(`${cell.map}: ${cell.error}`);
-    const quiet = cell.trials.map((trial) => Number((trial as { quietOpsPerSec?: number }).quietOpsPerSec)).filter(Number.isFinite);
+    const quiet = cell.trials
+      .map((trial) => Number((trial as { quietOpsPerSec?: number }).quietOpsPerSec))
+      .filter(Number.isFinite);
     // A trial without a quiet rate closed fewer than five slices (seen once in ~30 sweeps while the machine was busy compiling).
     if (quiet.length < cell.trials.length) {
-      trialsWithoutQuietRate.push({ sweep: index, map: cell.map, elapsedNs: cell.trials.filter((trial) => trial.quietOpsPerSec === undefined).map((trial) => trial.elapsedNs) });
+      trialsWithoutQuietRate.push({
+        sweep: index,
+        map: cell.map,
+        elapsedNs: cell.trials.filter((trial) => trial.quietOpsPerSec === undefined).map((trial) => trial.elapsedNs),
+      });
     }
     if (quiet.length === 0) throw new Error(`${cell.map}: no trial of sweep ${index} has a quiet rate`);
     figures[cell.map] = { meanOps: cell.opsPerSec.median, quietP75: quantile(quiet, 0.75), quiet };
@@ -130,7 +180,7 @@ const loads: number[] = [];
 for (const [a, b] of mapPairs) {
   const byOrder: Record<'ab' | 'ba', Array<Record<string, SweepFigures>>> = { ab: [], ba: [] };
   for (let pair = 0; pair < pairs; pair++) {
-    for (const order of pair % 2 === 0 ? ['ab', 'ba'] as const : ['ba', 'ab'] as const) {
+    for (const order of pair % 2 === 0 ? (['ab', 'ba'] as const) : (['ba', 'ab'] as const)) {
       loads.push(loadavg()[0]);
       byOrder[order].push(sweepOnce(order === 'ab' ? [a, b] : [b, a], sweeps++));
       process.stderr.write(`order-evidence: ${a}:${b} pair ${pair + 1}/${pairs} ${order} done\n`);
@@ -143,7 +193,9 @@ for (const [a, b] of mapPairs) {
       const pooled = figure === 'pooledQuietP75';
       // The figure per sweep, or (pooled) per trial; `summarise` turns one order's values into its figure.
       const values = (sweeps: Array<Record<string, SweepFigures>>): number[] =>
-        pooled ? sweeps.flatMap((sweep) => sweep[map].quiet) : sweeps.map((sweep) => sweep[map][figure as 'meanOps' | 'quietP75']);
+        pooled
+          ? sweeps.flatMap((sweep) => sweep[map].quiet)
+          : sweeps.map((sweep) => sweep[map][figure as 'meanOps' | 'quietP75']);
       const summarise = (list: number[]): number => (pooled ? quantile(list, 0.75) : median(list));
       const first = values(ranFirst);
       const second = values(ranSecond);
@@ -155,11 +207,18 @@ for (const [a, b] of mapPairs) {
       };
       const halvesOf = (sweeps: Array<Record<string, SweepFigures>>): number =>
         pooled
-          ? (Math.abs(summarise(values(sweeps.filter((_, index) => index % 2 === 0))) - summarise(values(sweeps.filter((_, index) => index % 2 === 1)))) / both) * 100
+          ? (Math.abs(
+              summarise(values(sweeps.filter((_, index) => index % 2 === 0))) -
+                summarise(values(sweeps.filter((_, index) => index % 2 === 1))),
+            ) /
+              both) *
+            100
           : halves(values(sweeps));
       verdicts.push({
-        map, figure,
-        first: summarise(first), second: summarise(second),
+        map,
+        figure,
+        first: summarise(first),
+        second: summarise(second),
         differencePct: (Math.abs(summarise(first) - summarise(second)) / both) * 100,
         p: mannWhitneyU(first, second).p,
         noisePct: median([halvesOf(ranFirst), halvesOf(ranSecond)]),
@@ -171,20 +230,31 @@ for (const [a, b] of mapPairs) {
 rmSync(scratch, { recursive: true, force: true });
 
 const summary = {
-  workload, pairs, trials, durationMs, warmupMs,
-  loadAverage: { min: Math.min(...loads), max: Math.max(...loads) }, trialsWithoutQuietRate, verdicts,
+  workload,
+  pairs,
+  trials,
+  durationMs,
+  warmupMs,
+  loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
+  trialsWithoutQuietRate,
+  verdicts,
 };
 writeFileSync(join(outDirectory, 'order-evidence.json'), JSON.stringify(summary, null, 2) + '\n');
 const rate = (value: number): string => `${(value / 1e6).toFixed(2)}M`;
-process.stdout.write([
-  `## sweep-order evidence (${workload}, 1 thread, ${pairs} sweeps per order, ${trials} trials of ${durationMs} ms each)`,
-  '',
-  `1-minute load average: ${summary.loadAverage.min.toFixed(2)} … ${summary.loadAverage.max.toFixed(2)}; ` +
-    `trials without a quiet rate (left out of the quiet figures): ${trialsWithoutQuietRate.reduce((sum, entry) => sum + entry.elapsedNs.length, 0)}`,
-  '',
-  '| map | figure | ran first | ran second | \\|difference\\| / median | Mann–Whitney p | noise (two halves of one order) |',
-  '| --- | --- | --- | --- | --- | --- | --- |',
-  ...verdicts.map((v) => `| ${v.map} | ${FIGURE_LABELS[v.figure]} | ${rate(v.first)} | ${rate(v.second)} | ` +
-    `${v.differencePct.toFixed(1)}% | ${v.p.toFixed(3)} | ${v.noisePct.toFixed(1)}% |`),
-  '',
-].join('\n'));
+process.stdout.write(
+  [
+    `## sweep-order evidence (${workload}, 1 thread, ${pairs} sweeps per order, ${trials} trials of ${durationMs} ms each)`,
+    '',
+    `1-minute load average: ${summary.loadAverage.min.toFixed(2)} … ${summary.loadAverage.max.toFixed(2)}; ` +
+      `trials without a quiet rate (left out of the quiet figures): ${trialsWithoutQuietRate.reduce((sum, entry) => sum + entry.elapsedNs.length, 0)}`,
+    '',
+    '| map | figure | ran first | ran second | \\|difference\\| / median | Mann–Whitney p | noise (two halves of one order) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...verdicts.map(
+      (v) =>
+        `| ${v.map} | ${FIGURE_LABELS[v.figure]} | ${rate(v.first)} | ${rate(v.second)} | ` +
+        `${v.differencePct.toFixed(1)}% | ${v.p.toFixed(3)} | ${v.noisePct.toFixed(1)}% |`,
+    ),
+    '',
+  ].join('\n'),
+);

@@ -67,16 +67,59 @@ function spread(values: number[]): number {
 
 async function main(): Promise<void> {
   const mapNames = mapFactories.map((factory) => factory.name);
-  const { map: mapName, allocations, workers, rounds, sliceMs, v8Flags } = scriptArgs({
+  const {
+    map: mapName,
+    allocations,
+    workers,
+    rounds,
+    sliceMs,
+    v8Flags,
+  } = scriptArgs({
     name: 'placement-probe',
-    description: 'which part of a measurement carries a pool-level mode: the memory a map was placed in, or the worker thread running it',
+    description:
+      'which part of a measurement carries a pool-level mode: the memory a map was placed in, or the worker thread running it',
     options: [
-      defineOption({ name: 'map', flag: '--map <name>', description: `the map measured, one of ${mapNames.join(', ')}`, defaultValue: 'plain', parse: parsers.oneOf(mapNames) }),
-      defineOption({ name: 'allocations', flag: '--allocations <n>', description: 'copies of the map, each in its own SharedArrayBuffers, integer 2..64', defaultValue: 8, parse: parsers.integer(2, 64) }),
-      defineOption({ name: 'workers', flag: '--workers <n>', description: 'worker threads, integer 2..16', defaultValue: 4, parse: parsers.integer(2, 16) }),
-      defineOption({ name: 'rounds', flag: '--rounds <n>', description: 'rounds, each measuring every (allocation, worker) pair once, integer 2..100', defaultValue: 6, parse: parsers.integer(2, 100) }),
-      defineOption({ name: 'sliceMs', flag: '--slice-ms <ms>', description: 'measured window of one pair, ms, a number 10..10000', defaultValue: 100, parse: parsers.number(10, 10_000) }),
-      defineOption({ name: 'v8Flags', flag: '--v8-flags <flags>', description: "V8 flags set before any worker starts, e.g. '--no-concurrent-recompilation'", parse: parsers.string() }),
+      defineOption({
+        name: 'map',
+        flag: '--map <name>',
+        description: `the map measured, one of ${mapNames.join(', ')}`,
+        defaultValue: 'plain',
+        parse: parsers.oneOf(mapNames),
+      }),
+      defineOption({
+        name: 'allocations',
+        flag: '--allocations <n>',
+        description: 'copies of the map, each in its own SharedArrayBuffers, integer 2..64',
+        defaultValue: 8,
+        parse: parsers.integer(2, 64),
+      }),
+      defineOption({
+        name: 'workers',
+        flag: '--workers <n>',
+        description: 'worker threads, integer 2..16',
+        defaultValue: 4,
+        parse: parsers.integer(2, 16),
+      }),
+      defineOption({
+        name: 'rounds',
+        flag: '--rounds <n>',
+        description: 'rounds, each measuring every (allocation, worker) pair once, integer 2..100',
+        defaultValue: 6,
+        parse: parsers.integer(2, 100),
+      }),
+      defineOption({
+        name: 'sliceMs',
+        flag: '--slice-ms <ms>',
+        description: 'measured window of one pair, ms, a number 10..10000',
+        defaultValue: 100,
+        parse: parsers.number(10, 10_000),
+      }),
+      defineOption({
+        name: 'v8Flags',
+        flag: '--v8-flags <flags>',
+        description: "V8 flags set before any worker starts, e.g. '--no-concurrent-recompilation'",
+        parse: parsers.string(),
+      }),
     ],
   });
   // Set before any worker starts: a worker's isolate reads the flags when it is created.
@@ -89,7 +132,13 @@ async function main(): Promise<void> {
     const handle = factory.create({ capacity: prefillKeys.length, loadFactor: 0.75 });
     const view = factory.attach(handle);
     for (let i = 0; i < prefillKeys.length; i++) view.set(prefillKeys[i], prefillValues[i]);
-    const stream: OpStream = generateOpStream(SENTINEL_WORKLOAD, { seed: 1, workerIndex: 0, workerCount: 1, length: 1 << 19, shared: true });
+    const stream: OpStream = generateOpStream(SENTINEL_WORKLOAD, {
+      seed: 1,
+      workerIndex: 0,
+      workerCount: 1,
+      length: 1 << 19,
+      shared: true,
+    });
     jobs.push({ map: mapName, handle, keys: stream.keys, sliceMs });
   }
   const threads = Array.from({ length: workers }, () => new Worker(new URL(import.meta.url)));
@@ -113,21 +162,24 @@ async function main(): Promise<void> {
   await Promise.all(threads.map((worker) => worker.terminate()));
 
   const by = (key: 'a' | 'w' | 'r', count: number) =>
-    Array.from({ length: count }, (_, i) => median(readings.filter((reading) => reading[key] === i).map((reading) => reading.rate)));
+    Array.from({ length: count }, (_, i) =>
+      median(readings.filter((reading) => reading[key] === i).map((reading) => reading.rate)),
+    );
   const perAllocation = by('a', allocations);
   const perWorker = by('w', workers);
   const perRound = by('r', rounds);
   const residuals: number[] = [];
   for (let a = 0; a < allocations; a++) {
-    for (let w = 0; w < workers; w++) residuals.push(spread(readings.filter((x) => x.a === a && x.w === w).map((x) => x.rate)));
+    for (let w = 0; w < workers; w++)
+      residuals.push(spread(readings.filter((x) => x.a === a && x.w === w).map((x) => x.rate)));
   }
   const fmt = (list: number[]) => list.map((value) => value.toFixed(0)).join(' ');
   process.stdout.write(
     `map ${mapName}: ${allocations} allocations × ${workers} workers × ${rounds} rounds of ${sliceMs} ms, ops/ms\n` +
-    `allocation medians: ${fmt(perAllocation)}  spread ${spread(perAllocation).toFixed(3)}\n` +
-    `worker medians:     ${fmt(perWorker)}  spread ${spread(perWorker).toFixed(3)}\n` +
-    `round medians:      ${fmt(perRound)}  spread ${spread(perRound).toFixed(3)}\n` +
-    `residual (a pair's own max/min over rounds): median ${median(residuals).toFixed(3)}\n`,
+      `allocation medians: ${fmt(perAllocation)}  spread ${spread(perAllocation).toFixed(3)}\n` +
+      `worker medians:     ${fmt(perWorker)}  spread ${spread(perWorker).toFixed(3)}\n` +
+      `round medians:      ${fmt(perRound)}  spread ${spread(perRound).toFixed(3)}\n` +
+      `residual (a pair's own max/min over rounds): median ${median(residuals).toFixed(3)}\n`,
   );
 }
 

@@ -31,16 +31,22 @@ const RUN_FILE = /^ci-(\d+)\.json$/;
 
 /** 'AMD EPYC', 2 → 'amd-epyc-x2'. */
 export function machineDirectoryName(machine: { cpuModel: string; cores: number }): string {
-  const model = machine.cpuModel.toLowerCase().replace(/\([^)]*\)/g, '').replace(/[^a-z0-9.]+/g, '-').replace(/^-+|-+$/g, '');
+  const model = machine.cpuModel
+    .toLowerCase()
+    .replace(/\([^)]*\)/g, '')
+    .replace(/[^a-z0-9.]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return `${model || 'unknown-cpu'}-x${machine.cores}`;
 }
 
 /** The run numbers of the ci-<n>.json files in `directory` (which exists), ascending. */
 function existingRuns(directory: string): number[] {
-  return readdirSync(directory).flatMap((name) => {
-    const match = RUN_FILE.exec(name);
-    return match ? [Number(match[1])] : [];
-  }).sort((a, b) => a - b);
+  return readdirSync(directory)
+    .flatMap((name) => {
+      const match = RUN_FILE.exec(name);
+      return match ? [Number(match[1])] : [];
+    })
+    .sort((a, b) => a - b);
 }
 
 function main(): number {
@@ -48,13 +54,42 @@ function main(): number {
     name: 'record-baseline',
     description: "record the CI gate's baseline for this machine kind: fresh sweep processes, one after another",
     options: [
-      defineOption({ name: 'runs', flag: '--runs <1..20>', description: 'sweeps to record, each in a fresh process, integer 1..20', defaultValue: 3, parse: parsers.integer(1, 20) }),
-      defineOption({ name: 'preset', flag: '--preset <name>', description: `sweep preset: ${PRESET_NAMES.join(' | ')}`, defaultValue: 'ci', parse: parsers.oneOf(PRESET_NAMES) }),
-      defineOption({ name: 'dir', flag: '--dir <path>', description: "baseline root; the runs go to <dir>/<this machine's CPU>-x<cores>/ci-<n>.json", defaultValue: 'results/baseline', parse: parsers.string() }),
-      defineOption({ name: 'append', flag: '--append', description: 'keep the existing runs and number the new ones after them (another host of the same kind)', defaultValue: false, parse: parsers.boolean() }),
+      defineOption({
+        name: 'runs',
+        flag: '--runs <1..20>',
+        description: 'sweeps to record, each in a fresh process, integer 1..20',
+        defaultValue: 3,
+        parse: parsers.integer(1, 20),
+      }),
+      defineOption({
+        name: 'preset',
+        flag: '--preset <name>',
+        description: `sweep preset: ${PRESET_NAMES.join(' | ')}`,
+        defaultValue: 'ci',
+        parse: parsers.oneOf(PRESET_NAMES),
+      }),
+      defineOption({
+        name: 'dir',
+        flag: '--dir <path>',
+        description: "baseline root; the runs go to <dir>/<this machine's CPU>-x<cores>/ci-<n>.json",
+        defaultValue: 'results/baseline',
+        parse: parsers.string(),
+      }),
+      defineOption({
+        name: 'append',
+        flag: '--append',
+        description: 'keep the existing runs and number the new ones after them (another host of the same kind)',
+        defaultValue: false,
+        parse: parsers.boolean(),
+      }),
     ],
     operands: [
-      defineOption({ name: 'sweepFlags', flag: '[sweep-flags...]', description: 'flags passed to every sweep, after --', parse: parsers.list(parsers.string()) }),
+      defineOption({
+        name: 'sweepFlags',
+        flag: '[sweep-flags...]',
+        description: 'flags passed to every sweep, after --',
+        parse: parsers.list(parsers.string()),
+      }),
     ],
   });
   const { runs, preset, append } = options;
@@ -72,7 +107,9 @@ function main(): number {
     const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
     if (result.status !== 0) {
       for (const file of recorded) rmSync(file, { force: true });
-      process.stderr.write(`record-baseline: run ${run + 1} of ${runs} failed (exit ${result.status ?? result.signal}); ${directory} is unchanged\n`);
+      process.stderr.write(
+        `record-baseline: run ${run + 1} of ${runs} failed (exit ${result.status ?? result.signal}); ${directory} is unchanged\n`,
+      );
       return result.status ?? 1;
     }
   }
