@@ -298,6 +298,23 @@ export const commonOptions = {
   }),
 };
 
+/** The flags `sweep` and `run` share, in the order their help lists them. */
+const measuringOptions = [
+  commonOptions.force,
+  commonOptions.cellTimeoutMs,
+  commonOptions.mapModule,
+  commonOptions.workloadFile,
+  commonOptions.mix,
+  commonOptions.distribution,
+  commonOptions.prefill,
+  commonOptions.streamOps,
+  commonOptions.sampleEvery,
+  commonOptions.hiccupIntervalMs,
+  commonOptions.quiet,
+  commonOptions.json,
+  commonOptions.profile,
+] as const;
+
 export const sweepOptionSpecs = [
   defineOption({
     name: 'preset',
@@ -374,19 +391,7 @@ export const sweepOptionSpecs = [
     description: 'finish a partial --out file: skip its finished cells (the config must match)',
     parse: flag,
   }),
-  commonOptions.force,
-  commonOptions.cellTimeoutMs,
-  commonOptions.mapModule,
-  commonOptions.workloadFile,
-  commonOptions.mix,
-  commonOptions.distribution,
-  commonOptions.prefill,
-  commonOptions.streamOps,
-  commonOptions.sampleEvery,
-  commonOptions.hiccupIntervalMs,
-  commonOptions.quiet,
-  commonOptions.json,
-  commonOptions.profile,
+  ...measuringOptions,
   fromPreset(
     defineOption({
       name: 'interleave',
@@ -510,19 +515,7 @@ export const runOptionSpecs = [
     description: 'also write a results file with this one cell',
     parse: parsers.string(),
   }),
-  commonOptions.force,
-  commonOptions.cellTimeoutMs,
-  commonOptions.mapModule,
-  commonOptions.workloadFile,
-  commonOptions.mix,
-  commonOptions.distribution,
-  commonOptions.prefill,
-  commonOptions.streamOps,
-  commonOptions.sampleEvery,
-  commonOptions.hiccupIntervalMs,
-  commonOptions.quiet,
-  commonOptions.json,
-  commonOptions.profile,
+  ...measuringOptions,
   defineOption({
     name: 'node',
     flag: '--node <list>',
