@@ -59,10 +59,11 @@ const GO_WORKLOADS = [
  * wins (EVIDENCE.md, "Noise on shared machines").
  * quick: the 3 headline workloads × threads 1,2,4; load factors 0.5/0.75/0.9 on
  *   read-heavy, 0.75 on the others (15 cells per map); 6 short trials (6 pairs
- *   per comparison) of 150 ms after 50 ms warm-up — ≤ 3 min on 2 cores.
+ *   per comparison) of 150 ms after 50 ms warm-up — about 3 min on 2 cores
+ *   with 7 maps (175–205 s measured, EVIDENCE.md "Two runs, side by side").
  * ci: read-heavy and write-heavy, threads 1,2, lf 0.75, 5 trials (a Mann–Whitney
- *   test on 3 vs 3 trials can never reach p < 0.05) — ≤ 60 s for 5 maps.
- * full: the real lab; 1 s windows, 5 trials, threads to 8 (oversubscribed on
+ *   test on 3 vs 3 trials can never reach p < 0.05) — about 70 s for 7 maps.
+ * full: the real lab; 1 s windows, 6 trials, threads to 8 (oversubscribed on
  *   small machines, and flagged so), every headline, write-fraction (writes-N, churn-N) and Go
  *   workload; load factors 0.5/0.75/0.9 except on Go's scenarios (1–1024
  *   keys, where the load factor is not the question: 0.75).
