@@ -82,6 +82,7 @@ interface BuiltChart {
 }
 
 const NO_CELLS = 'No data in this run: no successful closed-loop cells.';
+const NO_HISTOGRAM = 'No data in this run: no cell carries a latency histogram.';
 
 /** The charts in page order; their datasets are added in the same order, after `cells`. */
 const CHART_BUILDERS: ReadonlyArray<(context: ChartContext) => BuiltChart> = [
@@ -336,7 +337,7 @@ function percentilesChart({
     description:
       'Latency at each percentile from the recorded histogram; the x axis stretches the tail (1/(1−p), log), as HdrHistogram plots do. Choose threads and load factor.',
     ...(withHistogram.length === 0
-      ? { noData: 'No data in this run: no cell carries a latency histogram.' }
+      ? { noData: NO_HISTOGRAM }
       : {
           spec: {
             data: { name: 'percentiles' },
@@ -395,7 +396,7 @@ function histogramChart({
     description:
       'Share of sampled ops per latency bin (10 bins per decade) for the chosen workload, threads and load factor, one row per map.',
     ...(withHistogram.length === 0
-      ? { noData: 'No data in this run: no cell carries a latency histogram.' }
+      ? { noData: NO_HISTOGRAM }
       : {
           spec: {
             data: { name: 'histogram' },

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { currentJitMode, relaunchArguments, requestedJitMode, SYNC_JIT_FLAG } from '../harness/run/jit.js';
+import {
+  currentJitMode,
+  measuringNodeFlags,
+  relaunchArguments,
+  requestedJitMode,
+  SYNC_JIT_FLAG,
+} from '../harness/run/jit.js';
 import { UsageError } from '../harness/run/options.js';
 
 test('the JIT mode is read from the process flags, and MAPLAB_JIT defaults to sync', () => {
@@ -25,4 +31,11 @@ test('a relaunch keeps the node flags and the script arguments, with the sync fl
     '--preset',
     'quick',
   ]);
+});
+
+test('a measuring child starts with the sync flag unless MAPLAB_JIT=concurrent, so it need not relaunch', () => {
+  assert.deepEqual(measuringNodeFlags({}), [SYNC_JIT_FLAG]);
+  assert.deepEqual(measuringNodeFlags({ MAPLAB_JIT: 'concurrent' }), []);
+  assert.equal(currentJitMode(measuringNodeFlags({})), 'sync');
+  assert.throws(() => measuringNodeFlags({ MAPLAB_JIT: 'fast' }), UsageError);
 });

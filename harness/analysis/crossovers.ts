@@ -17,7 +17,7 @@
  * far outside the measured brackets) the interval is open: the data do not
  * pin the crossing down.
  */
-import { quantile } from 'simple-statistics';
+import { median, quantile } from 'simple-statistics';
 import { Sfc32 } from '../../workloads/random.js';
 import { familyMember, type Cell } from '../results/results.js';
 import type { Crossover } from './types.js';
@@ -193,10 +193,4 @@ function interpolate(at: number, xs: readonly number[], ys: readonly number[]): 
     if (at >= xs[k] && at <= xs[k + 1]) return ys[k] + ((at - xs[k]) / (xs[k + 1] - xs[k])) * (ys[k + 1] - ys[k]);
   }
   return at <= xs[0] ? ys[0] : ys[ys.length - 1];
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }

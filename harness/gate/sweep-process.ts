@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../run/options.js';
 import { readResultsFile, type Results } from '../results/results.js';
 import { cellKeyOf, cellLabel, type CellKey } from './compare.js';
+import { measuringNodeFlags } from '../run/jit.js';
 
 export interface SweepRequest {
   /** The built CLI, dist/scripts/cli.js. */
@@ -83,7 +84,7 @@ export async function runSweepProcess(request: SweepRequest): Promise<Results> {
     const args = sweepArguments(request, outPath);
     const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
       (resolveOutcome, reject) => {
-        const child = spawn(process.execPath, args, {
+        const child = spawn(process.execPath, [...measuringNodeFlags(), ...args], {
           stdio: ['ignore', 2, 'inherit'],
           timeout: request.timeoutMs,
           killSignal: 'SIGTERM',

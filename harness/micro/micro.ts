@@ -15,8 +15,8 @@ import { loadavg } from 'node:os';
 import { mapFactories } from '../../maps/index.js';
 import { DEFAULT_ARENA_BYTES } from '../../maps/arena.js';
 import { collectEnv } from '../run/env.js';
+import { CLI_PATH, measuringNodeFlags } from '../run/jit.js';
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { defineOption, parsers, type OptionValues } from '../run/options.js';
 import { parseNodeList, type Runtime } from '../run/runtime-install.js';
@@ -258,11 +258,10 @@ function formatLoad(load: number[]): string {
   return load.map((value) => value.toFixed(2)).join(' ');
 }
 
-const CLI_PATH = fileURLToPath(new URL('../../scripts/cli.js', import.meta.url));
-
 /** The map micro benchmark in a child process under `runtime`'s binary (`maplab micro --json`). */
 export async function runMicroUnder(runtime: Runtime, options: MicroRunOptions): Promise<MicroResult> {
   const args = [
+    ...measuringNodeFlags(),
     CLI_PATH,
     'micro',
     '--json',

@@ -17,6 +17,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Bench } from 'tinybench';
 import { Sfc32 } from '../../workloads/random.js';
 import type { Runtime } from '../run/runtime-install.js';
+import { CLI_PATH, measuringNodeFlags } from '../run/jit.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -230,13 +231,11 @@ export async function measurePrimitives(timeMs = 300): Promise<PrimitivesResult>
   return { schema: 'maplab.primitives/1', node: process.version, v8: process.versions.v8, timeMs, cells };
 }
 
-const CLI_PATH = fileURLToPath(new URL('../../scripts/cli.js', import.meta.url));
-
 /** The same, in a child process under `runtime`'s binary (`maplab micro --primitives --json`). */
 export async function measurePrimitivesUnder(runtime: Runtime, timeMs = 300): Promise<PrimitivesResult> {
   const { stdout } = await execFileAsync(
     runtime.execPath,
-    [CLI_PATH, 'micro', '--primitives', '--json', '--time-ms', String(timeMs)],
+    [...measuringNodeFlags(), CLI_PATH, 'micro', '--primitives', '--json', '--time-ms', String(timeMs)],
     { timeout: 300_000, maxBuffer: 16 << 20 },
   );
   const result = JSON.parse(stdout) as PrimitivesResult;

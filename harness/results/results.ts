@@ -264,13 +264,19 @@ export interface VerificationBadge {
   histories?: number;
 }
 
-/** The run's reference-loop figure (harness/run/calibration.ts's Calibration); older files carry only some of the fields. */
+/**
+ * The run's reference-loop figure (harness/run/calibration.ts). A fresh one
+ * has every field; older files carry only some of them.
+ */
 export interface ResultsCalibration {
+  /** The CALIBRATION_QUANTILE of `roundRates`, ops/s. */
   opsPerSec: number;
   version?: number;
   rounds?: number;
   opsPerRound?: number;
+  /** How opsPerSec was taken from the rounds. */
   statistic?: string;
+  /** Every round's ops/s, in the order measured (absent in files written before rounds were spread). */
   roundRates?: number[];
 }
 

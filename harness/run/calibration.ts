@@ -16,6 +16,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { quantile } from 'simple-statistics';
+import type { ResultsCalibration } from '../results/results.js';
 
 export const CALIBRATION_VERSION = 1;
 const TABLE_SLOTS = 1 << 16;
@@ -37,17 +38,8 @@ function referenceRound(table: Int32Array, seed: number): number {
   return checksum;
 }
 
-export interface Calibration {
-  /** CALIBRATION_QUANTILE of `roundRates`. */
-  opsPerSec: number;
-  version: number;
-  rounds: number;
-  opsPerRound: number;
-  /** How opsPerSec was taken from the rounds. */
-  statistic?: string;
-  /** Every round's ops/s, in the order measured (absent in files written before rounds were spread). */
-  roundRates?: number[];
-}
+/** A calibration as this code measures it: the results file's, with every field. */
+export type Calibration = Required<ResultsCalibration>;
 
 const table = new Int32Array(TABLE_SLOTS);
 let sink = 0;
@@ -67,7 +59,7 @@ export function measureCalibration(): Calibration {
 }
 
 /** Measures one more round into `calibration` (an object from measureCalibration, or an older file's) and updates its figure. */
-export function addCalibrationRound(calibration: Pick<Calibration, 'opsPerSec'> & Partial<Calibration>): Calibration {
+export function addCalibrationRound(calibration: ResultsCalibration): Calibration {
   const rates = Array.isArray(calibration.roundRates) ? calibration.roundRates : [calibration.opsPerSec];
   return summarize([...rates, measureRound()]);
 }

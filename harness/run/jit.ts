@@ -15,13 +15,18 @@
  * V8 reads the flag when an isolate starts, and `v8.setFlagsFromString`
  * before the pool starts did not remove the modes (two probes), so the flag
  * has to be on the command line: measuring commands relaunch themselves
- * with it unless `MAPLAB_JIT=concurrent` asks for V8's default.
+ * with it unless `MAPLAB_JIT=concurrent` asks for V8's default, and the
+ * harness starts its own measuring children (the gate's sweeps, micro under
+ * another runtime) with `measuringNodeFlags()`, so they need no relaunch.
  */
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
 import { UsageError } from './options.js';
 
 export const SYNC_JIT_FLAG = '--no-concurrent-recompilation';
+/** The built `maplab` CLI (dist/scripts/cli.js), for child processes that run a command. */
+export const CLI_PATH = fileURLToPath(new URL('../../scripts/cli.js', import.meta.url));
 export const JIT_MODES = ['sync', 'concurrent'] as const;
 export type JitMode = (typeof JIT_MODES)[number];
 
@@ -36,6 +41,15 @@ export function requestedJitMode(env: NodeJS.ProcessEnv = process.env): JitMode 
   if (value === undefined || value === '') return 'sync';
   if ((JIT_MODES as readonly string[]).includes(value)) return value as JitMode;
   throw new UsageError(`MAPLAB_JIT must be one of ${JIT_MODES.join(', ')}, got '${value}'`);
+}
+
+/**
+ * The node flags for a child process that runs a measuring command (the
+ * gate's sweeps, micro under another runtime): with them it starts in the
+ * requested mode instead of relaunching itself.
+ */
+export function measuringNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return requestedJitMode(env) === 'sync' ? [SYNC_JIT_FLAG] : [];
 }
 
 /** The command line that runs this same script again with `SYNC_JIT_FLAG`. */

@@ -9,7 +9,6 @@
 import type { Command } from 'commander';
 import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { cellKeyOf, cellLabel } from '../../harness/gate/compare.js';
 import {
   expandBaselinePaths,
@@ -18,6 +17,7 @@ import {
   type BaselineRun,
 } from '../../harness/gate/baseline.js';
 import { localMachineKind } from '../../harness/run/env.js';
+import { CLI_PATH } from '../../harness/run/jit.js';
 import { maxThreadsFor, runGate, whyNotGated, type GateReport, type Remeasure } from '../../harness/gate/gate.js';
 import { gateOptions, type ReportFormat } from '../../harness/gate/options.js';
 import { runSweepProcess, SweepFailedError, type SweepRequest } from '../../harness/gate/sweep-process.js';
@@ -28,7 +28,6 @@ import { writeFileAtomic } from '../../reports/site.js';
 import { action, addOptions } from '../cli-kit.js';
 
 /** dist/scripts/cli.js, beside this command's directory once compiled. */
-const CLI_PATH = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 function renderGate(report: GateReport, format: ReportFormat): string {
   if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
