@@ -65,12 +65,15 @@ export function addCalibrationRound(calibration: ResultsCalibration): Calibratio
 }
 
 function summarize(rates: number[]): Calibration {
+  // The figure is taken from the rates as recorded (rounded), so it is exactly the quantile of `roundRates`:
+  // quantile interpolates, and rounding after it could differ by 1 from a reader's recomputation.
+  const roundRates = rates.map((rate) => Math.round(rate));
   return {
-    opsPerSec: Math.round(quantile(rates, CALIBRATION_QUANTILE)),
+    opsPerSec: Math.round(quantile(roundRates, CALIBRATION_QUANTILE)),
     version: CALIBRATION_VERSION,
     rounds: rates.length,
     opsPerRound: OPS_PER_ROUND,
     statistic: `p${Math.round(CALIBRATION_QUANTILE * 100)} of the rounds (spread over the run)`,
-    roundRates: rates.map((rate) => Math.round(rate)),
+    roundRates,
   };
 }
