@@ -460,7 +460,7 @@ function runtimeRows(results: Results): TableCell[][] {
     ]);
 }
 
-/** What an interleaved sweep recorded of the machine's drift (harness/run/sweep.ts driftSummary): sentinel range and re-measured visits. */
+/** What an interleaved sweep recorded of the machine's drift (harness/run/sweep.ts driftSummary): sentinel range, vCPU placement and re-measured visits. */
 function driftRows(results: Results): TableCell[][] {
   const sweep = isRecord(results.sweep) ? results.sweep : {};
   const drift = isRecord(sweep.drift) ? sweep.drift : null;
@@ -472,6 +472,15 @@ function driftRows(results: Results): TableCell[][] {
       'drift sentinel',
       `${String(sentinel.readings)} readings, ${formatCount(Number(sentinel.minOpsPerSec))}–` +
         `${formatCount(Number(sentinel.maxOpsPerSec))} ops/s (run level ${formatCount(Number(sentinel.referenceOpsPerSec))})`,
+    ]);
+  }
+  const placement = isRecord(drift.placement) ? drift.placement : null;
+  if (placement !== null) {
+    rows.push([
+      'vCPU placement',
+      `${String(placement.readings)} cache-line handoff readings, ${String(placement.minHandoffNs)}–` +
+        `${String(placement.maxHandoffNs)} ns (usual ${String(placement.usualHandoffNs)} ns); ` +
+        `${String(placement.offPlacementVisitsKept)} multi-thread visits kept in another placement`,
     ]);
   }
   rows.push([

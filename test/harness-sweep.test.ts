@@ -295,7 +295,7 @@ test('without --verify a results file carries no verification', async () => {
   assert.equal((results.config as SweepConfig).verify, null);
 });
 
-test("an interleaved sweep measures each round's maps side by side over two pool generations, with a sentinel reading per trial", async () => {
+test("an interleaved sweep measures each round's maps side by side over two pool generations, with sentinel and placement readings per trial", async () => {
   // --remeasure 0: no visit is measured again, so the order below is exactly the plan's.
   const results = await sweep({
     maps: 'rwmutex,readdirty',
@@ -318,6 +318,10 @@ test("an interleaved sweep measures each round's maps side by side over two pool
       trials.every((trial) => (trial.sentinelOpsPerSec ?? 0) > 0),
       "each trial carries its visit's sentinel reading",
     );
+    assert.ok(
+      trials.every((trial) => Number.isFinite(trial.handoffNs) && (trial.handoffNs ?? 0) > 0),
+      "each trial carries its visit's cache-line handoff reading",
+    );
   }
   // The two maps of a group run one after the other within a round: round r of both ends before round r+1 of either starts.
   const group = results.cells.filter(isMeasuredCell).filter((cell) => cell.threads === 1);
@@ -330,10 +334,24 @@ test("an interleaved sweep measures each round's maps side by side over two pool
     );
   }
   const drift = (
-    results.sweep as { drift: { visits: number; poolGenerations: number; sentinel: { readings: number } } }
+    results.sweep as {
+      drift: {
+        visits: number;
+        poolGenerations: number;
+        sentinel: { readings: number };
+        placement: { readings: number; usualHandoffNs: number; minHandoffNs: number; maxHandoffNs: number };
+      };
+    }
   ).drift;
   assert.equal(drift.poolGenerations, 2);
   assert.ok(drift.visits >= 8 && drift.sentinel.readings === drift.visits, JSON.stringify(drift));
+  // Every visit is closed by the next reading (or the final one): two readings a visit.
+  assert.equal(drift.placement.readings, 2 * drift.visits, JSON.stringify(drift));
+  assert.ok(
+    drift.placement.minHandoffNs <= drift.placement.usualHandoffNs &&
+      drift.placement.usualHandoffNs <= drift.placement.maxHandoffNs,
+    JSON.stringify(drift.placement),
+  );
   const relative = results.analysis.relative ?? [];
   assert.deepEqual(
     relative.map((answer) => [answer.map, answer.reference, answer.threads, answer.pairs]),
@@ -345,7 +363,7 @@ test("an interleaved sweep measures each round's maps side by side over two pool
   assert.equal((results.analysis.winners ?? []).length, 2, 'a winner or tie per comparison group');
 });
 
-test('--sentinel false measures no sentinel and records none', async () => {
+test('--sentinel false measures neither sentinel and records none', async () => {
   const results = await sweep({
     maps: 'plain',
     workloads: 'read-heavy',
@@ -355,8 +373,10 @@ test('--sentinel false measures no sentinel and records none', async () => {
     sentinel: 'false',
   });
   assertMeasured(results.cells[0]);
-  assert.ok(results.cells[0].trials.every((trial) => !('sentinelOpsPerSec' in trial)));
-  assert.equal((results.sweep as { drift: { sentinel: unknown } }).drift.sentinel, null);
+  assert.ok(results.cells[0].trials.every((trial) => !('sentinelOpsPerSec' in trial) && !('handoffNs' in trial)));
+  const drift = (results.sweep as { drift: { sentinel: unknown; placement: unknown } }).drift;
+  assert.equal(drift.sentinel, null);
+  assert.equal(drift.placement, null);
 });
 
 test('--node current measures the cells in a trial-server child process and records the runtime per cell', async () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repeatability } from '../harness/results/repeatability.js';
+import { renderRepeatability, repeatability } from '../harness/results/repeatability.js';
 import { RESULTS_SCHEMA, type Cell, type Results } from '../harness/results/results.js';
 
 const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
@@ -75,6 +75,22 @@ test('a map that changed places is counted as opposite verdicts and a disagreein
   assert.equal(report.verdicts.againstPointEstimate, 1);
   assert.equal(report.winners.differ, 1);
   assert.equal(Math.round(report.pairedRatios.medianPct as number), 300, '2× → 0.5× is a 4-fold move');
+});
+
+test('runs whose vCPUs sat differently (usual handoff over 1.5x apart) are reported as different placements', () => {
+  const placed = (usualHandoffNs: number | null): Results => ({
+    ...run({ rwmutex: 1, readdirty: 2 }, () => 1),
+    sweep: usualHandoffNs === null ? {} : { drift: { placement: { usualHandoffNs } } },
+  });
+  assert.deepEqual(repeatability(placed(240), placed(62)).placement, { first: 240, second: 62, differ: true });
+  assert.deepEqual(repeatability(placed(240), placed(200)).placement, { first: 240, second: 200, differ: false });
+  assert.deepEqual(repeatability(placed(240), placed(null)).placement, { first: 240, second: null, differ: false });
+  const text = renderRepeatability(repeatability(placed(240), placed(62)), ['a.json', 'b.json']);
+  assert.match(text, /vCPU placement: usual cache-line handoff 240 ns vs 62 ns: the runs' vCPUs sat differently/);
+  assert.match(
+    renderRepeatability(repeatability(placed(240), placed(230)), ['a', 'b']),
+    /230 ns \(the same placement\)/,
+  );
 });
 
 test('maplab repeatability prints the figures, and exits 2 naming a missing file', () => {

@@ -415,6 +415,13 @@ test('with paired answers the winner table names a winner with its CI, says "tie
         remeasuredVisits: 2,
         disturbedVisitsKept: 1,
         sentinel: { readings: 12, referenceOpsPerSec: 3e7, minOpsPerSec: 2e7, maxOpsPerSec: 3.1e7 },
+        placement: {
+          readings: 24,
+          usualHandoffNs: 241,
+          minHandoffNs: 58,
+          maxHandoffNs: 9020,
+          offPlacementVisitsKept: 1,
+        },
       },
     },
   });
@@ -424,6 +431,10 @@ test('with paired answers the winner table names a winner with its CI, says "tie
   assert.match(winners, /readdirty 20(\.\d)? M \(\+\d+% \[\+\d+%, \+\d+%\]\)/);
   assert.match(text, /re-measured\s+2 of 12 visits measured again/);
   assert.match(text, /pool generations\s+2/);
+  assert.match(
+    text,
+    /vCPU placement\s+24 cache-line handoff readings, 58–9020 ns \(usual 241 ns\); 1 multi-thread visits kept/,
+  );
 });
 
 test('a sweep over runtimes shows its primitives per runtime in the environment, each later runtime with its ratio to the first', () => {

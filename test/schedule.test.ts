@@ -14,6 +14,8 @@ import {
   poolGeneration,
   rotate,
   roundVisits,
+  placementReference,
+  runLevels,
   sentinelReference,
   visitsToRemeasure,
   type VisitHealth,
@@ -100,7 +102,17 @@ test('rounds split into contiguous pool generations of near-equal size, never mo
 const health = (sentinelOpsPerSec: number | null, runqueueWaitFraction: number | null = 0): VisitHealth => ({
   sentinelOpsPerSec,
   runqueueWaitFraction,
+  handoffNs: [],
+  threads: 1,
 });
+/** A multi-thread visit with a normal sentinel and the given handoff readings. */
+const placed = (threads: number, ...handoffNs: number[]): VisitHealth => ({
+  sentinelOpsPerSec: 100,
+  runqueueWaitFraction: 0,
+  handoffNs,
+  threads,
+});
+const level = (sentinelOpsPerSec: number | null) => ({ sentinelOpsPerSec, handoffNs: null });
 
 test("the run's sentinel level is the 90th percentile of its readings, so one lucky reading does not set it", () => {
   const readings = [...Array.from({ length: 19 }, () => 100), 200];
@@ -110,11 +122,11 @@ test("the run's sentinel level is the 90th percentile of its readings, so one lu
 
 test('a visit is disturbed when its sentinel is below 85% of the run level or a worker waited over 5% of its window for a CPU', () => {
   const rule = DEFAULT_REMEASURE_RULE;
-  assert.equal(disturbance(health(90), 100, rule), null);
-  assert.match(String(disturbance(health(80), 100, rule)), /sentinel at 80%/);
-  assert.match(String(disturbance(health(100, 0.2), 100, rule)), /waited 20%/);
+  assert.equal(disturbance(health(90), level(100), rule), null);
+  assert.match(String(disturbance(health(80), level(100), rule)), /sentinel at 80%/);
+  assert.match(String(disturbance(health(100, 0.2), level(100), rule)), /waited 20%/);
   assert.equal(
-    disturbance(health(null, null), null, rule),
+    disturbance(health(null, null), level(null), rule),
     null,
     'no sentinel and no run-queue figures: nothing to judge by',
   );
@@ -140,8 +152,55 @@ test('the worst disturbed visits are measured again first, within the budget', (
 
 test('of a visit and its re-measurement the undisturbed one is kept, else the one with the higher sentinel', () => {
   const rule = DEFAULT_REMEASURE_RULE;
-  assert.equal(keepRemeasured(health(50), health(95), 100, rule), true);
-  assert.equal(keepRemeasured(health(95), health(50), 100, rule), false);
-  assert.equal(keepRemeasured(health(60), health(70), 100, rule), true);
-  assert.equal(keepRemeasured(health(70), health(60), 100, rule), false);
+  assert.equal(keepRemeasured(health(50), health(95), level(100), rule), true);
+  assert.equal(keepRemeasured(health(95), health(50), level(100), rule), false);
+  assert.equal(keepRemeasured(health(60), health(70), level(100), rule), true);
+  assert.equal(keepRemeasured(health(70), health(60), level(100), rule), false);
+});
+
+test("the run's usual placement is the median handoff reading, ignoring readings that are not positive numbers", () => {
+  assert.equal(placementReference([240, 60, 230, 250, 5000]), 240);
+  assert.equal(placementReference([]), null);
+  assert.equal(placementReference([Number.NaN, 0]), null);
+  assert.deepEqual(runLevels([placed(2, 240, 250), placed(1, 230), placed(2, 60, 70)]), {
+    sentinelOpsPerSec: 100,
+    handoffNs: 230,
+  });
+});
+
+test('a multi-thread visit whose handoff readings are over 1.5x away from the usual placement, either way, is disturbed', () => {
+  const rule = DEFAULT_REMEASURE_RULE;
+  const levels = { sentinelOpsPerSec: 100, handoffNs: 240 };
+  assert.equal(disturbance(placed(2, 230, 300), levels, rule), null, 'within the band both times');
+  assert.match(
+    String(disturbance(placed(2, 240, 60), levels, rule)),
+    /handoff took 60 ns against the run's usual 240 ns/,
+  );
+  assert.match(String(disturbance(placed(4, 9000, 250), levels, rule)), /handoff took 9000 ns/, 'one vCPU did not run');
+  assert.equal(disturbance(placed(1, 60, 60), levels, rule), null, 'one thread shares no lines: placement not judged');
+  assert.equal(
+    disturbance(placed(2, 60), { sentinelOpsPerSec: 100, handoffNs: null }, rule),
+    null,
+    'no readings: nothing to judge by',
+  );
+});
+
+test('placement-disturbed visits are measured again worst first, and of two disturbed visits the closer placement is kept', () => {
+  const visits = [
+    placed(2, 240, 240),
+    placed(2, 240, 60), // 4x off
+    placed(1, 60, 60), // not judged
+    placed(2, 240, 400), // 1.67x off
+    placed(2, 250, 230),
+    placed(2, 240, 240),
+  ];
+  assert.deepEqual(visitsToRemeasure(visits, { ...DEFAULT_REMEASURE_RULE, budgetFraction: 1 }), [1, 3]);
+  const levels = { sentinelOpsPerSec: 100, handoffNs: 240 };
+  assert.equal(keepRemeasured(placed(2, 60, 240), placed(2, 240, 250), levels, DEFAULT_REMEASURE_RULE), true);
+  assert.equal(
+    keepRemeasured(placed(2, 60, 240), placed(2, 400, 240), levels, DEFAULT_REMEASURE_RULE),
+    true,
+    'both off: 1.67x beats 4x',
+  );
+  assert.equal(keepRemeasured(placed(2, 400, 240), placed(2, 60, 240), levels, DEFAULT_REMEASURE_RULE), false);
 });

@@ -14,11 +14,16 @@
  * - winners: pairs whose verdicts are opposite (one run says A is faster, the
  *   other that B is), pairs where one run names a winner and the other run's
  *   point estimate points the other way, and comparison groups whose winner
- *   differs.
+ *   differs;
+ * - placement: each run's usual cache-line handoff time (harness/run/placement.ts).
+ *   Runs whose vCPUs sat differently on the host (over 1.5× apart) give
+ *   different answers at 2+ threads for a reason outside the maps, and the
+ *   report says so.
  */
 import { quantile } from 'simple-statistics';
 import { comparisonGroupKey, groupWinners, pairwiseAnswers, type RelativeOptions } from '../analysis/relative.js';
 import { cellKey } from '../run/cell.js';
+import { DEFAULT_REMEASURE_RULE } from '../run/schedule.js';
 import { isMeasuredCell, type Cell, type Results, type ResultsCell } from './results.js';
 
 export interface ChangeFigures {
@@ -43,8 +48,20 @@ export interface RepeatabilityReport {
     againstPointEstimate: number;
   };
   winners: { groups: number; bothNamed: number; differ: number; details: string[] };
+  /** Each run's usual handoff time, ns (null: not recorded); `differ` when over PLACEMENT_BAND apart. */
+  placement: { first: number | null; second: number | null; differ: boolean };
   /** The largest paired-ratio changes, for a look. */
   largest: Array<{ key: string; first: number; second: number; changePct: number }>;
+}
+
+/** Two runs' usual handoff times this far apart (either way) count as different placements (the re-measure rule's band). */
+const PLACEMENT_BAND = DEFAULT_REMEASURE_RULE.placementBand;
+
+/** A run's usual handoff time from its drift summary, or null. */
+function usualHandoffNs(results: Results): number | null {
+  const drift = (results.sweep as { drift?: { placement?: { usualHandoffNs?: unknown } | null } } | undefined)?.drift;
+  const value = drift?.placement?.usualHandoffNs;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null;
 }
 
 const percent = (logChange: number): number => (Math.exp(Math.abs(logChange)) - 1) * 100;
@@ -133,7 +150,15 @@ export function repeatability(first: Results, second: Results, options: Relative
     }
   }
 
+  const handoffs = [usualHandoffNs(first), usualHandoffNs(second)] as const;
+  const placement = {
+    first: handoffs[0],
+    second: handoffs[1],
+    differ:
+      handoffs[0] !== null && handoffs[1] !== null && Math.max(handoffs[0] / handoffs[1], handoffs[1] / handoffs[0]) > PLACEMENT_BAND,
+  };
   return {
+    placement,
     cells: {
       ...figures(cellChanges), within10Pct: within10, ciOverlap: overlap,
       ciHalfWidthMedianPct: halfWidths.length === 0 ? null : round1(quantile(halfWidths, 0.5)),
@@ -145,6 +170,16 @@ export function repeatability(first: Results, second: Results, options: Relative
     winners,
     largest: pairedChanges.sort((x, y) => y.changePct - x.changePct).slice(0, 10),
   };
+}
+
+function placementLines({ first, second, differ }: RepeatabilityReport['placement']): string[] {
+  if (first === null || second === null) return [];
+  const line = `vCPU placement: usual cache-line handoff ${Math.round(first)} ns vs ${Math.round(second)} ns`;
+  if (!differ) return [`${line} (the same placement)`];
+  return [
+    `${line}: the runs' vCPUs sat differently on the host, so answers at 2+ threads differ for a reason`,
+    '  outside the maps (EVIDENCE.md, "Noise on shared machines"); compare runs of the same placement',
+  ];
 }
 
 /** The report as text for the terminal. */
@@ -162,6 +197,7 @@ export function renderRepeatability(report: RepeatabilityReport, names: [string,
       `a decided verdict against the other run's point estimate: ${verdicts.againstPointEstimate}`,
     `group winners: ${winners.groups} groups, named in both: ${winners.bothNamed}, disagreeing: ${winners.differ}`,
     ...winners.details.map((detail) => `  ${detail}`),
+    ...placementLines(report.placement),
     'largest paired-ratio changes:',
     ...report.largest.map((change) => `  ${change.key}: ${change.first.toFixed(3)} → ${change.second.toFixed(3)} (${change.changePct}%)`),
   ];

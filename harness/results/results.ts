@@ -62,6 +62,8 @@ export interface Trial {
   poolGeneration?: number;
   /** Interleaved sweeps: the drift sentinel's quiet rate at the trial's visit, ops/s (harness/run/sentinel.ts). */
   sentinelOpsPerSec?: number;
+  /** Interleaved sweeps: the placement sentinel's cache-line handoff time before the trial's visit, ns (harness/run/placement.ts). */
+  handoffNs?: number;
   /** The largest share of the window a worker spent waiting for a CPU (harness/trial/interference.ts). */
   runqueueWaitFraction?: number;
   /** Measured again because the first visit was disturbed (harness/run/schedule.ts). */
@@ -79,7 +81,7 @@ export interface Trial {
 }
 
 /** What the scheduler of an interleaved sweep records in a trial (harness/run/sweep.ts). */
-export type TrialMeta = Pick<Trial, 'round' | 'poolGeneration' | 'sentinelOpsPerSec' | 'remeasured'>;
+export type TrialMeta = Pick<Trial, 'round' | 'poolGeneration' | 'sentinelOpsPerSec' | 'handoffNs' | 'remeasured'>;
 
 /** The trials' quiet rates, or null unless every trial has one (then a cell has no quiet figure). */
 export function quietFigures(trials: readonly Trial[]): number[] | null {

@@ -21,7 +21,9 @@
  *   in it.
  * - After the rounds, a visit whose sentinel reading was far below the run's
  *   undisturbed level, or in which a worker waited on a run queue for a
- *   noticeable part of its window, is measured again (worst first, within a
+ *   noticeable part of its window, or (2+ threads) whose cache-line handoff
+ *   readings show the vCPUs placed otherwise than for most of the run
+ *   (harness/run/placement.ts), is measured again (worst first, within a
  *   budget), and the better-looking visit is kept.
  */
 import { quantile } from 'simple-statistics';
@@ -85,6 +87,10 @@ export interface VisitHealth {
   sentinelOpsPerSec: number | null;
   /** The largest run-queue wait share of any worker in any of the visit's trials; null off Linux. */
   runqueueWaitFraction: number | null;
+  /** The placement sentinel's handoff readings before and after the visit, ns (harness/run/placement.ts); [] without. */
+  handoffNs: readonly number[];
+  /** The visit's thread count: the vCPUs' placement is judged only where threads share lines (2 or more). */
+  threads: number;
 }
 
 export interface RemeasureRule {
@@ -92,6 +98,12 @@ export interface RemeasureRule {
   sentinelFloor: number;
   /** A visit in which a worker waited on a run queue for more than this share of its window is disturbed (0..1). */
   runqueueCeiling: number;
+  /**
+   * A multi-thread visit with a handoff reading more than this factor away
+   * from the run's usual one (either way) is disturbed: the vCPUs sat closer
+   * or farther apart than for the rest of the run, or one did not run (> 1).
+   */
+  placementBand: number;
   /** At most this fraction of the visits is measured again (0..1). */
   budgetFraction: number;
 }
@@ -99,10 +111,19 @@ export interface RemeasureRule {
 export const DEFAULT_REMEASURE_RULE: RemeasureRule = {
   sentinelFloor: 0.85,
   runqueueCeiling: 0.05,
+  placementBand: 1.5,
   budgetFraction: 0.15,
 };
 /** The run's undisturbed sentinel level: this quantile of its readings (the best one alone could be a fluke). */
 export const SENTINEL_REFERENCE_QUANTILE = 0.9;
+
+/** The levels a run's visits are judged against; null where the run has no readings. */
+export interface RunLevels {
+  /** The undisturbed sentinel level, ops/s (sentinelReference). */
+  sentinelOpsPerSec: number | null;
+  /** The usual handoff time, ns (placementReference). */
+  handoffNs: number | null;
+}
 
 /** The undisturbed sentinel level of a run, or null without readings. */
 export function sentinelReference(readings: readonly (number | null)[]): number | null {
@@ -110,9 +131,35 @@ export function sentinelReference(readings: readonly (number | null)[]): number 
   return values.length === 0 ? null : quantile(values, SENTINEL_REFERENCE_QUANTILE);
 }
 
+/**
+ * The run's usual handoff time: the median of its readings. Neither placement
+ * is "right" (users deploy on both); the run's answers are those of the
+ * placement it spent most of its time in, and a visit in another is measured again.
+ */
+export function placementReference(readings: readonly number[]): number | null {
+  const values = readings.filter((value) => Number.isFinite(value) && value > 0);
+  return values.length === 0 ? null : quantile(values, 0.5);
+}
+
+/** The levels of a run from its visits' health. */
+export function runLevels(visits: readonly VisitHealth[]): RunLevels {
+  return {
+    sentinelOpsPerSec: sentinelReference(visits.map((visit) => visit.sentinelOpsPerSec)),
+    handoffNs: placementReference(visits.flatMap((visit) => visit.handoffNs)),
+  };
+}
+
+/** How far the visit's farthest handoff reading is from the run's usual one, as a factor ≥ 1; 1 when not judged. */
+function placementFactor(visit: VisitHealth, levels: RunLevels): number {
+  if (visit.threads < 2 || levels.handoffNs === null) return 1;
+  const reference = levels.handoffNs;
+  return Math.max(1, ...visit.handoffNs.map((ns) => Math.max(ns / reference, reference / ns)));
+}
+
 /** Why a visit counts as disturbed, or null if it does not. */
-export function disturbance(visit: VisitHealth, reference: number | null, rule: RemeasureRule): string | null {
+export function disturbance(visit: VisitHealth, levels: RunLevels, rule: RemeasureRule): string | null {
   const reasons: string[] = [];
+  const reference = levels.sentinelOpsPerSec;
   if (
     reference !== null &&
     visit.sentinelOpsPerSec !== null &&
@@ -123,14 +170,26 @@ export function disturbance(visit: VisitHealth, reference: number | null, rule: 
   if (visit.runqueueWaitFraction !== null && visit.runqueueWaitFraction > rule.runqueueCeiling) {
     reasons.push(`a worker waited ${Math.round(visit.runqueueWaitFraction * 100)}% of its window for a CPU`);
   }
+  if (placementFactor(visit, levels) > rule.placementBand) {
+    const farthest = visit.handoffNs.reduce((far, ns) =>
+      Math.abs(Math.log(ns / (levels.handoffNs as number))) > Math.abs(Math.log(far / (levels.handoffNs as number)))
+        ? ns
+        : far,
+    );
+    reasons.push(
+      `a cache-line handoff took ${Math.round(farthest)} ns against the run's usual ${Math.round(levels.handoffNs as number)} ns`,
+    );
+  }
   return reasons.length === 0 ? null : reasons.join('; ');
 }
 
-/** How bad a disturbed visit is, for choosing which to measure again first (higher = worse). */
-function severity(visit: VisitHealth, reference: number | null): number {
+/** How bad a disturbed visit is, for choosing which to measure again first (higher = worse, 0..1). */
+function severity(visit: VisitHealth, levels: RunLevels): number {
+  const reference = levels.sentinelOpsPerSec;
   const sentinelLoss =
     reference !== null && visit.sentinelOpsPerSec !== null ? 1 - visit.sentinelOpsPerSec / reference : 0;
-  return Math.max(sentinelLoss, visit.runqueueWaitFraction ?? 0);
+  const placementLoss = 1 - 1 / placementFactor(visit, levels);
+  return Math.max(sentinelLoss, visit.runqueueWaitFraction ?? 0, placementLoss);
 }
 
 /** Indexes of the visits to measure again: disturbed ones, worst first, at most budgetFraction of all (rounded up). */
@@ -138,13 +197,13 @@ export function visitsToRemeasure(
   visits: readonly VisitHealth[],
   rule: RemeasureRule = DEFAULT_REMEASURE_RULE,
 ): number[] {
-  const reference = sentinelReference(visits.map((visit) => visit.sentinelOpsPerSec));
+  const levels = runLevels(visits);
   const budget = Math.ceil(visits.length * rule.budgetFraction);
   return visits
     .map((visit, index) => ({
       index,
-      disturbed: disturbance(visit, reference, rule) !== null,
-      severity: severity(visit, reference),
+      disturbed: disturbance(visit, levels, rule) !== null,
+      severity: severity(visit, levels),
     }))
     .filter((candidate) => candidate.disturbed)
     .sort((a, b) => b.severity - a.severity || a.index - b.index)
@@ -154,18 +213,23 @@ export function visitsToRemeasure(
 
 /**
  * Of a visit and its re-measurement, the one to keep: the undisturbed one; if
- * both or neither are disturbed, the one with the higher sentinel reading (the
- * re-measurement when there is no sentinel).
+ * both are disturbed, the less disturbed one; if neither, the one with the
+ * higher sentinel reading (the re-measurement when there is no sentinel).
  */
 export function keepRemeasured(
   original: VisitHealth,
   again: VisitHealth,
-  reference: number | null,
+  levels: RunLevels,
   rule: RemeasureRule,
 ): boolean {
-  const originalDisturbed = disturbance(original, reference, rule) !== null;
-  const againDisturbed = disturbance(again, reference, rule) !== null;
+  const originalDisturbed = disturbance(original, levels, rule) !== null;
+  const againDisturbed = disturbance(again, levels, rule) !== null;
   if (originalDisturbed !== againDisturbed) return originalDisturbed;
+  if (originalDisturbed) {
+    const before = severity(original, levels);
+    const after = severity(again, levels);
+    if (before !== after) return after < before;
+  }
   if (original.sentinelOpsPerSec === null || again.sentinelOpsPerSec === null) return true;
   return again.sentinelOpsPerSec >= original.sentinelOpsPerSec;
 }

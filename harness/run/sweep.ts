@@ -51,13 +51,15 @@ import {
   keepRemeasured,
   poolGeneration,
   roundVisits,
-  sentinelReference,
+  runLevels,
   visitsToRemeasure,
   type RemeasureRule,
+  type RunLevels,
   type VisitHealth,
 } from './schedule.js';
 import { measurePrimitivesAcross } from '../micro/primitives.js';
 import { DriftSentinel, SENTINEL_WORKLOAD, sentinelRate, type SentinelReading } from './sentinel.js';
+import { PLACEMENT_WINDOW_MS, PlacementSentinel } from './placement.js';
 import { shardCells } from './shard.js';
 import { verifyMaps } from '../verify/index.js';
 
@@ -289,6 +291,8 @@ interface Visit {
   members: readonly BackendCell[];
   generation: number;
   sentinel: SentinelReading | null;
+  /** Placement sentinel readings, ns: the one taken before the visit, then the next one taken after it. */
+  handoffNs: number[];
   entries: TrialFigures[];
   /**
    * Run-queue waits that mean interference: those of cells with no more
@@ -307,13 +311,16 @@ function visitHealth(visit: Visit): VisitHealth {
   return {
     sentinelOpsPerSec: visit.sentinel === null ? null : sentinelRate(visit.sentinel),
     runqueueWaitFraction: waits.length === 0 ? null : Math.max(...waits),
+    handoffNs: visit.handoffNs,
+    threads: visit.members[0]?.spec.threads ?? 1,
   };
 }
 
 /**
  * Interleaved sweeps (every preset): rounds of visits, as harness/run/schedule.ts
  * plans them. Round r visits every comparison group once; a visit takes one
- * drift-sentinel reading and then trial r of every map of the group, back to
+ * drift-sentinel reading and one placement reading (the latter also closes
+ * the previous visit) and then trial r of every map of the group, back to
  * back, so the maps' trials are pairs measured seconds apart. Rounds are
  * split over `poolGenerations` sets of fresh pools. Afterwards the visits the
  * sentinel or the run queues show as disturbed are measured again (worst
@@ -356,8 +363,19 @@ async function runInterleaved(
           timeoutMs: config.cellTimeoutMs,
           signal,
         });
+  const placement =
+    config.sentinel === false ? null : await PlacementSentinel.start({ timeoutMs: config.cellTimeoutMs, signal });
   const visits: Visit[] = [];
   let generation = 0;
+  /** The visit the next placement reading closes; null when the last one was closed. */
+  let open: Visit | null = null;
+  const placementReading = async (): Promise<number | null> => {
+    if (placement === null) return null;
+    const { handoffNs } = await placement.measure(performance.now() + config.cellTimeoutMs, signal);
+    open?.handoffNs.push(handoffNs);
+    open = null;
+    return handoffNs;
+  };
 
   const visit = async (
     round: number,
@@ -368,6 +386,7 @@ async function runInterleaved(
     if (signal?.aborted) return null;
     const sentinelReading =
       sentinel === null ? null : await sentinel.measure(performance.now() + config.cellTimeoutMs, signal);
+    const handoffNs = await placementReading();
     const entries: TrialFigures[] = [];
     const waits: number[] = [];
     for (const cell of members) {
@@ -381,6 +400,7 @@ async function runInterleaved(
         round,
         poolGeneration: generation,
         ...(sentinelReading === null ? {} : { sentinelOpsPerSec: Math.round(sentinelRate(sentinelReading)) }),
+        ...(handoffNs === null ? {} : { handoffNs: Math.round(handoffNs) }),
         ...(remeasure ? { remeasured: true } : {}),
       };
       const entry = await backendOf(cell.spec).step(cell, round, config.cellTimeoutMs, signal, meta);
@@ -389,7 +409,18 @@ async function runInterleaved(
       if (entry.runqueueWaitFraction !== null && cell.spec.threads <= results.env.cores)
         waits.push(entry.runqueueWaitFraction);
     }
-    return { round, group, members, generation, sentinel: sentinelReading, entries, waits };
+    const done: Visit = {
+      round,
+      group,
+      members,
+      generation,
+      sentinel: sentinelReading,
+      handoffNs: handoffNs === null ? [] : [handoffNs],
+      entries,
+      waits,
+    };
+    open = done;
+    return done;
   };
 
   try {
@@ -406,20 +437,27 @@ async function runInterleaved(
         visits.push(done);
       }
     }
-    const reference = sentinelReference(visits.map((done) => visitHealth(done).sentinelOpsPerSec));
-    let remeasured = 0;
+    await placementReading(); // closes the last visit of the rounds
+    const levels = runLevels(visits.map(visitHealth));
+    const again: Array<{ index: number; done: Visit }> = [];
     for (const index of visitsToRemeasure(visits.map(visitHealth), rule)) {
-      const original = visits[index];
-      const again = await visit(original.round, original.group, original.members, true);
-      if (again === null) return true;
-      remeasured++;
-      const keepAgain = keepRemeasured(visitHealth(original), visitHealth(again), reference, rule);
-      for (const entry of keepAgain ? original.entries : again.entries) entry.superseded = true;
-      if (keepAgain) visits[index] = again;
+      const done = await visit(visits[index].round, visits[index].group, visits[index].members, true);
+      if (done === null) return true;
+      again.push({ index, done });
     }
-    results.sweep = { ...results.sweep, drift: driftSummary(visits, reference, rule, remeasured, generations) };
+    await placementReading(); // closes the last re-measured visit
+    let remeasured = 0;
+    for (const { index, done } of again) {
+      const original = visits[index];
+      remeasured++;
+      const keepAgain = keepRemeasured(visitHealth(original), visitHealth(done), levels, rule);
+      for (const entry of keepAgain ? original.entries : done.entries) entry.superseded = true;
+      if (keepAgain) visits[index] = done;
+    }
+    results.sweep = { ...results.sweep, drift: driftSummary(visits, levels, rule, remeasured, generations) };
   } finally {
     await sentinel?.close();
+    await placement?.close();
   }
   for (const cell of progress) {
     const finished = await backendOf(cell.spec).finish(cell);
@@ -433,14 +471,20 @@ async function runInterleaved(
 /** What the results file says of the run's drift: sentinel level and spread, visits disturbed and measured again. */
 function driftSummary(
   visits: readonly Visit[],
-  reference: number | null,
+  levels: RunLevels,
   rule: RemeasureRule,
   remeasured: number,
   generations: number,
 ): Record<string, unknown> {
   const health = visits.map(visitHealth);
   const readings = health.map((item) => item.sentinelOpsPerSec).filter((value): value is number => value !== null);
-  const disturbed = health.filter((item) => disturbance(item, reference, rule) !== null).length;
+  const disturbed = health.filter((item) => disturbance(item, levels, rule) !== null).length;
+  const handoffs = health.flatMap((item) => item.handoffNs);
+  const offPlacement = health.filter(
+    (item) =>
+      item.threads >= 2 &&
+      disturbance({ ...item, sentinelOpsPerSec: null, runqueueWaitFraction: null }, levels, rule) !== null,
+  ).length;
   return {
     visits: visits.length,
     poolGenerations: generations,
@@ -450,9 +494,20 @@ function driftSummary(
         : {
             workload: SENTINEL_WORKLOAD.description,
             readings: readings.length,
-            referenceOpsPerSec: Math.round(reference as number),
+            referenceOpsPerSec: Math.round(levels.sentinelOpsPerSec as number),
             minOpsPerSec: Math.round(Math.min(...readings)),
             maxOpsPerSec: Math.round(Math.max(...readings)),
+          },
+    placement:
+      handoffs.length === 0
+        ? null
+        : {
+            probe: `cache-line handoff between two threads, ${PLACEMENT_WINDOW_MS} ms before each visit and after the last`,
+            readings: handoffs.length,
+            usualHandoffNs: Math.round(levels.handoffNs as number),
+            minHandoffNs: Math.round(Math.min(...handoffs)),
+            maxHandoffNs: Math.round(Math.max(...handoffs)),
+            offPlacementVisitsKept: offPlacement,
           },
     rule,
     disturbedVisitsKept: disturbed,

@@ -18,6 +18,7 @@
 import { Piscina } from 'piscina';
 import { TrialControl } from './control.js';
 import type { MapSource } from '../run/map-source.js';
+import type { HandoffReport, HandoffTask } from './handoff.js';
 import type { ReadyTask, TrialTask, WorkerOutcome } from './worker.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;
@@ -97,6 +98,23 @@ export class MapPool {
     if (tasks.length !== this.threads)
       throw new RangeError(`a trial needs exactly ${this.threads} tasks, got ${tasks.length}`);
     const runs = tasks.map((task) => this.piscina.run(task) as Promise<WorkerOutcome>);
+    return this.settle(runs, control, deadlineMs, signal);
+  }
+
+  /**
+   * Runs one handoff-probe reading (harness/trial/handoff.ts) on a two-thread
+   * pool: one task per worker, both held at `control`'s barrier. Resolves with
+   * both reports (null for a worker aborted before the start).
+   */
+  runHandoff(
+    tasks: [HandoffTask, HandoffTask],
+    control: TrialControl,
+    deadlineMs: number,
+    signal?: AbortSignal,
+  ): Promise<Array<HandoffReport | null>> {
+    if (this.destroyed) throw new Error('runHandoff on a destroyed pool');
+    if (this.threads !== 2) throw new RangeError(`a handoff reading needs a pool of 2 threads, not ${this.threads}`);
+    const runs = tasks.map((task) => this.piscina.run(task) as Promise<HandoffReport | null>);
     return this.settle(runs, control, deadlineMs, signal);
   }
 

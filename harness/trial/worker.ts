@@ -18,6 +18,7 @@ import { OP_NAMES, type OpStream } from '../../workloads/types.js';
 import { localClockOffsetMs, measureClockCostNs, monotonicNs } from './clock.js';
 import { TrialControl } from './control.js';
 import { collectGarbage } from './gc.js';
+import { runHandoff, type HandoffTask } from './handoff.js';
 import { LatencyHistogram } from './histogram.js';
 import { readThreadSchedstat, runqueueWaitFraction, type SchedSample } from './interference.js';
 import { QUIET_SLICE_MS, quietRate, runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from './loop.js';
@@ -99,8 +100,9 @@ const discarded = Array.from({ length: OP_KINDS }, () => new LatencyHistogram())
 const noSlices = new SliceRecorder(0, QUIET_SLICE_MS);
 const discardedStalls = new LatencyHistogram();
 
-export default async function runTask(task: ReadyTask | TrialTask): Promise<unknown> {
+export default async function runTask(task: ReadyTask | TrialTask | HandoffTask): Promise<unknown> {
   const control = new TrialControl(task.control);
+  if (task.kind === 'handoff') return runHandoff(task, control);
   if (task.kind === 'ready') {
     await loadMapFactory(task.map);
     control.arriveAndWait(task.workerCount, monotonicNs);
