@@ -8,17 +8,21 @@
  * it reads and names the file and field that are wrong; `writeResultsFile`
  * writes atomically (temp file + rename), so a reader never sees half a file.
  *
- * Schema 2 ('maplab.results/2', written since issue 17) differs from 1 only in
- * storage, not in what readers get back (`parseResults` reads both into the
- * same in-memory `Results`):
- *  - a cell's `latencyNs.histogram` is stored as sparse bucket runs
- *    (harness/trial/histogram.ts StoredHistogram), exact;
- *  - `latencyByOpNs[op]` keeps its percentiles but not its histogram, and a
- *    trial keeps no `counters` of its own (the cell's `counters` are their
- *    per-key median): no reader used either, and they were ~85% of a file;
- *  - below the third level of nesting, values are written on one line.
- * A quick-preset file goes from ~4.5 MB to under 0.5 MB, a ci one from ~1.4 MB
- * to under 150 KB; rewriting a schema-1 file writes schema 2.
+ * Schemas 2 and 3 differ from 1 only in storage, not in what readers get
+ * back: `parseResults` reads all three into the same in-memory `Results`,
+ * taking each stored form wherever it finds it, and the writer writes schema
+ * 3 (rewriting an older file upgrades it).
+ *  - Schema 2 ('maplab.results/2', issue 17): a cell's `latencyNs.histogram`
+ *    is stored as sparse decimal bucket runs (harness/trial/histogram.ts
+ *    StoredHistogram), exact; `latencyByOpNs[op]` keeps its percentiles but
+ *    not its histogram, and a trial keeps no `counters` of its own (the
+ *    cell's `counters` are their per-key median): no reader used either, and
+ *    they were ~85% of a file; below the third level of nesting, values are
+ *    written on one line. A quick-preset file went from ~4.5 MB to under
+ *    0.5 MB, a ci one from ~1.4 MB to under 150 KB.
+ *  - Schema 3 ('maplab.results/3', issue 17 "lean results"): every stored
+ *    histogram's counts are base64url zigzag varints (`counts64`), exact and
+ *    about half the size of schema 2's runs.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,9 +35,9 @@ import {
 export type { HistogramData, LatencyPercentiles, LatencySummary };
 
 /** The schema this code writes. */
-export const RESULTS_SCHEMA = 'maplab.results/2';
+export const RESULTS_SCHEMA = 'maplab.results/3';
 /** Every schema this code reads. */
-export const READABLE_SCHEMAS = ['maplab.results/1', RESULTS_SCHEMA] as const;
+export const READABLE_SCHEMAS = ['maplab.results/1', 'maplab.results/2', RESULTS_SCHEMA] as const;
 export type ResultsSchema = (typeof READABLE_SCHEMAS)[number];
 
 export interface ResultsEnv {
@@ -307,7 +311,7 @@ export interface PrimitivesRecord {
 }
 
 export interface Results {
-  /** As read (schema 1 and 2 read into the same shape); written as RESULTS_SCHEMA. */
+  /** As read (schemas 1 to 3 read into the same shape); written as RESULTS_SCHEMA. */
   schema: ResultsSchema;
   env: ResultsEnv;
   config: Record<string, unknown>;
@@ -406,7 +410,7 @@ export function writeResultsFile(path: string, results: Results): void {
   }
 }
 
-/** The text of a results file (schema 2), as writeResultsFile writes it and `--json` prints it. */
+/** The text of a results file (RESULTS_SCHEMA), as writeResultsFile writes it and `--json` prints it. */
 export function serializeResults(results: Results): string {
   const stored = { ...results, schema: RESULTS_SCHEMA, cells: results.cells.map(storedCell) };
   return stringifyNested(stored, PRETTY_LEVELS) + '\n';
@@ -430,15 +434,15 @@ function stringifyNested(value: unknown, levels: number, indent = ''): string {
 }
 
 /**
- * A cell as schema 2 stores it (see the top of this file): histograms in
- * their sparse encoding, no per-op histograms, no per-trial counters. An
+ * A cell as RESULTS_SCHEMA stores it (see the top of this file): histograms in
+ * their stored encoding, no per-op histograms, no per-trial counters. An
  * error cell is stored as it is.
  */
 function storedCell(cell: ResultsCell): ResultsCell | Record<string, unknown> {
   if (isErrorCell(cell) || cell.latencyNs === undefined) return cell;
   const stored: Record<string, unknown> = { ...cell, latencyNs: { ...cell.latencyNs, histogram: encodeHistogram(cell.latencyNs.histogram) } };
   if (Array.isArray(cell.trials)) stored.trials = cell.trials.map(({ counters: _counters, ...trial }: Trial & { counters?: unknown }) => trial);
-  // The machine's own histograms (hiccup meter, worker stalls) are stored in the same sparse encoding as latencyNs.
+  // The machine's own histograms (hiccup meter, worker stalls) are stored in the same encoding as latencyNs.
   if (cell.hiccupNs?.histogram) stored.hiccupNs = { ...cell.hiccupNs, histogram: encodeHistogram(cell.hiccupNs.histogram) };
   if (cell.workerStallNs?.histogram) {
     stored.workerStallNs = { ...cell.workerStallNs, histogram: encodeHistogram(cell.workerStallNs.histogram) };
