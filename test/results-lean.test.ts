@@ -286,6 +286,69 @@ test('the gate gives the same report against a schema-1 baseline whether the cur
   assert.deepEqual(gate(reencoded), fromV1);
 });
 
+test('trials are stored as one column per field, null where a trial lacks it, and read back as the same trials', () => {
+  const cell = buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2 });
+  cell.trials = [
+    { ops: 2_000_000, elapsedNs: 150_000_000, opsPerSec: 13_333_333.3, round: 0, quietOpsPerSec: 14_000_001.5 },
+    { ops: 1_900_000, elapsedNs: 149_000_000, opsPerSec: 12_751_677.9, round: 1, remeasured: true },
+    { ops: 2_100_000, elapsedNs: 151_000_000, opsPerSec: 13_907_284.8, round: 2, quietOpsPerSec: 14_500_000 },
+  ];
+  const text = serializeResults(buildResults([cell]));
+  const stored = JSON.parse(text) as { cells: Array<{ trials: unknown }> };
+  assert.deepEqual(stored.cells[0].trials, {
+    ops: [2_000_000, 1_900_000, 2_100_000],
+    elapsedNs: [150_000_000, 149_000_000, 151_000_000],
+    opsPerSec: [13_333_333.3, 12_751_677.9, 13_907_284.8],
+    round: [0, 1, 2],
+    quietOpsPerSec: [14_000_001.5, null, 14_500_000],
+    remeasured: [null, true, null],
+  });
+  assert.match(text, /\n {3}"trials": \{"ops":\[2000000,1900000,2100000\],"elapsedNs":/, 'on one line');
+  assert.deepEqual(measured(parseResults(JSON.parse(text), 'f').cells[0]).trials, cell.trials);
+});
+
+test("a trial's own counters (schema 1) are not stored: the cell's counters are their median", () => {
+  const cell = buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2 });
+  const withCounters = cell.trials.map((trial) => ({ ...trial, counters: { entries: 5 } }));
+  const stored = JSON.parse(serializeResults(buildResults([{ ...cell, trials: withCounters }]))) as {
+    cells: Array<{ trials: Record<string, unknown> }>;
+  };
+  assert.deepEqual(Object.keys(stored.cells[0].trials), ['ops', 'elapsedNs', 'opsPerSec']);
+});
+
+test('malformed trial columns are rejected naming the column, or the trial and field', () => {
+  const rejects = (trials: unknown, message: RegExp) => {
+    const results = JSON.parse(
+      serializeResults(buildResults([buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 1 })])),
+    );
+    results.cells[0].trials = trials;
+    assert.throws(
+      () => parseResults(results, 'file.json'),
+      (error: Error) => error instanceof ResultsFormatError && message.test(error.message),
+      `${JSON.stringify(trials)} → ${message}`,
+    );
+  };
+  const ops = [1, 2, 3];
+  const elapsedNs = [10, 20, 30];
+  const opsPerSec = [1e8, 1e8, 1e8];
+  rejects(
+    { ops, elapsedNs: [10, 20], opsPerSec },
+    /file\.json: cells\[0\]\.trials\.elapsedNs must be an array of 3 values, one per trial \(as many as ops\)/,
+  );
+  rejects({ elapsedNs, opsPerSec }, /cells\[0\]\.trials\.ops must be an array \(one value per trial\)/);
+  rejects(
+    { ops, elapsedNs, opsPerSec: [1e8, 'fast', 1e8] },
+    /cells\[0\]\.trials\.opsPerSec\[1\] must be a finite number/,
+  );
+  rejects(
+    { ops, elapsedNs, opsPerSec: [1e8, null, 1e8] },
+    /cells\[0\]\.trials\.opsPerSec\[1\] must be a finite number/,
+  );
+  rejects({ ops: [], elapsedNs: [], opsPerSec: [] }, /cells\[0\]\.trials must be columns of at least one trial/);
+  rejects([{ ops: 1, elapsedNs: 10 }], /cells\[0\]\.trials\[0\]\.opsPerSec must be a finite number/);
+  rejects('6 trials', /cells\[0\]\.trials must be a non-empty array, or an object of columns/);
+});
+
 test('a results file written now is schema 3, one line per cell field, and reads back as written', () => {
   const results = buildResults([
     buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2 }),

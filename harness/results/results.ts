@@ -22,7 +22,9 @@
  *    0.5 MB, a ci one from ~1.4 MB to under 150 KB.
  *  - Schema 3 ('maplab.results/3', issue 17 "lean results"): every stored
  *    histogram's counts are base64url zigzag varints (`counts64`), exact and
- *    about half the size of schema 2's runs.
+ *    about half the size of schema 2's runs; a cell's `trials` are stored as
+ *    columns, one array per field (trialColumns below), so each field's name
+ *    is written once per cell instead of once per trial.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -441,7 +443,7 @@ function stringifyNested(value: unknown, levels: number, indent = ''): string {
 function storedCell(cell: ResultsCell): ResultsCell | Record<string, unknown> {
   if (isErrorCell(cell) || cell.latencyNs === undefined) return cell;
   const stored: Record<string, unknown> = { ...cell, latencyNs: { ...cell.latencyNs, histogram: encodeHistogram(cell.latencyNs.histogram) } };
-  if (Array.isArray(cell.trials)) stored.trials = cell.trials.map(({ counters: _counters, ...trial }: Trial & { counters?: unknown }) => trial);
+  if (Array.isArray(cell.trials)) stored.trials = trialColumns(cell.trials);
   // The machine's own histograms (hiccup meter, worker stalls) are stored in the same encoding as latencyNs.
   if (cell.hiccupNs?.histogram) stored.hiccupNs = { ...cell.hiccupNs, histogram: encodeHistogram(cell.hiccupNs.histogram) };
   if (cell.workerStallNs?.histogram) {
@@ -452,6 +454,24 @@ function storedCell(cell: ResultsCell): ResultsCell | Record<string, unknown> {
     stored.latencyByOpNs = Object.fromEntries(Object.entries(byOp).map(([op, { histogram: _histogram, ...summary }]) => [op, summary]));
   }
   return stored;
+}
+
+/**
+ * Trials as schema 3 stores them: one array per field, in trial order
+ * (`"trials": {"ops": [...], "elapsedNs": [...], ...}`), so each field's name
+ * is written once per cell instead of once per trial; `null` where a trial
+ * has no such field (no Trial field is ever null). A trial's `counters` are
+ * not stored (schema 2 dropped them: the cell's `counters` are their median).
+ */
+function trialColumns(trials: readonly Trial[]): Record<string, unknown[]> {
+  const columns: Record<string, unknown[]> = {};
+  trials.forEach((trial, position) => {
+    for (const [field, value] of Object.entries(trial)) {
+      if (value === undefined || field === 'counters') continue;
+      (columns[field] ??= new Array<unknown>(trials.length).fill(null))[position] = value;
+    }
+  });
+  return columns;
 }
 
 /** Validates the contract's required fields; returns the document typed (histograms decoded). */
@@ -477,6 +497,19 @@ export function parseResults(json: unknown, source: string): Results {
       throw error;
     }
   };
+  /** The trial objects of schema-3 columns: every column an array as long as `ops`, `null` for an absent field. */
+  const trialsOfColumns = (columns: Record<string, unknown>, field: string): Array<Record<string, unknown>> => {
+    const count = Array.isArray(columns.ops) ? columns.ops.length : fail(`${field}.ops`, 'an array (one value per trial)');
+    const trials = Array.from({ length: count }, (): Record<string, unknown> => ({}));
+    for (const [name, column] of Object.entries(columns)) {
+      if (!Array.isArray(column) || column.length !== count)
+        fail(`${field}.${name}`, `an array of ${count} values, one per trial (as many as ops)`);
+      (column as unknown[]).forEach((value, t) => {
+        if (value !== null) trials[t][name] = value;
+      });
+    }
+    return trials;
+  };
   const env = object(root.env, 'env');
   for (const field of ['node', 'v8', 'os', 'cpuModel'] as const) text(env[field], `env.${field}`);
   for (const field of ['cores', 'memoryBytes'] as const) finite(env[field], `env.${field}`);
@@ -495,11 +528,17 @@ export function parseResults(json: unknown, source: string): Results {
       text(cell.error, `${at}.error`);
       return;
     }
-    if (!Array.isArray(cell.trials) || cell.trials.length === 0) fail(`${at}.trials`, 'a non-empty array');
-    (cell.trials as unknown[]).forEach((trial, t) => {
+    // Schemas 1 and 2 store trials as an array of objects, schema 3 as columns (trialColumns): read either.
+    const columns = isObject(cell.trials) ? cell.trials : null;
+    if (columns === null && !Array.isArray(cell.trials)) fail(`${at}.trials`, 'a non-empty array, or an object of columns');
+    const trials = columns === null ? (cell.trials as unknown[]) : trialsOfColumns(columns, `${at}.trials`);
+    if (trials.length === 0) fail(`${at}.trials`, columns === null ? 'a non-empty array' : 'columns of at least one trial');
+    trials.forEach((trial, t) => {
       const tr = object(trial, `${at}.trials[${t}]`);
-      for (const field of ['ops', 'elapsedNs', 'opsPerSec']) finite(tr[field], `${at}.trials[${t}].${field}`);
+      for (const field of ['ops', 'elapsedNs', 'opsPerSec'])
+        finite(tr[field], columns === null ? `${at}.trials[${t}].${field}` : `${at}.trials.${field}[${t}]`);
     });
+    cell.trials = trials;
     const ops = object(cell.opsPerSec, `${at}.opsPerSec`);
     for (const field of ['median', 'ciLow', 'ciHigh']) finite(ops[field], `${at}.opsPerSec.${field}`);
     const latency = object(cell.latencyNs, `${at}.latencyNs`);
