@@ -32,6 +32,7 @@ import {
 } from '../harness/results/results.js';
 import { buildCell, buildResults, histogramOf } from './fixtures/results-builder.js';
 import { measured } from './fixtures/measured.js';
+import { quickLikeResults } from './fixtures/quick-results.js';
 import { seededRandom } from './fixtures/seeded-random.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -44,6 +45,8 @@ const directory = mkdtempSync(join(tmpdir(), 'maplab-lean-'));
 after(() => rmSync(directory, { recursive: true, force: true }));
 
 const CI_FILE_LIMIT_BYTES = 150 * 1024;
+/** Issue 17: what `npm run bench` writes must be at most 0.5 MB. */
+const QUICK_FILE_LIMIT_BYTES = 500_000;
 const SCHEMA_2_EXCERPT = join(ROOT, 'test', 'fixtures', 'results-schema-2.json');
 
 /** A histogram of the one layout holding `counts` at the given bucket indexes. */
@@ -347,6 +350,22 @@ test('malformed trial columns are rejected naming the column, or the trial and f
   rejects({ ops: [], elapsedNs: [], opsPerSec: [] }, /cells\[0\]\.trials must be columns of at least one trial/);
   rejects([{ ops: 1, elapsedNs: 10 }], /cells\[0\]\.trials\[0\]\.opsPerSec must be a finite number/);
   rejects('6 trials', /cells\[0\]\.trials must be a non-empty array, or an object of columns/);
+});
+
+test('a quick-like results file (105 cells, 6 trials a cell, hiccup meter on) is at most 0.5 MB and reads back exactly', () => {
+  const results = quickLikeResults();
+  const cells = results.cells.filter(isMeasuredCell);
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  assert.deepEqual([results.cells.length, cells.length, cells[0].trials.length], [105, 95, 6]);
+  assert.ok(
+    median(cells.map((cell) => cell.latencyNs.histogram.buckets.length)) > 350,
+    'latency histograms as wide as real ones',
+  );
+  assert.ok(median(cells.map((cell) => cell.hiccupNs?.histogram.buckets.length ?? 0)) > 140, 'hiccup histograms too');
+  const text = serializeResults(results);
+  const bytes = Buffer.byteLength(text);
+  assert.ok(bytes <= QUICK_FILE_LIMIT_BYTES, `${bytes} bytes, limit ${QUICK_FILE_LIMIT_BYTES}`);
+  assert.deepEqual(parseResults(JSON.parse(text), 'quick'), results);
 });
 
 test('a results file written now is schema 3, one line per cell field, and reads back as written', () => {
