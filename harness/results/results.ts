@@ -8,17 +8,29 @@
  * it reads and names the file and field that are wrong; `writeResultsFile`
  * writes atomically (temp file + rename), so a reader never sees half a file.
  *
- * Schema 2 ('maplab.results/2', written since issue 17) differs from 1 only in
- * storage, not in what readers get back (`parseResults` reads both into the
- * same in-memory `Results`):
- *  - a cell's `latencyNs.histogram` is stored as sparse bucket runs
- *    (harness/trial/histogram.ts StoredHistogram), exact;
- *  - `latencyByOpNs[op]` keeps its percentiles but not its histogram, and a
- *    trial keeps no `counters` of its own (the cell's `counters` are their
- *    per-key median): no reader used either, and they were ~85% of a file;
- *  - below the third level of nesting, values are written on one line.
- * A quick-preset file goes from ~4.5 MB to under 0.5 MB, a ci one from ~1.4 MB
- * to under 150 KB; rewriting a schema-1 file writes schema 2.
+ * Schemas 2 and 3 differ from 1 only in storage, not in what readers get
+ * back: `parseResults` reads all three into the same in-memory `Results`,
+ * taking each stored form wherever it finds it, and the writer writes schema
+ * 3 (rewriting an older file upgrades it).
+ *  - Schema 2 ('maplab.results/2', issue 17): a cell's `latencyNs.histogram`
+ *    is stored as sparse decimal bucket runs (harness/trial/histogram.ts
+ *    StoredHistogram), exact; `latencyByOpNs[op]` keeps its percentiles but
+ *    not its histogram, and a trial keeps no `counters` of its own (the
+ *    cell's `counters` are their per-key median): no reader used either, and
+ *    they were ~85% of a file; below the third level of nesting, values are
+ *    written on one line. A quick-preset file went from ~4.5 MB to under
+ *    0.5 MB, a ci one from ~1.4 MB to under 150 KB.
+ *  - Schema 3 ('maplab.results/3', issue 17 "lean results"): every stored
+ *    histogram's counts are base64url zigzag varints (`counts64`), exact and
+ *    about half the size of schema 2's runs; a cell's `trials` are stored as
+ *    columns, one array per field (trialColumns below), so each field's name
+ *    is written once per cell instead of once per trial. Today's quick-preset
+ *    files (6 interleaved trials, hiccup meter) go from 601–650 kB to
+ *    426–447 kB (../EVIDENCE.md "Lean results files").
+ * Nothing is rounded on the way: but for what schema 2 leaves out, a file
+ * read and written again reads back deep-equal; and a document in the
+ * in-memory form (trial objects, bucket triples) reads too, whatever its
+ * `schema` says.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,9 +43,9 @@ import {
 export type { HistogramData, LatencyPercentiles, LatencySummary };
 
 /** The schema this code writes. */
-export const RESULTS_SCHEMA = 'maplab.results/2';
+export const RESULTS_SCHEMA = 'maplab.results/3';
 /** Every schema this code reads. */
-export const READABLE_SCHEMAS = ['maplab.results/1', RESULTS_SCHEMA] as const;
+export const READABLE_SCHEMAS = ['maplab.results/1', 'maplab.results/2', RESULTS_SCHEMA] as const;
 export type ResultsSchema = (typeof READABLE_SCHEMAS)[number];
 
 export interface ResultsEnv {
@@ -309,7 +321,7 @@ export interface PrimitivesRecord {
 }
 
 export interface Results {
-  /** As read (schema 1 and 2 read into the same shape); written as RESULTS_SCHEMA. */
+  /** As read (schemas 1 to 3 read into the same shape); written as RESULTS_SCHEMA. */
   schema: ResultsSchema;
   env: ResultsEnv;
   config: Record<string, unknown>;
@@ -408,7 +420,7 @@ export function writeResultsFile(path: string, results: Results): void {
   }
 }
 
-/** The text of a results file (schema 2), as writeResultsFile writes it and `--json` prints it. */
+/** The text of a results file (RESULTS_SCHEMA), as writeResultsFile writes it and `--json` prints it. */
 export function serializeResults(results: Results): string {
   const stored = { ...results, schema: RESULTS_SCHEMA, cells: results.cells.map(storedCell) };
   return stringifyNested(stored, PRETTY_LEVELS) + '\n';
@@ -432,15 +444,15 @@ function stringifyNested(value: unknown, levels: number, indent = ''): string {
 }
 
 /**
- * A cell as schema 2 stores it (see the top of this file): histograms in
- * their sparse encoding, no per-op histograms, no per-trial counters. An
+ * A cell as RESULTS_SCHEMA stores it (see the top of this file): histograms in
+ * their stored encoding, no per-op histograms, no per-trial counters. An
  * error cell is stored as it is.
  */
 function storedCell(cell: ResultsCell): ResultsCell | Record<string, unknown> {
   if (isErrorCell(cell) || cell.latencyNs === undefined) return cell;
   const stored: Record<string, unknown> = { ...cell, latencyNs: { ...cell.latencyNs, histogram: encodeHistogram(cell.latencyNs.histogram) } };
-  if (Array.isArray(cell.trials)) stored.trials = cell.trials.map(({ counters: _counters, ...trial }: Trial & { counters?: unknown }) => trial);
-  // The machine's own histograms (hiccup meter, worker stalls) are stored in the same sparse encoding as latencyNs.
+  if (Array.isArray(cell.trials)) stored.trials = trialColumns(cell.trials);
+  // The machine's own histograms (hiccup meter, worker stalls) are stored in the same encoding as latencyNs.
   if (cell.hiccupNs?.histogram) stored.hiccupNs = { ...cell.hiccupNs, histogram: encodeHistogram(cell.hiccupNs.histogram) };
   if (cell.workerStallNs?.histogram) {
     stored.workerStallNs = { ...cell.workerStallNs, histogram: encodeHistogram(cell.workerStallNs.histogram) };
@@ -450,6 +462,24 @@ function storedCell(cell: ResultsCell): ResultsCell | Record<string, unknown> {
     stored.latencyByOpNs = Object.fromEntries(Object.entries(byOp).map(([op, { histogram: _histogram, ...summary }]) => [op, summary]));
   }
   return stored;
+}
+
+/**
+ * Trials as schema 3 stores them: one array per field, in trial order
+ * (`"trials": {"ops": [...], "elapsedNs": [...], ...}`), so each field's name
+ * is written once per cell instead of once per trial; `null` where a trial
+ * has no such field (no Trial field is ever null). A trial's `counters` are
+ * not stored (schema 2 dropped them: the cell's `counters` are their median).
+ */
+function trialColumns(trials: readonly Trial[]): Record<string, unknown[]> {
+  const columns: Record<string, unknown[]> = {};
+  trials.forEach((trial, position) => {
+    for (const [field, value] of Object.entries(trial)) {
+      if (value === undefined || field === 'counters') continue;
+      (columns[field] ??= new Array<unknown>(trials.length).fill(null))[position] = value;
+    }
+  });
+  return columns;
 }
 
 /** Validates the contract's required fields; returns the document typed (histograms decoded). */
@@ -475,6 +505,19 @@ export function parseResults(json: unknown, source: string): Results {
       throw error;
     }
   };
+  /** The trial objects of schema-3 columns: every column an array as long as `ops`, `null` for an absent field. */
+  const trialsOfColumns = (columns: Record<string, unknown>, field: string): Array<Record<string, unknown>> => {
+    const count = Array.isArray(columns.ops) ? columns.ops.length : fail(`${field}.ops`, 'an array (one value per trial)');
+    const trials = Array.from({ length: count }, (): Record<string, unknown> => ({}));
+    for (const [name, column] of Object.entries(columns)) {
+      if (!Array.isArray(column) || column.length !== count)
+        fail(`${field}.${name}`, `an array of ${count} values, one per trial (as many as ops)`);
+      (column as unknown[]).forEach((value, t) => {
+        if (value !== null) trials[t][name] = value;
+      });
+    }
+    return trials;
+  };
   const env = object(root.env, 'env');
   for (const field of ['node', 'v8', 'os', 'cpuModel'] as const) text(env[field], `env.${field}`);
   for (const field of ['cores', 'memoryBytes'] as const) finite(env[field], `env.${field}`);
@@ -493,11 +536,17 @@ export function parseResults(json: unknown, source: string): Results {
       text(cell.error, `${at}.error`);
       return;
     }
-    if (!Array.isArray(cell.trials) || cell.trials.length === 0) fail(`${at}.trials`, 'a non-empty array');
-    (cell.trials as unknown[]).forEach((trial, t) => {
+    // Schemas 1 and 2 store trials as an array of objects, schema 3 as columns (trialColumns): read either.
+    const columns = isObject(cell.trials) ? cell.trials : null;
+    if (columns === null && !Array.isArray(cell.trials)) fail(`${at}.trials`, 'a non-empty array, or an object of columns');
+    const trials = columns === null ? (cell.trials as unknown[]) : trialsOfColumns(columns, `${at}.trials`);
+    if (trials.length === 0) fail(`${at}.trials`, columns === null ? 'a non-empty array' : 'columns of at least one trial');
+    trials.forEach((trial, t) => {
       const tr = object(trial, `${at}.trials[${t}]`);
-      for (const field of ['ops', 'elapsedNs', 'opsPerSec']) finite(tr[field], `${at}.trials[${t}].${field}`);
+      for (const field of ['ops', 'elapsedNs', 'opsPerSec'])
+        finite(tr[field], columns === null ? `${at}.trials[${t}].${field}` : `${at}.trials.${field}[${t}]`);
     });
+    cell.trials = trials;
     const ops = object(cell.opsPerSec, `${at}.opsPerSec`);
     for (const field of ['median', 'ciLow', 'ciHigh']) finite(ops[field], `${at}.opsPerSec.${field}`);
     const latency = object(cell.latencyNs, `${at}.latencyNs`);

@@ -27,7 +27,7 @@
  *       [--workload read-heavy] [--duration-ms 300] [--warmup-ms 200] [--trials 5] [--out results/order-evidence]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,7 @@ import { median, quantile } from 'simple-statistics';
 import { commonOptions } from '../../harness/run/config.js';
 import { mannWhitneyU } from '../../harness/gate/mann-whitney.js';
 import { defineOption, parsers, UsageError } from '../../harness/run/options.js';
-import type { Results } from '../../harness/results/results.js';
+import { readResultsFile } from '../../harness/results/results.js';
 import { scriptArgs } from '../cli-kit.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -138,7 +138,7 @@ function sweepOnce(order: string[], index: number): Record<string, SweepFigures>
   ];
   const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`sweep failed (exit ${result.status}): ${result.stderr}`);
-  const results = JSON.parse(readFileSync(path, 'utf8')) as Results;
+  const results = readResultsFile(path);
   const figures: Record<string, SweepFigures> = {};
   for (const cell of results.cells) {
     if (cell.error !== undefined) throw new Error(`${cell.map}: ${cell.error}`);
