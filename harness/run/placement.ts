@@ -55,9 +55,10 @@ export class PlacementSentinel {
     });
     const atMs = Date.now();
     const [first] = await this.pool.runHandoff([task(0), task(1)], control, deadlineMs, signal);
-    if (first === null) throw new Error('the placement sentinel was aborted before it started');
-    // No handoff at all: one vCPU did not run during the window. The window's length stands for the figure.
-    return { atMs, handoffNs: first.elapsedNs / Math.max(1, first.handoffs) };
+    if (first === null || first.handoffNs === null) {
+      throw new Error('the placement sentinel was aborted before it started');
+    }
+    return { atMs, handoffNs: first.handoffNs };
   }
 
   async close(): Promise<void> {

@@ -19,8 +19,13 @@
  *   STOP (word 32, its own line pair) — set to 1 by the first worker whose
  *           window is over, so the other stops waiting for a turn that will
  *           not come.
- * Both start together at the trial control's barrier. Worker 0 reports the
- * handoffs (TURN's final value) over the window it measured.
+ * Both start together at the trial control's barrier. Worker 0 times every
+ * CHUNK handoffs and reports a low quantile of the chunk times: a reading
+ * taken while a V8 GC helper (the last trial's workers collect after their
+ * window) holds one core for a few ms still finds the chunks in which both
+ * threads ran, so it measures the placement, not the GC. Only when the two
+ * threads hardly ran together does the whole window (elapsed ÷ handoffs)
+ * stand for the figure, which is then microseconds: one vCPU was not running.
  */
 import { TrialControl } from './control.js';
 import { monotonicNs } from './clock.js';
@@ -31,6 +36,14 @@ const TURN = 0;
 const STOP = 32;
 /** Loop iterations between clock and abort checks: a clock read costs ~40–80 ns, a pass ≥ 50 ns. */
 const CHECK_EVERY = 256;
+/** Worker 0 times every CHUNK handoffs (~30 µs close, ~120 µs apart): a 10 ms window gives 80–330 chunks. */
+const CHUNK = 512; // a power of two
+const MAX_CHUNKS = 4096;
+/** The figure: this quantile of the chunk times. A chunk is slow when a GC thread or anything else took a
+ * probe thread's CPU for part of it; the fast chunks are the ones in which both threads ran throughout. */
+const CHUNK_QUANTILE = 0.1;
+/** Fewer timed chunks than this: the threads hardly ran together, and the whole window stands for the figure. */
+const MIN_CHUNKS = 5;
 
 export interface HandoffTask {
   kind: 'handoff';
@@ -47,6 +60,12 @@ export interface HandoffReport {
   /** Handoffs completed in the window (both directions counted). */
   handoffs: number;
   elapsedNs: number;
+  /**
+   * Worker 0: the time of one handoff, ns, from the fast chunks of the window
+   * (CHUNK_QUANTILE of the chunk times ÷ CHUNK), or elapsedNs ÷ handoffs when
+   * fewer than MIN_CHUNKS chunks completed. Worker 1: null.
+   */
+  handoffNs: number | null;
 }
 
 /** Runs one worker's side of a reading; returns null if the reading was aborted before it started. */
@@ -54,13 +73,22 @@ export function runHandoff(task: HandoffTask, control: TrialControl): HandoffRep
   const words = new Int32Array(task.probe);
   const me = task.workerIndex;
   if (control.arriveAndWait(2, monotonicNs) === null) return null;
+  const chunks = me === 0 ? new Float64Array(MAX_CHUNKS) : null;
+  let chunkCount = 0;
   const startNs = monotonicNs();
+  let chunkStartNs = startNs;
   const endNs = startNs + task.windowMs * 1e6;
   let seen = Atomics.load(words, TURN);
   for (let iteration = 1; ; iteration++) {
     if ((seen & 1) === me) {
       Atomics.store(words, TURN, seen + 1);
       seen++;
+      // Worker 0 writes the odd values: 511, 1023, … close a chunk of CHUNK handoffs.
+      if (chunks !== null && (seen & (CHUNK - 1)) === CHUNK - 1 && chunkCount < MAX_CHUNKS) {
+        const nowNs = monotonicNs();
+        chunks[chunkCount++] = nowNs - chunkStartNs;
+        chunkStartNs = nowNs;
+      }
     }
     if (iteration % CHECK_EVERY === 0) {
       if (Atomics.load(words, STOP) !== 0 || control.aborted()) break;
@@ -72,5 +100,15 @@ export function runHandoff(task: HandoffTask, control: TrialControl): HandoffRep
     seen = Atomics.load(words, TURN);
   }
   const elapsedNs = monotonicNs() - startNs;
-  return { ok: true, workerIndex: me, handoffs: Atomics.load(words, TURN), elapsedNs };
+  const handoffs = Atomics.load(words, TURN);
+  let handoffNs: number | null = null;
+  if (chunks !== null) {
+    // The first chunk may start mid-way (the other thread still waking from the barrier): left out.
+    const timed = chunks.slice(1, chunkCount).sort();
+    handoffNs =
+      timed.length >= MIN_CHUNKS
+        ? timed[Math.floor(CHUNK_QUANTILE * (timed.length - 1))] / CHUNK
+        : elapsedNs / Math.max(1, handoffs);
+  }
+  return { ok: true, workerIndex: me, handoffs, elapsedNs, handoffNs };
 }
