@@ -126,7 +126,7 @@ interface TrialContext {
 }
 
 /** Shortest discarded warm-up trial on a fresh pool, ms. */
-const POOL_WARMUP_MIN_MS = 200;
+export const POOL_WARMUP_MIN_MS = 200;
 
 /**
  * One measured trial of a cell as the scheduler sees it: the workers' reports
