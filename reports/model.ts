@@ -476,11 +476,18 @@ function driftRows(results: Results): TableCell[][] {
   }
   const placement = isRecord(drift.placement) ? drift.placement : null;
   if (placement !== null) {
+    const other =
+      typeof placement.otherHandoffNs === 'number'
+        ? `; ${String(placement.readingsInOther)} in another placement at ${String(placement.otherHandoffNs)} ns`
+        : '';
+    const stalled =
+      Number(placement.notRunningReadings) > 0
+        ? `; ${String(placement.notRunningReadings)} with a vCPU not running`
+        : '';
     rows.push([
       'vCPU placement',
-      `${String(placement.readings)} cache-line handoff readings, ${String(placement.minHandoffNs)}–` +
-        `${String(placement.maxHandoffNs)} ns (usual ${String(placement.usualHandoffNs)} ns); ` +
-        `${String(placement.offPlacementVisitsKept)} multi-thread visits kept in another placement`,
+      `${String(placement.readings)} cache-line handoff readings, usual ${String(placement.usualHandoffNs)} ns` +
+        `${other}${stalled}; ${String(placement.offPlacementVisitsKept)} multi-thread visits kept off it`,
     ]);
   }
   rows.push([

@@ -14,7 +14,8 @@ import {
   poolGeneration,
   rotate,
   roundVisits,
-  placementReference,
+  placementOf,
+  readingPlacement,
   runLevels,
   sentinelReference,
   visitsToRemeasure,
@@ -112,7 +113,7 @@ const placed = (threads: number, ...handoffNs: number[]): VisitHealth => ({
   handoffNs,
   threads,
 });
-const level = (sentinelOpsPerSec: number | null) => ({ sentinelOpsPerSec, handoffNs: null });
+const level = (sentinelOpsPerSec: number | null) => ({ sentinelOpsPerSec, placement: null });
 
 test("the run's sentinel level is the 90th percentile of its readings, so one lucky reading does not set it", () => {
   const readings = [...Array.from({ length: 19 }, () => 100), 200];
@@ -158,49 +159,75 @@ test('of a visit and its re-measurement the undisturbed one is kept, else the on
   assert.equal(keepRemeasured(health(70), health(60), level(100), rule), false);
 });
 
-test("the run's usual placement is the median handoff reading, ignoring readings that are not positive numbers", () => {
-  assert.equal(placementReference([240, 60, 230, 250, 5000]), 240);
-  assert.equal(placementReference([]), null);
-  assert.equal(placementReference([Number.NaN, 0]), null);
-  assert.deepEqual(runLevels([placed(2, 240, 250), placed(1, 230), placed(2, 60, 70)]), {
-    sentinelOpsPerSec: 100,
-    handoffNs: 230,
-  });
+test('handoff readings in two clusters 2x or more apart form two placements; the one with more readings is usual', () => {
+  const close = [58, 60, 62, 65, 70, 118];
+  const apart = [230, 240, 250, 260];
+  const two = placementOf([...close, ...apart, 50_000]);
+  assert.ok(two !== null && two.otherNs !== null && two.boundaryNs !== null);
+  assert.ok(two.usualNs > 55 && two.usualNs < 80, `usual ${two.usualNs}`);
+  assert.ok((two.otherNs as number) > 220 && (two.otherNs as number) < 260, `other ${two.otherNs}`);
+  assert.equal(
+    readingPlacement(118, two),
+    'usual',
+    'a reading between the clusters goes to the nearer one on a log scale',
+  );
+  assert.equal(readingPlacement(240, two), 'other');
+  assert.equal(readingPlacement(50_000, two), 'not running');
+  const one = placementOf([230, 240, 250, 300, 260]);
+  assert.deepEqual(
+    one && [Math.round(one.usualNs), one.otherNs, one.boundaryNs],
+    [250, null, null],
+    'within 2x: one placement',
+  );
+  assert.equal(
+    readingPlacement(60, one as NonNullable<typeof one>),
+    'usual',
+    'with one placement, only a stalled vCPU stands out',
+  );
+  assert.equal(placementOf([]), null);
+  assert.equal(placementOf([Number.NaN, 0, 20_000]), null, 'no reading of two running vCPUs');
+  assert.deepEqual(runLevels([placed(2, 240, 250), placed(1, 230)]).placement?.otherNs, null);
 });
 
-test('a multi-thread visit whose handoff readings are over 1.5x away from the usual placement, either way, is disturbed', () => {
+test('a multi-thread visit is disturbed when every reading is in the other placement or one shows a vCPU not running', () => {
   const rule = DEFAULT_REMEASURE_RULE;
-  const levels = { sentinelOpsPerSec: 100, handoffNs: 240 };
-  assert.equal(disturbance(placed(2, 230, 300), levels, rule), null, 'within the band both times');
-  assert.match(
-    String(disturbance(placed(2, 240, 60), levels, rule)),
-    /handoff took 60 ns against the run's usual 240 ns/,
-  );
-  assert.match(String(disturbance(placed(4, 9000, 250), levels, rule)), /handoff took 9000 ns/, 'one vCPU did not run');
-  assert.equal(disturbance(placed(1, 60, 60), levels, rule), null, 'one thread shares no lines: placement not judged');
+  const levels = { sentinelOpsPerSec: 100, placement: placementOf([60, 62, 65, 58, 61, 240, 250]) };
+  assert.equal(disturbance(placed(2, 60, 64), levels, rule), null, 'the usual placement');
   assert.equal(
-    disturbance(placed(2, 60), { sentinelOpsPerSec: 100, handoffNs: null }, rule),
+    disturbance(placed(2, 60, 240), levels, rule),
     null,
-    'no readings: nothing to judge by',
+    'one stray reading: the placement held on one side',
   );
+  assert.match(
+    String(disturbance(placed(2, 240, 250), levels, rule)),
+    /other placement \(handoff 240 ns, 250 ns; usual 6\d ns\)/,
+  );
+  assert.match(String(disturbance(placed(4, 60, 3_000_000), levels, rule)), /3000 µs: one vCPU was not running/);
+  assert.equal(
+    disturbance(placed(1, 240, 250), levels, rule),
+    null,
+    'one thread shares no lines: placement not judged',
+  );
+  assert.equal(disturbance(placed(2, 240), { sentinelOpsPerSec: 100, placement: null }, rule), null, 'no readings');
 });
 
-test('placement-disturbed visits are measured again worst first, and of two disturbed visits the closer placement is kept', () => {
+test('placement-disturbed visits are measured again worst first, and of two disturbed visits the less disturbed is kept', () => {
   const visits = [
-    placed(2, 240, 240),
-    placed(2, 240, 60), // 4x off
-    placed(1, 60, 60), // not judged
-    placed(2, 240, 400), // 1.67x off
-    placed(2, 250, 230),
-    placed(2, 240, 240),
+    placed(2, 60, 62),
+    placed(2, 240, 250), // other placement
+    placed(1, 240, 240), // not judged
+    placed(2, 61, 900_000), // a vCPU not running: worse
+    placed(2, 64, 60),
+    placed(2, 58, 63),
   ];
-  assert.deepEqual(visitsToRemeasure(visits, { ...DEFAULT_REMEASURE_RULE, budgetFraction: 1 }), [1, 3]);
-  const levels = { sentinelOpsPerSec: 100, handoffNs: 240 };
-  assert.equal(keepRemeasured(placed(2, 60, 240), placed(2, 240, 250), levels, DEFAULT_REMEASURE_RULE), true);
+  assert.deepEqual(visitsToRemeasure(visits, { ...DEFAULT_REMEASURE_RULE, budgetFraction: 1 }), [3, 1]);
+  const levels = runLevels(visits);
+  const rule = DEFAULT_REMEASURE_RULE;
+  assert.equal(keepRemeasured(placed(2, 240, 250), placed(2, 60, 240), levels, rule), true);
   assert.equal(
-    keepRemeasured(placed(2, 60, 240), placed(2, 400, 240), levels, DEFAULT_REMEASURE_RULE),
+    keepRemeasured(placed(2, 60, 900_000), placed(2, 240, 250), levels, rule),
     true,
-    'both off: 1.67x beats 4x',
+    'other placement beats a stalled vCPU',
   );
-  assert.equal(keepRemeasured(placed(2, 400, 240), placed(2, 60, 240), levels, DEFAULT_REMEASURE_RULE), false);
+  assert.equal(keepRemeasured(placed(2, 240, 250), placed(2, 60, 900_000), levels, rule), false);
 });

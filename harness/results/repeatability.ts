@@ -16,7 +16,7 @@
  *   point estimate points the other way, and comparison groups whose winner
  *   differs;
  * - placement: each run's usual cache-line handoff time (harness/run/placement.ts).
- *   Runs whose vCPUs sat differently on the host (over 1.5× apart) give
+ *   Runs whose vCPUs sat differently on the host (2× or more apart) give
  *   different answers at 2+ threads for a reason outside the maps, and the
  *   report says so.
  */
@@ -48,14 +48,14 @@ export interface RepeatabilityReport {
     againstPointEstimate: number;
   };
   winners: { groups: number; bothNamed: number; differ: number; details: string[] };
-  /** Each run's usual handoff time, ns (null: not recorded); `differ` when over PLACEMENT_BAND apart. */
+  /** Each run's usual handoff time, ns (null: not recorded); `differ` when PLACEMENT_SPLIT or more apart. */
   placement: { first: number | null; second: number | null; differ: boolean };
   /** The largest paired-ratio changes, for a look. */
   largest: Array<{ key: string; first: number; second: number; changePct: number }>;
 }
 
-/** Two runs' usual handoff times this far apart (either way) count as different placements (the re-measure rule's band). */
-const PLACEMENT_BAND = DEFAULT_REMEASURE_RULE.placementBand;
+/** Two runs' usual handoff times this far apart (either way) count as different placements (the re-measure rule's split). */
+const PLACEMENT_SPLIT = DEFAULT_REMEASURE_RULE.placementSplit;
 
 /** A run's usual handoff time from its drift summary, or null. */
 function usualHandoffNs(results: Results): number | null {
@@ -155,7 +155,7 @@ export function repeatability(first: Results, second: Results, options: Relative
     first: handoffs[0],
     second: handoffs[1],
     differ:
-      handoffs[0] !== null && handoffs[1] !== null && Math.max(handoffs[0] / handoffs[1], handoffs[1] / handoffs[0]) > PLACEMENT_BAND,
+      handoffs[0] !== null && handoffs[1] !== null && Math.max(handoffs[0] / handoffs[1], handoffs[1] / handoffs[0]) >= PLACEMENT_SPLIT,
   };
   return {
     placement,

@@ -22,8 +22,8 @@
  * - After the rounds, a visit whose sentinel reading was far below the run's
  *   undisturbed level, or in which a worker waited on a run queue for a
  *   noticeable part of its window, or (2+ threads) whose cache-line handoff
- *   readings show the vCPUs placed otherwise than for most of the run
- *   (harness/run/placement.ts), is measured again (worst first, within a
+ *   readings show the vCPUs placed otherwise than for most of the run, or one
+ *   of them not running (harness/run/placement.ts), is measured again (worst first, within a
  *   budget), and the better-looking visit is kept.
  */
 import { quantile } from 'simple-statistics';
@@ -99,11 +99,14 @@ export interface RemeasureRule {
   /** A visit in which a worker waited on a run queue for more than this share of its window is disturbed (0..1). */
   runqueueCeiling: number;
   /**
-   * A multi-thread visit with a handoff reading more than this factor away
-   * from the run's usual one (either way) is disturbed: the vCPUs sat closer
-   * or farther apart than for the rest of the run, or one did not run (> 1).
+   * The run's handoff readings form two placements when their two clusters
+   * (on a log scale) are at least this factor apart (> 1); a multi-thread
+   * visit whose readings all lie in the placement the run spent less time in
+   * is disturbed.
    */
-  placementBand: number;
+  placementSplit: number;
+  /** A handoff reading at or above this, ns, means one vCPU was not running: a multi-thread visit with one is disturbed. */
+  notRunningNs: number;
   /** At most this fraction of the visits is measured again (0..1). */
   budgetFraction: number;
 }
@@ -111,18 +114,34 @@ export interface RemeasureRule {
 export const DEFAULT_REMEASURE_RULE: RemeasureRule = {
   sentinelFloor: 0.85,
   runqueueCeiling: 0.05,
-  placementBand: 1.5,
+  placementSplit: 2,
+  notRunningNs: 10_000,
   budgetFraction: 0.15,
 };
 /** The run's undisturbed sentinel level: this quantile of its readings (the best one alone could be a fluke). */
 export const SENTINEL_REFERENCE_QUANTILE = 0.9;
 
+/**
+ * Where a run's vCPUs sat (harness/run/placement.ts): on this machine kind the
+ * handoff readings cluster at ~60–120 ns (close) and ~230–300 ns (apart), and
+ * a placement holds for a minute or more with single stray readings in
+ * between (EVIDENCE.md, "vCPU placement").
+ */
+export interface Placement {
+  /** The centre (geometric mean) of the cluster holding most readings, ns. */
+  usualNs: number;
+  /** The other cluster's centre, ns; null when the readings form one placement. */
+  otherNs: number | null;
+  /** Readings below this belong to the lower cluster (geometric mean of the centres), ns; null with one placement. */
+  boundaryNs: number | null;
+}
+
 /** The levels a run's visits are judged against; null where the run has no readings. */
 export interface RunLevels {
   /** The undisturbed sentinel level, ops/s (sentinelReference). */
   sentinelOpsPerSec: number | null;
-  /** The usual handoff time, ns (placementReference). */
-  handoffNs: number | null;
+  /** The run's placements (placementOf). */
+  placement: Placement | null;
 }
 
 /** The undisturbed sentinel level of a run, or null without readings. */
@@ -132,29 +151,93 @@ export function sentinelReference(readings: readonly (number | null)[]): number 
 }
 
 /**
- * The run's usual handoff time: the median of its readings. Neither placement
- * is "right" (users deploy on both); the run's answers are those of the
- * placement it spent most of its time in, and a visit in another is measured again.
+ * The run's placements from its handoff readings (those below notRunningNs):
+ * two clusters of log(ns) by 1-D 2-means, kept as two placements when their
+ * centres are `placementSplit` apart, else one (its centre the median).
+ * Neither placement is "right" (users deploy on both): the run answers for the
+ * one it spent most readings in, and a visit in the other is measured again.
  */
-export function placementReference(readings: readonly number[]): number | null {
-  const values = readings.filter((value) => Number.isFinite(value) && value > 0);
-  return values.length === 0 ? null : quantile(values, 0.5);
-}
-
-/** The levels of a run from its visits' health. */
-export function runLevels(visits: readonly VisitHealth[]): RunLevels {
+export function placementOf(
+  readings: readonly number[],
+  rule: Pick<RemeasureRule, 'placementSplit' | 'notRunningNs'> = DEFAULT_REMEASURE_RULE,
+): Placement | null {
+  const logs = readings
+    .filter((ns) => Number.isFinite(ns) && ns > 0 && ns < rule.notRunningNs)
+    .map(Math.log)
+    .sort((x, y) => x - y);
+  if (logs.length === 0) return null;
+  const single: Placement = { usualNs: Math.exp(quantile(logs, 0.5)), otherNs: null, boundaryNs: null };
+  if (logs.length < 2) return single;
+  // 1-D 2-means on sorted values: the split minimising the within-cluster sum of squares.
+  const prefix = [0];
+  const prefixSquares = [0];
+  for (const value of logs) {
+    prefix.push(prefix[prefix.length - 1] + value);
+    prefixSquares.push(prefixSquares[prefixSquares.length - 1] + value * value);
+  }
+  const cost = (from: number, to: number): number => {
+    const n = to - from;
+    const sum = prefix[to] - prefix[from];
+    return prefixSquares[to] - prefixSquares[from] - (sum * sum) / n;
+  };
+  let best = 1;
+  for (let split = 2; split < logs.length; split++) {
+    if (cost(0, split) + cost(split, logs.length) < cost(0, best) + cost(best, logs.length)) best = split;
+  }
+  const low = (prefix[best] - prefix[0]) / best;
+  const high = (prefix[logs.length] - prefix[best]) / (logs.length - best);
+  if (Math.exp(high - low) < rule.placementSplit) return single;
+  const lowIsUsual = best >= logs.length - best;
   return {
-    sentinelOpsPerSec: sentinelReference(visits.map((visit) => visit.sentinelOpsPerSec)),
-    handoffNs: placementReference(visits.flatMap((visit) => visit.handoffNs)),
+    usualNs: Math.exp(lowIsUsual ? low : high),
+    otherNs: Math.exp(lowIsUsual ? high : low),
+    boundaryNs: Math.exp((low + high) / 2),
   };
 }
 
-/** How far the visit's farthest handoff reading is from the run's usual one, as a factor ≥ 1; 1 when not judged. */
-function placementFactor(visit: VisitHealth, levels: RunLevels): number {
-  if (visit.threads < 2 || levels.handoffNs === null) return 1;
-  const reference = levels.handoffNs;
-  return Math.max(1, ...visit.handoffNs.map((ns) => Math.max(ns / reference, reference / ns)));
+/** Which placement a reading shows: the run's usual one, the other one, or one vCPU not running. */
+export function readingPlacement(
+  ns: number,
+  placement: Placement,
+  rule: Pick<RemeasureRule, 'notRunningNs'> = DEFAULT_REMEASURE_RULE,
+): 'usual' | 'other' | 'not running' {
+  if (ns >= rule.notRunningNs) return 'not running';
+  if (placement.boundaryNs === null || placement.otherNs === null) return 'usual';
+  return ns < placement.boundaryNs === placement.usualNs < placement.boundaryNs ? 'usual' : 'other';
 }
+
+/** The levels of a run from its visits' health. */
+export function runLevels(visits: readonly VisitHealth[], rule: RemeasureRule = DEFAULT_REMEASURE_RULE): RunLevels {
+  return {
+    sentinelOpsPerSec: sentinelReference(visits.map((visit) => visit.sentinelOpsPerSec)),
+    placement: placementOf(
+      visits.flatMap((visit) => visit.handoffNs),
+      rule,
+    ),
+  };
+}
+
+/**
+ * Why a multi-thread visit's placement disturbs it, or null: a reading that
+ * says one vCPU was not running, or every reading in the run's other
+ * placement (one stray reading between two usual ones does not count).
+ */
+function placementTrouble(visit: VisitHealth, levels: RunLevels, rule: RemeasureRule): string | null {
+  const placement = levels.placement;
+  if (visit.threads < 2 || placement === null || visit.handoffNs.length === 0) return null;
+  const kinds = visit.handoffNs.map((ns) => readingPlacement(ns, placement, rule));
+  const stalled = visit.handoffNs.find((_, index) => kinds[index] === 'not running');
+  if (stalled !== undefined) return `a cache-line handoff took ${formatNs(stalled)}: one vCPU was not running`;
+  if (kinds.every((kind) => kind === 'other')) {
+    return (
+      `the vCPUs sat in the run's other placement (handoff ${visit.handoffNs.map(formatNs).join(', ')}; ` +
+      `usual ${formatNs(placement.usualNs)})`
+    );
+  }
+  return null;
+}
+
+const formatNs = (ns: number): string => (ns >= 10_000 ? `${Math.round(ns / 1000)} µs` : `${Math.round(ns)} ns`);
 
 /** Why a visit counts as disturbed, or null if it does not. */
 export function disturbance(visit: VisitHealth, levels: RunLevels, rule: RemeasureRule): string | null {
@@ -170,25 +253,22 @@ export function disturbance(visit: VisitHealth, levels: RunLevels, rule: Remeasu
   if (visit.runqueueWaitFraction !== null && visit.runqueueWaitFraction > rule.runqueueCeiling) {
     reasons.push(`a worker waited ${Math.round(visit.runqueueWaitFraction * 100)}% of its window for a CPU`);
   }
-  if (placementFactor(visit, levels) > rule.placementBand) {
-    const farthest = visit.handoffNs.reduce((far, ns) =>
-      Math.abs(Math.log(ns / (levels.handoffNs as number))) > Math.abs(Math.log(far / (levels.handoffNs as number)))
-        ? ns
-        : far,
-    );
-    reasons.push(
-      `a cache-line handoff took ${Math.round(farthest)} ns against the run's usual ${Math.round(levels.handoffNs as number)} ns`,
-    );
-  }
+  const placement = placementTrouble(visit, levels, rule);
+  if (placement !== null) reasons.push(placement);
   return reasons.length === 0 ? null : reasons.join('; ');
 }
 
+/** Severity of a placement disturbance: a vCPU not running is as bad as a halved sentinel; the other placement less so. */
+const PLACEMENT_SEVERITY = { stalled: 0.5, other: 0.3 } as const;
+
 /** How bad a disturbed visit is, for choosing which to measure again first (higher = worse, 0..1). */
-function severity(visit: VisitHealth, levels: RunLevels): number {
+function severity(visit: VisitHealth, levels: RunLevels, rule: RemeasureRule): number {
   const reference = levels.sentinelOpsPerSec;
   const sentinelLoss =
     reference !== null && visit.sentinelOpsPerSec !== null ? 1 - visit.sentinelOpsPerSec / reference : 0;
-  const placementLoss = 1 - 1 / placementFactor(visit, levels);
+  const trouble = placementTrouble(visit, levels, rule);
+  const placementLoss =
+    trouble === null ? 0 : trouble.includes('not running') ? PLACEMENT_SEVERITY.stalled : PLACEMENT_SEVERITY.other;
   return Math.max(sentinelLoss, visit.runqueueWaitFraction ?? 0, placementLoss);
 }
 
@@ -197,13 +277,13 @@ export function visitsToRemeasure(
   visits: readonly VisitHealth[],
   rule: RemeasureRule = DEFAULT_REMEASURE_RULE,
 ): number[] {
-  const levels = runLevels(visits);
+  const levels = runLevels(visits, rule);
   const budget = Math.ceil(visits.length * rule.budgetFraction);
   return visits
     .map((visit, index) => ({
       index,
       disturbed: disturbance(visit, levels, rule) !== null,
-      severity: severity(visit, levels),
+      severity: severity(visit, levels, rule),
     }))
     .filter((candidate) => candidate.disturbed)
     .sort((a, b) => b.severity - a.severity || a.index - b.index)
@@ -226,8 +306,8 @@ export function keepRemeasured(
   const againDisturbed = disturbance(again, levels, rule) !== null;
   if (originalDisturbed !== againDisturbed) return originalDisturbed;
   if (originalDisturbed) {
-    const before = severity(original, levels);
-    const after = severity(again, levels);
+    const before = severity(original, levels, rule);
+    const after = severity(again, levels, rule);
     if (before !== after) return after < before;
   }
   if (original.sentinelOpsPerSec === null || again.sentinelOpsPerSec === null) return true;

@@ -51,7 +51,9 @@ import {
   keepRemeasured,
   poolGeneration,
   roundVisits,
+  readingPlacement,
   runLevels,
+  type Placement,
   visitsToRemeasure,
   type RemeasureRule,
   type RunLevels,
@@ -438,7 +440,7 @@ async function runInterleaved(
       }
     }
     await placementReading(); // closes the last visit of the rounds
-    const levels = runLevels(visits.map(visitHealth));
+    const levels = runLevels(visits.map(visitHealth), rule);
     const again: Array<{ index: number; done: Visit }> = [];
     for (const index of visitsToRemeasure(visits.map(visitHealth), rule)) {
       const done = await visit(visits[index].round, visits[index].group, visits[index].members, true);
@@ -504,7 +506,13 @@ function driftSummary(
         : {
             probe: `cache-line handoff between two threads, ${PLACEMENT_WINDOW_MS} ms before each visit and after the last`,
             readings: handoffs.length,
-            usualHandoffNs: Math.round(levels.handoffNs as number),
+            usualHandoffNs: levels.placement === null ? null : Math.round(levels.placement.usualNs),
+            otherHandoffNs: levels.placement?.otherNs == null ? null : Math.round(levels.placement.otherNs),
+            readingsInOther:
+              levels.placement === null
+                ? 0
+                : handoffs.filter((ns) => readingPlacement(ns, levels.placement as Placement, rule) === 'other').length,
+            notRunningReadings: handoffs.filter((ns) => ns >= rule.notRunningNs).length,
             minHandoffNs: Math.round(Math.min(...handoffs)),
             maxHandoffNs: Math.round(Math.max(...handoffs)),
             offPlacementVisitsKept: offPlacement,
