@@ -8,6 +8,7 @@ import {
   chooseReference,
   groupWinners,
   pairCells,
+  placementFilterOf,
   relativeAnswers,
   runtimeAnswers,
   verdictOf,
@@ -178,4 +179,30 @@ test("runtime answers pair each map's cell under every runtime with the same cel
     'the first runtime given is the reference',
   );
   assert.equal(relativeAnswers(cells).length, 2, 'map-vs-map answers stay within one runtime');
+});
+
+test("at 2+ threads, pairs off the run's usual vCPU placement are left out while 3 pairs remain", () => {
+  // Rounds 0-3 apart (handoff ~240 ns): A is 2x B. Rounds 4-5 close (~60 ns): A is 6x B.
+  const handoff = [240, 230, 250, 245, 60, 62];
+  const withHandoff = (cell: Cell): Cell => ({
+    ...cell,
+    trials: cell.trials.map((trial, round) => ({ ...trial, handoffNs: handoff[round] })),
+  });
+  const a = withHandoff(cellOf('a', [20, 20, 20, 20, 60, 60]));
+  const b = withHandoff(cellOf('b', [10, 10, 10, 10, 10, 10]));
+  const filter = placementFilterOf({
+    drift: { placement: { usualHandoffNs: 240, otherHandoffNs: 61 }, rule: { notRunningNs: 10_000 } },
+  });
+  assert.ok(filter !== null);
+  const filtered = pairCells(a, b, filter);
+  assert.equal(filtered?.pairs, 4, 'the two close-placement pairs are left out');
+  assert.equal(filtered?.ratio, 2);
+  assert.equal(pairCells(a, b)?.pairs, 6, 'without a placement record every pair counts');
+  const oneThread = pairCells({ ...a, threads: 1 }, { ...b, threads: 1 }, filter);
+  assert.equal(oneThread?.pairs, 6, 'one thread shares no lines: placement not applied');
+  const mostlyClose = handoff.map((ns, round) => (round < 4 ? 60 : 240));
+  const a2 = { ...a, trials: a.trials.map((trial, round) => ({ ...trial, handoffNs: mostlyClose[round] })) };
+  assert.equal(pairCells(a2, b, filter)?.pairs, 6, 'fewer than 3 pairs in the usual placement: all pairs are kept');
+  assert.equal(placementFilterOf({}), null);
+  assert.equal(placementFilterOf({ drift: { placement: null } }), null);
 });

@@ -24,7 +24,7 @@ import type { AnalyzeOptions, LatencyKnee } from './types.js';
 import { analyzeScaling } from './scaling.js';
 import { latencyKnee, type LoadPoint } from './latency.js';
 import { findCrossovers } from './crossovers.js';
-import { groupWinners, relativeAnswers, runtimeAnswers } from './relative.js';
+import { groupWinners, placementFilterOf, relativeAnswers, runtimeAnswers } from './relative.js';
 import { buildFindings } from './findings.js';
 
 export type { AnalyzeOptions, Crossover, LatencyKnee } from './types.js';
@@ -98,6 +98,7 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
   const relativeOptions = {
     referenceMap: typeof results.config.referenceMap === 'string' ? results.config.referenceMap : null,
     tieMargin: typeof results.config.tieMargin === 'number' ? results.config.tieMargin : undefined,
+    placement: placementFilterOf(results.sweep),
   };
   const writeFractions: Record<string, FamilyMember> = {};
   for (const cell of results.cells) {

@@ -16,8 +16,20 @@
  * beyond the tie margin (default 3%: differences smaller than that are not
  * stable from run to run on shared machines, EVIDENCE.md "Noise on shared
  * machines"); otherwise 'tie'. Fewer than MIN_PAIRS pairs: 'undetermined'.
+ *
+ * Placement (EVIDENCE.md, "vCPU placement"): at 2+ threads a pair in which
+ * either trial's handoff reading lies off the run's usual vCPU placement is
+ * left out, as long as MIN_PAIRS pairs remain, so that a run's multi-thread
+ * answers are those of one placement rather than of the mix it happened to
+ * get (shared maps move 1.3–14× between placements, each by its own factor).
  */
-import { comparisonGroups, comparisonKey } from '../run/schedule.js';
+import {
+  comparisonGroups,
+  comparisonKey,
+  DEFAULT_REMEASURE_RULE,
+  readingPlacement,
+  type Placement,
+} from '../run/schedule.js';
 import { pairedRatio, type PairedRatio } from '../results/stats.js';
 import { isMeasuredCell, runtimeLabel, type Cell, type ResultsCell } from '../results/results.js';
 import type { GroupWinner, RelativeAnswer, RelativeVerdict, RuntimeAnswer } from './types.js';
@@ -31,6 +43,31 @@ export const DEFAULT_REFERENCE_MAP = 'rwmutex';
 export interface RelativeOptions {
   referenceMap?: string | null;
   tieMargin?: number;
+  /** The run's vCPU placements (placementFilterOf): multi-thread pairs off the usual one are left out. */
+  placement?: PlacementFilter | null;
+}
+
+/** What pairing needs of a run's placements. */
+export interface PlacementFilter {
+  placement: Placement;
+  notRunningNs: number;
+}
+
+/** The placement filter of a results file from its drift record (harness/run/sweep.ts), or null when it has none. */
+export function placementFilterOf(sweep: unknown): PlacementFilter | null {
+  const drift = (sweep as { drift?: { placement?: unknown; rule?: { notRunningNs?: unknown } } } | null | undefined)
+    ?.drift;
+  const recorded = drift?.placement as { usualHandoffNs?: unknown; otherHandoffNs?: unknown } | null | undefined;
+  const usualNs = recorded?.usualHandoffNs;
+  if (typeof usualNs !== 'number' || !(usualNs > 0)) return null;
+  const otherNs =
+    typeof recorded?.otherHandoffNs === 'number' && recorded.otherHandoffNs > 0 ? recorded.otherHandoffNs : null;
+  const notRunningNs = drift?.rule?.notRunningNs;
+  return {
+    placement: { usualNs, otherNs, boundaryNs: otherNs === null ? null : Math.sqrt(usualNs * otherNs) },
+    notRunningNs:
+      typeof notRunningNs === 'number' && notRunningNs > 0 ? notRunningNs : DEFAULT_REMEASURE_RULE.notRunningNs,
+  };
 }
 
 /** Measured cells only (no error), as the comparison groups see them. */
@@ -66,25 +103,40 @@ function metricOf(a: Cell, b: Cell): 'quietOpsPerSec' | 'opsPerSec' {
  * trials that merely share a position were not necessarily measured side by
  * side, so files without rounds get no relative answers at all.
  */
-export function pairCells(a: Cell, b: Cell): (PairedRatio & { metric: 'quietOpsPerSec' | 'opsPerSec' }) | null {
+export function pairCells(
+  a: Cell,
+  b: Cell,
+  placement: PlacementFilter | null = null,
+): (PairedRatio & { metric: 'quietOpsPerSec' | 'opsPerSec' }) | null {
   const metric = metricOf(a, b);
   const byRound = new Map(
     b.trials.filter((trial) => typeof trial.round === 'number').map((trial) => [trial.round, trial]),
   );
-  const left: number[] = [];
-  const right: number[] = [];
+  const pairs: Array<{ x: number; y: number; usual: boolean }> = [];
+  const usual = (handoffNs: number | undefined): boolean =>
+    placement === null ||
+    a.threads < 2 ||
+    typeof handoffNs !== 'number' ||
+    readingPlacement(handoffNs, placement.placement, placement) === 'usual';
   a.trials.forEach((trial) => {
     if (typeof trial.round !== 'number') return;
     const partner = byRound.get(trial.round);
     const x = trial[metric];
     const y = partner?.[metric];
     if (typeof x === 'number' && typeof y === 'number' && x > 0 && y > 0) {
-      left.push(x);
-      right.push(y);
+      pairs.push({ x, y, usual: usual(trial.handoffNs) && usual(partner?.handoffNs) });
     }
   });
-  if (left.length === 0) return null;
-  return { ...pairedRatio(left, right), metric };
+  if (pairs.length === 0) return null;
+  const inPlacement = pairs.filter((pair) => pair.usual);
+  const kept = inPlacement.length >= MIN_PAIRS ? inPlacement : pairs;
+  return {
+    ...pairedRatio(
+      kept.map((pair) => pair.x),
+      kept.map((pair) => pair.y),
+    ),
+    metric,
+  };
 }
 
 /** faster / slower / tie / undetermined for a ratio a ÷ b. */
@@ -131,7 +183,7 @@ export function relativeAnswers(cells: readonly ResultsCell[], options: Relative
     if (!base) continue;
     for (const cell of group) {
       if (cell === base) continue;
-      const ratio = pairCells(cell, base);
+      const ratio = pairCells(cell, base, options.placement ?? null);
       if (ratio === null) continue;
       answers.push({
         ...identity(cell),
@@ -161,14 +213,19 @@ export function groupWinners(cells: readonly ResultsCell[], options: RelativeOpt
     const anchor = contenders[0];
     // Score each contender by its paired ratio to one anchor, so the ranking itself is drift-free.
     const scored = contenders
-      .map((cell) => ({ cell, score: cell === anchor ? 1 : (pairCells(cell, anchor)?.ratio ?? Number.NaN) }))
+      .map((cell) => ({
+        cell,
+        score: cell === anchor ? 1 : (pairCells(cell, anchor, options.placement ?? null)?.ratio ?? Number.NaN),
+      }))
       .filter((item) => Number.isFinite(item.score))
       .sort((a, b) => b.score - a.score);
     // Without paired trials there is no answer for the group (the reports then rank by median and say so).
     if (scored.length <= 1) continue;
     const unpaired = scored.length < contenders.length;
     const leader = scored[0].cell;
-    const versus = scored.slice(1).map(({ cell }) => ({ cell, ratio: pairCells(leader, cell) }));
+    const versus = scored
+      .slice(1)
+      .map(({ cell }) => ({ cell, ratio: pairCells(leader, cell, options.placement ?? null) }));
     const tiedWith = versus
       .filter(({ ratio }) => ratio === null || verdictOf(ratio, options.tieMargin) !== 'faster')
       .map(({ cell }) => cell.map);
@@ -205,7 +262,7 @@ export function pairwiseAnswers(cells: readonly ResultsCell[], options: Relative
     const sorted = [...group].sort((x, y) => (x.map < y.map ? -1 : x.map > y.map ? 1 : 0));
     for (let i = 0; i < sorted.length; i++) {
       for (let j = i + 1; j < sorted.length; j++) {
-        const ratio = pairCells(sorted[i], sorted[j]);
+        const ratio = pairCells(sorted[i], sorted[j], options.placement ?? null);
         if (ratio === null) continue;
         const group = comparisonGroupKey(sorted[i]);
         answers.push({

@@ -21,7 +21,13 @@
  *   report says so.
  */
 import { quantile } from 'simple-statistics';
-import { comparisonGroupKey, groupWinners, pairwiseAnswers, type RelativeOptions } from '../analysis/relative.js';
+import {
+  comparisonGroupKey,
+  groupWinners,
+  pairwiseAnswers,
+  placementFilterOf,
+  type RelativeOptions,
+} from '../analysis/relative.js';
 import { cellKey } from '../run/cell.js';
 import { DEFAULT_REMEASURE_RULE } from '../run/schedule.js';
 import { isMeasuredCell, type Cell, type Results, type ResultsCell } from './results.js';
@@ -102,8 +108,11 @@ export function repeatability(first: Results, second: Results, options: Relative
   const byMap = (cells: Map<string, Cell>): Map<string, Cell> => new Map([...cells.values()].map((cell) => [`${comparisonGroupKey(cell)}|${cell.map}`, cell]));
   const byMapA = byMap(a);
   const byMapB = byMap(b);
-  const pairsA = new Map(pairwiseAnswers(first.cells, options).map((answer) => [answer.key, answer]));
-  const pairsB = new Map(pairwiseAnswers(second.cells, options).map((answer) => [answer.key, answer]));
+  // Each run's answers as its analysis gives them: multi-thread pairs in its own usual placement.
+  const optionsA = { placement: placementFilterOf(first.sweep), ...options };
+  const optionsB = { placement: placementFilterOf(second.sweep), ...options };
+  const pairsA = new Map(pairwiseAnswers(first.cells, optionsA).map((answer) => [answer.key, answer]));
+  const pairsB = new Map(pairwiseAnswers(second.cells, optionsB).map((answer) => [answer.key, answer]));
   const pairedChanges: Array<{ key: string; first: number; second: number; changePct: number }> = [];
   const medianChanges: number[] = [];
   const verdicts = { pairs: 0, decidedInEither: 0, opposite: 0, againstPointEstimate: 0 };
@@ -128,9 +137,9 @@ export function repeatability(first: Results, second: Results, options: Relative
 
   const winnerKey = (winner: { workload: string; threads: number; loadFactor: number; rate?: number; runtime?: string }): string =>
     `${winner.workload}|t${winner.threads}|lf${winner.loadFactor}|${winner.rate ?? 'closed'}|${winner.runtime ?? ''}`;
-  const winnersB = new Map(groupWinners(second.cells, options).map((winner) => [winnerKey(winner), winner]));
+  const winnersB = new Map(groupWinners(second.cells, optionsB).map((winner) => [winnerKey(winner), winner]));
   const winners = { groups: 0, bothNamed: 0, differ: 0, details: [] as string[] };
-  for (const x of groupWinners(first.cells, options)) {
+  for (const x of groupWinners(first.cells, optionsA)) {
     const y = winnersB.get(winnerKey(x));
     if (!y) continue;
     winners.groups++;

@@ -19,8 +19,8 @@ import { TrialControl } from '../trial/control.js';
 import { PROBE_BYTES, type HandoffTask } from '../trial/handoff.js';
 import { MapPool } from '../trial/pool.js';
 
-/** Window of one reading, ms: ~40,000 handoffs at the far placement, enough for a stable figure. */
-export const PLACEMENT_WINDOW_MS = 10;
+/** Window of one reading, ms: ~40 chunks of 512 handoffs apart, ~160 close, enough for the chunk quantile. */
+export const PLACEMENT_WINDOW_MS = 5;
 
 /** One handoff reading. */
 export interface PlacementReading {

@@ -293,7 +293,7 @@ interface Visit {
   members: readonly BackendCell[];
   generation: number;
   sentinel: SentinelReading | null;
-  /** Placement sentinel readings, ns: the one taken before the visit, then the next one taken after it. */
+  /** Placement sentinel readings, ns: before the visit, before each later multi-thread trial, then the next one after it. */
   handoffNs: number[];
   entries: TrialFigures[];
   /**
@@ -388,11 +388,17 @@ async function runInterleaved(
     if (signal?.aborted) return null;
     const sentinelReading =
       sentinel === null ? null : await sentinel.measure(performance.now() + config.cellTimeoutMs, signal);
-    const handoffNs = await placementReading();
+    const readings: number[] = [];
+    const firstReading = await placementReading();
+    if (firstReading !== null) readings.push(firstReading);
     const entries: TrialFigures[] = [];
     const waits: number[] = [];
-    for (const cell of members) {
+    for (const [position, cell] of members.entries()) {
       if (signal?.aborted) return null;
+      // Multi-thread trials get a reading of their own just before them: a trial's pairs are judged by it (relative.ts).
+      const reading = position > 0 && cell.spec.threads >= 2 ? await placementReading() : null;
+      if (reading !== null) readings.push(reading);
+      const handoffNs = reading ?? firstReading;
       observer.cellStarted?.(
         cell.spec,
         doneBefore + Math.floor((visits.length / totalVisits) * pending.length),
@@ -417,7 +423,7 @@ async function runInterleaved(
       members,
       generation,
       sentinel: sentinelReading,
-      handoffNs: handoffNs === null ? [] : [handoffNs],
+      handoffNs: readings,
       entries,
       waits,
     };
@@ -504,7 +510,7 @@ function driftSummary(
       handoffs.length === 0
         ? null
         : {
-            probe: `cache-line handoff between two threads, ${PLACEMENT_WINDOW_MS} ms before each visit and after the last`,
+            probe: `cache-line handoff between two threads, ${PLACEMENT_WINDOW_MS} ms before each visit and each later multi-thread trial, and after the last visit`,
             readings: handoffs.length,
             usualHandoffNs: levels.placement === null ? null : Math.round(levels.placement.usualNs),
             otherHandoffNs: levels.placement?.otherNs == null ? null : Math.round(levels.placement.otherNs),
