@@ -481,8 +481,8 @@ function driftRows(results: Results): TableCell[][] {
         ? `; ${String(placement.readingsInOther)} in another placement at ${String(placement.otherHandoffNs)} ns`
         : '';
     const stalled =
-      Number(placement.notRunningReadings) > 0
-        ? `; ${String(placement.notRunningReadings)} with a vCPU not running`
+      Number(placement.unclassifiedReadings) > 0
+        ? `; ${String(placement.unclassifiedReadings)} unclassified (the probe threads hardly ran at once)`
         : '';
     rows.push([
       'vCPU placement',

@@ -190,9 +190,8 @@ test("at 2+ threads, pairs off the run's usual vCPU placement are left out while
   });
   const a = withHandoff(cellOf('a', [20, 20, 20, 20, 60, 60]));
   const b = withHandoff(cellOf('b', [10, 10, 10, 10, 10, 10]));
-  const filter = placementFilterOf({
-    drift: { placement: { usualHandoffNs: 240, otherHandoffNs: 61 }, rule: { notRunningNs: 10_000 } },
-  });
+  // The run's readings: the apart placement in most trials (both cells' trials count).
+  const filter = placementFilterOf([a, b]);
   assert.ok(filter !== null);
   const filtered = pairCells(a, b, filter);
   assert.equal(filtered?.pairs, 4, 'the two close-placement pairs are left out');
@@ -203,6 +202,11 @@ test("at 2+ threads, pairs off the run's usual vCPU placement are left out while
   const mostlyClose = handoff.map((ns, round) => (round < 4 ? 60 : 240));
   const a2 = { ...a, trials: a.trials.map((trial, round) => ({ ...trial, handoffNs: mostlyClose[round] })) };
   assert.equal(pairCells(a2, b, filter)?.pairs, 6, 'fewer than 3 pairs in the usual placement: all pairs are kept');
-  assert.equal(placementFilterOf({}), null);
-  assert.equal(placementFilterOf({ drift: { placement: null } }), null);
+  assert.equal(placementFilterOf([cellOf('c', [1, 2, 3])]), null, 'no readings, no filter');
+  const unclassified = pairCells(
+    { ...a, trials: a.trials.map((trial) => ({ ...trial, handoffNs: 50_000 })) },
+    b,
+    filter,
+  );
+  assert.equal(unclassified?.pairs, 4, "an unclassified reading does not rule a trial out (only b's close rounds do)");
 });

@@ -78,10 +78,16 @@ test('a map that changed places is counted as opposite verdicts and a disagreein
 });
 
 test('runs whose vCPUs sat differently (usual handoff over 1.5x apart) are reported as different placements', () => {
-  const placed = (usualHandoffNs: number | null): Results => ({
-    ...run({ rwmutex: 1, readdirty: 2 }, () => 1),
-    sweep: usualHandoffNs === null ? {} : { drift: { placement: { usualHandoffNs } } },
-  });
+  const placed = (usualHandoffNs: number | null): Results => {
+    const base = run({ rwmutex: 1, readdirty: 2 }, () => 1);
+    if (usualHandoffNs === null) return base;
+    const cells = base.cells.map((cell) =>
+      'trials' in cell
+        ? { ...cell, trials: cell.trials.map((trial) => ({ ...trial, handoffNs: usualHandoffNs })) }
+        : cell,
+    );
+    return { ...base, cells };
+  };
   assert.deepEqual(repeatability(placed(240), placed(62)).placement, { first: 240, second: 62, differ: true });
   assert.deepEqual(repeatability(placed(240), placed(200)).placement, { first: 240, second: 200, differ: false });
   assert.deepEqual(repeatability(placed(240), placed(null)).placement, { first: 240, second: null, differ: false });

@@ -162,34 +162,33 @@ test('of a visit and its re-measurement the undisturbed one is kept, else the on
 test('handoff readings in two clusters 2x or more apart form two placements; the one with more readings is usual', () => {
   const close = [58, 60, 62, 65, 70, 118];
   const apart = [230, 240, 250, 260];
-  const two = placementOf([...close, ...apart, 50_000]);
+  const two = placementOf([...close, ...apart, 2500, 50_000]);
   assert.ok(two !== null && two.otherNs !== null && two.boundaryNs !== null);
   assert.ok(two.usualNs > 55 && two.usualNs < 80, `usual ${two.usualNs}`);
-  assert.ok((two.otherNs as number) > 220 && (two.otherNs as number) < 260, `other ${two.otherNs}`);
+  assert.ok(
+    (two.otherNs as number) > 220 && (two.otherNs as number) < 260,
+    `other ${two.otherNs}: 1 us and more left out`,
+  );
   assert.equal(
     readingPlacement(118, two),
     'usual',
     'a reading between the clusters goes to the nearer one on a log scale',
   );
   assert.equal(readingPlacement(240, two), 'other');
-  assert.equal(readingPlacement(50_000, two), 'not running');
+  assert.equal(readingPlacement(2500, two), 'unclassified', 'the probe threads hardly ran at once');
   const one = placementOf([230, 240, 250, 300, 260]);
   assert.deepEqual(
     one && [Math.round(one.usualNs), one.otherNs, one.boundaryNs],
     [250, null, null],
     'within 2x: one placement',
   );
-  assert.equal(
-    readingPlacement(60, one as NonNullable<typeof one>),
-    'usual',
-    'with one placement, only a stalled vCPU stands out',
-  );
+  assert.equal(readingPlacement(60, one as NonNullable<typeof one>), 'usual', 'with one placement, nothing is other');
   assert.equal(placementOf([]), null);
-  assert.equal(placementOf([Number.NaN, 0, 20_000]), null, 'no reading of two running vCPUs');
+  assert.equal(placementOf([Number.NaN, 0, 20_000]), null, 'no classifiable reading');
   assert.deepEqual(runLevels([placed(2, 240, 250), placed(1, 230)]).placement?.otherNs, null);
 });
 
-test('a multi-thread visit is disturbed when most readings around and inside it are off the usual placement, a stalled vCPU included', () => {
+test('a multi-thread visit is disturbed when most of its classified readings are in the other placement', () => {
   const rule = DEFAULT_REMEASURE_RULE;
   const levels = { sentinelOpsPerSec: 100, placement: placementOf([60, 62, 65, 58, 61, 240, 250]) };
   assert.equal(disturbance(placed(2, 60, 64), levels, rule), null, 'the usual placement');
@@ -202,18 +201,18 @@ test('a multi-thread visit is disturbed when most readings around and inside it 
     String(disturbance(placed(2, 240, 250), levels, rule)),
     /sat otherwise than for most of the run \(handoff 240 ns, 250 ns; usual 6\d ns\)/,
   );
-  assert.match(String(disturbance(placed(2, 240, 900_000), levels, rule)), /sat otherwise .*900 µs/);
-  assert.equal(disturbance(placed(2, 60, 900_000), levels, rule), null, 'one stalled reading beside a usual one');
+  assert.match(
+    String(disturbance(placed(2, 240, 900_000), levels, rule)),
+    /sat otherwise .*900 µs/,
+    'unclassified ignored',
+  );
   assert.match(
     String(disturbance(placed(2, 60, 240, 250), levels, rule)),
     /sat otherwise/,
     'two of three readings off',
   );
   assert.equal(disturbance(placed(2, 60, 62, 240), levels, rule), null, 'one of three readings off');
-  assert.match(
-    String(disturbance(placed(4, 20_000, 3_000_000), levels, rule)),
-    /took 20 µs, 3000 µs: one vCPU was mostly not running/,
-  );
+  assert.equal(disturbance(placed(4, 20_000, 3_000_000), levels, rule), null, 'unclassified readings say nothing');
   assert.equal(
     disturbance(placed(1, 240, 250), levels, rule),
     null,
@@ -222,24 +221,19 @@ test('a multi-thread visit is disturbed when most readings around and inside it 
   assert.equal(disturbance(placed(2, 240), { sentinelOpsPerSec: 100, placement: null }, rule), null, 'no readings');
 });
 
-test('placement-disturbed visits are measured again worst first, and of two disturbed visits the less disturbed is kept', () => {
+test('placement-disturbed visits are measured again after worse ones, and a re-measurement in the usual placement is kept', () => {
   const visits = [
-    placed(2, 60, 62),
+    { ...placed(2, 60, 62), sentinelOpsPerSec: 40 }, // sentinel at 40%: worse than a placement
     placed(2, 240, 250), // other placement
     placed(1, 240, 240), // not judged
-    placed(2, 61, 900_000), // one stalled reading: a transient, not judged
-    placed(2, 30_000, 900_000), // a vCPU not running throughout: worse
+    placed(2, 61, 900_000), // unclassified reading: not judged
     placed(2, 64, 60),
     placed(2, 58, 63),
+    placed(2, 59, 61),
   ];
-  assert.deepEqual(visitsToRemeasure(visits, { ...DEFAULT_REMEASURE_RULE, budgetFraction: 1 }), [4, 1]);
+  assert.deepEqual(visitsToRemeasure(visits, { ...DEFAULT_REMEASURE_RULE, budgetFraction: 1 }), [0, 1]);
   const levels = runLevels(visits);
   const rule = DEFAULT_REMEASURE_RULE;
   assert.equal(keepRemeasured(placed(2, 240, 250), placed(2, 60, 240), levels, rule), true);
-  assert.equal(
-    keepRemeasured(placed(2, 30_000, 900_000), placed(2, 240, 250), levels, rule),
-    true,
-    'other placement beats a stalled vCPU',
-  );
-  assert.equal(keepRemeasured(placed(2, 240, 250), placed(2, 30_000, 900_000), levels, rule), false);
+  assert.equal(keepRemeasured(placed(2, 60, 64), placed(2, 240, 250), levels, rule), false);
 });

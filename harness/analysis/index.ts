@@ -98,7 +98,7 @@ export function analyzeResults(results: Results, options: AnalyzeOptions = {}): 
   const relativeOptions = {
     referenceMap: typeof results.config.referenceMap === 'string' ? results.config.referenceMap : null,
     tieMargin: typeof results.config.tieMargin === 'number' ? results.config.tieMargin : undefined,
-    placement: placementFilterOf(results.sweep),
+    placement: placementFilterOf(results.cells),
   };
   const writeFractions: Record<string, FamilyMember> = {};
   for (const cell of results.cells) {

@@ -27,6 +27,7 @@ import {
   comparisonGroups,
   comparisonKey,
   DEFAULT_REMEASURE_RULE,
+  placementOf,
   readingPlacement,
   type Placement,
 } from '../run/schedule.js';
@@ -50,24 +51,22 @@ export interface RelativeOptions {
 /** What pairing needs of a run's placements. */
 export interface PlacementFilter {
   placement: Placement;
-  notRunningNs: number;
+  unclassifiedNs: number;
 }
 
-/** The placement filter of a results file from its drift record (harness/run/sweep.ts), or null when it has none. */
-export function placementFilterOf(sweep: unknown): PlacementFilter | null {
-  const drift = (sweep as { drift?: { placement?: unknown; rule?: { notRunningNs?: unknown } } } | null | undefined)
-    ?.drift;
-  const recorded = drift?.placement as { usualHandoffNs?: unknown; otherHandoffNs?: unknown } | null | undefined;
-  const usualNs = recorded?.usualHandoffNs;
-  if (typeof usualNs !== 'number' || !(usualNs > 0)) return null;
-  const otherNs =
-    typeof recorded?.otherHandoffNs === 'number' && recorded.otherHandoffNs > 0 ? recorded.otherHandoffNs : null;
-  const notRunningNs = drift?.rule?.notRunningNs;
-  return {
-    placement: { usualNs, otherNs, boundaryNs: otherNs === null ? null : Math.sqrt(usualNs * otherNs) },
-    notRunningNs:
-      typeof notRunningNs === 'number' && notRunningNs > 0 ? notRunningNs : DEFAULT_REMEASURE_RULE.notRunningNs,
-  };
+/**
+ * The placement filter of a run, from its trials' own handoff readings
+ * (harness/run/sweep.ts records one per trial) under today's rule
+ * (schedule.ts placementOf), or null when the run has none. Computed here
+ * rather than read from the drift record, so files written under an older
+ * rule are judged as new ones are.
+ */
+export function placementFilterOf(cells: readonly ResultsCell[]): PlacementFilter | null {
+  const readings = measured(cells).flatMap((cell) =>
+    cell.trials.map((trial) => trial.handoffNs).filter((ns): ns is number => typeof ns === 'number'),
+  );
+  const placement = placementOf(readings, DEFAULT_REMEASURE_RULE);
+  return placement === null ? null : { placement, unclassifiedNs: DEFAULT_REMEASURE_RULE.unclassifiedNs };
 }
 
 /** Measured cells only (no error), as the comparison groups see them. */
@@ -113,11 +112,12 @@ export function pairCells(
     b.trials.filter((trial) => typeof trial.round === 'number').map((trial) => [trial.round, trial]),
   );
   const pairs: Array<{ x: number; y: number; usual: boolean }> = [];
+  // Only a reading in the other placement rules a trial out; an unclassified one says nothing.
   const usual = (handoffNs: number | undefined): boolean =>
     placement === null ||
     a.threads < 2 ||
     typeof handoffNs !== 'number' ||
-    readingPlacement(handoffNs, placement.placement, placement) === 'usual';
+    readingPlacement(handoffNs, placement.placement, placement) !== 'other';
   a.trials.forEach((trial) => {
     if (typeof trial.round !== 'number') return;
     const partner = byRound.get(trial.round);

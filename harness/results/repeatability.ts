@@ -63,11 +63,10 @@ export interface RepeatabilityReport {
 /** Two runs' usual handoff times this far apart (either way) count as different placements (the re-measure rule's split). */
 const PLACEMENT_SPLIT = DEFAULT_REMEASURE_RULE.placementSplit;
 
-/** A run's usual handoff time from its drift summary, or null. */
+/** A run's usual handoff time from its trials' readings (placementFilterOf), or null. */
 function usualHandoffNs(results: Results): number | null {
-  const drift = (results.sweep as { drift?: { placement?: { usualHandoffNs?: unknown } | null } } | undefined)?.drift;
-  const value = drift?.placement?.usualHandoffNs;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null;
+  const usualNs = placementFilterOf(results.cells)?.placement.usualNs;
+  return usualNs === undefined ? null : Math.round(usualNs);
 }
 
 const percent = (logChange: number): number => (Math.exp(Math.abs(logChange)) - 1) * 100;
@@ -109,8 +108,8 @@ export function repeatability(first: Results, second: Results, options: Relative
   const byMapA = byMap(a);
   const byMapB = byMap(b);
   // Each run's answers as its analysis gives them: multi-thread pairs in its own usual placement.
-  const optionsA = { placement: placementFilterOf(first.sweep), ...options };
-  const optionsB = { placement: placementFilterOf(second.sweep), ...options };
+  const optionsA = { placement: placementFilterOf(first.cells), ...options };
+  const optionsB = { placement: placementFilterOf(second.cells), ...options };
   const pairsA = new Map(pairwiseAnswers(first.cells, optionsA).map((answer) => [answer.key, answer]));
   const pairsB = new Map(pairwiseAnswers(second.cells, optionsB).map((answer) => [answer.key, answer]));
   const pairedChanges: Array<{ key: string; first: number; second: number; changePct: number }> = [];

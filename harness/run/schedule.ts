@@ -23,7 +23,7 @@
  *   undisturbed level, or in which a worker waited on a run queue for a
  *   noticeable part of its window, or (2+ threads) whose cache-line handoff
  *   readings mostly show the vCPUs placed otherwise than for most of the run
- *   (or one not running; harness/run/placement.ts), is measured again (worst first, within a
+ *   (harness/run/placement.ts), is measured again (worst first, within a
  *   budget), and the better-looking visit is kept.
  */
 import { quantile } from 'simple-statistics';
@@ -105,8 +105,13 @@ export interface RemeasureRule {
    * is disturbed.
    */
   placementSplit: number;
-  /** A handoff reading at or above this, ns, means one vCPU was not running (a placement of its own for the rule). */
-  notRunningNs: number;
+  /**
+   * A handoff reading at or above this, ns, is unclassified: the two probe
+   * threads hardly ran at once (a vCPU not running, or a GC helper of the
+   * last trial holding a core through the reading). Such readings tell
+   * nothing of the placement and are left out of every judgement.
+   */
+  unclassifiedNs: number;
   /** At most this fraction of the visits is measured again (0..1). */
   budgetFraction: number;
 }
@@ -115,7 +120,7 @@ export const DEFAULT_REMEASURE_RULE: RemeasureRule = {
   sentinelFloor: 0.85,
   runqueueCeiling: 0.05,
   placementSplit: 2,
-  notRunningNs: 10_000,
+  unclassifiedNs: 1000,
   budgetFraction: 0.15,
 };
 /** The run's undisturbed sentinel level: this quantile of its readings (the best one alone could be a fluke). */
@@ -151,7 +156,7 @@ export function sentinelReference(readings: readonly (number | null)[]): number 
 }
 
 /**
- * The run's placements from its handoff readings (those below notRunningNs):
+ * The run's placements from its handoff readings (those below unclassifiedNs):
  * two clusters of log(ns) by 1-D 2-means, kept as two placements when their
  * centres are `placementSplit` apart, else one (its centre the median).
  * Neither placement is "right" (users deploy on both): the run answers for the
@@ -159,10 +164,10 @@ export function sentinelReference(readings: readonly (number | null)[]): number 
  */
 export function placementOf(
   readings: readonly number[],
-  rule: Pick<RemeasureRule, 'placementSplit' | 'notRunningNs'> = DEFAULT_REMEASURE_RULE,
+  rule: Pick<RemeasureRule, 'placementSplit' | 'unclassifiedNs'> = DEFAULT_REMEASURE_RULE,
 ): Placement | null {
   const logs = readings
-    .filter((ns) => Number.isFinite(ns) && ns > 0 && ns < rule.notRunningNs)
+    .filter((ns) => Number.isFinite(ns) && ns > 0 && ns < rule.unclassifiedNs)
     .map(Math.log)
     .sort((x, y) => x - y);
   if (logs.length === 0) return null;
@@ -195,13 +200,13 @@ export function placementOf(
   };
 }
 
-/** Which placement a reading shows: the run's usual one, the other one, or one vCPU not running. */
+/** Which placement a reading shows: the run's usual one, the other one, or none (unclassified). */
 export function readingPlacement(
   ns: number,
   placement: Placement,
-  rule: Pick<RemeasureRule, 'notRunningNs'> = DEFAULT_REMEASURE_RULE,
-): 'usual' | 'other' | 'not running' {
-  if (ns >= rule.notRunningNs) return 'not running';
+  rule: Pick<RemeasureRule, 'unclassifiedNs'> = DEFAULT_REMEASURE_RULE,
+): 'usual' | 'other' | 'unclassified' {
+  if (!(ns > 0) || ns >= rule.unclassifiedNs) return 'unclassified';
   if (placement.boundaryNs === null || placement.otherNs === null) return 'usual';
   return ns < placement.boundaryNs === placement.usualNs < placement.boundaryNs ? 'usual' : 'other';
 }
@@ -218,22 +223,19 @@ export function runLevels(visits: readonly VisitHealth[], rule: RemeasureRule = 
 }
 
 /**
- * Why a multi-thread visit's placement disturbs it, or null: most readings
- * around and inside it off the run's usual placement (in the other one, or
- * showing a vCPU not running). A stray reading among usual ones does not
- * count: single readings are noisier than the placement (a GC helper of the
- * last trial can hold a core through one), and a placement lasts a minute or more.
+ * Why a multi-thread visit's placement disturbs it, or null: most of its
+ * classified readings (around and inside it) in the run's other placement.
+ * A stray reading among usual ones does not count: single readings are
+ * noisier than the placement, and a placement lasts a minute or more.
  */
 function placementTrouble(visit: VisitHealth, levels: RunLevels, rule: RemeasureRule): string | null {
   const placement = levels.placement;
-  if (visit.threads < 2 || placement === null || visit.handoffNs.length === 0) return null;
+  if (visit.threads < 2 || placement === null) return null;
   const kinds = visit.handoffNs.map((ns) => readingPlacement(ns, placement, rule));
-  const off = kinds.filter((kind) => kind !== 'usual').length;
-  if (off * 2 <= kinds.length) return null;
+  const other = kinds.filter((kind) => kind === 'other').length;
+  const usual = kinds.filter((kind) => kind === 'usual').length;
+  if (other === 0 || other <= usual) return null;
   const readings = visit.handoffNs.map(formatNs).join(', ');
-  if (kinds.filter((kind) => kind === 'not running').length * 2 > kinds.length) {
-    return `cache-line handoffs took ${readings}: one vCPU was mostly not running`;
-  }
   return `the vCPUs sat otherwise than for most of the run (handoff ${readings}; usual ${formatNs(placement.usualNs)})`;
 }
 
@@ -258,8 +260,8 @@ export function disturbance(visit: VisitHealth, levels: RunLevels, rule: Remeasu
   return reasons.length === 0 ? null : reasons.join('; ');
 }
 
-/** Severity of a placement disturbance: a vCPU not running is as bad as a halved sentinel; the other placement less so. */
-const PLACEMENT_SEVERITY = { stalled: 0.5, other: 0.3 } as const;
+/** Severity of a visit in the other placement: below a sentinel at half the run's level, above a mild spell. */
+const PLACEMENT_SEVERITY = 0.3;
 
 /** How bad a disturbed visit is, for choosing which to measure again first (higher = worse, 0..1). */
 function severity(visit: VisitHealth, levels: RunLevels, rule: RemeasureRule): number {
@@ -267,8 +269,7 @@ function severity(visit: VisitHealth, levels: RunLevels, rule: RemeasureRule): n
   const sentinelLoss =
     reference !== null && visit.sentinelOpsPerSec !== null ? 1 - visit.sentinelOpsPerSec / reference : 0;
   const trouble = placementTrouble(visit, levels, rule);
-  const placementLoss =
-    trouble === null ? 0 : trouble.includes('not running') ? PLACEMENT_SEVERITY.stalled : PLACEMENT_SEVERITY.other;
+  const placementLoss = trouble === null ? 0 : PLACEMENT_SEVERITY;
   return Math.max(sentinelLoss, visit.runqueueWaitFraction ?? 0, placementLoss);
 }
 

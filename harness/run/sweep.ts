@@ -518,7 +518,7 @@ function driftSummary(
               levels.placement === null
                 ? 0
                 : handoffs.filter((ns) => readingPlacement(ns, levels.placement as Placement, rule) === 'other').length,
-            notRunningReadings: handoffs.filter((ns) => ns >= rule.notRunningNs).length,
+            unclassifiedReadings: handoffs.filter((ns) => ns >= rule.unclassifiedNs).length,
             minHandoffNs: Math.round(Math.min(...handoffs)),
             maxHandoffNs: Math.round(Math.max(...handoffs)),
             offPlacementVisitsKept: offPlacement,
