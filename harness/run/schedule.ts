@@ -155,10 +155,14 @@ export function sentinelReference(readings: readonly (number | null)[]): number 
   return values.length === 0 ? null : quantile(values, SENTINEL_REFERENCE_QUANTILE);
 }
 
+/** The least share of a run's classified readings that makes a second placement (5%: ~20 of a quick sweep's). */
+const MIN_PLACEMENT_SHARE = 0.05;
+
 /**
  * The run's placements from its handoff readings (those below unclassifiedNs):
  * two clusters of log(ns) by 1-D 2-means, kept as two placements when their
- * centres are `placementSplit` apart, else one (its centre the median).
+ * centres are `placementSplit` apart and the smaller holds at least 5% of
+ * the readings (and 3), else one (its centre the median).
  * Neither placement is "right" (users deploy on both): the run answers for the
  * one it spent most readings in, and a visit in the other is measured again.
  */
@@ -191,7 +195,11 @@ export function placementOf(
   }
   const low = (prefix[best] - prefix[0]) / best;
   const high = (prefix[logs.length] - prefix[best]) / (logs.length - best);
-  if (Math.exp(high - low) < rule.placementSplit) return single;
+  // A handful of readings is not a placement: the smaller cluster must hold MIN_PLACEMENT_SHARE of them.
+  const smaller = Math.min(best, logs.length - best);
+  if (Math.exp(high - low) < rule.placementSplit || smaller < Math.max(3, MIN_PLACEMENT_SHARE * logs.length)) {
+    return single;
+  }
   const lowIsUsual = best >= logs.length - best;
   return {
     usualNs: Math.exp(lowIsUsual ? low : high),
