@@ -59,7 +59,7 @@ const GO_WORKLOADS = [
  * wins (EVIDENCE.md, "Noise on shared machines").
  * quick: the 3 headline workloads × threads 1,2,4; load factors 0.5/0.75/0.9 on
  *   read-heavy, 0.75 on the others (15 cells per map); 6 short trials (6 pairs
- *   per comparison) of 150 ms after 50 ms warm-up — about 3 min on 2 cores
+ *   per comparison) of 140 ms after 25 ms warm-up — about 3 min on 2 cores
  *   with 7 maps (175–205 s measured, EVIDENCE.md "Two runs, side by side").
  * ci: read-heavy and write-heavy, threads 1,2, lf 0.75, 5 trials (a Mann–Whitney
  *   test on 3 vs 3 trials can never reach p < 0.05) — about 70 s for 7 maps.
@@ -74,8 +74,8 @@ export const PRESETS: Readonly<Record<PresetName, Record<string, unknown>>> = {
     threads: [1, 2, 4],
     loadFactors: [0.5, 0.75, 0.9],
     loadFactorsByWorkload: { 'write-heavy': [0.75], mixed: [0.75] },
-    durationMs: 150,
-    warmupMs: 50,
+    durationMs: 140,
+    warmupMs: 25,
     trials: 6,
     interleave: true,
   },

@@ -35,7 +35,7 @@ export const SENTINEL_WORKLOAD: Workload = {
 const SENTINEL_MAP: MapSource = { name: 'plain' };
 const SENTINEL_LOAD_FACTOR = 0.75;
 /** One reading: warm-up (caches and TLB, the JIT is warm) and window, ms. Six 10 ms slices give a quiet rate. */
-export const SENTINEL_WARMUP_MS = 20;
+export const SENTINEL_WARMUP_MS = 10;
 export const SENTINEL_WINDOW_MS = 60;
 
 /** One sentinel measurement. */
