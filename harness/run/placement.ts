@@ -1,16 +1,18 @@
 /**
  * The placement sentinel: a cache-line handoff reading (harness/trial/handoff.ts)
  * between two threads of its own pool, taken before every visit of an
- * interleaved sweep and once after the last, so each visit is bracketed by
- * two readings.
+ * interleaved sweep, before every later trial of a multi-thread visit, and
+ * once after the last visit, so each visit is bracketed by readings and each
+ * multi-thread trial has its own.
  *
  * What it sees that the drift sentinel cannot: where the host has put the
  * VM's vCPUs. The drift sentinel is one thread reading a table, so it
  * measures the memory system; a shared map at 2+ threads pays for every line
- * the other core wrote, and that price moves 4× with the vCPUs' placement
- * (EVIDENCE.md, "Noise on shared machines"). The sweep keeps each visit's two
- * readings and the re-measure rule (harness/run/schedule.ts) measures again a
- * multi-thread visit whose placement was not the run's usual one.
+ * the other core wrote, and that price moves ~4× with the vCPUs' placement
+ * (EVIDENCE.md, "vCPU placement"). The re-measure rule (harness/run/schedule.ts)
+ * measures again a multi-thread visit whose placement was not the run's
+ * usual one, and the relative answers (harness/analysis/relative.ts) leave
+ * out the pairs measured in the other placement.
  *
  * One pool for the whole sweep (started once, like the sentinel's), a fresh
  * probe buffer per reading.
