@@ -27,6 +27,7 @@
  *   budget), and the better-looking visit is kept.
  */
 import { quantile } from 'simple-statistics';
+import { formatNs } from '../../reports/format.js';
 
 /** Cells compared with one another: same workload, threads, load factor and rate. */
 export function comparisonKey(cell: {
@@ -236,18 +237,19 @@ export function runLevels(visits: readonly VisitHealth[], rule: RemeasureRule = 
  * A stray reading among usual ones does not count: single readings are
  * noisier than the placement, and a placement lasts a minute or more.
  */
-function placementTrouble(visit: VisitHealth, levels: RunLevels, rule: RemeasureRule): string | null {
+export function placementTrouble(visit: VisitHealth, levels: RunLevels, rule: RemeasureRule): string | null {
   const placement = levels.placement;
   if (visit.threads < 2 || placement === null) return null;
   const kinds = visit.handoffNs.map((ns) => readingPlacement(ns, placement, rule));
   const other = kinds.filter((kind) => kind === 'other').length;
   const usual = kinds.filter((kind) => kind === 'usual').length;
   if (other === 0 || other <= usual) return null;
-  const readings = visit.handoffNs.map(formatNs).join(', ');
-  return `the vCPUs sat otherwise than for most of the run (handoff ${readings}; usual ${formatNs(placement.usualNs)})`;
+  const readings = visit.handoffNs.map(wholeNs).join(', ');
+  return `the vCPUs sat otherwise than for most of the run (handoff ${readings}; usual ${wholeNs(placement.usualNs)})`;
 }
 
-const formatNs = (ns: number): string => (ns >= 10_000 ? `${Math.round(ns / 1000)} µs` : `${Math.round(ns)} ns`);
+/** A handoff time for a message, to the nanosecond ("61 ns", "900 µs"). */
+const wholeNs = (ns: number): string => formatNs(Math.round(ns));
 
 /** Why a visit counts as disturbed, or null if it does not. */
 export function disturbance(visit: VisitHealth, levels: RunLevels, rule: RemeasureRule): string | null {

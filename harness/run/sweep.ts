@@ -49,6 +49,7 @@ import {
   DEFAULT_REMEASURE_RULE,
   disturbance,
   keepRemeasured,
+  placementTrouble,
   poolGeneration,
   roundVisits,
   readingPlacement,
@@ -321,11 +322,12 @@ function visitHealth(visit: Visit): VisitHealth {
 /**
  * Interleaved sweeps (every preset): rounds of visits, as harness/run/schedule.ts
  * plans them. Round r visits every comparison group once; a visit takes one
- * drift-sentinel reading and one placement reading (the latter also closes
- * the previous visit) and then trial r of every map of the group, back to
- * back, so the maps' trials are pairs measured seconds apart. Rounds are
+ * drift-sentinel reading and one placement reading (which also closes the
+ * previous visit), then trial r of every map of the group, back to back, with
+ * a placement reading of its own before each later multi-thread trial; the
+ * maps' trials are pairs measured seconds apart. Rounds are
  * split over `poolGenerations` sets of fresh pools. Afterwards the visits the
- * sentinel or the run queues show as disturbed are measured again (worst
+ * sentinel, the run queues or the placement readings show as disturbed are measured again (worst
  * first, within --remeasure of all visits) and the better visit is kept. The
  * cost: cells finish together at the end, so an interruption keeps no
  * pending cell. Returns true if interrupted.
@@ -488,11 +490,7 @@ function driftSummary(
   const readings = health.map((item) => item.sentinelOpsPerSec).filter((value): value is number => value !== null);
   const disturbed = health.filter((item) => disturbance(item, levels, rule) !== null).length;
   const handoffs = health.flatMap((item) => item.handoffNs);
-  const offPlacement = health.filter(
-    (item) =>
-      item.threads >= 2 &&
-      disturbance({ ...item, sentinelOpsPerSec: null, runqueueWaitFraction: null }, levels, rule) !== null,
-  ).length;
+  const offPlacement = health.filter((item) => placementTrouble(item, levels, rule) !== null).length;
   return {
     visits: visits.length,
     poolGenerations: generations,
@@ -511,6 +509,7 @@ function driftSummary(
         ? null
         : {
             probe: `cache-line handoff between two threads, ${PLACEMENT_WINDOW_MS} ms before each visit and each later multi-thread trial, and after the last visit`,
+            // Counted per visit: a reading between two visits closes one and opens the next, so it counts twice.
             readings: handoffs.length,
             usualHandoffNs: levels.placement === null ? null : Math.round(levels.placement.usualNs),
             otherHandoffNs: levels.placement?.otherNs == null ? null : Math.round(levels.placement.otherNs),

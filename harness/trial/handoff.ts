@@ -1,7 +1,8 @@
 /**
  * The cache-line handoff probe, worker side: two threads pass one shared word
  * back and forth, and the time per pass is what one core pays to see another
- * core's write. harness/run/placement.ts runs it between a sweep's visits.
+ * core's write. harness/run/placement.ts runs it before a sweep's visits and
+ * before each later trial of a multi-thread visit.
  *
  * Why (EVIDENCE.md, "Noise on shared machines"): on a 2-vCPU VM the host
  * moves the two vCPUs between its cores. A pass costs ~220–250 ns when they
@@ -25,7 +26,8 @@
  * window) holds one core for a few ms still finds the chunks in which both
  * threads ran, so it measures the placement, not the GC. Only when the two
  * threads hardly ran together does the whole window (elapsed ÷ handoffs)
- * stand for the figure, which is then microseconds: one vCPU was not running.
+ * stand for the figure, which is then microseconds: the schedule's rule
+ * leaves such readings unclassified (harness/run/schedule.ts unclassifiedNs).
  */
 import { TrialControl } from './control.js';
 import { monotonicNs } from './clock.js';
@@ -36,7 +38,7 @@ const TURN = 0;
 const STOP = 32;
 /** Loop iterations between clock and abort checks: a clock read costs ~40–80 ns, a pass ≥ 50 ns. */
 const CHECK_EVERY = 256;
-/** Worker 0 times every CHUNK handoffs (~30 µs close, ~120 µs apart): a 10 ms window gives 80–330 chunks. */
+/** Worker 0 times every CHUNK handoffs (~30 µs close, ~120 µs apart): a 5 ms window gives 40–160 chunks. */
 const CHUNK = 512; // a power of two
 const MAX_CHUNKS = 4096;
 /** The figure: this quantile of the chunk times. A chunk is slow when a GC thread or anything else took a
@@ -48,7 +50,7 @@ const MIN_CHUNKS = 5;
 export interface HandoffTask {
   kind: 'handoff';
   control: SharedArrayBuffer;
-  /** PROBE_BYTES, zeroed by the main thread before each reading. */
+  /** PROBE_BYTES, a fresh (zeroed) buffer for each reading. */
   probe: SharedArrayBuffer;
   workerIndex: 0 | 1;
   windowMs: number;

@@ -39,6 +39,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from 'simple-statistics';
+import { formatNs } from '../../reports/format.js';
 import { getMapFactory, mapFactories } from '../../maps/index.js';
 import type { MapHandle } from '../../maps/types.js';
 import {
@@ -195,7 +196,7 @@ export function renderSummary(summary: Summary): string {
     return summary.cycleMs === null ? count : `${count} (${((cycles * summary.cycleMs) / 1000).toFixed(1)} s)`;
   };
   const rows = summary.bands.map((band) => {
-    const handoff = band.handoffMedianNs === null ? dash : formatNs(band.handoffMedianNs);
+    const handoff = band.handoffMedianNs === null ? dash : formatNs(Math.round(band.handoffMedianNs));
     const rates = summary.maps.map((map) => {
       const rate = band.medianOpsPerSec[map];
       return rate === null ? dash : (rate / 1e6).toFixed(1);
@@ -216,11 +217,6 @@ export function renderSummary(summary: Summary): string {
     `time scale: ${summary.switches} band switches in ${summary.cycles} cycles${cycleText}; ` +
       `median run in any band, cycles: ${runText(summary.medianRunCycles)}`,
   ].join('\n');
-}
-
-function formatNs(ns: number): string {
-  if (ns < 1000) return `${Math.round(ns)} ns`;
-  return ns < 1e6 ? `${(ns / 1000).toFixed(1)} µs` : `${(ns / 1e6).toFixed(1)} ms`;
 }
 
 /** A map under test: its pool (its own threads and JIT, as in a sweep) and what each slice's tasks carry. */
