@@ -5,6 +5,7 @@ import {
   generateOpStream,
   getWorkload,
   keyUpperBound,
+  mapCapacity,
   Op,
   OP_NAMES,
   prefillEntries,
@@ -13,6 +14,7 @@ import {
   type Workload,
 } from '../workloads/index.js';
 import { ZipfianRanks, zeta } from '../workloads/distributions.js';
+import { rwmutexMapFactory } from '../maps/rwmutex-map.js';
 
 const SEED = 20240601;
 
@@ -287,6 +289,42 @@ test('at prefill 1.0 every get hits; at 0.9 about 90% do', () => {
     }
     assert.ok(Math.abs(hits / gets - hitRatio) < 0.01, `${name}: ${hits / gets}`);
   }
+});
+
+test('map capacity covers the steady state of a mix plus 4σ, and the prefill where nothing inserts', () => {
+  // read-heavy: 9% set, 1% delete → p = 0.9, σ = √(65536 × 0.9 × 0.1) ≈ 76.8.
+  assert.equal(mapCapacity(getWorkload('read-heavy')), Math.ceil(0.9 * 65_536 + 4 * Math.sqrt(65_536 * 0.09)));
+  // write-heavy settles at 8/9 of the keys, below its 0.9 prefill: the prefill bounds it.
+  const writeHeavy = getWorkload('write-heavy');
+  assert.ok(mapCapacity(writeHeavy) > Math.round(0.9 * 65_536));
+  assert.ok(mapCapacity(writeHeavy) < Math.round(0.9 * 65_536) + 4 * 81);
+  assert.equal(mapCapacity(custom({ mix: { get: 1 }, prefill: 0.5 })), 500, 'nothing inserts: the prefill');
+  assert.equal(mapCapacity(custom({ mix: { get: 0.5, set: 0.5 }, prefill: 0.5 })), 1000, 'no deletes: every key');
+  assert.equal(mapCapacity(custom({ mix: { get: 1 }, prefill: 0 })), 1, 'never 0');
+  const churn = getWorkload('churn-10');
+  assert.equal(mapCapacity(churn), Math.round(churn.prefill * churn.keys), 'a pattern keeps the prefill count');
+});
+
+test('a table sized by mapCapacity runs read-heavy at its load factor without growing; sized for the prefill it grows', () => {
+  const workload = getWorkload('read-heavy');
+  const prefill = prefillEntries(workload, SEED);
+  const { ops, keys, values } = stream(workload, 0, 1, 1 << 20);
+  const run = (capacity: number): Record<string, number> => {
+    const map = rwmutexMapFactory.attach(rwmutexMapFactory.create({ capacity, loadFactor: 0.75 }));
+    for (let i = 0; i < prefill.keys.length; i++) map.set(prefill.keys[i], prefill.values[i]);
+    for (let i = 0; i < ops.length; i++) {
+      if (ops[i] === Op.set) map.set(keys[i], values[i]);
+      else if (ops[i] === Op.delete) map.delete(keys[i]);
+    }
+    return map.stats();
+  };
+  const sized = run(mapCapacity(workload));
+  assert.equal(sized.resizes, 0);
+  const load = sized.entries / sized.slots;
+  assert.ok(load > 0.73 && load <= 0.75, `occupancy ${load}`);
+  const tight = run(prefillEntries(workload, SEED).keys.length);
+  assert.ok(tight.resizes >= 1, 'sized for the prefill, the steady state passes the threshold');
+  assert.ok(tight.entries / tight.slots < 0.4, `occupancy ${tight.entries / tight.slots}`);
 });
 
 test('bad stream options name the parameter and its range', () => {

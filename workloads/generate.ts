@@ -71,6 +71,39 @@ export function prefillCount(workload: Workload): number {
   return Math.round(workload.prefill * workload.keys);
 }
 
+/** Standard deviations of headroom `mapCapacity` leaves above the steady-state size. */
+export const CAPACITY_HEADROOM_SIGMAS = 4;
+
+/**
+ * The capacity a cell creates its map with, so that a table sized at load
+ * factor lf runs at about lf for the whole trial.
+ *
+ * A mix that inserts (set, getOrSet, add) and deletes at rates i and d leaves
+ * each key it touches present with probability p = i / (i + d), so a uniform
+ * stream settles at about p × keys entries, binomially spread (σ = √(keys ×
+ * p × (1 − p))): read-heavy's 9% set / 1% delete settles at 0.9 × keys.
+ * Sized for exactly that, a table sits on its growth threshold and doubles
+ * when the count wanders a few entries past it, halving its load factor for
+ * the rest of the trial — one map's "lf 0.75" cell ran at 0.375 while a
+ * sharded map's shards, with headroom of their own, stayed near 0.72. So the
+ * capacity is the larger of the prefill and the steady state, plus
+ * CAPACITY_HEADROOM_SIGMAS σ (at most `keys`, which no such stream exceeds).
+ * Skewed streams settle between the prefill and p × keys, so this bounds them
+ * too. Patterns and streams of fresh keys keep the prefill count: their
+ * growth is part of what they measure.
+ */
+export function mapCapacity(workload: Workload): number {
+  const prefilled = Math.max(1, prefillCount(workload));
+  if (workload.pattern !== undefined || insertsFreshKeys(workload)) return prefilled;
+  const { set = 0, getOrSet = 0, add = 0, delete: remove = 0 } = workload.mix;
+  const inserts = set + getOrSet + add;
+  if (inserts + remove === 0) return prefilled;
+  const present = inserts / (inserts + remove);
+  const spread = Math.sqrt(workload.keys * present * (1 - present));
+  const settled = Math.max(workload.prefill, present) * workload.keys;
+  return Math.max(prefilled, Math.min(workload.keys, Math.ceil(settled + CAPACITY_HEADROOM_SIGMAS * spread)));
+}
+
 /**
  * Whether the stream inserts keys no one used before (sequential-insert,
  * latest, Go's unique/alloc/balanced/delete patterns). Replaying such a

@@ -28,6 +28,7 @@ export {
   MAX_PREFILL_ENTRIES,
   MAX_STREAM_LENGTH,
   MAX_STREAM_VALUE,
+  mapCapacity,
   prefillCount,
   prefillEntries,
   valueFor,

@@ -28,7 +28,7 @@ import {
   generateOpStream,
   insertsFreshKeys,
   OP_NAMES,
-  prefillCount,
+  mapCapacity,
   prefillEntries,
   writeFraction,
   type OpStream,
@@ -404,7 +404,7 @@ export class CellRunner {
     const { pool, spec, factory, source, workload, streams, prefill, deadlineMs, overhead, signal } = context;
     const prefillStartMs = performance.now();
     const handle: MapHandle = factory.create({
-      capacity: Math.max(1, prefillCount(workload)),
+      capacity: mapCapacity(workload),
       loadFactor: spec.loadFactor,
     });
     let mainView: ConcurrentMap | null = null;
@@ -567,7 +567,7 @@ export class CellRunner {
         spec.rate === null
           ? { method: 'sampled-ops', sampleEveryOps: this.config.sampleEveryOps, clockCostNs }
           : { method: 'every-op-from-intended-start', clockCostNs },
-      mapOptions: { capacity: Math.max(1, prefillCount(workload)), loadFactor: spec.loadFactor },
+      mapOptions: { capacity: mapCapacity(workload), loadFactor: spec.loadFactor },
       streamOps: streamLength(workload, this.config.streamOps),
       streamWraps,
       overhead: {

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ConcurrentMap, MapFactory } from '../../maps/types.js';
-import { prefillCount, type OpStream, type Workload } from '../../workloads/index.js';
+import { mapCapacity, type OpStream, type Workload } from '../../workloads/index.js';
 import { applyOp } from './loop.js';
 
 export interface BareLoopResult {
@@ -38,7 +38,7 @@ export function measureBareLoop(
   const roundsNsPerOp: number[] = [];
   let sink = 0;
   for (let round = -1; round < rounds; round++) {
-    const map = factory.attach(factory.create({ capacity: Math.max(1, prefillCount(workload)), loadFactor }));
+    const map = factory.attach(factory.create({ capacity: mapCapacity(workload), loadFactor }));
     for (let i = 0; i < prefill.keys.length; i++) map.set(prefill.keys[i], prefill.values[i]);
     const startMs = performance.now();
     sink ^= replay(map, stream, opsPerRound);

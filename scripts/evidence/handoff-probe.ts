@@ -45,7 +45,7 @@ import type { MapHandle } from '../../maps/types.js';
 import {
   getWorkload,
   insertsFreshKeys,
-  prefillCount,
+  mapCapacity,
   prefillEntries,
   workloadPresets,
   writeFraction,
@@ -234,7 +234,7 @@ async function prepare(
   prefill: { keys: Int32Array; values: Int32Array },
 ): Promise<MapUnderTest> {
   const factory = getMapFactory(name);
-  const handle = factory.create({ capacity: Math.max(1, prefillCount(workload)), loadFactor: LOAD_FACTOR });
+  const handle = factory.create({ capacity: mapCapacity(workload), loadFactor: LOAD_FACTOR });
   if (factory.shared) {
     const view = factory.attach(handle);
     for (let i = 0; i < prefill.keys.length; i++) view.set(prefill.keys[i], prefill.values[i]);
