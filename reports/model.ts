@@ -480,9 +480,10 @@ function driftRows(results: Results): TableCell[][] {
       typeof placement.otherHandoffNs === 'number'
         ? `; ${String(placement.readingsInOther)} in another placement at ${String(placement.otherHandoffNs)} ns`
         : '';
+    const retried = Number(placement.retriedReadings) > 0 ? ` after ${String(placement.retriedReadings)} retaken` : '';
     const stalled =
       Number(placement.unclassifiedReadings) > 0
-        ? `; ${String(placement.unclassifiedReadings)} unclassified (the probe threads hardly ran at once)`
+        ? `; ${String(placement.unclassifiedReadings)} unclassified${retried} (the probe threads hardly ran at once)`
         : '';
     rows.push([
       'vCPU placement',

@@ -339,14 +339,21 @@ test("an interleaved sweep measures each round's maps side by side over two pool
         visits: number;
         poolGenerations: number;
         sentinel: { readings: number };
-        placement: { readings: number; usualHandoffNs: number; minHandoffNs: number; maxHandoffNs: number };
+        placement: {
+          readings: number;
+          retriedReadings: number;
+          usualHandoffNs: number;
+          minHandoffNs: number;
+          maxHandoffNs: number;
+        };
       };
     }
   ).drift;
   assert.equal(drift.poolGenerations, 2);
   assert.ok(drift.visits >= 8 && drift.sentinel.readings === drift.visits, JSON.stringify(drift));
-  // Every visit has a reading before it and is closed by the next one; 2-thread visits also have one per later trial.
-  assert.equal(drift.placement.readings, 2 * drift.visits + drift.visits / 2, JSON.stringify(drift));
+  // Every visit has a reading before it and is closed by the next one; 2-thread visits (half) also have one per trial.
+  assert.equal(drift.placement.readings, 2 * drift.visits + (drift.visits / 2) * 2, JSON.stringify(drift));
+  assert.ok(Number.isInteger(drift.placement.retriedReadings) && drift.placement.retriedReadings >= 0);
   assert.ok(
     drift.placement.minHandoffNs <= drift.placement.usualHandoffNs &&
       drift.placement.usualHandoffNs <= drift.placement.maxHandoffNs,

@@ -421,6 +421,7 @@ test('with paired answers the winner table names a winner with its CI, says "tie
           otherHandoffNs: 61,
           readingsInOther: 5,
           unclassifiedReadings: 1,
+          retriedReadings: 7,
           minHandoffNs: 58,
           maxHandoffNs: 90200,
           offPlacementVisitsKept: 1,
@@ -436,7 +437,7 @@ test('with paired answers the winner table names a winner with its CI, says "tie
   assert.match(text, /pool generations\s+2/);
   assert.match(
     text,
-    /vCPU placement\s+24 cache-line handoff readings, usual 241 ns; 5 in another placement at 61 ns; 1 unclassified \(the probe threads hardly ran at once\); 1 multi-thread visits kept off it/,
+    /vCPU placement\s+24 cache-line handoff readings, usual 241 ns; 5 in another placement at 61 ns; 1 unclassified after 7 retaken \(the probe threads hardly ran at once\); 1 multi-thread visits kept off it/,
   );
 });
 

@@ -15,7 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { MapFactory } from '../../maps/types.js';
-import { CellRunner, type CellProgress, type CellSpec, type TrialEntry } from './cell.js';
+import { CellRunner, type BeforeMeasure, type CellProgress, type CellSpec, type TrialEntry } from './cell.js';
 import type { SweepConfig } from './config.js';
 import type { MapSource } from './map-source.js';
 import { TrialInterruptedError } from '../trial/pool.js';
@@ -38,13 +38,18 @@ export interface BackendCell {
 
 export interface CellBackend {
   begin(spec: CellSpec): Promise<BackendCell>;
-  /** One trial (round `round`); null when the cell has ended. Only an interruption rejects. */
+  /**
+   * One trial (round `round`); null when the cell has ended. Only an
+   * interruption rejects. `beforeMeasure` runs right before the trial's
+   * workers start: after its prefill here, before the request to a child.
+   */
   step(
     cell: BackendCell,
     round: number,
     timeoutMs: number,
     signal: AbortSignal | undefined,
     meta: TrialMeta,
+    beforeMeasure?: BeforeMeasure | null,
   ): Promise<TrialFigures | null>;
   finish(cell: BackendCell): Promise<ResultsCell>;
   /** Closes every pool: the next step starts a fresh pool generation. */
@@ -76,8 +81,16 @@ export class LocalCellBackend implements CellBackend {
     timeoutMs: number,
     signal: AbortSignal | undefined,
     meta: TrialMeta,
+    beforeMeasure: BeforeMeasure | null = null,
   ): Promise<TrialEntry | null> {
-    return this.runner.step((cell as LocalCell).progress, round, performance.now() + timeoutMs, signal, meta);
+    return this.runner.step(
+      (cell as LocalCell).progress,
+      round,
+      performance.now() + timeoutMs,
+      signal,
+      meta,
+      beforeMeasure,
+    );
   }
 
   async finish(cell: BackendCell): Promise<ResultsCell> {
@@ -185,11 +198,14 @@ export class RemoteCellBackend implements CellBackend {
     round: number,
     timeoutMs: number,
     signal: AbortSignal | undefined,
-    meta: Record<string, unknown>,
+    meta: TrialMeta,
+    beforeMeasure: BeforeMeasure | null = null,
   ): Promise<TrialFigures | null> {
     const remote = cell as RemoteCell;
     if (remote.isEnded) return null;
     if (signal?.aborted) throw new TrialInterruptedError();
+    // The child prefills on receiving the request: the nearest this side can come to "after the prefill".
+    if (beforeMeasure !== null) meta = { ...meta, ...(await beforeMeasure()) };
     const onAbort = (): void => void this.child.kill('SIGTERM');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {

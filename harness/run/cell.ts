@@ -125,6 +125,9 @@ interface TrialContext {
   signal: AbortSignal | undefined;
 }
 
+/** Runs between a measured trial's prefill and its start; what it returns joins the trial's meta. */
+export type BeforeMeasure = () => Promise<TrialMeta>;
+
 /** Shortest discarded warm-up trial on a fresh pool, ms. */
 export const POOL_WARMUP_MIN_MS = 200;
 
@@ -224,7 +227,9 @@ export class CellRunner {
    * Runs trial `trial` of a cell (seed + trial), starting and warming up its
    * pool first if needed, and returns it (null when the cell has ended). A
    * fault ends the cell (progress.ended); only an interruption (signal)
-   * escapes as an exception. `meta` is copied into the trial's record.
+   * escapes as an exception. `meta` is copied into the trial's record, with
+   * whatever `beforeMeasure` returns: it runs once the measured trial's map is
+   * prefilled, right before its workers start (the sweep's placement reading).
    */
   async step(
     progress: CellProgress,
@@ -232,6 +237,7 @@ export class CellRunner {
     deadlineMs: number,
     signal?: AbortSignal,
     meta: TrialMeta = {},
+    beforeMeasure: BeforeMeasure | null = null,
   ): Promise<TrialEntry | null> {
     if (progress.ended !== null) return null;
     const startedAt = performance.now();
@@ -277,6 +283,11 @@ export class CellRunner {
           trial,
         },
         true,
+        beforeMeasure === null
+          ? null
+          : async () => {
+              meta = { ...meta, ...(await beforeMeasure()) };
+            },
       );
       if ('failure' in outcome) {
         progress.ended = failedCell(
@@ -397,6 +408,7 @@ export class CellRunner {
     context: TrialContext,
     timing: { seed: number; warmupMs: number; durationMs: number; rate: number | null; trial: number | null },
     meterHiccups = false,
+    afterPrefill: (() => Promise<void>) | null = null,
   ): Promise<
     | { reports: WorkerReport[]; counters: Record<string, number>; hiccups: HiccupReport | null }
     | { failure: { name: string; message: string } }
@@ -415,6 +427,7 @@ export class CellRunner {
       mainView.quiesce?.();
     }
     overhead.prefillMs += performance.now() - prefillStartMs;
+    await afterPrefill?.();
 
     const control = new TrialControl();
     const profileDir = this.config.profileDir;

@@ -20,7 +20,7 @@ import { getMapFactory } from '../../maps/index.js';
 import { addCalibrationRound, measureCalibration } from './calibration.js';
 import { QUIET_QUANTILE, QUIET_SLICE_MS } from '../trial/loop.js';
 import { runAutoRateSeries } from './rate-plan.js';
-import { CellRunner, cellKey, type CellSpec } from './cell.js';
+import { CellRunner, cellKey, type BeforeMeasure, type CellSpec } from './cell.js';
 import {
   LocalCellBackend,
   RemoteCellBackend,
@@ -294,7 +294,7 @@ interface Visit {
   members: readonly BackendCell[];
   generation: number;
   sentinel: SentinelReading | null;
-  /** Placement sentinel readings, ns: before the visit, before each later multi-thread trial, then the next one after it. */
+  /** Placement sentinel readings, ns: before the visit, one per multi-thread trial once its map is prefilled, then the next one after it. */
   handoffNs: number[];
   entries: TrialFigures[];
   /**
@@ -324,7 +324,8 @@ function visitHealth(visit: Visit): VisitHealth {
  * plans them. Round r visits every comparison group once; a visit takes one
  * drift-sentinel reading and one placement reading (which also closes the
  * previous visit), then trial r of every map of the group, back to back, with
- * a placement reading of its own before each later multi-thread trial; the
+ * a placement reading of its own in each multi-thread trial, between its
+ * prefill and its start; the
  * maps' trials are pairs measured seconds apart. Rounds are
  * split over `poolGenerations` sets of fresh pools. Afterwards the visits the
  * sentinel, the run queues or the placement readings show as disturbed are measured again (worst
@@ -373,9 +374,14 @@ async function runInterleaved(
   let generation = 0;
   /** The visit the next placement reading closes; null when the last one was closed. */
   let open: Visit | null = null;
+  /** Readings taken again because the one before was unclassified. */
+  let placementRetries = 0;
   const placementReading = async (): Promise<number | null> => {
     if (placement === null) return null;
-    const { handoffNs } = await placement.measure(performance.now() + config.cellTimeoutMs, signal);
+    const { handoffNs, attempts } = await placement.measure(performance.now() + config.cellTimeoutMs, signal, {
+      retryAboveNs: rule.unclassifiedNs,
+    });
+    placementRetries += attempts - 1;
     open?.handoffNs.push(handoffNs);
     open = null;
     return handoffNs;
@@ -395,12 +401,20 @@ async function runInterleaved(
     if (firstReading !== null) readings.push(firstReading);
     const entries: TrialFigures[] = [];
     const waits: number[] = [];
-    for (const [position, cell] of members.entries()) {
+    for (const cell of members) {
       if (signal?.aborted) return null;
-      // Multi-thread trials get a reading of their own just before them: a trial's pairs are judged by it (relative.ts).
-      const reading = position > 0 && cell.spec.threads >= 2 ? await placementReading() : null;
-      if (reading !== null) readings.push(reading);
-      const handoffNs = reading ?? firstReading;
+      // A multi-thread trial gets a reading of its own, taken once its map is prefilled, right before
+      // its workers start: a trial's pairs are judged by it (relative.ts). Taken at once after the
+      // previous trial, 39–45% of a quick sweep's readings met that trial's GC helpers (≥ 1 µs).
+      const ownReading: BeforeMeasure | null =
+        placement === null || cell.spec.threads < 2
+          ? null
+          : async () => {
+              const reading = await placementReading();
+              if (reading === null) return {};
+              readings.push(reading);
+              return { handoffNs: Math.round(reading) };
+            };
       observer.cellStarted?.(
         cell.spec,
         doneBefore + Math.floor((visits.length / totalVisits) * pending.length),
@@ -410,10 +424,10 @@ async function runInterleaved(
         round,
         poolGeneration: generation,
         ...(sentinelReading === null ? {} : { sentinelOpsPerSec: Math.round(sentinelRate(sentinelReading)) }),
-        ...(handoffNs === null ? {} : { handoffNs: Math.round(handoffNs) }),
+        ...(firstReading === null ? {} : { handoffNs: Math.round(firstReading) }),
         ...(remeasure ? { remeasured: true } : {}),
       };
-      const entry = await backendOf(cell.spec).step(cell, round, config.cellTimeoutMs, signal, meta);
+      const entry = await backendOf(cell.spec).step(cell, round, config.cellTimeoutMs, signal, meta, ownReading);
       if (entry === null) continue;
       entries.push(entry);
       if (entry.runqueueWaitFraction !== null && cell.spec.threads <= results.env.cores)
@@ -464,7 +478,10 @@ async function runInterleaved(
       for (const entry of keepAgain ? original.entries : done.entries) entry.superseded = true;
       if (keepAgain) visits[index] = done;
     }
-    results.sweep = { ...results.sweep, drift: driftSummary(visits, levels, rule, remeasured, generations) };
+    results.sweep = {
+      ...results.sweep,
+      drift: driftSummary(visits, levels, rule, remeasured, generations, placementRetries),
+    };
   } finally {
     await sentinel?.close();
     await placement?.close();
@@ -485,6 +502,7 @@ function driftSummary(
   rule: RemeasureRule,
   remeasured: number,
   generations: number,
+  placementRetries: number,
 ): Record<string, unknown> {
   const health = visits.map(visitHealth);
   const readings = health.map((item) => item.sentinelOpsPerSec).filter((value): value is number => value !== null);
@@ -508,7 +526,7 @@ function driftSummary(
       handoffs.length === 0
         ? null
         : {
-            probe: `cache-line handoff between two threads, ${PLACEMENT_WINDOW_MS} ms before each visit and each later multi-thread trial, and after the last visit`,
+            probe: `cache-line handoff between two threads, ${PLACEMENT_WINDOW_MS} ms before each visit, before each multi-thread trial once its map is prefilled, and after the last visit`,
             // Counted per visit: a reading between two visits closes one and opens the next, so it counts twice.
             readings: handoffs.length,
             usualHandoffNs: levels.placement === null ? null : Math.round(levels.placement.usualNs),
@@ -518,6 +536,7 @@ function driftSummary(
                 ? 0
                 : handoffs.filter((ns) => readingPlacement(ns, levels.placement as Placement, rule) === 'other').length,
             unclassifiedReadings: handoffs.filter((ns) => ns >= rule.unclassifiedNs).length,
+            retriedReadings: placementRetries,
             minHandoffNs: Math.round(Math.min(...handoffs)),
             maxHandoffNs: Math.round(Math.max(...handoffs)),
             offPlacementVisitsKept: offPlacement,

@@ -2,7 +2,7 @@
  * The cache-line handoff probe, worker side: two threads pass one shared word
  * back and forth, and the time per pass is what one core pays to see another
  * core's write. harness/run/placement.ts runs it before a sweep's visits and
- * before each later trial of a multi-thread visit.
+ * in each multi-thread trial, between its prefill and its start.
  *
  * Why (EVIDENCE.md, "Noise on shared machines"): on a 2-vCPU VM the host
  * moves the two vCPUs between its cores. A pass costs ~220–250 ns when they
@@ -22,12 +22,16 @@
  *           not come.
  * Both start together at the trial control's barrier. Worker 0 times every
  * CHUNK handoffs and reports a low quantile of the chunk times: a reading
- * taken while a V8 GC helper (the last trial's workers collect after their
- * window) holds one core for a few ms still finds the chunks in which both
- * threads ran, so it measures the placement, not the GC. Only when the two
- * threads hardly ran together does the whole window (elapsed ÷ handoffs)
- * stand for the figure, which is then microseconds: the schedule's rule
- * leaves such readings unclassified (harness/run/schedule.ts unclassifiedNs).
+ * during which something else holds one core for part of the window (a V8 GC
+ * helper, the last trial's workers collect after their window) still finds
+ * the chunks in which both threads ran, so it measures the placement. Only
+ * when the two threads hardly ran together does the whole window (elapsed ÷
+ * handoffs) stand for the figure, which is then microseconds: the schedule's
+ * rule leaves such readings unclassified (harness/run/schedule.ts
+ * unclassifiedNs), and the sweep takes them again (placement.ts). Most such
+ * readings are ~1.35 ms per handoff, a few passes in the window, while both
+ * probe threads' own schedstat counts ~4 ms on a CPU: the host was not running
+ * one vCPU, typically right after a trial kept both busy.
  */
 import { TrialControl } from './control.js';
 import { monotonicNs } from './clock.js';

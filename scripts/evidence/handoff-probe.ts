@@ -384,7 +384,7 @@ async function main(): Promise<void> {
     const cycles: Cycle[] = [];
     const endMs = performance.now() + seconds * 1000;
     for (let turn = 0; turn === 0 || performance.now() < endMs; turn++) {
-      const reading = await sentinel.measure(performance.now() + TRIAL_TIMEOUT_MS, undefined, probeMs);
+      const reading = await sentinel.measure(performance.now() + TRIAL_TIMEOUT_MS, undefined, { windowMs: probeMs });
       const cycle: Cycle = { atMs: reading.atMs, handoffNs: reading.handoffNs, slices: [] };
       for (let k = 0; k < underTest.length; k++)
         cycle.slices.push(await slice(underTest[(turn + k) % underTest.length], streams, sliceMs));
