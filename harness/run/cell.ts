@@ -38,6 +38,7 @@ import type { SweepConfig } from './config.js';
 import { FRESH_KEY_STREAM_FACTOR } from './config.js';
 import { TrialControl } from '../trial/control.js';
 import { collectGarbageIfGrown } from '../trial/gc.js';
+import { fillMap } from '../trial/prefill.js';
 import {
   DEFAULT_HICCUP_INTERVAL_MS,
   HiccupMeter,
@@ -422,9 +423,7 @@ export class CellRunner {
     let mainView: ConcurrentMap | null = null;
     if (factory.shared) {
       mainView = factory.attach(handle);
-      const { keys, values } = prefill;
-      for (let i = 0; i < keys.length; i++) mainView.set(keys[i], values[i]);
-      mainView.quiesce?.();
+      fillMap(mainView, prefill);
     }
     overhead.prefillMs += performance.now() - prefillStartMs;
     await afterPrefill?.();

@@ -19,6 +19,7 @@ import { getMapFactory } from '../../maps/index.js';
 import type { MapHandle } from '../../maps/types.js';
 import { generateOpStream, prefillEntries, type OpStream, type Workload } from '../../workloads/index.js';
 import { TrialControl } from '../trial/control.js';
+import { fillMap } from '../trial/prefill.js';
 import type { MapSource } from './map-source.js';
 import { MapPool } from '../trial/pool.js';
 import type { TrialTask, WorkerOutcome, WorkerReport } from '../trial/worker.js';
@@ -75,8 +76,7 @@ export class DriftSentinel {
       loadFactor: SENTINEL_LOAD_FACTOR,
     });
     const view = factory.attach(handle);
-    const { keys, values } = prefillEntries(SENTINEL_WORKLOAD, options.seed);
-    for (let i = 0; i < keys.length; i++) view.set(keys[i], values[i]);
+    fillMap(view, prefillEntries(SENTINEL_WORKLOAD, options.seed));
     const stream = generateOpStream(SENTINEL_WORKLOAD, {
       seed: options.seed,
       workerIndex: 0,

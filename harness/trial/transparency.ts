@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { ConcurrentMap, MapFactory } from '../../maps/types.js';
 import { mapCapacity, type OpStream, type Workload } from '../../workloads/index.js';
 import { applyOp } from './loop.js';
+import { fillMap } from './prefill.js';
 
 export interface BareLoopResult {
   /** Median over rounds, ns per op. */
@@ -39,7 +40,7 @@ export function measureBareLoop(
   let sink = 0;
   for (let round = -1; round < rounds; round++) {
     const map = factory.attach(factory.create({ capacity: mapCapacity(workload), loadFactor }));
-    for (let i = 0; i < prefill.keys.length; i++) map.set(prefill.keys[i], prefill.values[i]);
+    fillMap(map, prefill);
     const startMs = performance.now();
     sink ^= replay(map, stream, opsPerRound);
     const elapsedNs = (performance.now() - startMs) * 1e6;

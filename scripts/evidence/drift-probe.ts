@@ -21,6 +21,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { quantile, sampleCorrelation } from 'simple-statistics';
 import { getMapFactory } from '../../maps/index.js';
 import { readThreadSchedstat } from '../../harness/trial/interference.js';
+import { fillMap } from '../../harness/trial/prefill.js';
 import { generateOpStream, prefillEntries } from '../../workloads/index.js';
 import { defineOption, parsers } from '../../harness/run/options.js';
 import { SENTINEL_WORKLOAD } from '../../harness/run/sentinel.js';
@@ -52,8 +53,7 @@ function runProbes({ seconds, sliceMs }: ProbeData): Slice[] {
   }
   const factory = getMapFactory('plain');
   const map = factory.attach(factory.create({ capacity: 65_536, loadFactor: 0.75 }));
-  const { keys, values } = prefillEntries(SENTINEL_WORKLOAD, 1);
-  for (let i = 0; i < keys.length; i++) map.set(keys[i], values[i]);
+  fillMap(map, prefillEntries(SENTINEL_WORKLOAD, 1));
   const longStream = generateOpStream(SENTINEL_WORKLOAD, {
     seed: 1,
     workerIndex: 0,

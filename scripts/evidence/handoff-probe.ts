@@ -60,6 +60,7 @@ import { PlacementSentinel } from '../../harness/run/placement.js';
 import { SENTINEL_WARMUP_MS } from '../../harness/run/sentinel.js';
 import { TrialControl } from '../../harness/trial/control.js';
 import { MapPool } from '../../harness/trial/pool.js';
+import { fillMap } from '../../harness/trial/prefill.js';
 import type { TrialTask, WorkerOutcome, WorkerReport } from '../../harness/trial/worker.js';
 import { scriptArgs } from '../cli-kit.js';
 
@@ -235,11 +236,7 @@ async function prepare(
 ): Promise<MapUnderTest> {
   const factory = getMapFactory(name);
   const handle = factory.create({ capacity: mapCapacity(workload), loadFactor: LOAD_FACTOR });
-  if (factory.shared) {
-    const view = factory.attach(handle);
-    for (let i = 0; i < prefill.keys.length; i++) view.set(prefill.keys[i], prefill.values[i]);
-    view.quiesce?.();
-  }
+  if (factory.shared) fillMap(factory.attach(handle), prefill);
   const pool = await MapPool.start({ name }, THREADS, TRIAL_TIMEOUT_MS);
   return { name, pool, handle, privatePrefill: factory.shared ? null : prefill };
 }
