@@ -6,7 +6,7 @@
  *   <site>/index.html          every run in the folder, newest first
  *   <site>/<run-id>/index.html  the run's report (self-contained)
  *   <site>/<run-id>/summary.md  its markdown summary
- *   <site>/<run-id>/results.json the results file as rendered (analysis included)
+ *   <site>/<run-id>/results.json the results file as rendered (analysis included), stored as a sweep writes it
  *   <site>/<run-id>/run.json    what the index lists about the run
  *
  * The index is rebuilt from the run.json files each time a run is added, so
@@ -42,6 +42,12 @@ export interface PublishOptions {
   /** Overrides the run id derived from the results (`runIdOf`). */
   runId?: string;
   renderedAt?: string;
+  /**
+   * The run's results.json as stored (harness/results/results.ts
+   * serializeResults, which the report command passes); without it, the
+   * in-memory results as JSON (larger: histograms and trials uncompressed).
+   */
+  resultsText?: string;
 }
 
 export interface PublishedRun {
@@ -131,7 +137,7 @@ export function publishRun(siteDirectory: string, results: Results, options: Pub
   const runDirectory = join(siteDirectory, runId);
   mkdirSync(runDirectory, { recursive: true });
   const files = [
-    [join(runDirectory, 'results.json'), JSON.stringify(results) + '\n'],
+    [join(runDirectory, 'results.json'), options.resultsText ?? JSON.stringify(results) + '\n'],
     [join(runDirectory, 'summary.md'), markdown],
     [join(runDirectory, 'index.html'), html],
     [join(runDirectory, 'run.json'), JSON.stringify(runEntry(results, runId, renderedAt), null, 1) + '\n'],

@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeResults, isClosedLoopCell } from '../harness/analysis/index.js';
-import { writeResultsFile, type Results } from '../harness/results/results.js';
+import {
+  RESULTS_SCHEMA,
+  readResultsFile,
+  serializeResults,
+  writeResultsFile,
+  type Results,
+} from '../harness/results/results.js';
 import {
   escapeMarkdown,
   jsonForScript,
@@ -278,7 +284,10 @@ test('reports/ imports nothing from outside reports/ but types from harness/', (
 
 test('publishing two runs into a site writes each in its own folder and an index linking both', () => {
   const site = join(scratch(), 'site');
-  const first = publishRun(site, smallResults(), { renderedAt: '2026-01-01T00:00:00.000Z' });
+  const first = publishRun(site, smallResults(), {
+    renderedAt: '2026-01-01T00:00:00.000Z',
+    resultsText: serializeResults(smallResults()),
+  });
   const second = publishRun(
     site,
     { ...smallResults(), runId: 'nightly <2>', sweep: { startedAt: '2026-02-01T10:00:00Z' } },
@@ -288,6 +297,11 @@ test('publishing two runs into a site writes each in its own folder and an index
   for (const run of [first, second]) {
     assert.deepEqual(readdirSync(run.runDirectory).sort(), ['index.html', 'results.json', 'run.json', 'summary.md']);
   }
+  // Given the stored form (what the sweep writes, as the report command passes it), results.json is that text.
+  const stored = readFileSync(join(first.runDirectory, 'results.json'), 'utf8');
+  assert.equal(stored, serializeResults(smallResults()));
+  assert.equal(JSON.parse(stored).schema, RESULTS_SCHEMA);
+  assert.deepEqual(readResultsFile(join(first.runDirectory, 'results.json')).cells, smallResults().cells);
   const index = readFileSync(join(site, 'index.html'), 'utf8');
   assert.ok(
     index.indexOf('href="nightly-2/index.html"') < index.indexOf(`href="${first.runId}/index.html"`),
@@ -334,6 +348,12 @@ test('maplab report writes the run and the site index; md and txt print to stdou
   assert.equal(html.status, 0, html.stderr);
   assert.match(html.stdout, /wrote .*first\/index\.html .* MB\) and .*index\.html \(1 run\)/);
   assert.ok(existsSync(join(site, 'first', 'index.html')) && existsSync(join(site, 'index.html')));
+  // The site's copy is stored like the sweep's file: schema 3, a cell's trials as columns.
+  const copy = readFileSync(join(site, 'first', 'results.json'), 'utf8');
+  assert.equal(JSON.parse(copy).schema, RESULTS_SCHEMA);
+  assert.match(copy, /"trials": ?\{"ops": ?\[/);
+  assert.doesNotMatch(copy, /"trials": ?\[/);
+  assert.deepEqual(readResultsFile(join(site, 'first', 'results.json')).cells, readResultsFile(file).cells);
   const md = maplab('report', file, '--format', 'md');
   assert.equal(md.status, 0, md.stderr);
   assert.match(md.stdout, /^## maplab results/);

@@ -20,7 +20,7 @@ import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { analyzeResults } from '../../harness/analysis/index.js';
 import { defineOption, parsers, resolveFlags, UsageError } from '../../harness/run/options.js';
-import { readResultsFile, type Results } from '../../harness/results/results.js';
+import { readResultsFile, serializeResults, type Results } from '../../harness/results/results.js';
 import type { GateReport } from '../../harness/gate/gate.js';
 import {
   buildHistory,
@@ -105,7 +105,7 @@ export function register(program: Command): void {
       const runId = options.runId === undefined ? runIdOf(results) : slug(options.runId);
 
       if (options.format === 'html') {
-        const published = publishRun(out as string, results, { runId });
+        const published = publishRun(out as string, results, { runId, resultsText: serializeResults(results) });
         process.stdout.write(
           `wrote ${join(published.runDirectory, 'index.html')} (${(published.htmlBytes / 1e6).toFixed(2)} MB) and ${join(out as string, 'index.html')} (${published.runsListed} run${published.runsListed === 1 ? '' : 's'})\n`,
         );
