@@ -408,6 +408,12 @@ function jitLabel(jit: Results['env']['jit']): string {
   return 'not recorded';
 }
 
+function affinityLabel(affinity: Results['env']['affinity']): string {
+  if (affinity === undefined) return 'not recorded (not pinned)';
+  if (!affinity.pinned) return `not pinned: ${affinity.reason ?? 'unknown reason'}`;
+  return `pinned: 1-thread trials and the drift sentinel on CPU ${affinity.cpus[0]}, worker i on CPU i mod ${affinity.cpus.length} (CPUs ${affinity.cpus.join(', ')})`;
+}
+
 export function environmentTable(results: Results): Table {
   const env = results.env;
   const rows: TableCell[][] = [
@@ -417,6 +423,7 @@ export function environmentTable(results: Results): Table {
     ['OS', env.os],
     ['CPU', env.cpuModel],
     ['cores', String(env.cores)],
+    ['vCPU pinning', affinityLabel(env.affinity)],
     ['memory', `${formatNumber(env.memoryBytes / 2 ** 30)} GiB`],
     ['commit', env.commit ?? '—'],
     ['calibration', `${formatCount(results.calibration.opsPerSec)} ops/s (fixed reference loop, same run)`],

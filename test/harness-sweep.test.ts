@@ -19,6 +19,7 @@ import {
   type ResultsCell,
 } from '../harness/results/results.js';
 import { prepareSweep, runSweep } from '../harness/run/sweep.js';
+import { resolveAffinity } from '../harness/trial/affinity.js';
 import { getWorkload } from '../workloads/index.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'maplab-harness-'));
@@ -78,6 +79,8 @@ test('a tiny sweep writes a valid results file: env, resolved config, calibratio
   assert.equal(results.incomplete, undefined);
   assert.ok(results.calibration.opsPerSec > 0);
   assert.ok(results.env.cores >= 1 && results.env.node.startsWith('v'));
+  // Pinned by default wherever taskset can (affinity.test.ts pins a pool for real).
+  assert.equal(results.env.affinity?.pinned, resolveAffinity(true).pinned, JSON.stringify(results.env.affinity));
   const config = results.config as SweepConfig & { timing: { clockCostNs: number } };
   assert.deepEqual(config.workloads, ['read-heavy', 'write-heavy']);
   assert.deepEqual(config.workloadDefinitions['write-heavy'].mix, getWorkload('write-heavy').mix);
@@ -384,6 +387,24 @@ test('--sentinel false measures neither sentinel and records none', async () => 
   const drift = (results.sweep as { drift: { sentinel: unknown; placement: unknown } }).drift;
   assert.equal(drift.sentinel, null);
   assert.equal(drift.placement, null);
+});
+
+test('sweeps pin by default, the ci preset does not (its baseline comes from other hosts), and --pin overrides both', async () => {
+  const pin = async (flags: Record<string, unknown>): Promise<boolean | undefined> =>
+    (await resolveSweep({ quiet: true, ...flags })).config.pin;
+  assert.equal(await pin({ preset: 'quick' }), true);
+  assert.equal(await pin({ preset: 'full' }), true);
+  assert.equal(await pin({ preset: 'ci' }), false);
+  assert.equal(await pin({ preset: 'ci', pin: 'true' }), true);
+  assert.equal(await pin({ preset: 'quick', pin: 'false' }), false);
+});
+
+test('--pin false leaves every thread where the scheduler puts it, and the results say so', async () => {
+  const results = await sweep({ maps: 'plain', workloads: 'read-heavy', threads: '1', trials: '1', pin: 'false' });
+  assertMeasured(results.cells[0]);
+  assert.equal(results.env.affinity?.pinned, false);
+  assert.match(results.env.affinity?.reason ?? '', /--pin false/);
+  assert.equal((results.config as SweepConfig).pin, false);
 });
 
 test('--node current measures the cells in a trial-server child process and records the runtime per cell', async () => {

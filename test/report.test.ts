@@ -25,7 +25,7 @@ import {
   runIdOf,
   slug,
 } from '../reports/index.js';
-import { isClosedLoop } from '../reports/model.js';
+import { environmentTable, isClosedLoop } from '../reports/model.js';
 import {
   buildCell,
   buildResults,
@@ -479,4 +479,21 @@ test('a sweep over runtimes shows its primitives per runtime in the environment,
   assert.match(renderMarkdown(results), /Primitives per runtime/);
   assert.match(markupOnly(renderHtml(results)), /<h3>Primitives per runtime<\/h3>/);
   assert.doesNotMatch(renderText(smallResults()), /Primitives per runtime/, 'a one-runtime sweep has no such table');
+});
+
+test('the environment says whether and where measuring threads were pinned', () => {
+  const row = (affinity: Results['env']['affinity']): string => {
+    const results = smallResults();
+    const table = environmentTable({ ...results, env: { ...results.env, affinity } });
+    return String(table.rows.find((cells) => cells[0] === 'vCPU pinning')?.[1]);
+  };
+  assert.equal(
+    row({ pinned: true, cpus: [0, 1] }),
+    'pinned: 1-thread trials and the drift sentinel on CPU 0, worker i on CPU i mod 2 (CPUs 0, 1)',
+  );
+  assert.equal(
+    row({ pinned: false, cpus: [0, 1], reason: 'turned off (--pin false)' }),
+    'not pinned: turned off (--pin false)',
+  );
+  assert.equal(row(undefined), 'not recorded (not pinned)');
 });

@@ -36,6 +36,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Crossover, Finding, GroupWinner, LatencyKnee, RelativeAnswer, RuntimeAnswer } from '../analysis/types.js';
 import type { JitMode } from '../run/jit.js';
+import type { Affinity } from '../trial/affinity.js';
 import {
   decodeHistogram, encodeHistogram, type HistogramData, type LatencyPercentiles, type LatencySummary, type StoredHistogram,
 } from '../trial/histogram.js';
@@ -58,6 +59,8 @@ export interface ResultsEnv {
   commit?: string;
   /** How V8 optimised the measured code (harness/run/jit.ts); absent in files from before it was recorded. */
   jit?: JitMode;
+  /** Whether measuring threads were pinned to vCPUs, and to which (harness/trial/affinity.ts); absent: not pinned. */
+  affinity?: Affinity;
 }
 
 export interface Trial {

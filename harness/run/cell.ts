@@ -39,6 +39,7 @@ import { FRESH_KEY_STREAM_FACTOR } from './config.js';
 import { TrialControl } from '../trial/control.js';
 import { collectGarbageIfGrown } from '../trial/gc.js';
 import { fillMap } from '../trial/prefill.js';
+import { resolveAffinity, slotCpu, type Affinity } from '../trial/affinity.js';
 import {
   DEFAULT_HICCUP_INTERVAL_MS,
   HiccupMeter,
@@ -176,6 +177,8 @@ export class CellRunner {
   private readonly prefills = new Map<string, { keys: Int32Array; values: Int32Array }>();
   /** One meter thread for the runner's life: trials never overlap, so one suffices. */
   private readonly hiccupMeter: HiccupMeter | null;
+  /** Whether and where measuring threads are pinned (harness/trial/affinity.ts). */
+  readonly affinity: Affinity;
 
   /**
    * `keepPools`: keep every (map, threads) pool alive between cells, so that
@@ -190,8 +193,11 @@ export class CellRunner {
     /** Set when the sweep spans runtimes: recorded in every cell as `runtime`. */
     private readonly runtime: { node: string; v8: string } | null = null,
   ) {
+    this.affinity = resolveAffinity(config.pin === true);
     const intervalMs = config.hiccupIntervalMs ?? DEFAULT_HICCUP_INTERVAL_MS;
-    this.hiccupMeter = intervalMs > 0 ? new HiccupMeter(intervalMs) : null;
+    // The meter on the last CPU: the one a 1-thread trial leaves free.
+    this.hiccupMeter =
+      intervalMs > 0 ? new HiccupMeter(intervalMs, slotCpu(this.affinity, this.affinity.cpus.length - 1)) : null;
   }
 
   /** Runs one cell, all its trials back to back; only an interruption (signal) escapes as an exception. */
@@ -364,7 +370,13 @@ export class CellRunner {
     if (this.keepPools) await this.pools.get(key)?.destroy();
     else await this.close();
     const remainingMs = Math.max(1, deadlineMs - performance.now());
-    const pool = await MapPool.start(source, threads, remainingMs, signal);
+    const pool = await MapPool.start(
+      source,
+      threads,
+      remainingMs,
+      signal,
+      this.affinity.pinned ? this.affinity.cpus : null,
+    );
     this.pools.set(key, pool);
     overhead.poolStartMs += pool.startMs;
     return pool;

@@ -62,7 +62,8 @@ const GO_WORKLOADS = [
  *   per comparison) of 140 ms after 25 ms warm-up — about 3 min on 2 cores
  *   with 7 maps (175–205 s measured, EVIDENCE.md "Two runs, side by side").
  * ci: read-heavy and write-heavy, threads 1,2, lf 0.75, 5 trials (a Mann–Whitney
- *   test on 3 vs 3 trials can never reach p < 0.05) — about 70 s for 7 maps.
+ *   test on 3 vs 3 trials can never reach p < 0.05) — about 70 s for 7 maps;
+ *   threads not pinned to vCPUs (the gate compares hosts).
  * full: the real lab; 1 s windows, 6 trials, threads to 8 (oversubscribed on
  *   small machines, and flagged so), every headline, write-fraction (writes-N, churn-N) and Go
  *   workload; load factors 0.5/0.75/0.9 except on Go's scenarios (1–1024
@@ -87,6 +88,9 @@ export const PRESETS: Readonly<Record<PresetName, Record<string, unknown>>> = {
     warmupMs: 200,
     trials: 5,
     interleave: true,
+    // The gate compares this host with a baseline host: which of their vCPUs is the slow one need
+    // not agree, and pinned, each side would measure one vCPU. Unpinned, trials sample both.
+    pin: false,
   },
   full: {
     workloads: [...HEADLINE_WORKLOADS, ...WRITE_FRACTION_WORKLOADS, ...CHURN_WORKLOADS, ...GO_WORKLOADS],
@@ -279,6 +283,14 @@ export const commonOptions = {
     defaultValue: DEFAULT_HICCUP_INTERVAL_MS,
     parse: parsers.number(0, 100),
   }),
+  pin: defineOption({
+    name: 'pin',
+    flag: '--pin [bool]',
+    description:
+      'pin measuring threads to vCPUs (Linux, taskset): a 1-thread pool and the drift sentinel on the first CPU, worker i of a pool on CPU i mod cores; the two vCPUs of a VM can differ 1.6x in speed (the ci preset: false, as its baseline comes from other hosts)',
+    defaultValue: true,
+    parse: flag,
+  }),
   quiet: defineOption({
     name: 'quiet',
     flag: '--quiet',
@@ -311,6 +323,7 @@ const measuringOptions = [
   commonOptions.streamOps,
   commonOptions.sampleEvery,
   commonOptions.hiccupIntervalMs,
+  commonOptions.pin,
   commonOptions.quiet,
   commonOptions.json,
   commonOptions.profile,
@@ -558,6 +571,8 @@ export interface SweepConfig {
   cellTimeoutMs: number;
   /** Hiccup meter sleep interval, ms (harness/trial/hiccup.ts); 0: off. Absent in older files: 1. */
   hiccupIntervalMs?: number;
+  /** Pin measuring threads to vCPUs (harness/trial/affinity.ts); absent in older files: false. */
+  pin?: boolean;
   /** Absolute path of the plugin map module, or null. */
   mapModule: string | null;
   /** Trials of all cells alternate (trial 1 of every cell, then trial 2…); absent in older files: false. */
@@ -787,6 +802,7 @@ interface PlanInput {
     streamOps: number;
     sampleEvery: number;
     hiccupIntervalMs: number;
+    pin?: boolean;
     profile?: string;
   };
   labels: { maps: string; workloads: string };
@@ -910,6 +926,7 @@ async function finishResolution(input: PlanInput, extras: Extras): Promise<Resol
     streamOps: options.streamOps,
     sampleEveryOps: options.sampleEvery,
     hiccupIntervalMs: options.hiccupIntervalMs,
+    pin: options.pin !== false,
     cellTimeoutMs:
       options.cellTimeoutMs ??
       AUTO_TIMEOUT_BASE_MS + trials * (2 * (warmupMs + durationMs) + AUTO_TIMEOUT_PER_TRIAL_MS),

@@ -26,10 +26,11 @@ export const PLACEMENT_WINDOW_MS = 5;
 
 /**
  * Readings a `measure` takes at most: a reading at or above its `retryAboveNs`
- * is taken again, up to this many in all. In a quick sweep 35% of single
- * readings met a vCPU the host was not running (≥ 1 µs per handoff, most
- * ~1.35 ms: a host time slice, right after a trial had kept both vCPUs busy),
- * and the next reading, 6 ms later, was classified in about 4 of 5 cases.
+ * is taken again, up to this many in all. Unpinned (--pin false), 35% of a
+ * quick sweep's single readings were ≥ 1 µs per handoff, most ~1.35 ms: both
+ * probe threads on one vCPU, taking turns at each scheduler tick. The next
+ * reading, 6 ms later, was classified in about 4 of 5 cases. Pinned to two
+ * CPUs (affinity.ts), 1–5 readings of ~550 are retaken.
  */
 export const MAX_READING_ATTEMPTS = 4;
 
@@ -47,9 +48,14 @@ export class PlacementSentinel {
   private constructor(private readonly pool: MapPool) {}
 
   /** Starts the probe's two-thread pool and takes one discarded reading (the JIT warms the loop). */
-  static async start(options: { timeoutMs: number; signal?: AbortSignal }): Promise<PlacementSentinel> {
+  static async start(options: {
+    timeoutMs: number;
+    signal?: AbortSignal;
+    /** The two CPUs its threads pin themselves to, one each; null: unpinned. */
+    cpus?: readonly number[] | null;
+  }): Promise<PlacementSentinel> {
     // The pool loads a map module like every pool does; the probe never touches the map.
-    const pool = await MapPool.start({ name: 'plain' }, 2, options.timeoutMs, options.signal);
+    const pool = await MapPool.start({ name: 'plain' }, 2, options.timeoutMs, options.signal, options.cpus ?? null);
     const sentinel = new PlacementSentinel(pool);
     await sentinel.measure(performance.now() + options.timeoutMs, options.signal, { windowMs: 50 });
     return sentinel;

@@ -69,6 +69,8 @@ export class DriftSentinel {
     sampleEveryOps: number;
     timeoutMs: number;
     signal?: AbortSignal;
+    /** The CPU its worker pins itself to (the one 1-thread trials run on); null: unpinned. */
+    cpu?: number | null;
   }): Promise<DriftSentinel> {
     const factory = getMapFactory(SENTINEL_MAP.name);
     const handle = factory.create({
@@ -84,7 +86,8 @@ export class DriftSentinel {
       length: options.streamOps,
       shared: true,
     });
-    const pool = await MapPool.start(SENTINEL_MAP, 1, options.timeoutMs, options.signal);
+    const cpu = options.cpu ?? null;
+    const pool = await MapPool.start(SENTINEL_MAP, 1, options.timeoutMs, options.signal, cpu === null ? null : [cpu]);
     const sentinel = new DriftSentinel(pool, handle, stream, options.sampleEveryOps);
     // JIT warm-up, discarded: the first readings would otherwise measure baseline code.
     await sentinel.measure(performance.now() + options.timeoutMs, options.signal, 200);

@@ -35,6 +35,7 @@ import { finalizeResults } from './finalize.js';
 import { loadPluginModule } from './map-source.js';
 import { UsageError } from './options.js';
 import { TrialInterruptedError } from '../trial/pool.js';
+import { slotCpu } from '../trial/affinity.js';
 import {
   isMeasuredCell,
   readResultsFile,
@@ -219,6 +220,7 @@ export async function runSweep(
     return cell;
   };
   const runner = new CellRunner(sweep.config, sweep.maps, results.env.cores, interleave);
+  results.env.affinity = runner.affinity;
   const backends = new Map<string, CellBackend>();
   let interrupted = false;
   try {
@@ -358,6 +360,7 @@ async function runInterleaved(
   };
   const doneBefore = cells.length;
   const totalVisits = rounds * groups.length;
+  const affinity = results.env.affinity ?? null;
   const sentinel =
     config.sentinel === false
       ? null
@@ -367,9 +370,16 @@ async function runInterleaved(
           sampleEveryOps: config.sampleEveryOps,
           timeoutMs: config.cellTimeoutMs,
           signal,
+          cpu: slotCpu(affinity, 0), // where 1-thread trials run
         });
   const placement =
-    config.sentinel === false ? null : await PlacementSentinel.start({ timeoutMs: config.cellTimeoutMs, signal });
+    config.sentinel === false
+      ? null
+      : await PlacementSentinel.start({
+          timeoutMs: config.cellTimeoutMs,
+          signal,
+          cpus: affinity?.pinned === true ? affinity.cpus : null,
+        });
   const visits: Visit[] = [];
   let generation = 0;
   /** The visit the next placement reading closes; null when the last one was closed. */

@@ -29,9 +29,10 @@
  * handoffs) stand for the figure, which is then microseconds: the schedule's
  * rule leaves such readings unclassified (harness/run/schedule.ts
  * unclassifiedNs), and the sweep takes them again (placement.ts). Most such
- * readings are ~1.35 ms per handoff, a few passes in the window, while both
- * probe threads' own schedstat counts ~4 ms on a CPU: the host was not running
- * one vCPU, typically right after a trial kept both busy.
+ * readings are ~1.35 ms per handoff, a few passes in the window: both probe
+ * threads on one vCPU, passing the line once per scheduler tick (a woken
+ * thread is put beside its waker). Pinned to different CPUs (affinity.ts),
+ * a quick sweep retook 1–5 readings instead of ~280.
  */
 import { TrialControl } from './control.js';
 import { monotonicNs } from './clock.js';

@@ -2,7 +2,8 @@
  * The hiccup meter's thread (harness/trial/hiccup.ts): one message per trial, a
  * blocking measurement, one report back. Nothing else runs on this thread.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { pinThisThread } from './affinity.js';
 import { performance } from 'node:perf_hooks';
 import { localClockOffsetMs } from './clock.js';
 import { TrialControl } from './control.js';
@@ -39,4 +40,6 @@ export function measureHiccups(task: HiccupTask): HiccupReport {
 }
 
 parentPort?.on('message', (task: HiccupTask) => parentPort?.postMessage(measureHiccups(task)));
+// Pinned (affinity.ts) to a CPU the trial's workers leave free where there is one; a failed pin only leaves it unpinned.
+if (typeof workerData?.cpu === 'number') pinThisThread(workerData.cpu);
 parentPort?.postMessage('ready');

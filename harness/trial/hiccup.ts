@@ -59,7 +59,11 @@ export class HiccupMeter {
   private online: Promise<void> | null = null;
   private pending: { resolve: (report: HiccupReport) => void; reject: (error: Error) => void } | null = null;
 
-  constructor(readonly intervalMs = DEFAULT_HICCUP_INTERVAL_MS) {
+  /** `cpu`: the CPU the meter thread pins itself to (harness/trial/affinity.ts); null: unpinned. */
+  constructor(
+    readonly intervalMs = DEFAULT_HICCUP_INTERVAL_MS,
+    private readonly cpu: number | null = null,
+  ) {
     if (!(intervalMs > 0 && intervalMs <= 100)) {
       throw new RangeError(`hiccup intervalMs must be a number in (0, 100], got ${intervalMs}`);
     }
@@ -95,7 +99,7 @@ export class HiccupMeter {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER_URL);
+    const worker = new Worker(WORKER_URL, { workerData: { cpu: this.cpu } });
     worker.unref();
     this.online = new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());

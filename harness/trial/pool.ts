@@ -19,7 +19,7 @@ import { Piscina } from 'piscina';
 import { TrialControl } from './control.js';
 import type { MapSource } from '../run/map-source.js';
 import type { HandoffReport, HandoffTask } from './handoff.js';
-import type { ReadyTask, TrialTask, WorkerOutcome } from './worker.js';
+import type { ReadyReport, ReadyTask, TrialTask, WorkerOutcome } from './worker.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;
 /** After an abort, how long workers get to notice it before the pool is torn down. */
@@ -48,6 +48,8 @@ export class MapPool {
   private destroyed = false;
   /** How long the start took (threads up, map module loaded, barrier passed), ms. */
   startMs = 0;
+  /** The CPU each worker was on when it reached the start barrier (null off Linux). */
+  workerCpus: Array<number | null> = [];
 
   private constructor(
     private readonly piscina: Piscina,
@@ -55,8 +57,19 @@ export class MapPool {
     readonly map: MapSource,
   ) {}
 
-  /** Starts `threads` workers and waits until each has loaded the map module and reached a barrier. */
-  static async start(map: MapSource, threads: number, timeoutMs: number, signal?: AbortSignal): Promise<MapPool> {
+  /**
+   * Starts `threads` workers and waits until each has loaded the map module
+   * and reached a barrier. With `cpus`, the worker that arrives i-th pins
+   * itself to cpus[i mod cpus.length] first (harness/trial/affinity.ts); a
+   * worker that cannot fails the start.
+   */
+  static async start(
+    map: MapSource,
+    threads: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    cpus: readonly number[] | null = null,
+  ): Promise<MapPool> {
     const startedAt = performance.now();
     const piscina = new Piscina({
       filename: WORKER_URL,
@@ -67,10 +80,18 @@ export class MapPool {
     });
     const pool = new MapPool(piscina, threads, map);
     const control = new TrialControl();
-    const ready: ReadyTask = { kind: 'ready', control: control.buffer, workerCount: threads, map };
+    const ready: ReadyTask = {
+      kind: 'ready',
+      control: control.buffer,
+      workerCount: threads,
+      map,
+      cpus: cpus === null ? null : [...cpus],
+      slots: new SharedArrayBuffer(4),
+    };
+    let arrivals: ReadyReport[];
     try {
-      await pool.settle(
-        Array.from({ length: threads }, () => piscina.run(ready)),
+      arrivals = await pool.settle(
+        Array.from({ length: threads }, () => piscina.run(ready) as Promise<ReadyReport>),
         control,
         startedAt + timeoutMs,
         signal,
@@ -79,6 +100,7 @@ export class MapPool {
       await pool.destroy();
       throw error;
     }
+    pool.workerCpus = arrivals.map((arrival) => arrival.cpu);
     pool.startMs = performance.now() - startedAt;
     return pool;
   }

@@ -23,6 +23,7 @@ import { LatencyHistogram } from './histogram.js';
 import { readThreadSchedstat, runqueueWaitFraction, type SchedSample } from './interference.js';
 import { QUIET_SLICE_MS, quietRate, runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from './loop.js';
 import { loadMapFactory, type MapSource } from '../run/map-source.js';
+import { currentCpu, pinThisThread } from './affinity.js';
 import { profilePath, ThreadProfiler, type ProfileTarget } from './profiler.js';
 import type { HistogramData } from '../results/results.js';
 
@@ -32,6 +33,18 @@ export interface ReadyTask {
   control: SharedArrayBuffer;
   workerCount: number;
   map: MapSource;
+  /** Pin to cpus[slot mod length], the slot taken from `slots` in arrival order (affinity.ts); null: no pinning. */
+  cpus: number[] | null;
+  /** One int32: the next free slot. */
+  slots: SharedArrayBuffer;
+}
+
+/** What a worker answers to the ready task. */
+export interface ReadyReport {
+  threadId: number;
+  clockCostNs: number;
+  /** The CPU it was on after the barrier (affinity.ts currentCpu); null off Linux. */
+  cpu: number | null;
 }
 
 export interface TrialTask {
@@ -104,9 +117,18 @@ export default async function runTask(task: ReadyTask | TrialTask | HandoffTask)
   const control = new TrialControl(task.control);
   if (task.kind === 'handoff') return runHandoff(task, control);
   if (task.kind === 'ready') {
+    if (task.cpus !== null && task.cpus.length > 0) {
+      const slot = Atomics.add(new Int32Array(task.slots), 0, 1);
+      const failure = pinThisThread(task.cpus[slot % task.cpus.length]);
+      if (failure !== null) {
+        control.abort(); // the other workers stop waiting at the barrier
+        throw new Error(`pinning a worker: ${failure}`);
+      }
+    }
     await loadMapFactory(task.map);
     control.arriveAndWait(task.workerCount, monotonicNs);
-    return { threadId, clockCostNs: measureClockCostNs(2000) };
+    const report: ReadyReport = { threadId, clockCostNs: measureClockCostNs(2000), cpu: currentCpu() };
+    return report;
   }
   try {
     return await runTrial(task, control);
