@@ -411,7 +411,7 @@ function jitLabel(jit: Results['env']['jit']): string {
 function affinityLabel(affinity: Results['env']['affinity']): string {
   if (affinity === undefined) return 'not recorded (not pinned)';
   if (!affinity.pinned) return `not pinned: ${affinity.reason ?? 'unknown reason'}`;
-  return `pinned: 1-thread trials and the drift sentinel on CPU ${affinity.cpus[0]}, worker i on CPU i mod ${affinity.cpus.length} (CPUs ${affinity.cpus.join(', ')})`;
+  return `pinned: 1-thread trials and the drift sentinel on one CPU (below), worker i of a multi-thread pool on CPU i mod ${affinity.cpus.length} (CPUs ${affinity.cpus.join(', ')})`;
 }
 
 export function environmentTable(results: Results): Table {
@@ -480,6 +480,17 @@ function driftRows(results: Results): TableCell[][] {
       `${String(sentinel.readings)} readings, ${formatCount(Number(sentinel.minOpsPerSec))}–` +
         `${formatCount(Number(sentinel.maxOpsPerSec))} ops/s (run level ${formatCount(Number(sentinel.referenceOpsPerSec))})`,
     ]);
+  }
+  const oneThreadCpu = isRecord(drift.oneThreadCpu) ? drift.oneThreadCpu : null;
+  if (oneThreadCpu !== null && isRecord(oneThreadCpu.chosenCounts)) {
+    const counts = Object.entries(oneThreadCpu.chosenCounts)
+      .map(([cpu, rounds]) => `CPU ${cpu} in ${String(rounds)} round${rounds === 1 ? '' : 's'}`)
+      .join(', ');
+    const other =
+      typeof oneThreadCpu.slowestOtherMedianRatio === 'number'
+        ? `; the other read ${formatNumber(oneThreadCpu.slowestOtherMedianRatio)}× the chosen one (median)`
+        : '';
+    rows.push(['1-thread vCPU', `the fastest by the drift sentinel at each round: ${counts}${other}`]);
   }
   const placement = isRecord(drift.placement) ? drift.placement : null;
   if (placement !== null) {

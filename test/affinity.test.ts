@@ -53,6 +53,14 @@ test(
     } finally {
       await single.destroy();
     }
+    const moved = await MapPool.start({ name: 'plain' }, 1, 30_000, undefined, [first]);
+    try {
+      assert.deepEqual(moved.workerCpus, [first]);
+      await moved.pinTo(second, performance.now() + 30_000);
+      assert.deepEqual(moved.workerCpus, [second], 'pinTo moves a 1-thread pool between trials');
+    } finally {
+      await moved.destroy();
+    }
     const pair = await MapPool.start({ name: 'plain' }, 2, 30_000, undefined, [first, second]);
     try {
       assert.deepEqual([...pair.workerCpus].sort(), [first, second].sort(), 'one worker on each CPU');

@@ -357,6 +357,32 @@ test("an interleaved sweep measures each round's maps side by side over two pool
   // Every visit has a reading before it and is closed by the next one; 2-thread visits (half) also have one per trial.
   assert.equal(drift.placement.readings, 2 * drift.visits + (drift.visits / 2) * 2, JSON.stringify(drift));
   assert.ok(Number.isInteger(drift.placement.retriedReadings) && drift.placement.retriedReadings >= 0);
+  // Pinned: each round starts with a sentinel reading on every CPU, and the fastest runs its 1-thread trials.
+  const oneThreadCpu = (
+    results.sweep as {
+      drift: {
+        oneThreadCpu: {
+          chosenCounts: Record<string, number>;
+          rounds: Array<{ sentinelOpsPerSec: number[]; chosen: number }>;
+        } | null;
+      };
+    }
+  ).drift.oneThreadCpu;
+  const affinity = results.env.affinity;
+  if (affinity?.pinned === true) {
+    assert.ok(oneThreadCpu !== null);
+    assert.equal(oneThreadCpu.rounds.length, 4, 'one choice per round');
+    for (const { sentinelOpsPerSec, chosen } of oneThreadCpu.rounds) {
+      assert.equal(sentinelOpsPerSec.length, affinity.cpus.length);
+      assert.equal(chosen, affinity.cpus[sentinelOpsPerSec.indexOf(Math.max(...sentinelOpsPerSec))]);
+    }
+    assert.equal(
+      Object.values(oneThreadCpu.chosenCounts).reduce((sum, rounds) => sum + rounds, 0),
+      4,
+    );
+  } else {
+    assert.equal(oneThreadCpu, null, 'nothing to choose when not pinned');
+  }
   assert.ok(
     drift.placement.minHandoffNs <= drift.placement.usualHandoffNs &&
       drift.placement.usualHandoffNs <= drift.placement.maxHandoffNs,

@@ -435,6 +435,7 @@ test('with paired answers the winner table names a winner with its CI, says "tie
         remeasuredVisits: 2,
         disturbedVisitsKept: 1,
         sentinel: { readings: 12, referenceOpsPerSec: 3e7, minOpsPerSec: 2e7, maxOpsPerSec: 3.1e7 },
+        oneThreadCpu: { chosenCounts: { '1': 4, '0': 2 }, slowestOtherMedianRatio: 0.62, rounds: [] },
         placement: {
           readings: 24,
           usualHandoffNs: 241,
@@ -455,6 +456,10 @@ test('with paired answers the winner table names a winner with its CI, says "tie
   assert.match(winners, /readdirty 20(\.\d)? M \(\+\d+% \[\+\d+%, \+\d+%\]\)/);
   assert.match(text, /re-measured\s+2 of 12 visits measured again/);
   assert.match(text, /pool generations\s+2/);
+  assert.match(
+    text,
+    /1-thread vCPU\s+the fastest by the drift sentinel at each round: CPU 0 in 2 rounds, CPU 1 in 4 rounds; the other read 0\.62× the chosen one \(median\)/,
+  );
   assert.match(
     text,
     /vCPU placement\s+24 cache-line handoff readings, usual 241 ns; 5 in another placement at 61 ns; 1 unclassified after 7 retaken \(the probe threads hardly ran at once\); 1 multi-thread visits kept off it/,
@@ -489,7 +494,7 @@ test('the environment says whether and where measuring threads were pinned', () 
   };
   assert.equal(
     row({ pinned: true, cpus: [0, 1] }),
-    'pinned: 1-thread trials and the drift sentinel on CPU 0, worker i on CPU i mod 2 (CPUs 0, 1)',
+    'pinned: 1-thread trials and the drift sentinel on one CPU (below), worker i of a multi-thread pool on CPU i mod 2 (CPUs 0, 1)',
   );
   assert.equal(
     row({ pinned: false, cpus: [0, 1], reason: 'turned off (--pin false)' }),

@@ -54,6 +54,8 @@ export interface CellBackend {
   finish(cell: BackendCell): Promise<ResultsCell>;
   /** Closes every pool: the next step starts a fresh pool generation. */
   closePools(): Promise<void>;
+  /** Pinned runs: where this backend's 1-thread pools run from now on (a child-process backend keeps its own). */
+  oneThreadCpuIs?(cpu: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,10 @@ export class LocalCellBackend implements CellBackend {
 
   closePools(): Promise<void> {
     return this.runner.close();
+  }
+
+  oneThreadCpuIs(cpu: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    return this.runner.oneThreadCpuIs(cpu, performance.now() + timeoutMs, signal);
   }
 
   close(): Promise<void> {

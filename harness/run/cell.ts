@@ -179,6 +179,8 @@ export class CellRunner {
   private readonly hiccupMeter: HiccupMeter | null;
   /** Whether and where measuring threads are pinned (harness/trial/affinity.ts). */
   readonly affinity: Affinity;
+  /** Where 1-thread pools run when pinned: the first CPU until the sweep picks another (`oneThreadCpuIs`). */
+  private oneThreadCpu: number | null;
 
   /**
    * `keepPools`: keep every (map, threads) pool alive between cells, so that
@@ -194,6 +196,7 @@ export class CellRunner {
     private readonly runtime: { node: string; v8: string } | null = null,
   ) {
     this.affinity = resolveAffinity(config.pin === true);
+    this.oneThreadCpu = slotCpu(this.affinity, 0);
     const intervalMs = config.hiccupIntervalMs ?? DEFAULT_HICCUP_INTERVAL_MS;
     // The meter on the last CPU: the one a 1-thread trial leaves free.
     this.hiccupMeter =
@@ -370,16 +373,23 @@ export class CellRunner {
     if (this.keepPools) await this.pools.get(key)?.destroy();
     else await this.close();
     const remainingMs = Math.max(1, deadlineMs - performance.now());
-    const pool = await MapPool.start(
-      source,
-      threads,
-      remainingMs,
-      signal,
-      this.affinity.pinned ? this.affinity.cpus : null,
-    );
+    const cpus = !this.affinity.pinned ? null : threads === 1 ? [this.oneThreadCpu as number] : this.affinity.cpus;
+    const pool = await MapPool.start(source, threads, remainingMs, signal, cpus);
     this.pools.set(key, pool);
     overhead.poolStartMs += pool.startMs;
     return pool;
+  }
+
+  /**
+   * Pinned runs: 1-thread pools run on `cpu` from now on; live ones are moved
+   * there at once (a `taskset` per pool, ~3 ms, between trials).
+   */
+  async oneThreadCpuIs(cpu: number, deadlineMs: number, signal?: AbortSignal): Promise<void> {
+    if (!this.affinity.pinned || cpu === this.oneThreadCpu) return;
+    this.oneThreadCpu = cpu;
+    for (const pool of this.pools.values()) {
+      if (pool.threads === 1 && !pool.isDestroyed()) await pool.pinTo(cpu, deadlineMs, signal);
+    }
   }
 
   /** Worker i's stream: (workload, seed, i, threads) → the same ops for every map, so maps are compared on equal input. */

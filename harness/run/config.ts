@@ -287,7 +287,7 @@ export const commonOptions = {
     name: 'pin',
     flag: '--pin [bool]',
     description:
-      'pin measuring threads to vCPUs (Linux, taskset): a 1-thread pool and the drift sentinel on the first CPU, worker i of a pool on CPU i mod cores; the two vCPUs of a VM can differ 1.6x in speed (the ci preset: false, as its baseline comes from other hosts)',
+      'pin measuring threads to vCPUs (Linux, taskset): 1-thread pools and the drift sentinel on one CPU (interleaved sweeps: the fastest at each round), worker i of a multi-thread pool on CPU i mod cores; the two vCPUs of a VM can differ 1.6x in speed (the ci preset: false, as its baseline comes from other hosts)',
     defaultValue: true,
     parse: flag,
   }),

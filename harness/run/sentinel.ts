@@ -125,6 +125,11 @@ export class DriftSentinel {
     };
   }
 
+  /** Moves the sentinel's worker to `cpu` (when the sweep changes its 1-thread vCPU). */
+  pinTo(cpu: number, deadlineMs: number, signal?: AbortSignal): Promise<void> {
+    return this.pool.pinTo(cpu, deadlineMs, signal);
+  }
+
   async close(): Promise<void> {
     await this.pool.destroy();
   }

@@ -386,6 +386,8 @@ async function runInterleaved(
   let open: Visit | null = null;
   /** Readings taken again because the one before was unclassified. */
   let placementRetries = 0;
+  /** Pinned runs: each round's sentinel reading on every CPU and the CPU chosen for its 1-thread trials. */
+  const vcpuRounds: VcpuRound[] = [];
   const placementReading = async (): Promise<number | null> => {
     if (placement === null) return null;
     const { handoffNs, attempts } = await placement.measure(performance.now() + config.cellTimeoutMs, signal, {
@@ -464,6 +466,9 @@ async function runInterleaved(
         for (const backend of backends.values()) await backend.closePools(); // the next generation starts every pool afresh
         generation = roundGeneration;
       }
+      if (sentinel !== null && affinity?.pinned === true && affinity.cpus.length >= 2) {
+        vcpuRounds.push(await chooseOneThreadCpu(sentinel, affinity.cpus, backends, round, config, signal));
+      }
       results.calibration = addCalibrationRound(results.calibration);
       for (const { group, members } of roundVisits(groups, round, rounds)) {
         const done = await visit(round, group, members, false);
@@ -490,7 +495,7 @@ async function runInterleaved(
     }
     results.sweep = {
       ...results.sweep,
-      drift: driftSummary(visits, levels, rule, remeasured, generations, placementRetries),
+      drift: driftSummary(visits, levels, rule, remeasured, generations, placementRetries, vcpuRounds),
     };
   } finally {
     await sentinel?.close();
@@ -505,6 +510,61 @@ async function runInterleaved(
   return false;
 }
 
+/** A round's choice of vCPU for its 1-thread trials. */
+interface VcpuRound {
+  round: number;
+  /** The sentinel's rate on each CPU, in the affinity's CPU order, ops/s. */
+  sentinelOpsPerSec: number[];
+  chosen: number;
+}
+
+/**
+ * Pinned runs, at the start of every round: a drift-sentinel reading on each
+ * CPU, and the fastest CPU becomes the one the round's 1-thread trials (and
+ * the sentinel's visit readings) run on. The two vCPUs of this VM kind can
+ * differ 1.6× for minutes, and which one is slow changes between runs
+ * (EVIDENCE.md, "Which vCPU"): a fixed CPU made two back-to-back runs measure
+ * different machines at 1 thread. The fast one is the reproducible one, as
+ * the quiet rate is within a trial.
+ */
+async function chooseOneThreadCpu(
+  sentinel: DriftSentinel,
+  cpus: readonly number[],
+  backends: ReadonlyMap<string, CellBackend>,
+  round: number,
+  config: SweepConfig,
+  signal: AbortSignal | undefined,
+): Promise<VcpuRound> {
+  const deadline = (): number => performance.now() + config.cellTimeoutMs;
+  const rates: number[] = [];
+  for (const cpu of cpus) {
+    await sentinel.pinTo(cpu, deadline(), signal);
+    rates.push(sentinelRate(await sentinel.measure(deadline(), signal)));
+  }
+  const chosen = cpus[rates.indexOf(Math.max(...rates))];
+  await sentinel.pinTo(chosen, deadline(), signal);
+  for (const backend of backends.values()) await backend.oneThreadCpuIs?.(chosen, config.cellTimeoutMs, signal);
+  return { round, sentinelOpsPerSec: rates.map(Math.round), chosen };
+}
+
+/** How the rounds chose: rounds per CPU, and how fast the CPUs not chosen read against the chosen one. */
+function oneThreadCpuSummary(rounds: readonly VcpuRound[]): Record<string, unknown> {
+  const chosenCounts: Record<string, number> = {};
+  const others: number[] = [];
+  for (const { sentinelOpsPerSec, chosen } of rounds) {
+    chosenCounts[String(chosen)] = (chosenCounts[String(chosen)] ?? 0) + 1;
+    const best = Math.max(...sentinelOpsPerSec);
+    const rest = sentinelOpsPerSec.filter((rate) => rate !== best);
+    if (best > 0 && rest.length > 0) others.push(Math.min(...rest) / best);
+  }
+  return {
+    rule: 'at the start of each round, a drift-sentinel reading on each CPU; the fastest runs the round',
+    chosenCounts,
+    slowestOtherMedianRatio: others.length === 0 ? null : Math.round(median(others) * 1000) / 1000,
+    rounds,
+  };
+}
+
 /** What the results file says of the run's drift: sentinel level and spread, visits disturbed and measured again. */
 function driftSummary(
   visits: readonly Visit[],
@@ -513,6 +573,7 @@ function driftSummary(
   remeasured: number,
   generations: number,
   placementRetries: number,
+  vcpuRounds: readonly VcpuRound[],
 ): Record<string, unknown> {
   const health = visits.map(visitHealth);
   const readings = health.map((item) => item.sentinelOpsPerSec).filter((value): value is number => value !== null);
@@ -522,6 +583,7 @@ function driftSummary(
   return {
     visits: visits.length,
     poolGenerations: generations,
+    oneThreadCpu: vcpuRounds.length === 0 ? null : oneThreadCpuSummary(vcpuRounds),
     sentinel:
       readings.length === 0
         ? null

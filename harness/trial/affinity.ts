@@ -12,9 +12,14 @@
  * partner run on the same vCPU.
  *
  * The layout: a pool's workers take slots in the order they arrive at the
- * start barrier, and slot i runs on cpus[i mod cpus.length]: a 1-thread pool
- * and the drift sentinel on the first CPU, 2 threads on one CPU each, 4 on
- * 2 cores two per CPU. The placement probe's two threads sit on different
+ * start barrier, and slot i runs on cpus[i mod cpus.length]: 2 threads on
+ * one CPU each, 4 on 2 cores two per CPU. 1-thread pools and the drift
+ * sentinel run on one CPU together: the first, until an interleaved sweep
+ * picks the fastest by the sentinel at the start of each round (sweep.ts
+ * chooseOneThreadCpu) and moves them (MapPool.pinTo). Which vCPU is slow
+ * changes between runs: pinned to CPU 0 regardless, one run of a pair
+ * measured every 1-thread cell on its slow vCPU (rwmutex 11.3 M against
+ * 17.9 M). The placement probe's two threads sit on different
  * vCPUs, so every reading is a cross-vCPU handoff. The hiccup meter takes the
  * last CPU when the trial leaves it free.
  *

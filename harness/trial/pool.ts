@@ -19,7 +19,7 @@ import { Piscina } from 'piscina';
 import { TrialControl } from './control.js';
 import type { MapSource } from '../run/map-source.js';
 import type { HandoffReport, HandoffTask } from './handoff.js';
-import type { ReadyReport, ReadyTask, TrialTask, WorkerOutcome } from './worker.js';
+import type { PinTask, ReadyReport, ReadyTask, TrialTask, WorkerOutcome } from './worker.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url).href;
 /** After an abort, how long workers get to notice it before the pool is torn down. */
@@ -138,6 +138,20 @@ export class MapPool {
     if (this.threads !== 2) throw new RangeError(`a handoff reading needs a pool of 2 threads, not ${this.threads}`);
     const runs = tasks.map((task) => this.piscina.run(task) as Promise<HandoffReport | null>);
     return this.settle(runs, control, deadlineMs, signal);
+  }
+
+  /**
+   * Moves the worker of a 1-thread pool to `cpu` (affinity.ts), between
+   * trials. Rejects like a trial on deadline or signal; a worker that cannot
+   * pin fails it.
+   */
+  async pinTo(cpu: number, deadlineMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.destroyed) throw new Error('pinTo on a destroyed pool');
+    if (this.threads !== 1) throw new RangeError(`pinTo moves the worker of a 1-thread pool, not of ${this.threads}`);
+    const control = new TrialControl();
+    const task: PinTask = { kind: 'pin', control: control.buffer, cpu };
+    const [where] = await this.settle([this.piscina.run(task) as Promise<number | null>], control, deadlineMs, signal);
+    this.workerCpus = [where];
   }
 
   isDestroyed(): boolean {

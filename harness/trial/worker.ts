@@ -39,6 +39,13 @@ export interface ReadyTask {
   slots: SharedArrayBuffer;
 }
 
+/** Moves a worker to another CPU (a 1-thread pool follows the sweep's choice of vCPU, affinity.ts). */
+export interface PinTask {
+  kind: 'pin';
+  control: SharedArrayBuffer;
+  cpu: number;
+}
+
 /** What a worker answers to the ready task. */
 export interface ReadyReport {
   threadId: number;
@@ -113,9 +120,14 @@ const discarded = Array.from({ length: OP_KINDS }, () => new LatencyHistogram())
 const noSlices = new SliceRecorder(0, QUIET_SLICE_MS);
 const discardedStalls = new LatencyHistogram();
 
-export default async function runTask(task: ReadyTask | TrialTask | HandoffTask): Promise<unknown> {
+export default async function runTask(task: ReadyTask | TrialTask | HandoffTask | PinTask): Promise<unknown> {
   const control = new TrialControl(task.control);
   if (task.kind === 'handoff') return runHandoff(task, control);
+  if (task.kind === 'pin') {
+    const failure = pinThisThread(task.cpu);
+    if (failure !== null) throw new Error(`pinning a worker: ${failure}`);
+    return currentCpu();
+  }
   if (task.kind === 'ready') {
     if (task.cpus !== null && task.cpus.length > 0) {
       const slot = Atomics.add(new Int32Array(task.slots), 0, 1);
