@@ -416,8 +416,7 @@ async function runInterleaved(
     for (const cell of members) {
       if (signal?.aborted) return null;
       // A multi-thread trial gets a reading of its own, taken once its map is prefilled, right before
-      // its workers start: a trial's pairs are judged by it (relative.ts). Taken at once after the
-      // previous trial, 39–45% of a quick sweep's readings met that trial's GC helpers (≥ 1 µs).
+      // its workers start: a trial's pairs are judged by it (relative.ts).
       const ownReading: BeforeMeasure | null =
         placement === null || cell.spec.threads < 2
           ? null

@@ -68,8 +68,8 @@ export function allowedCpus(): number[] | null {
   }
 }
 
-/** This thread's kernel thread id (Linux), or null. */
-export function threadId(): number | null {
+/** This thread's kernel thread id (Linux), or null; not worker_threads' threadId. */
+export function kernelThreadId(): number | null {
   try {
     const link = readlinkSync('/proc/thread-self'); // "<pid>/task/<tid>"
     const tid = Number(link.split('/').pop());
@@ -79,15 +79,16 @@ export function threadId(): number | null {
   }
 }
 
-/** Pins the calling thread to `cpu`. Returns null, or why it could not. */
-export function pinThisThread(cpu: number): string | null {
-  const tid = threadId();
+/** Pins the calling thread to `cpus` (one CPU or a list). Returns null, or why it could not. */
+export function pinThisThread(cpus: number | readonly number[]): string | null {
+  const tid = kernelThreadId();
   if (tid === null) return 'no /proc/thread-self (not Linux)';
+  const list = typeof cpus === 'number' ? String(cpus) : cpus.join(',');
   try {
-    execFileSync('taskset', ['-p', '-c', String(cpu), String(tid)], { stdio: 'ignore', timeout: 5000 });
+    execFileSync('taskset', ['-p', '-c', list, String(tid)], { stdio: 'ignore', timeout: 5000 });
     return null;
   } catch (error) {
-    return `taskset -p -c ${cpu} ${tid} failed: ${(error as Error).message.split('\n')[0]}`;
+    return `taskset -p -c ${list} ${tid} failed: ${(error as Error).message.split('\n')[0]}`;
   }
 }
 
@@ -112,14 +113,8 @@ export function resolveAffinity(wanted: boolean): Affinity {
   const cpus = allowedCpus() ?? [];
   if (!wanted) return { pinned: false, cpus, reason: 'turned off (--pin false)' };
   if (cpus.length < 2) return { pinned: false, cpus, reason: 'fewer than 2 CPUs to choose from' };
-  const tid = threadId();
-  if (tid === null) return { pinned: false, cpus, reason: 'no /proc/thread-self (not Linux)' };
-  try {
-    execFileSync('taskset', ['-p', '-c', cpus.join(','), String(tid)], { stdio: 'ignore', timeout: 5000 });
-  } catch (error) {
-    return { pinned: false, cpus, reason: `taskset unusable: ${(error as Error).message.split('\n')[0]}` };
-  }
-  return { pinned: true, cpus };
+  const failure = pinThisThread(cpus);
+  return failure === null ? { pinned: true, cpus } : { pinned: false, cpus, reason: failure };
 }
 
 /** The CPU of pool slot `slot`, or null when not pinning. */

@@ -50,6 +50,8 @@ export class MapPool {
   startMs = 0;
   /** The CPU each worker was on when it reached the start barrier (null off Linux). */
   workerCpus: Array<number | null> = [];
+  /** A 1-thread pool's pinned CPU (null: not pinned); pinTo to the same CPU is then a no-op. */
+  private pinnedCpu: number | null = null;
 
   private constructor(
     private readonly piscina: Piscina,
@@ -101,6 +103,7 @@ export class MapPool {
       throw error;
     }
     pool.workerCpus = arrivals.map((arrival) => arrival.cpu);
+    if (threads === 1 && cpus !== null && cpus.length > 0) pool.pinnedCpu = cpus[0];
     pool.startMs = performance.now() - startedAt;
     return pool;
   }
@@ -148,10 +151,12 @@ export class MapPool {
   async pinTo(cpu: number, deadlineMs: number, signal?: AbortSignal): Promise<void> {
     if (this.destroyed) throw new Error('pinTo on a destroyed pool');
     if (this.threads !== 1) throw new RangeError(`pinTo moves the worker of a 1-thread pool, not of ${this.threads}`);
+    if (cpu === this.pinnedCpu) return;
     const control = new TrialControl();
     const task: PinTask = { kind: 'pin', control: control.buffer, cpu };
     const [where] = await this.settle([this.piscina.run(task) as Promise<number | null>], control, deadlineMs, signal);
     this.workerCpus = [where];
+    this.pinnedCpu = cpu;
   }
 
   isDestroyed(): boolean {

@@ -120,22 +120,25 @@ const discarded = Array.from({ length: OP_KINDS }, () => new LatencyHistogram())
 const noSlices = new SliceRecorder(0, QUIET_SLICE_MS);
 const discardedStalls = new LatencyHistogram();
 
+/** Pins this worker to `cpu`; on failure aborts `control` (others stop waiting at its barrier) and throws. */
+function pinOrThrow(cpu: number, control: TrialControl): void {
+  const failure = pinThisThread(cpu);
+  if (failure === null) return;
+  control.abort();
+  throw new Error(`pinning a worker: ${failure}`);
+}
+
 export default async function runTask(task: ReadyTask | TrialTask | HandoffTask | PinTask): Promise<unknown> {
   const control = new TrialControl(task.control);
   if (task.kind === 'handoff') return runHandoff(task, control);
   if (task.kind === 'pin') {
-    const failure = pinThisThread(task.cpu);
-    if (failure !== null) throw new Error(`pinning a worker: ${failure}`);
+    pinOrThrow(task.cpu, control);
     return currentCpu();
   }
   if (task.kind === 'ready') {
     if (task.cpus !== null && task.cpus.length > 0) {
       const slot = Atomics.add(new Int32Array(task.slots), 0, 1);
-      const failure = pinThisThread(task.cpus[slot % task.cpus.length]);
-      if (failure !== null) {
-        control.abort(); // the other workers stop waiting at the barrier
-        throw new Error(`pinning a worker: ${failure}`);
-      }
+      pinOrThrow(task.cpus[slot % task.cpus.length], control);
     }
     await loadMapFactory(task.map);
     control.arriveAndWait(task.workerCount, monotonicNs);
