@@ -19,7 +19,7 @@ import {
   type Workload,
 } from '../../workloads/index.js';
 import { DEFAULT_HICCUP_INTERVAL_MS } from '../trial/hiccup.js';
-import { loadPluginModule, type MapSource } from './map-source.js';
+import { BASE_SUFFIX, baseMapOf, loadBaseMaps, loadPluginModule, type MapSource } from './map-source.js';
 import { parseNodeList, resolveRuntimes, type Runtime } from './runtime-install.js';
 import { defineOption, parsers, resolveOptions, UsageError, type OptionSpec, type OptionValues } from './options.js';
 import { PROFILE_EXTENSION, PROFILE_SAMPLING_INTERVAL_US } from '../trial/profiler.js';
@@ -350,6 +350,13 @@ export const sweepOptionSpecs = [
     parse: parsers.list(parsers.string()),
   }),
   defineOption({
+    name: 'against',
+    flag: '--against <path>',
+    description:
+      'also sweep the baseline version of each map, as <map>@base, interleaved with it: a built maplab tree (its dist/maps/index.js), a module exporting mapFactories, or an older plugin module (default export a MapFactory); with --maps, each listed map brings its baseline unless the list names <map>@base maps itself',
+    parse: parsers.string(),
+  }),
+  defineOption({
     name: 'workloads',
     flag: '--workloads <list>',
     description:
@@ -575,6 +582,8 @@ export interface SweepConfig {
   pin?: boolean;
   /** Absolute path of the plugin map module, or null. */
   mapModule: string | null;
+  /** --against: absolute path of the baseline code whose maps run as <map>@base; absent: none. */
+  against?: string;
   /** Trials of all cells alternate (trial 1 of every cell, then trial 2…); absent in older files: false. */
   interleave?: boolean;
   /** Interleaved sweeps (harness/run/schedule.ts): fresh pool sets the rounds are split over. Absent in older files: 1. */
@@ -628,6 +637,7 @@ export const PLAN_FIELDS = [
   'streamOps',
   'sampleEveryOps',
   'mapModule',
+  'against',
   'runtimes',
   'shard',
 ] as const;
@@ -795,6 +805,7 @@ interface PlanInput {
     seed: number;
     cellTimeoutMs?: number;
     mapModule?: string;
+    against?: string;
     workloadFile?: string;
     mix?: string;
     distribution?: string;
@@ -861,6 +872,21 @@ async function finishResolution(input: PlanInput, extras: Extras): Promise<Resol
   }
   let mapNames = input.mapsGiven && input.mapNames ? input.mapNames : mapFactories.map((factory) => factory.name);
   if (!input.mapsGiven && pluginName !== undefined) mapNames = [...mapNames, pluginName];
+  let against: string | null = null;
+  if (options.against !== undefined) {
+    against = resolve(options.against);
+    const baseMaps = await loadBaseMaps(options.against);
+    for (const base of baseMaps) maps.set(base.source.name, base);
+    // Each map brings its baseline right after it, unless the list names baselines itself.
+    if (!mapNames.some((name) => baseMapOf(name) !== null)) {
+      mapNames = mapNames.flatMap((name) => (maps.has(name + BASE_SUFFIX) ? [name, name + BASE_SUFFIX] : [name]));
+    }
+    if (!mapNames.some((name) => baseMapOf(name) !== null && maps.has(name))) {
+      throw new UsageError(
+        `--against: none of the swept maps (${mapNames.join(', ')}) is in ${against}, which has: ${baseMaps.map((base) => baseMapOf(base.source.name)).join(', ')}`,
+      );
+    }
+  }
   unique(mapNames, labels.maps);
   mapNames.forEach((name, index) => {
     if (!maps.has(name)) {
@@ -931,6 +957,7 @@ async function finishResolution(input: PlanInput, extras: Extras): Promise<Resol
       options.cellTimeoutMs ??
       AUTO_TIMEOUT_BASE_MS + trials * (2 * (warmupMs + durationMs) + AUTO_TIMEOUT_PER_TRIAL_MS),
     mapModule,
+    ...(against === null ? {} : { against }),
     profileDir: options.profile === undefined ? null : checkProfileDir(options.profile, extras.force),
   };
   const chosen = new Map([...maps].filter(([name]) => mapNames.includes(name)));

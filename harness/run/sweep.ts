@@ -32,7 +32,7 @@ import { CLOCK_NAME, measureClockCostNs, measureClockResolutionNs } from '../tri
 import { planDifferences, type ResolvedSweep, type SweepConfig } from './config.js';
 import { collectEnv } from './env.js';
 import { finalizeResults } from './finalize.js';
-import { loadPluginModule } from './map-source.js';
+import { baseMapOf, loadBaseMaps, loadPluginModule } from './map-source.js';
 import { UsageError } from './options.js';
 import { TrialInterruptedError } from '../trial/pool.js';
 import { slotCpu } from '../trial/affinity.js';
@@ -156,9 +156,15 @@ async function adoptConfig(resolved: ResolvedSweep, existing: Results): Promise<
   }
   const maps: ResolvedSweep['maps'] = new Map();
   const plugin = config.mapModule ? await loadPluginModule(config.mapModule, `--resume: config.mapModule`) : undefined;
+  const baseMaps = config.against ? await loadBaseMaps(config.against, '--resume: config.against') : [];
   for (const name of config.maps) {
     if (plugin && plugin.factory.name === name) {
       maps.set(name, plugin);
+      continue;
+    }
+    const base = baseMaps.find((candidate) => candidate.source.name === name);
+    if (base) {
+      maps.set(name, base);
       continue;
     }
     try {
@@ -687,8 +693,9 @@ async function verifyBeforeMeasuring(
   observer.note?.(
     `verifying ${config.maps.join(', ')}: ${settings.histories} histories of ${settings.threads} threads each`,
   );
+  // Baseline copies (--against) are the old code: what is verified is the code under test.
   const report = await verifyMaps({
-    maps: config.maps,
+    maps: config.maps.filter((name) => baseMapOf(name) === null),
     ...(config.mapModule === null ? {} : { mapModule: [config.mapModule] }),
     histories: settings.histories,
     threads: settings.threads,
