@@ -69,7 +69,7 @@ export function comparisonPreamble(comparison: Comparison): string[] {
   const lines = [
     `base: ${describeSide(comparison.base)}`,
     `head: ${describeSide(comparison.head)}`,
-    `ops/s: median of the trials [95% CI]; p: ${comparison.test === 'bootstrap' ? 'bootstrap of the quantile ratio' : 'Mann–Whitney U'}, two-sided, over the trials; verdict "~" = not significant at alpha ${comparison.alpha}.`,
+    `ops/s: median of the trials [95% CI]; p: ${TEST_NAMES[comparison.test]}; verdict "~" = not significant at alpha ${comparison.alpha}.`,
     throughputMethod(comparison),
     'p99: one figure per cell; verdict by disjoint 95% CIs from each histogram (sampling error only, so advisory).',
   ];
@@ -84,6 +84,12 @@ export function comparisonPreamble(comparison: Comparison): string[] {
   return lines;
 }
 
+const TEST_NAMES: Record<Comparison['test'], string> = {
+  'mann-whitney': 'Mann–Whitney U, two-sided, over the trials',
+  bootstrap: 'bootstrap of the quantile ratio, two-sided, over the trials',
+  paired: 'sign test, two-sided, over the pairs of trials measured in the same round',
+};
+
 /** Which per-trial figure the ops/s columns hold, and which quantile the delta compares. */
 function throughputMethod(comparison: Comparison): string {
   const fallback = comparison.cells.filter((cell) => cell.opsPerSec.field === 'opsPerSec').length;
@@ -97,9 +103,11 @@ function throughputMethod(comparison: Comparison): string {
         ? `quiet ops/s per trial (p90 of its 10 ms slice rates)${fallback > 0 ? `; ${fallback} cell(s) without it on both sides use mean ops/s` : ''}`
         : "mean ops/s of each trial's window";
   const delta =
-    comparison.effectQuantile === 0.5
-      ? 'delta: ratio of the medians'
-      : `delta: ratio of the p${Math.round(comparison.effectQuantile * 100)} of each side's trials`;
+    comparison.test === 'paired'
+      ? "delta: the median of the pairs' ratios (each head trial over the base trial of its round)"
+      : comparison.effectQuantile === 0.5
+        ? 'delta: ratio of the medians'
+        : `delta: ratio of the p${Math.round(comparison.effectQuantile * 100)} of each side's trials`;
   return `throughput: ${figure}; ${delta}.`;
 }
 

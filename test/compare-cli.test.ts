@@ -52,7 +52,7 @@ test('compare --format json is the comparison document; --format md a markdown t
   assert.match(readFileSync(outPath, 'utf8'), /\| cell \|/);
 });
 
-test('compare with a bad --alpha or --format exits 2 naming the option and writes nothing', () => {
+test('compare with a bad --alpha, --format or --test paired exits 2 naming the option and writes nothing', () => {
   const outPath = join(directory, 'never.txt');
   const alpha = maplab(['compare', basePath, headPath, '--alpha', '1.5', '--out', outPath]);
   assert.equal(alpha.code, 2);
@@ -60,6 +60,12 @@ test('compare with a bad --alpha or --format exits 2 naming the option and write
   const format = maplab(['compare', basePath, headPath, '--format', 'html', '--out', outPath]);
   assert.equal(format.code, 2);
   assert.match(format.stderr, /--format must be one of txt, md, json/);
+  const paired = maplab(['compare', basePath, headPath, '--test', 'paired', '--out', outPath]);
+  assert.equal(paired.code, 2);
+  assert.match(
+    paired.stderr,
+    /--test paired pairs trials measured side by side in one sweep, and two files are two sweeps/,
+  );
   assert.equal(existsSync(outPath), false);
 });
 

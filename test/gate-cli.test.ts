@@ -137,7 +137,7 @@ test('gate without --current or --preset, or with bad flag values, exits 2 with 
   assert.match(badRuns.stderr, /--runs must be an integer 1\.\.20, got "0"/);
   const badTest = maplab(['gate', '--baseline', baselinePath, '--current', baselinePath, '--test', 't-test']);
   assert.equal(badTest.code, 2);
-  assert.match(badTest.stderr, /--test must be one of mann-whitney, bootstrap, got "t-test"/);
+  assert.match(badTest.stderr, /--test must be one of mann-whitney, bootstrap, paired, got "t-test"/);
   const badQuantile = maplab([
     'gate',
     '--baseline',

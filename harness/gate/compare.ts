@@ -33,7 +33,7 @@
  * look like a regression or an improvement.
  */
 import { geometricMean, quantile } from 'simple-statistics';
-import { medianWithCI } from '../results/stats.js';
+import { medianWithCI, pairedRatio } from '../results/stats.js';
 import {
   quietFigures,
   ResultsFormatError,
@@ -46,6 +46,7 @@ import {
 } from '../results/results.js';
 import { bootstrapQuantileRatio, BOOTSTRAP_RESAMPLES } from './bootstrap.js';
 import { mannWhitneyU, minimumTwoSidedP } from './mann-whitney.js';
+import { minimumSignTestP, signTest } from './sign-test.js';
 import { quantileInterval } from './quantile-ci.js';
 
 export const COMPARISON_SCHEMA = 'maplab.compare/1';
@@ -88,7 +89,13 @@ export interface SideInfo {
   calibrationOpsPerSec: number;
 }
 
-export const THROUGHPUT_TESTS = ['mann-whitney', 'bootstrap'] as const;
+/**
+ * 'paired' pairs each head trial with the base trial of the same round (a
+ * sweep that measured both sides interleaved: `maplab gate --against`): the
+ * ratio is the median of the pairs' ratios, and p a two-sided sign test over
+ * the pairs (sign-test.ts); files without shared rounds cannot be paired.
+ */
+export const THROUGHPUT_TESTS = ['mann-whitney', 'bootstrap', 'paired'] as const;
 export type ThroughputTest = (typeof THROUGHPUT_TESTS)[number];
 
 export const THROUGHPUT_METRICS = ['ops', 'quiet', 'sentinel'] as const;
@@ -117,6 +124,8 @@ export interface ThroughputDelta {
   test: 'exact' | 'normal';
   /** The smallest p these trial counts can reach; ≥ alpha means never significant. */
   minimumP: number;
+  /** pTest 'paired': how many head trials found a base trial of the same round. */
+  pairs?: number;
   significant: boolean;
   /** '~' when not significant at alpha, else the signed delta, e.g. '-31.2%'. */
   verdict: string;
@@ -383,9 +392,17 @@ function compareCell(
     ? (sentinelHead as number[]).map((value) => value * level)
     : (quiet ? (quietHead as number[]) : headCell.trials.map((trial) => trial.opsPerSec)).map((value) => value * scale);
   const mannWhitney = mannWhitneyU(headTrials, baseTrials);
-  const ratio = quantile(headTrials, effectQuantile) / quantile(baseTrials, effectQuantile);
   const bootstrap = settings.test === 'bootstrap';
-  const p = bootstrap ? bootstrapQuantileRatio(headTrials, baseTrials, effectQuantile).p : mannWhitney.p;
+  const pairs = settings.test === 'paired' ? pairByRound(headCell, headTrials, baseCell, baseTrials) : null;
+  let ratio = quantile(headTrials, effectQuantile) / quantile(baseTrials, effectQuantile);
+  let p = bootstrap ? bootstrapQuantileRatio(headTrials, baseTrials, effectQuantile).p : mannWhitney.p;
+  let minimumP = bootstrap ? 2 / (BOOTSTRAP_RESAMPLES + 1) : minimumTwoSidedP(headTrials.length, baseTrials.length);
+  if (pairs !== null) {
+    // No shared round: nothing was measured side by side, so nothing can be concluded.
+    ratio = pairs.head.length > 0 ? pairedRatio(pairs.head, pairs.base).ratio : ratio;
+    p = pairs.head.length > 0 ? signTest(pairs.head, pairs.base).p : 1;
+    minimumP = minimumSignTestP(pairs.head.length);
+  }
   const significant = p < alpha;
   return {
     key,
@@ -407,12 +424,35 @@ function compareCell(
       pTest: settings.test,
       mannWhitneyP: mannWhitney.p,
       test: mannWhitney.method,
-      minimumP: bootstrap ? 2 / (BOOTSTRAP_RESAMPLES + 1) : minimumTwoSidedP(headTrials.length, baseTrials.length),
+      minimumP,
+      ...(pairs === null ? {} : { pairs: pairs.head.length }),
       significant,
       verdict: significant ? formatDeltaPct((ratio - 1) * 100) : '~',
     },
     p99Ns: compareP99(baseCell, headCell, scale),
   };
+}
+
+/** Head and base figures of the trials measured in the same round, in head order. */
+function pairByRound(
+  headCell: Cell,
+  headFigures: readonly number[],
+  baseCell: Cell,
+  baseFigures: readonly number[],
+): { head: number[]; base: number[] } {
+  const baseByRound = new Map<number, number>();
+  baseCell.trials.forEach((trial, index) => {
+    if (typeof trial.round === 'number') baseByRound.set(trial.round, baseFigures[index]);
+  });
+  const head: number[] = [];
+  const base: number[] = [];
+  headCell.trials.forEach((trial, index) => {
+    const partner = typeof trial.round === 'number' ? baseByRound.get(trial.round) : undefined;
+    if (partner === undefined) return;
+    head.push(headFigures[index]);
+    base.push(partner);
+  });
+  return { head, base };
 }
 
 function scaleMedianCI(value: MedianCI, scale: number): MedianCI {
@@ -503,7 +543,8 @@ function warningsFor(
     const sample = underpowered[0].opsPerSec;
     warnings.push(
       `${underpowered.length} cell(s) have too few trials to ever reach p < ${options.alpha} ` +
-        `(e.g. ${sample.headTrials} vs ${sample.baseTrials} trials: smallest possible p = ${sample.minimumP.toFixed(3)}); run more trials`,
+        `(e.g. ${sample.pairs === undefined ? `${sample.headTrials} vs ${sample.baseTrials} trials` : `${sample.pairs} pairs of trials`}: ` +
+        `smallest possible p = ${sample.minimumP.toFixed(3)}); run more trials${sample.pairs === undefined ? '' : ' or more sweeps (gate --runs)'}`,
     );
   }
   const calibrationRatio = head.calibration.opsPerSec / base.calibration.opsPerSec;

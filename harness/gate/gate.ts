@@ -109,8 +109,12 @@ export interface GateOptions {
   currentSource: string;
 }
 
-/** Measures these cells again (baseline names) and returns a results file holding them. */
-export type Remeasure = (cells: CellKey[]) => Promise<{ results: Results; source: string }>;
+/**
+ * Measures these cells again (baseline names) and returns a results file
+ * holding them, and, when the baseline is measured beside the code
+ * (`--against`), the baseline's re-run too: the re-run is then compared with it.
+ */
+export type Remeasure = (cells: CellKey[]) => Promise<{ results: Results; source: string; baseline?: Results }>;
 
 export interface GateFinding {
   key: CellKey;
@@ -329,10 +333,11 @@ export async function runGate(
   const confirmRan = options.confirm && findings.length > 0;
   if (confirmRan && remeasure) {
     const rerun = await remeasure(findings.map((finding) => finding.key));
-    unsteady.confirm = unsteadyReason(baseline, rerun.results, options.calibrationTolerancePct);
+    const rerunBaseline = rerun.baseline ?? baseline;
+    unsteady.confirm = unsteadyReason(rerunBaseline, rerun.results, options.calibrationTolerancePct);
     confirmComparison = compareResults(
-      baseline,
-      restrictToBaseline(rerun.results, baseline, compareOptions.mapAliases),
+      rerunBaseline,
+      restrictToBaseline(rerun.results, rerunBaseline, compareOptions.mapAliases),
       {
         ...compareOptions,
         headSource: rerun.source,
@@ -357,9 +362,10 @@ export async function runGate(
   const gatedLabels = new Set(
     comparison.cells.filter((cell) => notGatedReason(cell, maxThreads) === null).map((cell) => cell.label),
   );
+  // Paired cells: what they can detect is the pairs' count, which compare.ts reports as minimumP.
   const blind = baseline.cells.flatMap((cell) => {
     const label = cellLabel(cellKeyOf(cell));
-    if (!gatedLabels.has(label) || cell.error !== undefined) return [];
+    if (compareOptions.test === 'paired' || !gatedLabels.has(label) || cell.error !== undefined) return [];
     const trials = trialFigures(cell, compareOptions.metric) ?? cell.trials.map((trial) => trial.opsPerSec);
     const drop = smallestDetectableDropPct(trials, options.alpha, compareOptions.test, compareOptions.effectQuantile);
     return drop > BLIND_SPOT_FACTOR * options.thresholdPct

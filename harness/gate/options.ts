@@ -76,8 +76,10 @@ function throughputOptions(
       name: 'test',
       flag: '--test <test>',
       description:
-        'significance test over the per-trial figures: mann-whitney (two-sided rank test) or bootstrap (two-sided, of the ratio ' +
-        `of the two sides' --effect-quantile, seeded: the same files give the same p): ${THROUGHPUT_TESTS.join(' | ')}`,
+        'significance test over the per-trial figures: mann-whitney (two-sided rank test), bootstrap (two-sided, of the ratio ' +
+        "of the two sides' --effect-quantile, seeded: the same files give the same p) or paired (each head trial against the base " +
+        "trial of the same round, measured side by side: the median of the pairs' ratios and a two-sided sign test; " +
+        `the gate's --against): ${THROUGHPUT_TESTS.join(' | ')}`,
       defaultValue: defaults.test,
       parse: parsers.oneOf(THROUGHPUT_TESTS),
     }),
@@ -119,6 +121,16 @@ export const gateOptions = [
       "Several runs of the same code are pooled per cell (recommended: 3 per machine kind); when they come from several CPU models, only the runs on this machine's CPU are pooled",
     parse: parsers.list(parsers.string()),
     repeatable: true,
+  }),
+  defineOption({
+    name: 'against',
+    flag: '--against <path>',
+    description:
+      'instead of --baseline: the baseline version of the code, measured now beside the code under test, interleaved trial by trial ' +
+      '(a built maplab tree, e.g. a git worktree of main after npm run build; a module exporting mapFactories; or an older plugin module ' +
+      "matched with --map-module). Cells are compared pair by pair (--test paired: the median of the pairs' ratios and a sign test), " +
+      'without normalisation; needs --preset',
+    parse: parsers.string(),
   }),
   defineOption({
     name: 'current',

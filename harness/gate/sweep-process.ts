@@ -16,6 +16,7 @@ import { UsageError } from '../run/options.js';
 import { readResultsFile, type Results } from '../results/results.js';
 import { cellKeyOf, cellLabel, type CellKey } from './compare.js';
 import { measuringNodeFlags } from '../run/jit.js';
+import { BASE_SUFFIX, baseMapOf } from '../run/map-source.js';
 
 export interface SweepRequest {
   /** The built CLI, dist/scripts/cli.js. */
@@ -29,6 +30,8 @@ export interface SweepRequest {
   mapAliases?: Readonly<Record<string, string>>;
   /** --node runtimes passed through to the sweep (cells then match the baseline's per runtime). */
   node?: string[];
+  /** --against: the baseline code, swept beside the code under test; each cell's map also runs as <map>@base. */
+  against?: string;
   timeoutMs: number;
 }
 
@@ -46,6 +49,10 @@ export function sweepArguments(request: SweepRequest, outPath: string): string[]
     Object.entries(request.mapAliases ?? {}).map(([headName, baseName]) => [baseName, headName]),
   );
   const distinct = <T>(values: T[]): string => [...new Set(values)].map(String).join(',');
+  const headMaps = request.cells.map((cell) => baseToHead.get(cell.map) ?? cell.map);
+  const maps = request.against
+    ? request.cells.flatMap((cell, index) => [headMaps[index], cell.map + BASE_SUFFIX])
+    : headMaps;
   const args = [
     request.cliPath,
     'sweep',
@@ -55,7 +62,7 @@ export function sweepArguments(request: SweepRequest, outPath: string): string[]
     outPath,
     '--quiet',
     '--maps',
-    distinct(request.cells.map((cell) => baseToHead.get(cell.map) ?? cell.map)),
+    distinct(maps),
     '--workloads',
     distinct(request.cells.map((cell) => cell.workload)),
     '--threads',
@@ -68,6 +75,9 @@ export function sweepArguments(request: SweepRequest, outPath: string): string[]
     args.push('--rates', distinct(request.cells.map((cell) => cell.rate)));
   if (request.mapModule) args.push('--map-module', resolve(request.mapModule));
   if (request.node && request.node.length > 0) args.push('--node', request.node.join(','));
+  // Pinned, so that a round's two copies of a cell run on the same vCPU (the round's fastest, harness/trial/affinity.ts):
+  // the two vCPUs differ by up to 1.6× and a pair's ratio would carry that (EVIDENCE.md, "Which vCPU").
+  if (request.against) args.push('--against', resolve(request.against), '--pin', 'true');
   return args;
 }
 
@@ -106,7 +116,9 @@ export async function runSweepProcess(request: SweepRequest): Promise<Results> {
     const wanted = new Set(request.cells.map(cellLabel));
     return {
       ...results,
-      cells: results.cells.filter((cell) => wanted.has(cellLabel(cellKeyOf(cell, aliases[cell.map] ?? cell.map)))),
+      cells: results.cells.filter((cell) =>
+        wanted.has(cellLabel(cellKeyOf(cell, baseMapOf(cell.map) ?? aliases[cell.map] ?? cell.map))),
+      ),
     };
   } finally {
     rmSync(directory, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { compareResults, type Comparison } from '../../harness/gate/compare.js';
 import { compareOptions, type ReportFormat } from '../../harness/gate/options.js';
-import { resolveFlags } from '../../harness/run/options.js';
+import { resolveFlags, UsageError } from '../../harness/run/options.js';
 import { readResultsFile } from '../../harness/results/results.js';
 import { renderComparisonMarkdown } from '../../reports/compare-markdown.js';
 import { renderComparisonText } from '../../reports/compare-text.js';
@@ -30,6 +30,11 @@ export function register(program: Command): void {
   addOptions(command, compareOptions).action(
     action((basePath: string, headPath: string, flags: Record<string, unknown>) => {
       const options = resolveFlags(compareOptions, flags);
+      if (options.test === 'paired') {
+        throw new UsageError(
+          '--test paired pairs trials measured side by side in one sweep, and two files are two sweeps: use maplab gate --against',
+        );
+      }
       const comparison = compareResults(readResultsFile(basePath), readResultsFile(headPath), {
         alpha: options.alpha,
         normalize: options.normalize,

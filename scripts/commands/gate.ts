@@ -17,6 +17,9 @@ import {
   type BaselineRun,
 } from '../../harness/gate/baseline.js';
 import { localMachineKind } from '../../harness/run/env.js';
+import { planAgainst, splitAgainst } from '../../harness/gate/against.js';
+import { resolveSweep } from '../../harness/run/config.js';
+import { baseMapOf, loadBaseMaps } from '../../harness/run/map-source.js';
 import { CLI_PATH } from '../../harness/run/jit.js';
 import { maxThreadsFor, runGate, whyNotGated, type GateReport, type Remeasure } from '../../harness/gate/gate.js';
 import { gateOptions, type ReportFormat } from '../../harness/gate/options.js';
@@ -43,7 +46,14 @@ export function register(program: Command): void {
   addOptions(command, gateOptions).action(
     action(async (flags: Record<string, unknown>) => {
       const options = resolveFlags(gateOptions, flags);
-      if (options.baseline === undefined) throw new UsageError('gate needs --baseline <results.json>');
+      if (options.against !== undefined) return gateAgainst(options, flags);
+      if (options.test === 'paired') {
+        throw new UsageError(
+          '--test paired pairs trials measured side by side in one sweep: it needs --against <baseline code>',
+        );
+      }
+      if (options.baseline === undefined)
+        throw new UsageError('gate needs --baseline <results.json> (stored runs) or --against <path> (code)');
       if (options.current === undefined && options.preset === undefined) {
         throw new UsageError(
           'gate needs --current <results.json> (measured already) or --preset <name> (run the sweep now)',
@@ -157,18 +167,128 @@ export function register(program: Command): void {
           );
         }
       } catch (error) {
-        if (!(error instanceof SweepFailedError)) throw error;
-        // The code under test did not run to completion: that fails the gate, but it is not a usage error.
-        process.stderr.write(`maplab gate: FAIL: ${error.message}\n`);
-        appendStepSummary(`## maplab gate: ❌ FAIL: the benchmark did not complete\n\n\`${error.message}\`\n`);
-        return 1;
+        return sweepFailed(error);
       }
-      process.stdout.write(renderGate(report, options.format));
-      if (options.verdictOut !== undefined) writeFileAtomic(options.verdictOut, renderGate(report, 'json'));
-      appendStepSummary(renderGateMarkdown(report));
-      return report.passed ? 0 : 1;
+      return publishVerdict(report, options);
     }),
   );
+}
+
+type GateFlags = ReturnType<typeof resolveFlags<typeof gateOptions>>;
+
+/**
+ * `--against`: the baseline code measured now, beside the code under test
+ * (harness/gate/against.ts): every gated cell of the preset as <map> and
+ * <map>@base in one interleaved sweep, `--runs` fresh processes, each cell
+ * compared pair by pair; the re-run of a candidate measures both sides again.
+ */
+async function gateAgainst(options: GateFlags, flags: Record<string, unknown>): Promise<number> {
+  // Commander sets normalize to true unless --no-normalize is given.
+  const clash = (['baseline', 'current'] as const).find((name) => flags[name] !== undefined);
+  if (clash !== undefined || flags.normalize === false) {
+    throw new UsageError(
+      `--against measures the baseline now, beside the code under test: drop --${clash ?? 'no-normalize'}`,
+    );
+  }
+  if (options.preset === undefined)
+    throw new UsageError('--against runs the sweep now: give --preset <name> (e.g. ci)');
+  if (flags.test !== undefined && options.test !== 'paired') {
+    throw new UsageError(`--against compares trials pair by pair: --test must be paired, got ${options.test}`);
+  }
+  const against = options.against as string;
+  const baseMaps = (await loadBaseMaps(against)).map((base) => baseMapOf(base.source.name) as string);
+  // The preset's plan as the sweep would resolve it (maps, workloads, threads, load factors).
+  const resolved = await resolveSweep({
+    preset: options.preset,
+    ...(options.mapModule === undefined ? {} : { mapModule: options.mapModule }),
+  });
+  const mapAliases = options.mapAlias ?? {};
+  const cores = availableParallelism();
+  const maxThreads = options.maxThreads ?? maxThreadsFor(cores, cores);
+  const plan = planAgainst(resolved.config, {
+    shared: (name) => resolved.maps.get(name)?.factory.shared !== false,
+    baseMaps,
+    mapAliases,
+    maxThreads,
+    cores,
+  });
+  if (plan.cells.length === 0) {
+    throw new UsageError(
+      `--against: no cell of --preset ${options.preset} can be gated against ${against} (${plan.skipped.join('; ') || `no thread count ≤ ${maxThreads}`})`,
+    );
+  }
+  const measure = async (cells: SweepRequest['cells']): Promise<{ head: Results; base: Results }> => {
+    const heads: BaselineRun[] = [];
+    const bases: BaselineRun[] = [];
+    for (let run = 1; run <= options.runs; run++) {
+      const results = await runSweepProcess({
+        cliPath: CLI_PATH,
+        preset: options.preset as string,
+        cells,
+        mapModule: options.mapModule,
+        mapAliases,
+        node: options.node,
+        against,
+        timeoutMs: options.timeout * 1000,
+      });
+      const sides = splitAgainst(results, run);
+      heads.push({ results: sides.head, source: `run ${run}` });
+      bases.push({ results: sides.base, source: `run ${run}` });
+    }
+    return { head: mergeBaselines(heads).results, base: mergeBaselines(bases).results };
+  };
+  const baselineSource = `${against} (measured now, beside the code under test)`;
+  let report: GateReport;
+  try {
+    const first = await measure(plan.cells);
+    if (options.out !== undefined) writeResultsFile(options.out, first.head);
+    report = await runGate(
+      first.base,
+      first.head,
+      {
+        alpha: options.alpha,
+        thresholdPct: options.threshold,
+        metric: options.metric,
+        effectQuantile: options.effectQuantile,
+        test: 'paired',
+        normalize: false,
+        confirm: options.confirm ?? true,
+        calibrationTolerancePct: options.calibrationTolerance,
+        maxThreads,
+        mapAliases,
+        baselineSource,
+        currentSource: `sweep --preset ${options.preset} (run now, ${options.runs} run(s) pooled)`,
+      },
+      async (cells) => {
+        const rerun = await measure(cells);
+        return {
+          results: rerun.head,
+          baseline: rerun.base,
+          source: `sweep --preset ${options.preset} (confirmation re-run)`,
+        };
+      },
+    );
+    if (plan.skipped.length > 0) report.warnings.push(`not gated: ${plan.skipped.join('; ')}`);
+  } catch (error) {
+    return sweepFailed(error);
+  }
+  return publishVerdict(report, options);
+}
+
+/** The code under test did not run to completion: that fails the gate, but it is not a usage error. */
+function sweepFailed(error: unknown): number {
+  if (!(error instanceof SweepFailedError)) throw error;
+  process.stderr.write(`maplab gate: FAIL: ${error.message}\n`);
+  appendStepSummary(`## maplab gate: ❌ FAIL: the benchmark did not complete\n\n\`${error.message}\`\n`);
+  return 1;
+}
+
+/** Prints the verdict, saves it when asked, adds it to the CI step summary; the exit code. */
+function publishVerdict(report: GateReport, options: GateFlags): number {
+  process.stdout.write(renderGate(report, options.format));
+  if (options.verdictOut !== undefined) writeFileAtomic(options.verdictOut, renderGate(report, 'json'));
+  appendStepSummary(renderGateMarkdown(report));
+  return report.passed ? 0 : 1;
 }
 
 /** GitHub Actions shows whatever a step appends to $GITHUB_STEP_SUMMARY on the run's page. */

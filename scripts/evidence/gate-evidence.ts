@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { PRESET_NAMES } from '../../harness/run/config.js';
 import { THROUGHPUT_METRICS } from '../../harness/gate/compare.js';
 import { parsePercent } from '../../harness/gate/options.js';
-import { defineOption, parsers } from '../../harness/run/options.js';
+import { defineOption, parsers, UsageError } from '../../harness/run/options.js';
 import { mapFactories } from '../../maps/index.js';
 import { scriptArgs } from '../cli-kit.js';
 
@@ -131,6 +131,19 @@ const options = scriptArgs({
       parse: parsePercent,
     }),
     defineOption({
+      name: 'against',
+      flag: '--against <path>',
+      description:
+        'gate every run with --against this baseline code (a built maplab tree, e.g. a copy of dist/ in a temp folder) instead of a stored baseline',
+      parse: parsers.string(),
+    }),
+    defineOption({
+      name: 'gateRuns',
+      flag: '--gate-runs <n>',
+      description: "gate --runs of every gate run, integer 1..20 (default: the gate's own)",
+      parse: parsers.integer(1, 20),
+    }),
+    defineOption({
       name: 'metric',
       flag: '--metric <metric>',
       description: `gate --metric of every gate run: ${THROUGHPUT_METRICS.join(' | ')} (default: the gate's own)`,
@@ -155,7 +168,9 @@ function maplab(args: string[], env: Record<string, string> = {}) {
 }
 
 let baselinePath = options.baseline;
-if (baselinePath === undefined) {
+if (options.against !== undefined && baselinePath !== undefined)
+  throw new UsageError('--against and --baseline are two kinds of baseline: give one');
+if (baselinePath === undefined && options.against === undefined) {
   const paths: string[] = [];
   for (let run = 1; run <= options.baselineRuns; run++) {
     const path = join(outDirectory, `baseline-${run}.json`);
@@ -168,7 +183,15 @@ if (baselinePath === undefined) {
 }
 
 function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
-  const args = ['gate', '--baseline', baselinePath as string, '--preset', preset, '--format', 'json'];
+  const args = [
+    'gate',
+    ...(options.against === undefined ? ['--baseline', baselinePath as string] : ['--against', options.against]),
+    '--preset',
+    preset,
+    '--format',
+    'json',
+  ];
+  if (options.gateRuns !== undefined) args.push('--runs', String(options.gateRuns));
   if (options.threshold !== undefined) args.push('--threshold', String(options.threshold));
   if (options.metric !== undefined) args.push('--metric', options.metric);
   const env: Record<string, string> = {};
@@ -228,9 +251,9 @@ function gateRun(scenario: GateRun['scenario'], run: number): GateRun {
   return record;
 }
 
+// Alternating, so that a change in the machine over the hour weighs on both scenarios alike.
 const records: GateRun[] = [];
-for (let run = 1; run <= runs; run++) records.push(gateRun('unchanged', run));
-for (let run = 1; run <= runs; run++) records.push(gateRun('slowed', run));
+for (let run = 1; run <= runs; run++) records.push(gateRun('unchanged', run), gateRun('slowed', run));
 
 const unchanged = records.filter((record) => record.scenario === 'unchanged');
 const slowed = records.filter((record) => record.scenario === 'slowed');
@@ -239,8 +262,9 @@ const count = (records: GateRun[], verdict: string) => records.filter((record) =
 const detections = slowed.filter(
   (record) => record.exitCode === 1 && record.regressions.some((label) => label.startsWith(`${baseMap}/`)),
 ).length;
+const baselineLabel = options.against === undefined ? baselinePath : `--against ${options.against}`;
 const summary = {
-  baseline: baselinePath,
+  baseline: baselineLabel,
   threshold: options.threshold ?? 'default',
   preset,
   baseMap,
@@ -261,7 +285,7 @@ const summary = {
 writeFileSync(join(outDirectory, 'evidence.json'), JSON.stringify(summary, null, 2) + '\n');
 process.stdout.write(
   [
-    `## gate evidence (${preset} preset, ${runs} runs each, threshold ${options.threshold ?? 'default'}, baseline ${baselinePath})`,
+    `## gate evidence (${preset} preset, ${runs} runs each, threshold ${options.threshold ?? 'default'}, baseline ${baselineLabel})`,
     '',
     `- unchanged code: ${falseAlarms} / ${runs} gate failures (target 0); verdicts: ${count(unchanged, 'pass')} pass, ` +
       `${count(unchanged, 'inconclusive')} inconclusive, ${count(unchanged, 'regression')} regression; ` +
