@@ -29,6 +29,11 @@ export function collectEnv(): ResultsEnv & { commitDirty?: boolean } {
   return env;
 }
 
+/** The commit checked out in a directory (a baseline tree), or undefined when it is not a git work tree. */
+export function commitOf(directory: string): string | undefined {
+  return git(['-C', directory, 'rev-parse', 'HEAD']);
+}
+
 function git(args: string[]): string | undefined {
   try {
     return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();

@@ -7,7 +7,7 @@
  * what they are: harness/gate/gate.ts and harness/README.md, "Compare and gate".
  */
 import type { Command } from 'commander';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { cellKeyOf, cellLabel } from '../../harness/gate/compare.js';
 import {
@@ -16,7 +16,7 @@ import {
   selectBaselineRuns,
   type BaselineRun,
 } from '../../harness/gate/baseline.js';
-import { localMachineKind } from '../../harness/run/env.js';
+import { commitOf, localMachineKind } from '../../harness/run/env.js';
 import { planAgainst, splitAgainst } from '../../harness/gate/against.js';
 import { resolveSweep } from '../../harness/run/config.js';
 import { baseMapOf, loadBaseMaps } from '../../harness/run/map-source.js';
@@ -217,6 +217,7 @@ async function gateAgainst(options: GateFlags, flags: Record<string, unknown>): 
       `--against: no cell of --preset ${options.preset} can be gated against ${against} (${plan.skipped.join('; ') || `no thread count ≤ ${maxThreads}`})`,
     );
   }
+  const baseCommit = existsSync(against) && statSync(against).isDirectory() ? commitOf(against) : undefined;
   const measure = async (cells: SweepRequest['cells']): Promise<{ head: Results; base: Results }> => {
     const heads: BaselineRun[] = [];
     const bases: BaselineRun[] = [];
@@ -233,7 +234,14 @@ async function gateAgainst(options: GateFlags, flags: Record<string, unknown>): 
       });
       const sides = splitAgainst(results, run);
       heads.push({ results: sides.head, source: `run ${run}` });
-      bases.push({ results: sides.base, source: `run ${run}` });
+      // Measured in the same process, but of other code: its own commit, when the path is a git work tree.
+      const {
+        commit: _head,
+        commitDirty: _dirty,
+        ...env
+      } = sides.base.env as Results['env'] & { commitDirty?: boolean };
+      const baseEnv = baseCommit === undefined ? env : { ...env, commit: baseCommit };
+      bases.push({ results: { ...sides.base, env: baseEnv }, source: `run ${run}` });
     }
     return { head: mergeBaselines(heads).results, base: mergeBaselines(bases).results };
   };
