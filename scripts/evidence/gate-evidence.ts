@@ -3,7 +3,8 @@
  * real regression (issue 6). Runs, one after another so they never compete
  * for the CPU:
  *   1. a baseline: --baseline-runs runs of `maplab sweep --preset ci`, pooled by
- *      the gate (unless --baseline is given);
+ *      the gate (unless --baseline is given; with --against, none: every gate
+ *      measures that baseline code beside the code under test);
  *   2. N gate runs of the unchanged code against it (target: 0 failures);
  *   3. N gate runs where <base-map> is replaced by the slowed-map plugin
  *      (scripts/evidence/fixtures/slowed-map.ts, ~30% slower) matched to the baseline's
@@ -15,6 +16,7 @@
  *
  *   node dist/scripts/evidence/gate-evidence.js [--runs 10] [--baseline a.json,b.json,c.json | --baseline-runs 3]
  *       [--base-map rwmutex] [--out results/gate-evidence] [--preset ci] [--extra 0.5] [--threshold 10] [--metric sentinel]
+ *       [--against <built maplab tree> --gate-runs 2]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
