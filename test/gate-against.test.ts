@@ -52,6 +52,16 @@ test('the sign test: all of 10 pairs slower gives p = 2/1024, ties are dropped, 
   assert.ok(minimumSignTestP(5) > 0.05 && minimumSignTestP(6) < 0.05);
 });
 
+/** compareResults options of the paired test, on quiet rates, without normalisation. */
+const PAIRED = {
+  alpha: 0.05,
+  normalize: false,
+  metric: 'quiet',
+  test: 'paired',
+  baseSource: 'b',
+  headSource: 'h',
+} as const;
+
 test('paired: a 15% slower head is found through round-to-round drift of 40%, which the unpaired test cannot see past', () => {
   const base = buildResults({ cells: [] });
   const baseCells = { ...base, cells: [roundCell('rwmutex', LEVELS)] };
@@ -64,12 +74,11 @@ test('paired: a 15% slower head is found through round-to-round drift of 40%, wh
       ),
     ],
   };
-  const options = { alpha: 0.05, normalize: false, metric: 'quiet', baseSource: 'b', headSource: 'h' } as const;
-  const paired = compareResults(baseCells, headCells, { ...options, test: 'paired' }).cells[0].opsPerSec;
+  const paired = compareResults(baseCells, headCells, PAIRED).cells[0].opsPerSec;
   assert.equal(paired.pairs, 10);
   assert.ok(Math.abs(paired.deltaPct + 15) < 1e-9, String(paired.deltaPct));
   assert.ok(paired.significant && paired.p < 0.01, String(paired.p));
-  const unpaired = compareResults(baseCells, headCells, { ...options, test: 'mann-whitney' }).cells[0].opsPerSec;
+  const unpaired = compareResults(baseCells, headCells, { ...PAIRED, test: 'mann-whitney' }).cells[0].opsPerSec;
   assert.equal(unpaired.significant, false, `Mann–Whitney p ${unpaired.p}`);
 });
 
@@ -78,14 +87,7 @@ test('paired: unchanged code under the same drift is not significant, and only t
   const results = buildResults({ cells: [] });
   const base = { ...results, cells: [roundCell('rwmutex', LEVELS)] };
   const head = { ...results, cells: [roundCell('rwmutex', jitter)] };
-  const same = compareResults(base, head, {
-    alpha: 0.05,
-    normalize: false,
-    metric: 'quiet',
-    test: 'paired',
-    baseSource: 'b',
-    headSource: 'h',
-  }).cells[0].opsPerSec;
+  const same = compareResults(base, head, PAIRED).cells[0].opsPerSec;
   assert.equal(same.significant, false);
   const shifted = {
     ...results,
@@ -97,14 +99,7 @@ test('paired: unchanged code under the same drift is not significant, and only t
       ),
     ],
   };
-  const partly = compareResults(base, shifted, {
-    alpha: 0.05,
-    normalize: false,
-    metric: 'quiet',
-    test: 'paired',
-    baseSource: 'b',
-    headSource: 'h',
-  }).cells[0].opsPerSec;
+  const partly = compareResults(base, shifted, PAIRED).cells[0].opsPerSec;
   assert.equal(partly.pairs, 3, 'rounds 7, 8 and 9 are the only ones both sides have');
 });
 

@@ -102,15 +102,7 @@ export function register(program: Command): void {
       const sweep = async (cells: SweepRequest['cells']): Promise<Results> => {
         const runs: BaselineRun[] = [];
         for (let run = 1; run <= options.runs; run++) {
-          const results = await runSweepProcess({
-            cliPath: CLI_PATH,
-            preset: options.preset as string,
-            cells,
-            mapModule: options.mapModule,
-            mapAliases,
-            node: options.node,
-            timeoutMs: options.timeout * 1000,
-          });
+          const results = await runSweepProcess(sweepRequest(options, cells, mapAliases));
           runs.push({ results, source: `run ${run}` });
         }
         return mergeBaselines(runs).results;
@@ -176,6 +168,23 @@ export function register(program: Command): void {
 
 type GateFlags = ReturnType<typeof resolveFlags<typeof gateOptions>>;
 
+/** One of the sweeps the gate runs: the preset, restricted to `cells`, with the plugin and runtimes passed through. */
+function sweepRequest(
+  options: GateFlags,
+  cells: SweepRequest['cells'],
+  mapAliases: Readonly<Record<string, string>>,
+): SweepRequest {
+  return {
+    cliPath: CLI_PATH,
+    preset: options.preset as string,
+    cells,
+    mapModule: options.mapModule,
+    mapAliases,
+    node: options.node,
+    timeoutMs: options.timeout * 1000,
+  };
+}
+
 /**
  * `--against`: the baseline code measured now, beside the code under test
  * (harness/gate/against.ts): every gated cell of the preset as <map> and
@@ -222,16 +231,7 @@ async function gateAgainst(options: GateFlags, flags: Record<string, unknown>): 
     const heads: BaselineRun[] = [];
     const bases: BaselineRun[] = [];
     for (let run = 1; run <= options.runs; run++) {
-      const results = await runSweepProcess({
-        cliPath: CLI_PATH,
-        preset: options.preset as string,
-        cells,
-        mapModule: options.mapModule,
-        mapAliases,
-        node: options.node,
-        against,
-        timeoutMs: options.timeout * 1000,
-      });
+      const results = await runSweepProcess({ ...sweepRequest(options, cells, mapAliases), against });
       const sides = splitAgainst(results, run);
       heads.push({ results: sides.head, source: `run ${run}` });
       // Measured in the same process, but of other code: its own commit, when the path is a git work tree.
