@@ -23,12 +23,14 @@ test('open loop behind schedule: every due op is issued or counted as backlog, e
   const control = new TrialControl();
   const state = loopState(control);
   const byOp = Array.from({ length: 8 }, () => new LatencyHistogram());
-  const startMs = performance.now();
-  // 1e9 ops/s: always behind, so ops run in batches between clock reads.
-  const outcome = runOpenLoop(state, byOp, control, startMs, 1e-6, startMs + 20, new LatencyHistogram());
+  // Whole ms and a power-of-two interval: the window and every due time are exact in binary, so the count of due
+  // ops is 20 × 2^20 with no rounding at the edge (with performance.now() and 1e-6 it was off by one now and then).
+  const startMs = Math.floor(performance.now());
+  const intervalMs = 2 ** -20; // ~1e9 ops/s: always behind, so ops run in batches between clock reads.
+  const outcome = runOpenLoop(state, byOp, control, startMs, intervalMs, startMs + 20, new LatencyHistogram());
   const recorded = byOp.reduce((sum, histogram) => sum + histogram.totalCount, 0);
   assert.equal(recorded, outcome.issued + outcome.backlog);
-  assert.equal(outcome.issued + outcome.backlog, Math.ceil(20 / 1e-6));
+  assert.equal(outcome.issued + outcome.backlog, 20 * 2 ** 20);
   assert.equal(state.index, outcome.issued);
   assert.ok(byOp.every((histogram) => histogram.totalCount === 0 || histogram.minNs >= 0));
 });
