@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CellSpec } from '../harness/run/cell.js';
-import { AUTO_BRACKET, bracketRates, capacityOf, refineRates, runAutoRateSeries } from '../harness/run/rate-plan.js';
+import {
+  AUTO_BRACKET,
+  bracketRates,
+  capacityOf,
+  planAutoRatePhase,
+  refineRates,
+  runAutoRateSeries,
+} from '../harness/run/rate-plan.js';
 import type { Cell } from '../harness/results/results.js';
 import { buildCell } from './fixtures/results-builder.js';
 
@@ -66,4 +73,76 @@ test('the sweep hook runs the bracket, then the refinement, skipping rates a res
   assert.deepEqual(ran.slice(0, bracket.length - 1), bracket.slice(1), 'the bracket, minus the rate already measured');
   const refined = ran.slice(bracket.length - 1);
   assert.ok(refined.length > 0 && refined.every((rate) => rate > 600_000 && rate < 700_000), `refined ${refined}`);
+});
+
+test('an interleaved phase plans every series at once, a visit group per step, skipping rates already measured', () => {
+  const specs: CellSpec[] = ['rwmutex', 'readdirty'].map((map) => ({
+    map,
+    workload: 'read-heavy',
+    threads: 2,
+    loadFactor: 0.75,
+    rate: null,
+  }));
+  const rwmutex = buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2, opsPerSec: 2_000_000, samples: 10 });
+  const readdirty = buildCell({ map: 'readdirty', workload: 'read-heavy', threads: 2, opsPerSec: 8e6, samples: 10 });
+  const failed = buildCell({ map: 'sharded', workload: 'read-heavy', threads: 2, error: 'boom' });
+  const measuredAlready = { ...openCell(bracketRates(2_000_000, 2)[0], 1000), loadFactor: 0.75 };
+  const cells = [rwmutex, readdirty, failed, measuredAlready];
+  const phase = planAutoRatePhase(
+    'bracket',
+    [...specs, { ...specs[0], map: 'sharded' }, { ...specs[0], map: 'clht' }],
+    cells,
+  );
+  assert.equal(phase.length, 2 * AUTO_BRACKET.length - 1, 'no series for a failed or missing capacity cell');
+  const first = phase.filter((cell) => cell.group === 'read-heavy|t2|lf0.75|bracket 0');
+  assert.deepEqual(
+    first.map((cell) => cell.spec.map),
+    ['readdirty'],
+    "rwmutex's first rate is in the file already",
+  );
+  const last = phase.filter((cell) => cell.group === `read-heavy|t2|lf0.75|bracket ${AUTO_BRACKET.length - 1}`);
+  assert.deepEqual(
+    last.map((cell) => [cell.spec.map, cell.spec.rate]),
+    [
+      ['rwmutex', 1_200_000],
+      ['readdirty', 4_800_000],
+    ],
+    'one group holds every map at the same fraction of its own capacity',
+  );
+});
+
+test('the refinement phase refines from the bracket only, so a resumed series refines where a fresh one does', () => {
+  const spec: CellSpec = { map: 'rwmutex', workload: 'read-heavy', threads: 2, loadFactor: 0.75, rate: null };
+  const capacity = {
+    ...buildCell({ map: 'rwmutex', workload: 'read-heavy', threads: 2, opsPerSec: 2_000_000, samples: 10 }),
+    loadFactor: 0.75,
+  };
+  const bracket = bracketRates(2_000_000, 2).map((rate) => ({
+    ...openCell(rate, rate <= 600_000 ? 1000 : 50_000),
+    loadFactor: 0.75,
+  }));
+  const fresh = planAutoRatePhase('refine', [spec], [capacity, ...bracket]);
+  assert.ok(
+    fresh.length > 0 &&
+      fresh.every((cell) => (cell.spec.rate as number) > 600_000 && (cell.spec.rate as number) < 700_000),
+  );
+  assert.deepEqual(
+    fresh.map((cell) => cell.group),
+    fresh.map((_, step) => `read-heavy|t2|lf0.75|refine ${step}`),
+  );
+  // Resumed after one refinement rate ran (a jump at 650k): the rest of the same plan, not a refinement of the refinement.
+  const resumed = planAutoRatePhase(
+    'refine',
+    [spec],
+    [capacity, ...bracket, { ...openCell(650_000, 50_000), loadFactor: 0.75 }],
+  );
+  assert.deepEqual(
+    resumed,
+    fresh.filter((cell) => cell.spec.rate !== 650_000),
+  );
+  assert.equal(
+    fresh.filter((cell) => cell.spec.rate === 650_000).length,
+    1,
+    'the resumed rate is one of the fresh plan',
+  );
 });

@@ -19,6 +19,7 @@ import {
   type ResultsCell,
 } from '../harness/results/results.js';
 import { prepareSweep, runSweep } from '../harness/run/sweep.js';
+import { AUTO_BRACKET, bracketRates } from '../harness/run/rate-plan.js';
 import { resolveAffinity } from '../harness/trial/affinity.js';
 import { getWorkload } from '../workloads/index.js';
 
@@ -397,6 +398,64 @@ test("an interleaved sweep measures each round's maps side by side over two pool
     ],
   );
   assert.equal((results.analysis.winners ?? []).length, 2, 'a winner or tie per comparison group');
+});
+
+test('--rates auto interleaved: capacities first, then each step of every series visited side by side, rounds round-robin', async () => {
+  // --remeasure 0: no visit is measured again, so the order below is exactly the plan's.
+  const results = await sweep({
+    maps: 'js-map,plain',
+    workloads: 'read-heavy',
+    threads: '1',
+    rates: 'auto',
+    interleave: true,
+    remeasure: '0',
+    sentinel: 'false', // visits without sentinel readings: the test is about their order, and runs in half the time
+  });
+  results.cells.forEach(assertMeasured);
+  const measured = results.cells.filter(isMeasuredCell);
+  const capacities = measured.filter((cell) => cell.rate == null);
+  const open = measured.filter((cell) => typeof cell.rate === 'number');
+  assert.deepEqual(capacities.map((cell) => cell.map).sort(), ['js-map', 'plain']);
+  for (const capacity of capacities) {
+    const series = open.filter((cell) => cell.map === capacity.map).map((cell) => cell.rate as number);
+    for (const rate of bracketRates(capacity.opsPerSec.median, 1))
+      assert.ok(series.includes(rate), `${capacity.map}: the bracket rate ${rate} ran`);
+  }
+  const starts = (cells: Cell[], round?: number): number[] =>
+    cells.flatMap((cell) =>
+      cell.trials
+        .filter((trial) => round === undefined || trial.round === round)
+        .map((trial) => Number(trial.windowStartNs)),
+    );
+  assert.ok(Math.max(...starts(capacities)) < Math.min(...starts(open)), 'every capacity cell ran before any series');
+  const bracket = open.filter((cell) =>
+    bracketRates((capacities.find((c) => c.map === cell.map) as Cell).opsPerSec.median, 1).includes(
+      cell.rate as number,
+    ),
+  );
+  assert.ok(
+    Math.max(...starts(bracket, 0)) < Math.min(...starts(bracket, 1)),
+    "round 0 of every bracket cell before round 1 of any: a series' rates share the run's time",
+  );
+  // A visit holds the maps at the same step of their series: in time order, the two maps' trials at step i are adjacent.
+  const byStart = bracket
+    .flatMap((cell) =>
+      cell.trials.map((trial) => ({
+        start: Number(trial.windowStartNs),
+        map: cell.map,
+        step: bracketRates((capacities.find((c) => c.map === cell.map) as Cell).opsPerSec.median, 1).indexOf(
+          cell.rate as number,
+        ),
+      })),
+    )
+    .sort((a, b) => a.start - b.start);
+  for (let i = 0; i < byStart.length; i += 2) {
+    assert.equal(byStart[i].step, byStart[i + 1].step, `trials ${i} and ${i + 1} are one visit`);
+    assert.notEqual(byStart[i].map, byStart[i + 1].map);
+  }
+  const drift = (results.sweep as { drift: { visits: number } }).drift;
+  const groups = 1 + AUTO_BRACKET.length + new Set(open.length > bracket.length ? [1, 2, 3] : []).size;
+  assert.ok(drift.visits >= 2 * (1 + AUTO_BRACKET.length) && drift.visits <= 2 * groups, JSON.stringify(drift));
 });
 
 test('--sentinel false measures neither sentinel and records none', async () => {

@@ -9,7 +9,19 @@
  *      the last rate before p99 jumps; AUTO_REFINE_POINTS more rates are
  *      placed evenly inside that bracket, where the knee's interval is decided.
  * Rates are rounded to 3 significant digits, so a re-plan from the same
- * capacity gives the same cells (and `--resume` finds them).
+ * capacity gives the same cells (and `--resume` finds them). The refinement
+ * reads the bracket's cells only, so a resumed series refines where a fresh
+ * one would.
+ *
+ * Interleaved sweeps (every preset) run the three steps as phases of rounds
+ * (harness/run/sweep.ts, `planAutoRatePhase`): every capacity cell first,
+ * then every series' bracket, then every refinement, each phase's trials
+ * round-robin like any interleaved cells. A visit holds the maps' cells at
+ * the same step of their series (the same fraction of each one's capacity),
+ * so a slow spell of the machine lands on every rate of a series alike
+ * instead of on the few rates that happened to run during it: a knee is a
+ * comparison across rates, and a drift that rises or falls over the minutes
+ * a series took would otherwise bend its p99 curve.
  */
 import { latencyKnee, type LoadPoint } from '../analysis/latency.js';
 import { cellKey, type CellSpec } from './cell.js';
@@ -57,6 +69,62 @@ export function refineRates(cells: readonly ResultsCell[], points = AUTO_REFINE_
   return unique(extra).filter((rate) => !rates.includes(rate));
 }
 
+/** The open-loop cells of `spec`'s series among `cells` (any rate; same map, workload, threads, load factor, runtime). */
+function seriesOf(spec: CellSpec, cells: readonly ResultsCell[]): ResultsCell[] {
+  const key = cellKey({ ...spec, rate: null });
+  return cells.filter((cell) => typeof cell.rate === 'number' && cellKey({ ...cell, rate: null }) === key);
+}
+
+/** The bracket's cells of a series: those at the rates `capacity` plans. */
+function bracketCells(spec: CellSpec, capacity: number, cells: readonly ResultsCell[]): ResultsCell[] {
+  const bracket = new Set(bracketRates(capacity, spec.threads));
+  return seriesOf(spec, cells).filter((cell) => bracket.has(cell.rate as number));
+}
+
+/** One phase of an interleaved `--rates auto` sweep. */
+export type AutoRateStage = 'bracket' | 'refine';
+
+/** A cell an interleaved phase runs, and the visit group it joins: the maps' cells at the same step of their series. */
+export interface PhaseCell {
+  spec: CellSpec;
+  group: string;
+}
+
+/**
+ * The open-loop cells of one phase of an interleaved `--rates auto` sweep,
+ * for every capacity spec whose closed-loop cell is in `cells` and did not
+ * fail: 'bracket', the rates AUTO_BRACKET plans that are not measured yet;
+ * 'refine', the rates inside the bracket where p99 jumps (refineRates over
+ * the bracket's cells) not measured yet. Each cell's `group` names its step
+ * (workload, threads, load factor, stage and index), so a visit runs every
+ * map at the same fraction of its capacity.
+ */
+export function planAutoRatePhase(
+  stage: AutoRateStage,
+  capacitySpecs: readonly CellSpec[],
+  cells: readonly ResultsCell[],
+): PhaseCell[] {
+  const byKey = new Map(cells.map((cell) => [cellKey(cell), cell]));
+  const done = new Set(byKey.keys());
+  const planned: PhaseCell[] = [];
+  for (const spec of capacitySpecs) {
+    const capacityCell = byKey.get(cellKey({ ...spec, rate: null }));
+    const capacity = capacityCell === undefined ? null : capacityOf(capacityCell);
+    if (capacity === null) continue;
+    const rates =
+      stage === 'bracket' ? bracketRates(capacity, spec.threads) : refineRates(bracketCells(spec, capacity, cells));
+    rates.forEach((rate, step) => {
+      const rateSpec: CellSpec = { ...spec, rate };
+      if (done.has(cellKey(rateSpec))) return;
+      planned.push({
+        spec: rateSpec,
+        group: `${spec.workload}|t${spec.threads}|lf${spec.loadFactor}|${stage} ${step}`,
+      });
+    });
+  }
+  return planned;
+}
+
 /** The capacity a closed-loop cell gives the planner, ops/s over all threads; null for a failed cell. */
 export function capacityOf(cell: ResultsCell): number | null {
   if (!isMeasuredCell(cell) || typeof cell.rate === 'number') return null;
@@ -72,7 +140,7 @@ function unique(values: number[]): number[] {
 }
 
 /**
- * The sweep's hook: after the closed-loop `capacityCell` of `spec` finished,
+ * Sweeps with `--interleave false`: after the closed-loop `capacityCell` of `spec` finished,
  * runs its open-loop series — the bracket, then the refinement — through
  * `runCell`, skipping rates already in `cells` (a resumed file). Stops early
  * when `stopped()` (Ctrl-C). A failed capacity cell plans nothing.
@@ -86,15 +154,6 @@ export async function runAutoRateSeries(
 ): Promise<void> {
   const capacity = capacityOf(capacityCell);
   if (capacity === null) return;
-  const series = (): ResultsCell[] =>
-    cells.filter(
-      (cell) =>
-        typeof cell.rate === 'number' &&
-        cell.map === spec.map &&
-        cell.workload === spec.workload &&
-        cell.threads === spec.threads &&
-        cell.loadFactor === spec.loadFactor,
-    );
   const runRates = async (rates: readonly number[]): Promise<void> => {
     for (const rate of rates) {
       if (stopped()) return;
@@ -104,5 +163,5 @@ export async function runAutoRateSeries(
     }
   };
   await runRates(bracketRates(capacity, spec.threads));
-  await runRates(refineRates(series()));
+  await runRates(refineRates(bracketCells(spec, capacity, cells)));
 }

@@ -19,7 +19,7 @@ import { median } from 'simple-statistics';
 import { getMapFactory } from '../../maps/index.js';
 import { addCalibrationRound, measureCalibration } from './calibration.js';
 import { QUIET_QUANTILE, QUIET_SLICE_MS } from '../trial/loop.js';
-import { runAutoRateSeries } from './rate-plan.js';
+import { planAutoRatePhase, runAutoRateSeries, type AutoRateStage } from './rate-plan.js';
 import { CellRunner, cellKey, type BeforeMeasure, type CellSpec } from './cell.js';
 import {
   LocalCellBackend,
@@ -46,7 +46,7 @@ import {
   type VerificationBadge,
 } from '../results/results.js';
 import {
-  comparisonGroups,
+  comparisonKey,
   DEFAULT_REMEASURE_RULE,
   disturbance,
   keepRemeasured,
@@ -214,9 +214,10 @@ export async function runSweep(
     write();
   }
 
-  // --rates auto plans each series from a finished cell, so it runs cell after cell (rate-plan.ts).
+  // --rates auto plans each series from a finished cell: interleaved, in phases (capacity, bracket,
+  // refinement); otherwise cell after cell (rate-plan.ts).
   const autoRates = sweep.config.rates === 'auto';
-  const interleave = sweep.config.interleave === true && !autoRates;
+  const interleave = sweep.config.interleave === true;
   const runCell = async (spec: CellSpec): Promise<ResultsCell> => {
     observer.cellStarted?.(spec, cells.length, plan.length);
     const cell = await runner.run(spec, signal);
@@ -250,10 +251,19 @@ export async function runSweep(
         );
       }
       if (backends.size === 0) backends.set('', new LocalCellBackend(runner));
+      const stages: AutoRateStage[] = autoRates ? ['bracket', 'refine'] : [];
+      const nextPhase = (): Phase | null => {
+        const stage = stages.shift();
+        if (stage === undefined) return null;
+        const planned = planAutoRatePhase(stage, plan, cells);
+        const groups = new Map(planned.map(({ spec, group }) => [cellKey(spec), group]));
+        return { specs: planned.map(({ spec }) => spec), groupOf: (spec) => groups.get(cellKey(spec)) as string };
+      };
       interrupted = await runInterleaved(
         sweep.config,
         backends,
-        pending,
+        { specs: pending, groupOf: comparisonKey },
+        nextPhase,
         results,
         write,
         observer,
@@ -338,13 +348,17 @@ function visitHealth(visit: Visit): VisitHealth {
  * split over `poolGenerations` sets of fresh pools. Afterwards the visits the
  * sentinel, the run queues or the placement readings show as disturbed are measured again (worst
  * first, within --remeasure of all visits) and the better visit is kept. The
- * cost: cells finish together at the end, so an interruption keeps no
- * pending cell. Returns true if interrupted.
+ * cost: a phase's cells finish together at its end, so an interruption keeps
+ * no pending cell of it. `nextPhase` (`--rates auto`) plans more cells from
+ * the finished ones: each phase runs its own rounds and re-measurements, with
+ * one sentinel, placement probe and drift record for the whole run. Returns
+ * true if interrupted.
  */
 async function runInterleaved(
   config: SweepConfig,
   backends: ReadonlyMap<string, CellBackend>,
-  pending: readonly CellSpec[],
+  first: Phase,
+  nextPhase: () => Phase | null,
   results: Results,
   write: () => void,
   observer: SweepObserver,
@@ -353,19 +367,17 @@ async function runInterleaved(
 ): Promise<boolean> {
   const cells = results.cells;
   const backendOf = (spec: CellSpec): CellBackend => backends.get(spec.runtime ?? '') as CellBackend;
-  const progress: BackendCell[] = [];
-  for (const spec of pending) progress.push(await backendOf(spec).begin(spec));
-  const groups = comparisonGroups(progress.map((cell) => ({ ...cell.spec, cell }))).map((group) =>
-    group.map((member) => member.cell),
-  );
   const rounds = config.trials;
   const generations = config.poolGenerations ?? 1;
   const rule: RemeasureRule = {
     ...DEFAULT_REMEASURE_RULE,
     budgetFraction: config.remeasure ?? DEFAULT_REMEASURE_RULE.budgetFraction,
   };
-  const doneBefore = cells.length;
-  const totalVisits = rounds * groups.length;
+  /** This phase's cells already finished before it, its visits so far in `visits` start here, and how many it plans. */
+  let doneBefore = cells.length;
+  let phaseStart = 0;
+  let totalVisits = 0;
+  let pending: readonly CellSpec[] = [];
   const affinity = results.env.affinity ?? null;
   const sentinel =
     config.sentinel === false
@@ -387,6 +399,10 @@ async function runInterleaved(
           cpus: affinity?.pinned === true ? affinity.cpus : null,
         });
   const visits: Visit[] = [];
+  /** Visits measured again, over all phases. */
+  let remeasured = 0;
+  /** Cells the run will have: the plan, then each phase's cells as it is planned. */
+  let total = planned;
   let generation = 0;
   /** The visit the next placement reading closes; null when the last one was closed. */
   let open: Visit | null = null;
@@ -434,8 +450,8 @@ async function runInterleaved(
             };
       observer.cellStarted?.(
         cell.spec,
-        doneBefore + Math.floor((visits.length / totalVisits) * pending.length),
-        planned,
+        doneBefore + Math.floor(((visits.length - phaseStart) / totalVisits) * pending.length),
+        total,
       );
       const meta: Record<string, unknown> = {
         round,
@@ -464,7 +480,22 @@ async function runInterleaved(
     return done;
   };
 
-  try {
+  /** Runs one phase's cells; false when interrupted. */
+  const runPhase = async (phase: Phase): Promise<boolean> => {
+    pending = phase.specs;
+    doneBefore = cells.length;
+    phaseStart = visits.length;
+    const progress: BackendCell[] = [];
+    for (const spec of pending) progress.push(await backendOf(spec).begin(spec));
+    const grouped = new Map<string, BackendCell[]>();
+    for (const cell of progress) {
+      const key = phase.groupOf(cell.spec);
+      const group = grouped.get(key);
+      if (group) group.push(cell);
+      else grouped.set(key, [cell]);
+    }
+    const groups = [...grouped.values()];
+    totalVisits = Math.max(1, rounds * groups.length);
     for (let round = 0; round < rounds; round++) {
       const roundGeneration = poolGeneration(round, rounds, generations);
       if (roundGeneration !== generation) {
@@ -477,20 +508,22 @@ async function runInterleaved(
       results.calibration = addCalibrationRound(results.calibration);
       for (const { group, members } of roundVisits(groups, round, rounds)) {
         const done = await visit(round, group, members, false);
-        if (done === null) return true;
+        if (done === null) return false;
         visits.push(done);
       }
     }
     await placementReading(); // closes the last visit of the rounds
-    const levels = runLevels(visits.map(visitHealth), rule);
+    // The re-measure rule judges a phase's visits against the phase's own levels, within its own budget.
+    const health = visits.slice(phaseStart).map(visitHealth);
+    const levels = runLevels(health, rule);
     const again: Array<{ index: number; done: Visit }> = [];
-    for (const index of visitsToRemeasure(visits.map(visitHealth), rule)) {
+    for (const offset of visitsToRemeasure(health, rule)) {
+      const index = phaseStart + offset;
       const done = await visit(visits[index].round, visits[index].group, visits[index].members, true);
-      if (done === null) return true;
+      if (done === null) return false;
       again.push({ index, done });
     }
     await placementReading(); // closes the last re-measured visit
-    let remeasured = 0;
     for (const { index, done } of again) {
       const original = visits[index];
       remeasured++;
@@ -498,21 +531,45 @@ async function runInterleaved(
       for (const entry of keepAgain ? original.entries : done.entries) entry.superseded = true;
       if (keepAgain) visits[index] = done;
     }
+    for (const cell of progress) {
+      const finished = await backendOf(cell.spec).finish(cell);
+      cells.push(finished);
+      observer.cellFinished?.(finished, cells.length, total);
+    }
+    write();
+    return true;
+  };
+
+  try {
+    for (let phase: Phase | null = first; phase !== null; phase = nextPhase()) {
+      if (phase.specs.length === 0) continue;
+      total = Math.max(total, cells.length + phase.specs.length);
+      if (!(await runPhase(phase))) return true;
+    }
     results.sweep = {
       ...results.sweep,
-      drift: driftSummary(visits, levels, rule, remeasured, generations, placementRetries, vcpuRounds),
+      drift: driftSummary(
+        visits,
+        runLevels(visits.map(visitHealth), rule),
+        rule,
+        remeasured,
+        generations,
+        placementRetries,
+        vcpuRounds,
+      ),
     };
   } finally {
     await sentinel?.close();
     await placement?.close();
   }
-  for (const cell of progress) {
-    const finished = await backendOf(cell.spec).finish(cell);
-    cells.push(finished);
-    observer.cellFinished?.(finished, cells.length, planned);
-  }
   write();
   return false;
+}
+
+/** One phase of an interleaved sweep: its cells, and the visit group of each (cells of one group are visited together). */
+interface Phase {
+  specs: readonly CellSpec[];
+  groupOf: (spec: CellSpec) => string;
 }
 
 /** A round's choice of vCPU for its 1-thread trials. */
