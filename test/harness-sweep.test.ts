@@ -20,6 +20,8 @@ import {
 } from '../harness/results/results.js';
 import { prepareSweep, runSweep } from '../harness/run/sweep.js';
 import { AUTO_BRACKET, bracketRates } from '../harness/run/rate-plan.js';
+import { MIN_PAIRS, placementFilterOf } from '../harness/analysis/relative.js';
+import { readingPlacement } from '../harness/run/schedule.js';
 import { resolveAffinity } from '../harness/trial/affinity.js';
 import { getWorkload } from '../workloads/index.js';
 
@@ -390,11 +392,27 @@ test("an interleaved sweep measures each round's maps side by side over two pool
     JSON.stringify(drift.placement),
   );
   const relative = results.analysis.relative ?? [];
+  // At 2 threads a round whose trials' handoff reading lies in the run's other placement is left out of the pairs
+  // (relative.ts), which the machine decides (other test files run beside this one): count those rounds.
+  const filter = placementFilterOf(results.cells);
+  const twoThread = results.cells.filter(isMeasuredCell).filter((cell) => cell.threads === 2);
+  const offRounds = new Set(
+    twoThread.flatMap((cell) =>
+      cell.trials
+        .filter(
+          (trial) =>
+            filter !== null &&
+            typeof trial.handoffNs === 'number' &&
+            readingPlacement(trial.handoffNs, filter.placement, filter) === 'other',
+        )
+        .map((trial) => trial.round),
+    ),
+  );
   assert.deepEqual(
     relative.map((answer) => [answer.map, answer.reference, answer.threads, answer.pairs]),
     [
       ['readdirty', 'rwmutex', 1, 4],
-      ['readdirty', 'rwmutex', 2, 4],
+      ['readdirty', 'rwmutex', 2, 4 - offRounds.size >= MIN_PAIRS ? 4 - offRounds.size : 4],
     ],
   );
   assert.equal((results.analysis.winners ?? []).length, 2, 'a winner or tie per comparison group');
