@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   currentJitMode,
+  HEAP_FLAG,
   measuringNodeFlags,
   relaunchArguments,
   requestedJitMode,
@@ -22,9 +23,10 @@ test('the JIT mode is read from the process flags, and MAPLAB_JIT defaults to sy
   );
 });
 
-test('a relaunch keeps the node flags and the script arguments, with the sync flag first', () => {
+test('a relaunch keeps the node flags and the script arguments, after the sync and heap flags', () => {
   assert.deepEqual(relaunchArguments(['--inspect'], ['/usr/bin/node', '/x/cli.js', 'sweep', '--preset', 'quick']), [
     SYNC_JIT_FLAG,
+    HEAP_FLAG,
     '--inspect',
     '/x/cli.js',
     'sweep',
@@ -34,8 +36,8 @@ test('a relaunch keeps the node flags and the script arguments, with the sync fl
 });
 
 test('a measuring child starts with the sync flag unless MAPLAB_JIT=concurrent, so it need not relaunch', () => {
-  assert.deepEqual(measuringNodeFlags({}), [SYNC_JIT_FLAG]);
-  assert.deepEqual(measuringNodeFlags({ MAPLAB_JIT: 'concurrent' }), []);
+  assert.deepEqual(measuringNodeFlags({}), [SYNC_JIT_FLAG, HEAP_FLAG]);
+  assert.deepEqual(measuringNodeFlags({ MAPLAB_JIT: 'concurrent' }), [], "V8's defaults for both");
   assert.equal(currentJitMode(measuringNodeFlags({})), 'sync');
   assert.throws(() => measuringNodeFlags({ MAPLAB_JIT: 'fast' }), UsageError);
 });

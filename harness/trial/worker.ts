@@ -21,7 +21,15 @@ import { collectGarbage } from './gc.js';
 import { runHandoff, type HandoffTask } from './handoff.js';
 import { LatencyHistogram } from './histogram.js';
 import { readThreadSchedstat, runqueueWaitFraction, type SchedSample } from './interference.js';
-import { QUIET_SLICE_MS, quietRate, runClosedLoop, runOpenLoop, SliceRecorder, type LoopState } from './loop.js';
+import {
+  measureSpinStepMs,
+  QUIET_SLICE_MS,
+  quietRate,
+  runClosedLoop,
+  runOpenLoop,
+  SliceRecorder,
+  type LoopState,
+} from './loop.js';
 import { loadMapFactory, type MapSource } from '../run/map-source.js';
 import { currentCpu, pinThisThread } from './affinity.js';
 import { profilePath, ThreadProfiler, type ProfileTarget } from './profiler.js';
@@ -178,6 +186,7 @@ async function runTrial(task: TrialTask, control: TrialControl): Promise<WorkerO
     index: 0,
     checksum: 0,
     rng: (Math.imul(task.seed ^ 0x9e3779b9, task.workerIndex + 1) | 1) >>> 0,
+    spinStepMs: task.ratePerSec === null ? 0 : measureSpinStepMs(control.words, 5000),
   };
   const offsetMs = localClockOffsetMs();
   const profiler = task.profile ? ThreadProfiler.forThisThread() : null;
