@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   currentJitMode,
-  HEAP_FLAG,
   measuringNodeFlags,
   relaunchArguments,
   requestedJitMode,
@@ -23,10 +22,9 @@ test('the JIT mode is read from the process flags, and MAPLAB_JIT defaults to sy
   );
 });
 
-test('a relaunch keeps the node flags and the script arguments, after the sync and heap flags', () => {
+test('a relaunch keeps the node flags and the script arguments, with the sync flag first', () => {
   assert.deepEqual(relaunchArguments(['--inspect'], ['/usr/bin/node', '/x/cli.js', 'sweep', '--preset', 'quick']), [
     SYNC_JIT_FLAG,
-    HEAP_FLAG,
     '--inspect',
     '/x/cli.js',
     'sweep',
@@ -36,8 +34,8 @@ test('a relaunch keeps the node flags and the script arguments, after the sync a
 });
 
 test('a measuring child starts with the sync flag unless MAPLAB_JIT=concurrent, so it need not relaunch', () => {
-  assert.deepEqual(measuringNodeFlags({}), [SYNC_JIT_FLAG, HEAP_FLAG]);
-  assert.deepEqual(measuringNodeFlags({ MAPLAB_JIT: 'concurrent' }), [], "V8's defaults for both");
+  assert.deepEqual(measuringNodeFlags({}), [SYNC_JIT_FLAG]);
+  assert.deepEqual(measuringNodeFlags({ MAPLAB_JIT: 'concurrent' }), []);
   assert.equal(currentJitMode(measuringNodeFlags({})), 'sync');
   assert.throws(() => measuringNodeFlags({ MAPLAB_JIT: 'fast' }), UsageError);
 });

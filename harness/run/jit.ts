@@ -25,17 +25,6 @@ import { constants } from 'node:os';
 import { UsageError } from './options.js';
 
 export const SYNC_JIT_FLAG = '--no-concurrent-recompilation';
-/**
- * A young generation that starts at 16 MB semi-spaces instead of growing from
- * 1 MB only when objects survive (they do not: what the timed loops allocate
- * is the clock's heap numbers, harness/trial/loop.ts). An open-loop worker
- * scavenged every ~23 ms for 0.2–0.5 ms inside its window (2 threads at
- * 2.5M ops/s per thread: 73 scavenges per worker over 4 trials; 13–16 with
- * this flag); the open loop at 250k ops/s on one thread, 71 → 8 (Node 20) and
- * 14 → 1 (Node 24). It travels with the JIT flag (the relaunch, measuring
- * children); `MAPLAB_JIT=concurrent` runs with V8's defaults for both.
- */
-export const HEAP_FLAG = '--min-semi-space-size=16';
 /** The built `maplab` CLI (dist/scripts/cli.js), for child processes that run a command. */
 export const CLI_PATH = fileURLToPath(new URL('../../scripts/cli.js', import.meta.url));
 export const JIT_MODES = ['sync', 'concurrent'] as const;
@@ -60,12 +49,12 @@ export function requestedJitMode(env: NodeJS.ProcessEnv = process.env): JitMode 
  * requested mode instead of relaunching itself.
  */
 export function measuringNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
-  return requestedJitMode(env) === 'sync' ? [SYNC_JIT_FLAG, HEAP_FLAG] : [];
+  return requestedJitMode(env) === 'sync' ? [SYNC_JIT_FLAG] : [];
 }
 
-/** The command line that runs this same script again with `SYNC_JIT_FLAG` and `HEAP_FLAG` (a flag of the caller's own, later, wins). */
+/** The command line that runs this same script again with `SYNC_JIT_FLAG` (the caller's own node flags kept, after it). */
 export function relaunchArguments(execArgv: readonly string[], argv: readonly string[]): string[] {
-  return [SYNC_JIT_FLAG, HEAP_FLAG, ...execArgv, ...argv.slice(1)];
+  return [SYNC_JIT_FLAG, ...execArgv, ...argv.slice(1)];
 }
 
 /**
