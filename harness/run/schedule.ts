@@ -39,13 +39,16 @@ export function comparisonKey(cell: {
   return `${cell.workload}|t${cell.threads}|lf${cell.loadFactor}|${cell.rate == null ? 'closed' : `rate${cell.rate}`}`;
 }
 
-/** Items grouped by comparisonKey, groups and members in order of first appearance. */
-export function comparisonGroups<
-  T extends { workload: string; threads: number; loadFactor: number; rate?: number | null },
->(items: readonly T[]): T[][] {
+/**
+ * Items grouped by comparisonKey (or `keyOf`: `--rates auto` groups its series by step), groups and members in
+ * order of first appearance.
+ */
+export function comparisonGroups<T extends Parameters<typeof comparisonKey>[0]>(items: readonly T[]): T[][];
+export function comparisonGroups<T>(items: readonly T[], keyOf: (item: T) => string): T[][];
+export function comparisonGroups<T>(items: readonly T[], keyOf?: (item: T) => string): T[][] {
   const groups = new Map<string, T[]>();
   for (const item of items) {
-    const key = comparisonKey(item);
+    const key = keyOf === undefined ? comparisonKey(item as Parameters<typeof comparisonKey>[0]) : keyOf(item);
     const group = groups.get(key);
     if (group) group.push(item);
     else groups.set(key, [item]);

@@ -46,6 +46,7 @@ import {
   type VerificationBadge,
 } from '../results/results.js';
 import {
+  comparisonGroups,
   comparisonKey,
   DEFAULT_REMEASURE_RULE,
   disturbance,
@@ -487,14 +488,7 @@ async function runInterleaved(
     phaseStart = visits.length;
     const progress: BackendCell[] = [];
     for (const spec of pending) progress.push(await backendOf(spec).begin(spec));
-    const grouped = new Map<string, BackendCell[]>();
-    for (const cell of progress) {
-      const key = phase.groupOf(cell.spec);
-      const group = grouped.get(key);
-      if (group) group.push(cell);
-      else grouped.set(key, [cell]);
-    }
-    const groups = [...grouped.values()];
+    const groups = comparisonGroups(progress, (cell) => phase.groupOf(cell.spec));
     totalVisits = Math.max(1, rounds * groups.length);
     for (let round = 0; round < rounds; round++) {
       const roundGeneration = poolGeneration(round, rounds, generations);
