@@ -7,7 +7,8 @@ import { getMapFactory } from '../maps/index.js';
 import { generateOpStream, getWorkload } from '../workloads/index.js';
 import { performance } from 'node:perf_hooks';
 
-function loopState(control: TrialControl): LoopState {
+/** A read-heavy js-map loop; `spinStepMs` > 0 gives the open loop's wait its clock-free spin. */
+function loopState(control: TrialControl, spinStepMs = 0): LoopState {
   const factory = getMapFactory('js-map');
   const map = factory.attach(factory.create({ capacity: 1024, loadFactor: 0.75 }));
   const stream = generateOpStream(getWorkload('read-heavy'), {
@@ -16,7 +17,7 @@ function loopState(control: TrialControl): LoopState {
     workerCount: 1,
     length: 1 << 12,
   });
-  return { map, stream, controlWords: control.words, sampleEveryOps: 128, index: 0, checksum: 0, rng: 1 };
+  return { map, stream, controlWords: control.words, sampleEveryOps: 128, index: 0, checksum: 0, rng: 1, spinStepMs };
 }
 
 test('open loop behind schedule: every due op is issued or counted as backlog, each recorded once, never early', () => {
@@ -47,7 +48,7 @@ test('open loop on schedule: one op per due time, none early', () => {
 
 test('with a clock-free wait spin: one op per due time, none early', () => {
   const control = new TrialControl();
-  const state = { ...loopState(control), spinStepMs: measureSpinStepMs(control.words) };
+  const state = loopState(control, measureSpinStepMs(control.words));
   const byOp = Array.from({ length: 8 }, () => new LatencyHistogram());
   const startMs = Math.floor(performance.now()); // whole ms: due times start + i × 0.5 are exact
   const outcome = runOpenLoop(state, byOp, control, startMs, 0.5, startMs + 10, new LatencyHistogram()); // 20 ops due
@@ -57,7 +58,7 @@ test('with a clock-free wait spin: one op per due time, none early', () => {
 
 test('the clock-free wait spin polls the abort word: an aborted trial stops waiting instead of issuing its ops', () => {
   const control = new TrialControl();
-  const state = { ...loopState(control), spinStepMs: measureSpinStepMs(control.words) };
+  const state = loopState(control, measureSpinStepMs(control.words));
   const byOp = Array.from({ length: 8 }, () => new LatencyHistogram());
   control.abort();
   // The first op is due in 30 ms: the loop sleeps, then spins, sees the abort, and leaves. Without the spin's

@@ -21,17 +21,33 @@ export function localClockOffsetMs(): number {
   return localMs - timelineMs;
 }
 
-/** The cost of one clock read in ns: median of 5 rounds of `reads` back-to-back reads, after one discarded round. */
-export function measureClockCostNs(reads = 20_000): number {
+/**
+ * The cost of one step of a loop, ms: `round()` runs the loop's `steps` once
+ * and returns a value derived from them (read here, so the loop stays live);
+ * the median of 5 timed rounds after one discarded round (the first runs
+ * unoptimised).
+ */
+export function medianRoundMs(round: () => number, steps: number): number {
   const rounds: number[] = [];
   let sink = 0;
-  for (let round = -1; round < 5; round++) {
+  for (let index = -1; index < 5; index++) {
     const startMs = performance.now();
-    for (let i = 0; i < reads; i++) sink += performance.now();
-    if (round >= 0) rounds.push(((performance.now() - startMs) * 1e6) / reads);
+    sink += round();
+    if (index >= 0) rounds.push((performance.now() - startMs) / steps);
   }
   rounds.sort((a, b) => a - b);
-  return sink === -1 ? 0 : rounds[2]; // reading `sink` keeps the loop live
+  return Number.isNaN(sink) ? 0 : rounds[2];
+}
+
+/** The cost of one clock read in ns: median of 5 rounds of `reads` back-to-back reads, after one discarded round. */
+export function measureClockCostNs(reads = 20_000): number {
+  return (
+    medianRoundMs(() => {
+      let sink = 0;
+      for (let i = 0; i < reads; i++) sink += performance.now();
+      return sink;
+    }, reads) * 1e6
+  );
 }
 
 /** Smallest positive difference between consecutive clock reads, ns. */

@@ -39,6 +39,7 @@ import { quantile as quantileOf } from 'simple-statistics';
 import type { ConcurrentMap } from '../../maps/types.js';
 import { Op, type OpStream } from '../../workloads/types.js';
 import { ABORT_WORD, type TrialControl } from './control.js';
+import { medianRoundMs } from './clock.js';
 import type { LatencyHistogram } from './histogram.js';
 
 const OP_GET = Op.get;
@@ -170,19 +171,15 @@ export interface LoopState {
 
 /**
  * The cost of one step of the open loop's clock-free spin (an Atomics.load of
- * the control word), ms: the median of 5 rounds of `steps` after one discarded
- * round (the first runs unoptimised; a high estimate only spins less).
+ * the control word), ms, as clock.ts medianRoundMs measures a loop (a high
+ * estimate only spins less).
  */
 export function measureSpinStepMs(controlWords: Int32Array, steps = 20_000): number {
-  const rounds: number[] = [];
-  let seen = 0;
-  for (let round = -1; round < 5; round++) {
-    const startMs = performance.now();
+  return medianRoundMs(() => {
+    let seen = 0;
     for (let i = 0; i < steps; i++) seen |= Atomics.load(controlWords, ABORT_WORD);
-    if (round >= 0) rounds.push((performance.now() - startMs) / steps);
-  }
-  rounds.sort((a, b) => a - b);
-  return seen === -1 ? 0 : rounds[2];
+    return seen;
+  }, steps);
 }
 
 let entriesVisited = 0;
