@@ -11,8 +11,8 @@ import { RESULTS_SCHEMA, type Cell, type Results } from '../harness/results/resu
 
 const CLI = fileURLToPath(new URL('../scripts/cli.js', import.meta.url));
 
-/** One run: maps at the given relative speeds, 6 rounds under a drift `level(r)`. */
-function run(speeds: Record<string, number>, level: (round: number) => number): Results {
+/** One run: maps at the given relative speeds, 6 rounds under a drift `level(r)`, at `threads` on 2 cores. */
+function run(speeds: Record<string, number>, level: (round: number) => number, threads = 2): Results {
   const cells: Cell[] = Object.entries(speeds).map(([map, speed]) => {
     const rates = Array.from(
       { length: 6 },
@@ -22,9 +22,9 @@ function run(speeds: Record<string, number>, level: (round: number) => number): 
     return {
       map,
       workload: 'read-heavy',
-      threads: 2,
+      threads,
       loadFactor: 0.75,
-      oversubscribed: false,
+      oversubscribed: threads > 2,
       trials: rates.map((rate, round) => ({ ops: rate, elapsedNs: 1e9, opsPerSec: rate, quietOpsPerSec: rate, round })),
       opsPerSec: { median: (sorted[2] + sorted[3]) / 2, ciLow: sorted[0], ciHigh: sorted[5] },
       latencyNs: {
@@ -97,6 +97,65 @@ test('runs whose vCPUs sat differently (usual handoff over 1.5x apart) are repor
     renderRepeatability(repeatability(placed(240), placed(230)), ['a', 'b']),
     /230 ns \(the same placement\)/,
   );
+});
+
+test('paired-ratio changes are split by thread count, with oversubscribed counts marked', () => {
+  const both = (first: Results, second: Results): Results => ({ ...first, cells: [...first.cells, ...second.cells] });
+  const report = repeatability(
+    both(
+      run({ rwmutex: 1, readdirty: 2 }, () => 1, 1),
+      run({ rwmutex: 1, readdirty: 2 }, () => 1, 4),
+    ),
+    both(
+      run({ rwmutex: 1, readdirty: 2 }, () => 0.8, 1),
+      run({ rwmutex: 1, readdirty: 1.5 }, () => 1, 4),
+    ),
+  );
+  assert.deepEqual(
+    report.byThreads.map(({ threads, oversubscribed, compared }) => ({ threads, oversubscribed, compared })),
+    [
+      { threads: 1, oversubscribed: false, compared: 1 },
+      { threads: 4, oversubscribed: true, compared: 1 },
+    ],
+  );
+  assert.equal(report.byThreads[0].medianPct, 0, 'the 1-thread ratio did not move');
+  assert.equal(Math.round(report.byThreads[1].medianPct as number), 33, '2× → 1.5× at 4 threads');
+  assert.match(
+    renderRepeatability(report, ['a', 'b']),
+    /by threads, median \/ p90 \(pairs\): 1t 0% \/ 0% \(1\); 4t \(oversubscribed\) 33\.3% \/ 33\.3% \(1\)/,
+  );
+});
+
+test("each run's slow spells come from its drift record: the sentinel's low point and the visits kept disturbed", () => {
+  const withDrift = (minOpsPerSec: number, kept: number): Results => ({
+    ...run({ rwmutex: 1, readdirty: 2 }, () => 1),
+    sweep: {
+      drift: {
+        visits: 90,
+        sentinel: { referenceOpsPerSec: 37_000_000, minOpsPerSec },
+        disturbedVisitsKept: kept,
+        remeasuredVisits: 14,
+      },
+    },
+  });
+  const report = repeatability(withDrift(26_000_000, 46), withDrift(35_000_000, 0));
+  assert.deepEqual(report.drift.first, {
+    sentinelLowest: 0.7,
+    remeasuredVisits: 14,
+    disturbedVisitsKept: 46,
+    visits: 90,
+  });
+  assert.equal(report.drift.second?.sentinelLowest, 0.95);
+  assert.match(
+    renderRepeatability(report, ['a', 'b']),
+    /slow spells: run 1 sentinel down to 0\.7× its best, 14 of 90 visits re-measured, 46 disturbed kept; run 2 sentinel down to 0\.95×/,
+  );
+  const plain = repeatability(
+    run({ rwmutex: 1, readdirty: 2 }, () => 1),
+    withDrift(26_000_000, 46),
+  );
+  assert.equal(plain.drift.first, null, 'a file without a drift record has no figures');
+  assert.doesNotMatch(renderRepeatability(plain, ['a', 'b']), /slow spells/);
 });
 
 test('maplab repeatability prints the figures, and exits 2 naming a missing file', () => {

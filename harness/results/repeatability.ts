@@ -15,10 +15,17 @@
  *   other that B is), pairs where one run names a winner and the other run's
  *   point estimate points the other way, and comparison groups whose winner
  *   differs;
+ * - by threads: the paired-ratio changes per thread count, oversubscribed
+ *   counts (more threads than cores) marked: there two threads share each
+ *   vCPU, and how the scheduler interleaves them moves a trial by ±30–50%
+ *   (EVIDENCE.md, "A second host"), so the spread of the whole lives there;
  * - placement: each run's usual cache-line handoff time (harness/run/placement.ts).
  *   Runs whose vCPUs sat differently on the host (2× or more apart) give
  *   different answers at 2+ threads for a reason outside the maps, and the
- *   report says so.
+ *   report says so;
+ * - slow spells: each run's drift-sentinel range and the disturbed visits it
+ *   kept once its re-measure budget was spent (harness/run/schedule.ts): a
+ *   run that kept many measured much of its time in a slow spell.
  */
 import { quantile } from 'simple-statistics';
 import {
@@ -56,8 +63,38 @@ export interface RepeatabilityReport {
   winners: { groups: number; bothNamed: number; differ: number; details: string[] };
   /** Each run's usual handoff time, ns (null: not recorded); `differ` when PLACEMENT_SPLIT or more apart. */
   placement: { first: number | null; second: number | null; differ: boolean };
+  /** Paired-ratio changes per thread count, ascending; `oversubscribed` when that count exceeds the cores. */
+  byThreads: Array<ChangeFigures & { threads: number; oversubscribed: boolean }>;
+  /** Each run's slow spells as its sweep recorded them (null: not an interleaved sweep). */
+  drift: { first: DriftFigures | null; second: DriftFigures | null };
   /** The largest paired-ratio changes, for a look. */
   largest: Array<{ key: string; first: number; second: number; changePct: number }>;
+}
+
+export interface DriftFigures {
+  /** The lowest drift-sentinel reading ÷ the run's reference (its best level). */
+  sentinelLowest: number | null;
+  /** Visits measured again because they were disturbed, and disturbed visits kept once the budget was spent. */
+  remeasuredVisits: number;
+  disturbedVisitsKept: number;
+  visits: number;
+}
+
+/** A run's slow spells from its `sweep.drift` record (harness/run/sweep.ts), or null when it has none. */
+function driftFigures(results: Results): DriftFigures | null {
+  const drift = (results.sweep as { drift?: Record<string, unknown> } | undefined)?.drift;
+  if (drift === undefined || typeof drift.visits !== 'number') return null;
+  const sentinel = drift.sentinel as { referenceOpsPerSec?: number; minOpsPerSec?: number } | null;
+  const lowest =
+    sentinel && typeof sentinel.minOpsPerSec === 'number' && typeof sentinel.referenceOpsPerSec === 'number' && sentinel.referenceOpsPerSec > 0
+      ? Math.round((sentinel.minOpsPerSec / sentinel.referenceOpsPerSec) * 100) / 100
+      : null;
+  return {
+    sentinelLowest: lowest,
+    remeasuredVisits: Number(drift.remeasuredVisits ?? 0),
+    disturbedVisitsKept: Number(drift.disturbedVisitsKept ?? 0),
+    visits: drift.visits,
+  };
 }
 
 /** Two runs' usual handoff times this far apart (either way) count as different placements (the re-measure rule's split). */
@@ -113,6 +150,7 @@ export function repeatability(first: Results, second: Results, options: Relative
   const pairsA = new Map(pairwiseAnswers(first.cells, optionsA).map((answer) => [answer.key, answer]));
   const pairsB = new Map(pairwiseAnswers(second.cells, optionsB).map((answer) => [answer.key, answer]));
   const pairedChanges: Array<{ key: string; first: number; second: number; changePct: number }> = [];
+  const changesByThreads = new Map<number, { oversubscribed: boolean; changes: number[] }>();
   const medianChanges: number[] = [];
   const verdicts = { pairs: 0, decidedInEither: 0, opposite: 0, againstPointEstimate: 0 };
   const decided = (verdict: string): boolean => verdict === 'faster' || verdict === 'slower';
@@ -120,9 +158,15 @@ export function repeatability(first: Results, second: Results, options: Relative
     const y = pairsB.get(key);
     if (!y) continue;
     verdicts.pairs++;
-    pairedChanges.push({ key, first: x.ratio.ratio, second: y.ratio.ratio, changePct: round1(percent(Math.log(x.ratio.ratio / y.ratio.ratio))) });
+    const changePct = round1(percent(Math.log(x.ratio.ratio / y.ratio.ratio)));
+    pairedChanges.push({ key, first: x.ratio.ratio, second: y.ratio.ratio, changePct });
     const group = x.group;
     const [a1, b1, a2, b2] = [byMapA.get(`${group}|${x.a}`), byMapA.get(`${group}|${x.b}`), byMapB.get(`${group}|${x.a}`), byMapB.get(`${group}|${x.b}`)];
+    if (a1) {
+      const entry = changesByThreads.get(a1.threads) ?? { oversubscribed: a1.oversubscribed === true, changes: [] };
+      entry.changes.push(changePct);
+      changesByThreads.set(a1.threads, entry);
+    }
     if (a1 && b1 && a2 && b2) {
       medianChanges.push(percent(Math.log((a1.opsPerSec.median / b1.opsPerSec.median) / (a2.opsPerSec.median / b2.opsPerSec.median))));
     }
@@ -176,6 +220,10 @@ export function repeatability(first: Results, second: Results, options: Relative
     medianRatios: figures(medianChanges),
     verdicts,
     winners,
+    byThreads: [...changesByThreads]
+      .sort(([x], [y]) => x - y)
+      .map(([threads, { oversubscribed, changes }]) => ({ threads, oversubscribed, ...figures(changes) })),
+    drift: { first: driftFigures(first), second: driftFigures(second) },
     largest: pairedChanges.sort((x, y) => y.changePct - x.changePct).slice(0, 10),
   };
 }
@@ -190,6 +238,23 @@ function placementLines({ first, second, differ }: RepeatabilityReport['placemen
   ];
 }
 
+function byThreadsLine(byThreads: RepeatabilityReport['byThreads']): string[] {
+  if (byThreads.length < 2) return [];
+  const f = (value: number | null): string => (value === null ? '–' : `${value}%`);
+  const parts = byThreads.map(
+    (entry) => `${entry.threads}t${entry.oversubscribed ? ' (oversubscribed)' : ''} ${f(entry.medianPct)} / ${f(entry.p90Pct)} (${entry.compared})`,
+  );
+  return [`  by threads, median / p90 (pairs): ${parts.join('; ')}`];
+}
+
+function driftLines({ first, second }: RepeatabilityReport['drift']): string[] {
+  if (first === null || second === null) return [];
+  const one = (figures: DriftFigures): string =>
+    `sentinel down to ${figures.sentinelLowest === null ? '–' : `${figures.sentinelLowest}×`} its best, ` +
+    `${figures.remeasuredVisits} of ${figures.visits} visits re-measured, ${figures.disturbedVisitsKept} disturbed kept`;
+  return [`slow spells: run 1 ${one(first)}; run 2 ${one(second)}`];
+}
+
 /** The report as text for the terminal. */
 export function renderRepeatability(report: RepeatabilityReport, names: [string, string]): string {
   const f = (value: number | null): string => (value === null ? '–' : `${value}%`);
@@ -200,12 +265,14 @@ export function renderRepeatability(report: RepeatabilityReport, names: [string,
       `median change ${f(cells.medianPct)}, p90 ${f(cells.p90Pct)}; CI half-width median ${f(cells.ciHalfWidthMedianPct)}, max ${f(cells.ciHalfWidthMaxPct)}`,
     `map-vs-map ratios (${pairedRatios.compared} pairs of maps): paired ratio change median ${f(pairedRatios.medianPct)}, ` +
       `p90 ${f(pairedRatios.p90Pct)}, max ${f(pairedRatios.maxPct)}`,
+    ...byThreadsLine(report.byThreads),
     `  ratio of cell medians: change median ${f(medianRatios.medianPct)}, p90 ${f(medianRatios.p90Pct)}, max ${f(medianRatios.maxPct)}`,
     `verdicts: ${verdicts.decidedInEither} of ${verdicts.pairs} pairs decided in either run; opposite verdicts: ${verdicts.opposite}; ` +
       `a decided verdict against the other run's point estimate: ${verdicts.againstPointEstimate}`,
     `group winners: ${winners.groups} groups, named in both: ${winners.bothNamed}, disagreeing: ${winners.differ}`,
     ...winners.details.map((detail) => `  ${detail}`),
     ...placementLines(report.placement),
+    ...driftLines(report.drift),
     'largest paired-ratio changes:',
     ...report.largest.map((change) => `  ${change.key}: ${change.first.toFixed(3)} → ${change.second.toFixed(3)} (${change.changePct}%)`),
   ];
