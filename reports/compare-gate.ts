@@ -30,7 +30,13 @@ function describeFinding(finding: GateFinding): string {
       : `${formatDeltaOrNa(finding.deltaPct)} (${pEquals(finding.p ?? 1)})`;
   const confirmation = finding.confirmation;
   if (!confirmation) return `${finding.label}: ${first}`;
-  const second = confirmation.note ?? `${formatDeltaOrNa(confirmation.deltaPct)} (${pEquals(confirmation.p ?? 1)})`;
+  const measured = `${formatDeltaOrNa(confirmation.deltaPct)} (${pEquals(confirmation.p ?? 1)})`;
+  const second =
+    confirmation.note === null
+      ? measured
+      : confirmation.deltaPct === null
+        ? confirmation.note
+        : `${measured}, ${confirmation.note}`;
   return `${finding.label}: ${first}; re-run ${second}`;
 }
 
@@ -79,7 +85,12 @@ export function renderGateMarkdown(report: GateReport): string {
           finding.kind === 'failed' ? `failed: ${finding.error}` : formatDeltaOrNa(finding.deltaPct),
           finding.p === null ? '' : formatP(finding.p),
           finding.confirmation
-            ? (finding.confirmation.note ?? formatDeltaOrNa(finding.confirmation.deltaPct))
+            ? [
+                finding.confirmation.deltaPct === null ? null : formatDeltaOrNa(finding.confirmation.deltaPct),
+                finding.confirmation.note,
+              ]
+                .filter((part) => part !== null)
+                .join('; ')
             : 'not re-run',
           finding.confirmation?.p == null ? '' : formatP(finding.confirmation.p),
           { regressed: '**yes**', dismissed: 'no (noise)', inconclusive: 'no (busy machine)' }[finding.outcome],

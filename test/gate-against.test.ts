@@ -222,6 +222,65 @@ test('a paired gate fails a confirmed regression against the re-run of both side
   assert.equal(cleared.findings[0].outcome, 'dismissed');
 });
 
+test('a paired cell beyond the threshold is re-run even when its first sign test missed alpha, and both runs decide pooled', async () => {
+  const results = (factors: (round: number) => number) => ({
+    ...buildResults({ cells: [] }),
+    cells: [
+      roundCell(
+        'rwmutex',
+        LEVELS.map((level, round) => level * factors(round)),
+      ),
+    ],
+  });
+  const base = results(() => 1);
+  // 15% slower, but 2 of 10 pairs measured head in a fast spell and base in a slow one: 8 of 10 is p 0.11.
+  const flipped = results((round) => (round === 2 || round === 5 ? 1.05 : 0.85));
+  const first = compareResults(base, flipped, PAIRED).cells[0].opsPerSec;
+  assert.equal(first.significant, false, `first p ${first.p}`);
+  assert.deepEqual(first.pairSigns, { slower: 8, faster: 2 });
+  const gateOptions = {
+    alpha: 0.05,
+    thresholdPct: 10,
+    metric: 'quiet' as const,
+    test: 'paired' as const,
+    normalize: false,
+    confirm: true,
+    calibrationTolerancePct: 25,
+    maxThreads: 1,
+    baselineSource: 'base',
+    currentSource: 'head',
+  };
+  const held = await runGate(base, flipped, gateOptions, async () => ({
+    results: results((round) => (round === 7 ? 1.02 : 0.84)),
+    baseline: base,
+    source: 'rerun',
+  }));
+  assert.equal(held.verdict, 'regression');
+  assert.match(held.findings[0].confirmation?.note ?? '', /both runs pooled: 17 of 20 pairs slower, p 0\.0026/);
+  const cleared = await runGate(base, flipped, gateOptions, async () => ({
+    results: results(() => 0.97),
+    baseline: base,
+    source: 'rerun',
+  }));
+  assert.equal(cleared.verdict, 'pass');
+  assert.equal(cleared.findings[0].outcome, 'dismissed', 'the re-run is 3% slower: inside the threshold');
+  const noConfirm = await runGate(base, flipped, { ...gateOptions, confirm: false });
+  assert.equal(noConfirm.verdict, 'pass', 'without a re-run only a significant first run can fail');
+  assert.equal(noConfirm.findings.length, 0);
+  let reruns = 0;
+  const unchanged = await runGate(
+    base,
+    results((round) => (round % 2 === 0 ? 0.96 : 0.94)),
+    gateOptions,
+    async () => {
+      reruns++;
+      return { results: base, baseline: base, source: 'rerun' };
+    },
+  );
+  assert.equal(unchanged.verdict, 'pass');
+  assert.equal(reruns, 0, 'a cell 5% slower is no candidate: nothing is re-run');
+});
+
 test('baseline maps load from a built tree as <map>@base, run as their own code, and a bad path is a usage error', async () => {
   const directory = tempDirectory();
   const tree = join(directory, 'tree');

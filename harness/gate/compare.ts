@@ -126,6 +126,8 @@ export interface ThroughputDelta {
   minimumP: number;
   /** pTest 'paired': how many head trials found a base trial of the same round. */
   pairs?: number;
+  /** pTest 'paired': pairs in which head was slower, and faster (ties dropped): the sign test's counts. */
+  pairSigns?: { slower: number; faster: number };
   significant: boolean;
   /** '~' when not significant at alpha, else the signed delta, e.g. '-31.2%'. */
   verdict: string;
@@ -397,10 +399,13 @@ function compareCell(
   let ratio = quantile(headTrials, effectQuantile) / quantile(baseTrials, effectQuantile);
   let p = bootstrap ? bootstrapQuantileRatio(headTrials, baseTrials, effectQuantile).p : mannWhitney.p;
   let minimumP = bootstrap ? 2 / (BOOTSTRAP_RESAMPLES + 1) : minimumTwoSidedP(headTrials.length, baseTrials.length);
+  let pairSigns: { slower: number; faster: number } | null = null;
   if (pairs !== null) {
     // No shared round: nothing was measured side by side, so nothing can be concluded.
     ratio = pairs.head.length > 0 ? pairedRatio(pairs.head, pairs.base).ratio : ratio;
-    p = pairs.head.length > 0 ? signTest(pairs.head, pairs.base).p : 1;
+    const signs = signTest(pairs.head, pairs.base);
+    p = pairs.head.length > 0 ? signs.p : 1;
+    pairSigns = { slower: signs.slower, faster: signs.faster };
     minimumP = minimumSignTestP(pairs.head.length);
   }
   const significant = p < alpha;
@@ -426,6 +431,7 @@ function compareCell(
       test: mannWhitney.method,
       minimumP,
       ...(pairs === null ? {} : { pairs: pairs.head.length }),
+      ...(pairSigns === null ? {} : { pairSigns }),
       significant,
       verdict: significant ? formatDeltaPct((ratio - 1) * 100) : '~',
     },

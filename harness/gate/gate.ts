@@ -22,7 +22,15 @@
  *  4. confirmation — the cells that pass 1–3 are measured again in a fresh
  *     process and compared with the baseline again; the gate fails only on
  *     cells that regress both times. Noise that hit one run rarely hits the
- *     same cell twice; a real regression does every time;
+ *     same cell twice; a real regression does every time. With the paired
+ *     test (`--against`), a cell beyond the threshold is re-run even when its
+ *     first sign test missed alpha, and the re-run decides with the sign test
+ *     over both runs' pairs pooled (and its own delta beyond the threshold):
+ *     10 pairs need 9 on one side, so on a host whose vCPUs flip between a
+ *     fast and a slow state within seconds, a pair now and then measured
+ *     head and base in different states misses a real slowdown (1 of 5
+ *     slowed runs at 10 pairs, EVIDENCE.md "A second host"); 20 pooled pairs
+ *     need 15;
  *  5. only maplab's maps, and only cells one machine can measure steadily —
  *     private js-map cells are V8's own Map, the ceiling the shared maps are
  *     compared with, not code this gate protects (and in the live runs the
@@ -78,6 +86,7 @@ import {
 } from './compare.js';
 import { bootstrapQuantileRatio } from './bootstrap.js';
 import { mannWhitneyU } from './mann-whitney.js';
+import { signTestOfCounts } from './sign-test.js';
 
 export const GATE_SCHEMA = 'maplab.gate/1';
 
@@ -119,11 +128,16 @@ export type Remeasure = (cells: CellKey[]) => Promise<{ results: Results; source
 export interface GateFinding {
   key: CellKey;
   label: string;
-  /** 'slower': significant and beyond the threshold; 'failed': errored where the baseline had numbers. */
+  /**
+   * 'slower': significant and beyond the threshold (paired with a re-run to come: beyond the threshold,
+   * rule 4); 'failed': errored where the baseline had numbers.
+   */
   kind: 'slower' | 'failed';
   deltaPct: number | null;
   p: number | null;
   error: string | null;
+  /** Paired test: the first run's sign-test counts, pooled with the re-run's by the confirmation (rule 4). */
+  pairSigns?: { slower: number; faster: number };
   /** The confirmation run's view of the same cell; null when no confirmation ran. */
   confirmation: { held: boolean; deltaPct: number | null; p: number | null; note: string | null } | null;
   /**
@@ -243,7 +257,12 @@ export function smallestDetectableDropPct(
 
 /** Rules 2 and 3 for one compared cell. */
 export function isRegression(cell: ComparedCell, thresholdPct: number): boolean {
-  return cell.opsPerSec.significant && cell.opsPerSec.deltaPct < -thresholdPct;
+  return cell.opsPerSec.significant && isBeyondThreshold(cell, thresholdPct);
+}
+
+/** Rule 2 alone: more than `thresholdPct` below the baseline, significant or not. */
+function isBeyondThreshold(cell: ComparedCell, thresholdPct: number): boolean {
+  return cell.opsPerSec.deltaPct < -thresholdPct;
 }
 
 /**
@@ -303,12 +322,18 @@ export async function runGate(
   }
 
   const maxThreads = options.maxThreads ?? defaultMaxThreads(baseline, current);
+  // Rule 4, paired: a re-run pools its pairs with the first run's, so the first run need only show the effect.
+  const screenByEffect = options.confirm && compareOptions.test === 'paired';
   const notGated: NotGatedCell[] = [];
   const findings: GateFinding[] = [];
   for (const cell of comparison.cells) {
     const reason = notGatedReason(cell, maxThreads);
     if (reason) notGated.push({ label: cell.label, reason });
-    else if (isRegression(cell, options.thresholdPct)) findings.push(slowerFinding(cell));
+    else if (
+      isRegression(cell, options.thresholdPct) ||
+      (screenByEffect && isBeyondThreshold(cell, options.thresholdPct))
+    )
+      findings.push(slowerFinding(cell));
   }
   for (const cell of comparison.failed) {
     if (cell.baseError === null && cell.headError !== null) {
@@ -344,7 +369,7 @@ export async function runGate(
       },
     );
     for (const finding of findings)
-      finding.confirmation = confirmationOf(finding, confirmComparison, options.thresholdPct);
+      finding.confirmation = confirmationOf(finding, confirmComparison, options.thresholdPct, options.alpha);
   }
   // The measurement that decides is the re-run when there was one, else the first run.
   const decidingRunUnsteady = confirmRan ? unsteady.confirm : unsteady.first;
@@ -413,19 +438,37 @@ function slowerFinding(cell: ComparedCell): GateFinding {
     kind: 'slower',
     deltaPct: cell.opsPerSec.deltaPct,
     p: cell.opsPerSec.p,
+    ...(cell.opsPerSec.pairSigns ? { pairSigns: cell.opsPerSec.pairSigns } : {}),
     error: null,
     confirmation: null,
     outcome: 'regressed',
   };
 }
 
-/** Does the re-run show the same regression? A cell the re-run did not produce keeps its first verdict. */
+/**
+ * Does the re-run show the same regression? Paired cells: the re-run's delta
+ * beyond the threshold, and the sign test over both runs' pairs pooled
+ * (rule 4). A cell the re-run did not produce keeps its first verdict, which
+ * a paired candidate taken on its effect alone does not have.
+ */
 function confirmationOf(
   finding: GateFinding,
   rerun: Comparison,
   thresholdPct: number,
+  alpha: number,
 ): NonNullable<GateFinding['confirmation']> {
   const cell = rerun.cells.find((candidate) => candidate.label === finding.label);
+  if (cell && finding.pairSigns && cell.opsPerSec.pairSigns) {
+    const slower = finding.pairSigns.slower + cell.opsPerSec.pairSigns.slower;
+    const faster = finding.pairSigns.faster + cell.opsPerSec.pairSigns.faster;
+    const pooled = signTestOfCounts(slower, faster);
+    return {
+      held: isBeyondThreshold(cell, thresholdPct) && pooled.p < alpha,
+      deltaPct: cell.opsPerSec.deltaPct,
+      p: cell.opsPerSec.p,
+      note: `both runs pooled: ${slower} of ${slower + faster} pairs slower, p ${pooled.p.toPrecision(2)}`,
+    };
+  }
   if (cell) {
     return {
       held: isRegression(cell, thresholdPct),
@@ -436,10 +479,13 @@ function confirmationOf(
   }
   const failed = rerun.failed.find((candidate) => candidate.label === finding.label);
   if (failed?.headError) return { held: true, deltaPct: null, p: null, note: `failed again: ${failed.headError}` };
+  const firstSignificant = finding.p === null || finding.p < alpha;
   return {
-    held: true,
+    held: firstSignificant,
     deltaPct: null,
     p: null,
-    note: 'the re-run did not produce this cell; the first verdict stands',
+    note: firstSignificant
+      ? 'the re-run did not produce this cell; the first verdict stands'
+      : 'the re-run did not produce this cell, and the first run alone was not significant',
   };
 }

@@ -27,6 +27,11 @@ export function signTest(head: readonly number[], base: readonly number[]): Sign
     if (value < base[index]) slower++;
     else if (value > base[index]) faster++;
   });
+  return signTestOfCounts(slower, faster);
+}
+
+/** The sign test from the counts alone: how `maplab gate --against` pools a first run's pairs with its re-run's. */
+export function signTestOfCounts(slower: number, faster: number): SignTest {
   return { slower, faster, p: twoSidedP(slower + faster, Math.min(slower, faster)) };
 }
 
