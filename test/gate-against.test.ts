@@ -183,6 +183,20 @@ test('the sweep the gate runs names each head map and its baseline copy, passes 
   assert.equal(args[args.indexOf('--pin') + 1], 'true', 'both copies of a cell run on the round’s vCPU');
 });
 
+/** runGate options of `maplab gate --against` at 10%, confirmation on, one-thread cells gated. */
+const PAIRED_GATE = {
+  alpha: 0.05,
+  thresholdPct: 10,
+  metric: 'quiet',
+  test: 'paired',
+  normalize: false,
+  confirm: true,
+  calibrationTolerancePct: 25,
+  maxThreads: 1,
+  baselineSource: 'base',
+  currentSource: 'head',
+} as const;
+
 test('a paired gate fails a confirmed regression against the re-run of both sides, and passes when the re-run clears it', async () => {
   const slow = (factor: number) => ({
     ...buildResults({ cells: [] }),
@@ -194,26 +208,14 @@ test('a paired gate fails a confirmed regression against the re-run of both side
     ],
   });
   const base = slow(1);
-  const gateOptions = {
-    alpha: 0.05,
-    thresholdPct: 10,
-    metric: 'quiet' as const,
-    test: 'paired' as const,
-    normalize: false,
-    confirm: true,
-    calibrationTolerancePct: 25,
-    maxThreads: 1,
-    baselineSource: 'base',
-    currentSource: 'head',
-  };
-  const held = await runGate(base, slow(0.85), gateOptions, async () => ({
+  const held = await runGate(base, slow(0.85), PAIRED_GATE, async () => ({
     results: slow(0.8),
     baseline: slow(0.95),
     source: 'rerun',
   }));
   assert.equal(held.verdict, 'regression');
   assert.ok(Math.abs((held.findings[0].confirmation?.deltaPct ?? 0) - (0.8 / 0.95 - 1) * 100) < 1e-9);
-  const cleared = await runGate(base, slow(0.85), gateOptions, async () => ({
+  const cleared = await runGate(base, slow(0.85), PAIRED_GATE, async () => ({
     results: slow(0.95),
     baseline: slow(0.95),
     source: 'rerun',
@@ -238,40 +240,28 @@ test('a paired cell beyond the threshold is re-run even when its first sign test
   const first = compareResults(base, flipped, PAIRED).cells[0].opsPerSec;
   assert.equal(first.significant, false, `first p ${first.p}`);
   assert.deepEqual(first.pairSigns, { slower: 8, faster: 2 });
-  const gateOptions = {
-    alpha: 0.05,
-    thresholdPct: 10,
-    metric: 'quiet' as const,
-    test: 'paired' as const,
-    normalize: false,
-    confirm: true,
-    calibrationTolerancePct: 25,
-    maxThreads: 1,
-    baselineSource: 'base',
-    currentSource: 'head',
-  };
-  const held = await runGate(base, flipped, gateOptions, async () => ({
+  const held = await runGate(base, flipped, PAIRED_GATE, async () => ({
     results: results((round) => (round === 7 ? 1.02 : 0.84)),
     baseline: base,
     source: 'rerun',
   }));
   assert.equal(held.verdict, 'regression');
   assert.match(held.findings[0].confirmation?.note ?? '', /both runs pooled: 17 of 20 pairs slower, p 0\.0026/);
-  const cleared = await runGate(base, flipped, gateOptions, async () => ({
+  const cleared = await runGate(base, flipped, PAIRED_GATE, async () => ({
     results: results(() => 0.97),
     baseline: base,
     source: 'rerun',
   }));
   assert.equal(cleared.verdict, 'pass');
   assert.equal(cleared.findings[0].outcome, 'dismissed', 'the re-run is 3% slower: inside the threshold');
-  const noConfirm = await runGate(base, flipped, { ...gateOptions, confirm: false });
+  const noConfirm = await runGate(base, flipped, { ...PAIRED_GATE, confirm: false });
   assert.equal(noConfirm.verdict, 'pass', 'without a re-run only a significant first run can fail');
   assert.equal(noConfirm.findings.length, 0);
   let reruns = 0;
   const unchanged = await runGate(
     base,
     results((round) => (round % 2 === 0 ? 0.96 : 0.94)),
-    gateOptions,
+    PAIRED_GATE,
     async () => {
       reruns++;
       return { results: base, baseline: base, source: 'rerun' };
