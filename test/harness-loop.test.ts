@@ -36,24 +36,23 @@ test('open loop behind schedule: every due op is issued or counted as backlog, e
   assert.ok(byOp.every((histogram) => histogram.totalCount === 0 || histogram.minNs >= 0));
 });
 
-test('open loop on schedule: one op per due time, none early', () => {
+/** 2000 ops/s for 10 ms from now (20 ops due): one op per due time, none early; `spin` gives the wait its clock-free spin. */
+function assertOnSchedule(spin: boolean): void {
   const control = new TrialControl();
-  const state = loopState(control);
+  const state = loopState(control, spin ? measureSpinStepMs(control.words) : 0);
   const byOp = Array.from({ length: 8 }, () => new LatencyHistogram());
   const startMs = Math.floor(performance.now()); // whole ms: due times start + i × 0.5 are exact, so the 20th op is never a rounding away from the end
-  const outcome = runOpenLoop(state, byOp, control, startMs, 0.5, startMs + 10, new LatencyHistogram()); // 2000 ops/s for 10 ms: 20 ops due
+  const outcome = runOpenLoop(state, byOp, control, startMs, 0.5, startMs + 10, new LatencyHistogram());
   assert.equal(outcome.issued + outcome.backlog, 20);
   assert.ok(byOp.every((histogram) => histogram.totalCount === 0 || histogram.minNs >= 0));
+}
+
+test('open loop on schedule: one op per due time, none early', () => {
+  assertOnSchedule(false);
 });
 
 test('with a clock-free wait spin: one op per due time, none early', () => {
-  const control = new TrialControl();
-  const state = loopState(control, measureSpinStepMs(control.words));
-  const byOp = Array.from({ length: 8 }, () => new LatencyHistogram());
-  const startMs = Math.floor(performance.now()); // whole ms: due times start + i × 0.5 are exact
-  const outcome = runOpenLoop(state, byOp, control, startMs, 0.5, startMs + 10, new LatencyHistogram()); // 20 ops due
-  assert.equal(outcome.issued + outcome.backlog, 20);
-  assert.ok(byOp.every((histogram) => histogram.totalCount === 0 || histogram.minNs >= 0));
+  assertOnSchedule(true);
 });
 
 test('the clock-free wait spin polls the abort word: an aborted trial stops waiting instead of issuing its ops', () => {

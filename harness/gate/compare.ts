@@ -403,8 +403,8 @@ function compareCell(
   if (pairs !== null) {
     // No shared round: nothing was measured side by side, so nothing can be concluded.
     ratio = pairs.head.length > 0 ? pairedRatio(pairs.head, pairs.base).ratio : ratio;
-    const signs = signTest(pairs.head, pairs.base);
-    p = pairs.head.length > 0 ? signs.p : 1;
+    const signs = signTest(pairs.head, pairs.base); // no pair: p 1
+    p = signs.p;
     pairSigns = { slower: signs.slower, faster: signs.faster };
     minimumP = minimumSignTestP(pairs.head.length);
   }

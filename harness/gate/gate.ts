@@ -136,8 +136,6 @@ export interface GateFinding {
   deltaPct: number | null;
   p: number | null;
   error: string | null;
-  /** Paired test: the first run's sign-test counts, pooled with the re-run's by the confirmation (rule 4). */
-  pairSigns?: { slower: number; faster: number };
   /** The confirmation run's view of the same cell; null when no confirmation ran. */
   confirmation: { held: boolean; deltaPct: number | null; p: number | null; note: string | null } | null;
   /**
@@ -369,7 +367,13 @@ export async function runGate(
       },
     );
     for (const finding of findings)
-      finding.confirmation = confirmationOf(finding, confirmComparison, options.thresholdPct, options.alpha);
+      finding.confirmation = confirmationOf(
+        finding,
+        comparison,
+        confirmComparison,
+        options.thresholdPct,
+        options.alpha,
+      );
   }
   // The measurement that decides is the re-run when there was one, else the first run.
   const decidingRunUnsteady = confirmRan ? unsteady.confirm : unsteady.first;
@@ -438,7 +442,6 @@ function slowerFinding(cell: ComparedCell): GateFinding {
     kind: 'slower',
     deltaPct: cell.opsPerSec.deltaPct,
     p: cell.opsPerSec.p,
-    ...(cell.opsPerSec.pairSigns ? { pairSigns: cell.opsPerSec.pairSigns } : {}),
     error: null,
     confirmation: null,
     outcome: 'regressed',
@@ -453,14 +456,16 @@ function slowerFinding(cell: ComparedCell): GateFinding {
  */
 function confirmationOf(
   finding: GateFinding,
+  first: Comparison,
   rerun: Comparison,
   thresholdPct: number,
   alpha: number,
 ): NonNullable<GateFinding['confirmation']> {
   const cell = rerun.cells.find((candidate) => candidate.label === finding.label);
-  if (cell && finding.pairSigns && cell.opsPerSec.pairSigns) {
-    const slower = finding.pairSigns.slower + cell.opsPerSec.pairSigns.slower;
-    const faster = finding.pairSigns.faster + cell.opsPerSec.pairSigns.faster;
+  const firstSigns = first.cells.find((candidate) => candidate.label === finding.label)?.opsPerSec.pairSigns;
+  if (cell && firstSigns && cell.opsPerSec.pairSigns) {
+    const slower = firstSigns.slower + cell.opsPerSec.pairSigns.slower;
+    const faster = firstSigns.faster + cell.opsPerSec.pairSigns.faster;
     const pooled = signTestOfCounts(slower, faster);
     return {
       held: isBeyondThreshold(cell, thresholdPct) && pooled.p < alpha,
